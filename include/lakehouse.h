@@ -1,0 +1,315 @@
+/*
+ * lakehouse.h: the public C API of lakehouse, an event-sourced lakehouse.
+ *
+ * A database is a directory. A table is an event log: every row is an event
+ * with envelope columns (event_id, stream, version, type, ts, committed_at,
+ * shard, position, ...) and the typed payload columns its schema declares.
+ * Events are appended to per-stream logs with optimistic concurrency
+ * (expected versions) and idempotency (event ids), and read back by stream or
+ * table-wide from a checkpoint.
+ *
+ * Conventions (the same for every function here):
+ * - Every function that can fail returns an lh_rc and, when `err` is not
+ *   NULL, fills it with a message a user can act on. LH_OK is 0.
+ * - Handles (lh_db, lh_reader) are opaque and owned by the caller, who
+ *   closes them. Strings and arrays passed in are borrowed for the call
+ *   only unless a function says otherwise. Memory returned as `const` is
+ *   borrowed from the handle, valid until the call the doc names.
+ * - Thread rules: an lh_db may be shared by any number of threads; appends
+ *   from many threads are group-committed. An lh_reader is used by one
+ *   thread at a time.
+ */
+#ifndef LAKEHOUSE_H
+#define LAKEHOUSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LH_BUILDING)
+#define LH_API __attribute__((visibility("default")))
+#else
+#define LH_API
+#endif
+
+/* ---- errors ---------------------------------------------------------------- */
+
+typedef enum lh_rc {
+    LH_OK = 0,
+    LH_EINVAL = 1,       /* bad input: JSON, a type, a name, an option */
+    LH_ENOMEM = 2,       /* out of memory or past a memory budget */
+    LH_EIO = 3,          /* the OS or SQLite failed to read or write */
+    LH_ENOENT = 4,       /* no such table, directory or object */
+    LH_EEXIST = 5,       /* already exists */
+    LH_ECONFLICT = 6,    /* expected version or append condition failed */
+    LH_ELOCKED = 7,      /* the data directory is held by another process */
+    LH_EFORMAT = 8,      /* data directory of another format version */
+    LH_ENOSPC = 9,       /* disk full; nothing was written */
+    LH_ECORRUPT = 10,    /* stored data fails a check */
+    LH_ELIMIT = 11,      /* a size or count limit was exceeded */
+    LH_ETIMEDOUT = 12,   /* a wait ran out */
+    LH_ECANCELED = 13,   /* stopped on request */
+    LH_EREADONLY = 14,   /* a write through a read-only handle */
+    LH_EUNSUPPORTED = 15,/* not implemented (yet) */
+    LH_EINTERNAL = 16,   /* a bug: an invariant did not hold */
+} lh_rc;
+
+/* Filled by a failing call. Fields that do not apply are 0 / empty. */
+typedef struct lh_err {
+    lh_rc code;
+    int sys_errno;       /* errno, when the OS reported the failure */
+    int http_status;     /* for object-store failures */
+    int64_t offset;      /* byte or SQL offset into the input, or -1 */
+    int64_t index;       /* which item of a batch (0-based), or -1 */
+    int64_t current_version; /* LH_ECONFLICT: the stream's version, or -1 */
+    char field[64];      /* the input field at fault, e.g. "data.qty" */
+    char msg[512];       /* lowercase, no final period */
+} lh_err;
+
+/* The name of a code, e.g. "LH_ECONFLICT" (static storage). */
+LH_API const char *lh_rc_name(lh_rc rc);
+
+/* ---- library ------------------------------------------------------------------ */
+
+/* Optional; called by lh_db_open. Reads LH_LOG and LH_NOW. LH_EINVAL when
+ * LH_NOW is set but not an ISO-8601 timestamp. */
+LH_API lh_rc lh_global_init(lh_err *err);
+
+/* "Now" in µs since the Unix epoch, UTC: frozen at $LH_NOW when set. */
+LH_API int64_t lh_clock_now(void);
+
+/* ---- database ------------------------------------------------------------------ */
+
+typedef struct lh_db lh_db;
+
+/* The data directory's format version; another version is refused. */
+#define LH_FORMAT_VERSION 1
+
+enum {
+    LH_OPEN_READONLY = 1 << 0, /* no lock, no writes; readers may run while
+                                  another process writes */
+    LH_OPEN_CREATE = 1 << 1,   /* create and initialize DIR if missing */
+};
+
+typedef struct lh_db_options {
+    unsigned flags;         /* LH_OPEN_* */
+    int threads;            /* shard worker threads; 0 = number of CPUs */
+    int64_t dedup_window_s; /* event-id dedup window; 0 = 7 days */
+} lh_db_options;
+
+/* Creates DIR (and parents' last component) as an empty lakehouse data
+ * directory. LH_EEXIST if DIR already holds one; LH_EINVAL if DIR exists and
+ * is not empty and not a lakehouse directory. */
+LH_API lh_rc lh_db_init(const char *dir, lh_err *err);
+
+/* Opens the data directory DIR. A writer takes an advisory lock that dies
+ * with the process; a second writer gets LH_ELOCKED naming the holder's pid.
+ * LH_ENOENT if DIR is not a data directory (without LH_OPEN_CREATE),
+ * LH_EFORMAT if it was written by another format version. `opts` may be
+ * NULL. On success *out is a handle to close with lh_db_close. */
+LH_API lh_rc lh_db_open(const char *dir, const lh_db_options *opts,
+                        lh_db **out, lh_err *err);
+
+/* Waits for in-flight appends, closes every shard, releases the lock.
+ * NULL is a no-op. */
+LH_API void lh_db_close(lh_db *db);
+
+/* ---- tables ----------------------------------------------------------------------- */
+
+/* Creates a table from its JSON definition:
+ *   {"name": "orders",
+ *    "columns": [{"name": "product_id", "type": "BIGINT", "nullable": false},
+ *                {"name": "note", "type": "VARCHAR(200)"}, ...],
+ *    "partition_by": "day(ts)", "cluster_by": ["tenant_id"],
+ *    "hot_window": "72h", "shard_by": "tenant_id", "shards": 16,
+ *    "embedding_dim": 1024}
+ * Types: BOOLEAN, SMALLINT, INT/INTEGER, BIGINT, REAL, DOUBLE,
+ * DECIMAL(p,s) (p <= 38), VARCHAR[(n)], BLOB, DATE, TIME, TIMESTAMP,
+ * TIMESTAMPTZ, UUID, JSON, FLOAT[n]. LH_EINVAL naming the field at fault;
+ * LH_EEXIST if the table exists. */
+LH_API lh_rc lh_table_create(lh_db *db, const char *json, size_t len,
+                             lh_err *err);
+
+/* The table names, sorted; *names is an array of *count strings, freed as a
+ * whole with lh_free_strings. */
+LH_API lh_rc lh_table_list(lh_db *db, char ***names, size_t *count,
+                           lh_err *err);
+LH_API void lh_free_strings(char **names, size_t count);
+
+/* The table's normalized definition as JSON (caller frees with lh_free_mem). */
+LH_API lh_rc lh_table_describe(lh_db *db, const char *table, char **json,
+                               lh_err *err);
+LH_API void lh_free_mem(void *p);
+
+/* ---- append ------------------------------------------------------------------------ */
+
+typedef enum lh_expect {
+    LH_EXPECT_ANY = 0,           /* no check */
+    LH_EXPECT_NO_STREAM = 1,     /* the stream must not exist */
+    LH_EXPECT_STREAM_EXISTS = 2, /* the stream must exist */
+    LH_EXPECT_EXACT = 3,         /* the stream's version must equal .version */
+} lh_expect;
+
+/* One event to append. Only `stream` and `type` are required. The first
+ * event of a stream in a call carries the stream's expectation; later events
+ * of the same stream in the same call must say LH_EXPECT_ANY (or the exact
+ * version the earlier ones lead to). */
+typedef struct lh_event_in {
+    const char *event_id;   /* UUID text; NULL = a new UUIDv7 */
+    const char *stream;
+    const char *type;
+    const char *ts;         /* ISO-8601; NULL = now */
+    const char *data_json;  /* JSON object of payload columns; NULL = {} */
+    size_t data_len;        /* 0 = strlen(data_json) */
+    const float *embedding; /* NULL, or embedding_dim floats */
+    size_t embedding_len;
+    lh_expect expect;
+    int64_t expected_version; /* for LH_EXPECT_EXACT (0 = empty stream) */
+    const char *partition_key; /* NULL = the UTC day of ts */
+    const char *tier_hint;     /* NULL, "hot", "warm" or "cold" */
+    int64_t ttl_seconds;       /* 0 = none */
+} lh_event_in;
+
+/* Where an appended (or already present, on an idempotent retry) event
+ * landed. */
+typedef struct lh_event_ack {
+    char event_id[37];
+    int64_t version;
+    int64_t position;
+    int32_t shard;
+    bool duplicate; /* true: an idempotent retry; nothing was written */
+} lh_event_ack;
+
+/* A condition across streams (the dynamic consistency boundary pattern):
+ * the append happens only if no event whose type is one of `types` (all
+ * types when ntypes is 0) and whose payload column `column` equals `value`
+ * (no column filter when column is NULL) committed after `after` (a
+ * checkpoint token, NULL = the beginning). Otherwise LH_ECONFLICT. */
+typedef struct lh_append_condition {
+    const char *const *types;
+    size_t ntypes;
+    const char *column;
+    const char *value_json; /* the column's value as JSON, e.g. "42" */
+    const char *after;
+} lh_append_condition;
+
+/* Appends n events to table. The whole call is validated first (types,
+ * required columns, lengths, shard keys): on bad input nothing is written
+ * and err names the event (err->index) and field (err->field). Then each
+ * shard's part commits atomically and durably (fsynced) before this returns;
+ * with events in several shards a failure in one shard leaves the others'
+ * parts committed (err says which). acks (n entries, caller-provided, may
+ * be NULL) receive where each event landed.
+ *
+ * Idempotency: an event whose event_id was appended before (within the
+ * dedup window) with the same stream, type and data is not written again;
+ * its original ack is returned with .duplicate set. This is checked before
+ * expected versions, so a retried call succeeds although its stream moved
+ * on. The same id with different content is LH_EINVAL.
+ *
+ * Errors: LH_EINVAL, LH_ENOENT (no table), LH_ECONFLICT (expected version:
+ * err->current_version holds the stream's version; or the condition),
+ * LH_ENOSPC (disk full: nothing of that shard's part was written),
+ * LH_EIO, LH_EREADONLY. cond may be NULL. */
+LH_API lh_rc lh_append(lh_db *db, const char *table, const lh_event_in *evs,
+                       size_t n, const lh_append_condition *cond,
+                       lh_event_ack *acks, lh_err *err);
+
+/* ---- reading ------------------------------------------------------------------------ */
+
+/* An event as read. Borrowed from its reader: valid until the next
+ * lh_reader_next or lh_reader_close on that reader. */
+typedef struct lh_event {
+    const char *event_id; /* UUID text */
+    const char *stream;
+    int64_t version;
+    const char *type;
+    int64_t ts;           /* µs since epoch, UTC */
+    int64_t committed_at; /* µs since epoch, UTC */
+    int32_t shard;
+    int64_t position;
+    const char *checkpoint; /* the token that resumes after this event */
+    const char *data_json;  /* payload as a JSON object (output rules) */
+    const float *embedding; /* NULL or embedding_len floats */
+    size_t embedding_len;
+    const char *partition_key;
+    int32_t schema_version;
+} lh_event;
+
+typedef struct lh_reader lh_reader;
+
+typedef enum lh_direction {
+    LH_FORWARD = 0,
+    LH_BACKWARD = 1,
+} lh_direction;
+
+/* Reads one stream from version `from` (inclusive; forward: 0 or 1 = the
+ * first, backward: -1 = the last), at most `limit` events (0 = all).
+ * Honours the stream's metadata (max-age, max-count, truncate-before).
+ * A stream that does not exist reads as empty. */
+LH_API lh_rc lh_read_stream(lh_db *db, const char *table, const char *stream,
+                            int64_t from, lh_direction dir, int64_t limit,
+                            lh_reader **out, lh_err *err);
+
+/* Reads the whole table after `checkpoint` ("0" or NULL = from the
+ * beginning), in commit order within each shard and by commit time across
+ * shards. With `follow`, the reader continues with events committed later
+ * (see lh_reader_wait). LH_EINVAL for a malformed checkpoint. */
+LH_API lh_rc lh_read_all(lh_db *db, const char *table, const char *checkpoint,
+                         bool follow, lh_reader **out, lh_err *err);
+
+/* The next event: LH_OK with *ev set, or LH_OK with *ev = NULL when the
+ * reader has nothing more right now (a following reader can then wait). */
+LH_API lh_rc lh_reader_next(lh_reader *r, const lh_event **ev, lh_err *err);
+
+/* For a following reader: blocks until new events may be there or
+ * timeout_ms passes (LH_ETIMEDOUT), or lh_reader_cancel is called
+ * (LH_ECANCELED). Then call lh_reader_next again. */
+LH_API lh_rc lh_reader_wait(lh_reader *r, int timeout_ms, lh_err *err);
+
+/* Makes a blocked or later lh_reader_wait return LH_ECANCELED. Safe from any
+ * thread (and from a signal handler). */
+LH_API void lh_reader_cancel(lh_reader *r);
+
+/* The checkpoint after everything read so far (borrowed, valid until the
+ * next call on r). */
+LH_API const char *lh_reader_checkpoint(lh_reader *r);
+
+LH_API void lh_reader_close(lh_reader *r);
+
+/* A catch-up subscription: calls cb for each event after `checkpoint`, then
+ * for each new one as it commits, on a thread of its own, until cb returns
+ * non-zero or lh_subscription_close. */
+typedef struct lh_subscription lh_subscription;
+typedef int (*lh_event_cb)(void *ud, const lh_event *ev);
+LH_API lh_rc lh_subscribe(lh_db *db, const char *table, const char *checkpoint,
+                          lh_event_cb cb, void *ud, lh_subscription **out,
+                          lh_err *err);
+/* Stops the subscription and joins its thread. */
+LH_API void lh_subscription_close(lh_subscription *s);
+
+/* ---- stream metadata ------------------------------------------------------------------ */
+
+typedef struct lh_stream_meta {
+    int64_t max_age_s;       /* 0 = none: older events are not read */
+    int64_t max_count;       /* 0 = none: only the last N are read */
+    int64_t truncate_before; /* 0 = none: versions below are not read */
+} lh_stream_meta;
+
+LH_API lh_rc lh_stream_set_meta(lh_db *db, const char *table,
+                                const char *stream, const lh_stream_meta *meta,
+                                lh_err *err);
+/* A stream that was never written has version 0. */
+LH_API lh_rc lh_stream_info(lh_db *db, const char *table, const char *stream,
+                            int64_t *version, lh_stream_meta *meta,
+                            lh_err *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
