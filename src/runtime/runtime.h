@@ -7,6 +7,22 @@
  * is queued when it runs, as one batch: that is what lets a shard commit
  * many appends in one transaction with one fsync (group commit).
  *
+ * Design choices the users of this header rely on:
+ *
+ * - A mailbox's drain is one pool task at a time. After each handler call
+ *   it does not loop: if more messages arrived it re-queues itself at the
+ *   back of the pool's FIFO and returns. A shard under constant load thus
+ *   takes turns with the other mailboxes instead of holding a worker for
+ *   ever, and its next batch holds everything posted meanwhile (the fsync
+ *   of one batch is the window in which the next one fills).
+ * - Posting never allocates: messages are intrusive (lh_msg) and the drain
+ *   task node lives in the mailbox (lh_pool_task), so lh_mailbox_post only
+ *   fails with LH_ECANCELED.
+ * - Shutdown: lh_pool_free stops accepting work from outside the pool, but
+ *   tasks running on its workers may still submit (and post) while it
+ *   drains; all of that runs before the workers exit. Release mailboxes
+ *   before freeing their pool.
+ *
  * Alarms (timers owned by an object, surviving restarts) come with tiering.
  */
 #ifndef LH_RUNTIME_H
@@ -18,22 +34,46 @@
 
 #include "util/util.h"
 
-/* ---- thread pool ---------------------------------------------------------- */
+/* ---- thread pool --------------------------------------------------------- */
 
 typedef struct lh_pool lh_pool;
 typedef void (*lh_task_fn)(void *arg);
 
-/* Starts nthreads workers (0 = the number of online CPUs). */
+/* The most workers a pool may have (a sanity bound on the argument). */
+#define LH_POOL_MAX_THREADS 1024
+
+/* Starts nthreads workers (0 = the number of online CPUs, at least 1).
+ * Tasks run in submission order (FIFO), each on one of the workers.
+ * LH_EINVAL if nthreads is negative or above LH_POOL_MAX_THREADS;
+ * LH_ENOMEM if memory or a thread could not be had. */
 lh_rc lh_pool_new(int nthreads, lh_pool **out, lh_err *err);
-/* Queues fn(arg) to run on a worker. LH_ENOMEM, or LH_ECANCELED once the
- * pool is shutting down. Safe from any thread, including a worker. */
+/* Queues fn(arg) to run on a worker. LH_ENOMEM (the task node could not be
+ * allocated; nothing was queued), or LH_ECANCELED once lh_pool_free has
+ * begun, unless called from one of this pool's workers: tasks may still
+ * submit while the pool drains, and what they submit runs. Safe from any
+ * thread, including a worker. */
 lh_rc lh_pool_submit(lh_pool *p, lh_task_fn fn, void *arg);
+
+/* A task node owned by the caller, for lh_pool_submit_task. */
+typedef struct lh_pool_task {
+    struct lh_pool_task *next; /* the pool's queue link */
+    lh_task_fn fn;
+    void *arg;
+} lh_pool_task;
+
+/* As lh_pool_submit, but the queue links t instead of allocating: it cannot
+ * fail for lack of memory, only with LH_ECANCELED. The caller sets t->fn
+ * and t->arg. t must stay valid, and must not be submitted again, until
+ * t->fn starts running; from then on the pool no longer touches t (fn may
+ * re-submit or free it). */
+lh_rc lh_pool_submit_task(lh_pool *p, lh_pool_task *t);
 int lh_pool_threads(const lh_pool *p);
-/* Runs every queued task, then joins the workers and frees the pool. Must
- * not be called from a worker. NULL is a no-op. */
+/* Runs every queued task (and what they submit meanwhile), then joins the
+ * workers and frees the pool. Must not be called from a worker. NULL is a
+ * no-op. */
 void lh_pool_free(lh_pool *p);
 
-/* ---- mailbox ---------------------------------------------------------------- */
+/* ---- mailbox ------------------------------------------------------------- */
 
 /* Embed an lh_msg in your message struct (intrusive list: posting never
  * allocates, so it cannot fail for lack of memory). */
@@ -47,6 +87,8 @@ typedef struct lh_msg {
  * waiter). */
 typedef void (*lh_mailbox_fn)(void *owner, lh_msg **msgs, size_t n);
 
+/* Caller-owned storage (embed it in the object it serves); the fields are
+ * private to mailbox.c. */
 typedef struct lh_mailbox {
     pthread_mutex_t mu;
     pthread_cond_t idle_cv;
@@ -59,28 +101,48 @@ typedef struct lh_mailbox {
     bool scheduled;   /* a drain task is queued or running */
     lh_msg **scratch; /* the array handed to fn */
     size_t scratch_cap;
+    lh_pool_task drain_task; /* queued while scheduled: posting never
+                                allocates */
 } lh_mailbox;
 
+/* Initializes mb to run fn(owner, ...) on pool. max_batch caps the batch
+ * size (0 = no cap: everything queued). LH_ENOMEM if the batch array could
+ * not be allocated. The pool must outlive the mailbox. */
 lh_rc lh_mailbox_init(lh_mailbox *mb, lh_pool *pool, lh_mailbox_fn fn,
                       void *owner, size_t max_batch, lh_err *err);
-/* Queues m and schedules a drain if none is pending. LH_ECANCELED if the
- * pool is shutting down (m was not queued). */
+/* Queues m and schedules a drain if none is pending. m belongs to the
+ * mailbox until it is handed to fn. Never allocates. LH_ECANCELED (m was
+ * not queued) if a drain had to be scheduled while the pool shuts down and
+ * the caller is not one of its workers; while a drain is pending, m is
+ * taken and handled before the pool finishes. Safe from any thread,
+ * including from fn. */
 lh_rc lh_mailbox_post(lh_mailbox *mb, lh_msg *m);
-/* Blocks until nothing is queued or running for this mailbox. */
+/* Blocks until nothing is queued or running for this mailbox. Must not be
+ * called from its own fn (it would wait for itself); from another task of
+ * the same pool it holds a worker while it waits, so with a one-thread
+ * pool it deadlocks. */
 void lh_mailbox_drain(lh_mailbox *mb);
-/* Drains, then releases the mailbox's resources. */
+/* Drains, then releases the mailbox's resources. Nothing may post to mb
+ * once this is called. */
 void lh_mailbox_release(lh_mailbox *mb);
 
-/* ---- a one-shot completion, for a caller waiting on a message --------------- */
+/* ---- a one-shot completion, for a caller waiting on a message ------------ */
 
+/* Caller-owned, typically on the waiter's stack: lh_done_signal touches d
+ * only while holding its mutex, so the waiter may release d as soon as
+ * lh_done_wait returns. */
 typedef struct lh_done {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     int pending; /* waits until 0 */
 } lh_done;
 
+/* pending >= 0: the number of lh_done_signal calls lh_done_wait waits for. */
 void lh_done_init(lh_done *d, int pending);
+/* Counts one down; wakes the waiters when it reaches 0. Any thread. Calling
+ * it more often than `pending` is a bug. */
 void lh_done_signal(lh_done *d);
+/* Blocks until pending reaches 0 (returns at once if it is). */
 void lh_done_wait(lh_done *d);
 void lh_done_release(lh_done *d);
 

@@ -1,0 +1,860 @@
+/*
+ * The lakehouse command. It uses only the public API (lakehouse.h) and
+ * jansson for its own NDJSON input and output, so whatever it does a C
+ * program linking liblakehouse can do too.
+ *
+ * Exit codes: 0 success, 1 failure, 2 bad input or usage, 3 version
+ * conflict (append).
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lakehouse.h"
+
+#define EXIT_FAIL 1
+#define EXIT_BADINPUT 2
+#define EXIT_CONFLICT 3
+
+#define MAX_LINE (64u << 20) /* one NDJSON event */
+
+static const char *usage_text =
+    "usage:\n"
+    "  lakehouse init DIR\n"
+    "  lakehouse table create DIR --schema FILE.json\n"
+    "  lakehouse table list DIR\n"
+    "  lakehouse table describe DIR TABLE\n"
+    "  lakehouse append DIR TABLE [FILE|-] [--batch N]\n"
+    "  lakehouse read DIR TABLE --stream ID [--from VERSION] [--backward]"
+    " [--limit N]\n"
+    "  lakehouse read DIR TABLE --from CHECKPOINT [--follow]\n"
+    "  lakehouse stream info DIR TABLE ID\n"
+    "  lakehouse stream meta DIR TABLE ID [--max-age SECONDS]"
+    " [--max-count N] [--truncate-before VERSION]\n";
+
+/* ---- arguments: positionals and --options in any order ------------------- */
+
+typedef struct opt {
+    const char *name;
+    bool takes_value;
+    const char *value;
+    bool set;
+} opt;
+
+typedef struct args {
+    const char *pos[8];
+    int npos;
+} args;
+
+static int
+usage_error(const char *fmt, const char *a)
+{
+    fprintf(stderr, "lakehouse: ");
+    fprintf(stderr, fmt, a);
+    fprintf(stderr, "\n%s", usage_text);
+    return EXIT_BADINPUT;
+}
+
+static int
+parse_args(int argc, char **argv, opt *opts, size_t nopts, args *out)
+{
+    out->npos = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) == 0 && a[2] != 0) {
+            const char *name = a + 2;
+            const char *eq = strchr(name, '=');
+            size_t nl = eq ? (size_t)(eq - name) : strlen(name);
+            opt *o = NULL;
+            for (size_t k = 0; k < nopts; k++) {
+                if (strlen(opts[k].name) == nl &&
+                    strncmp(opts[k].name, name, nl) == 0) {
+                    o = &opts[k];
+                }
+            }
+            if (o == NULL) {
+                return usage_error("unknown option \"%s\"", a);
+            }
+            o->set = true;
+            if (o->takes_value) {
+                if (eq != NULL) {
+                    o->value = eq + 1;
+                } else if (i + 1 < argc) {
+                    o->value = argv[++i];
+                } else {
+                    return usage_error("option \"%s\" needs a value", a);
+                }
+            } else if (eq != NULL) {
+                return usage_error("option \"%s\" takes no value", a);
+            }
+        } else {
+            if (out->npos >= (int)(sizeof(out->pos) / sizeof(out->pos[0]))) {
+                return usage_error("too many arguments at \"%s\"", a);
+            }
+            out->pos[out->npos++] = a;
+        }
+    }
+    return 0;
+}
+
+static int
+exit_code(lh_rc rc)
+{
+    switch (rc) {
+    case LH_OK:
+        return 0;
+    case LH_ECONFLICT:
+        return EXIT_CONFLICT;
+    case LH_EINVAL:
+        return EXIT_BADINPUT;
+    default:
+        return EXIT_FAIL;
+    }
+}
+
+static int
+fail(const lh_err *err, lh_rc rc)
+{
+    fprintf(stderr, "lakehouse: %s\n", err->msg);
+    return exit_code(rc);
+}
+
+static bool
+parse_int(const char *s, int64_t min, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end == s || *end != 0 || errno != 0 || v < min) {
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static int
+open_db(const char *dir, bool readonly, lh_db **db)
+{
+    lh_err err;
+    lh_db_options o = {.flags = readonly ? LH_OPEN_READONLY : 0};
+    lh_rc rc = lh_db_open(dir, &o, db, &err);
+    return rc == LH_OK ? 0 : fail(&err, rc);
+}
+
+/* ---- init, table ------------------------------------------------------------ */
+
+static int
+cmd_init(int argc, char **argv)
+{
+    args a;
+    int r = parse_args(argc, argv, NULL, 0, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos != 1) {
+        return usage_error("%s", "init takes one directory");
+    }
+    lh_err err;
+    lh_rc rc = lh_db_init(a.pos[0], &err);
+    if (rc != LH_OK) {
+        return fail(&err, rc);
+    }
+    printf("initialized %s\n", a.pos[0]);
+    return 0;
+}
+
+static char *
+read_all_file(const char *path, size_t *len, lh_err *err)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (f == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "could not open \"%s\": %s",
+                 path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf != NULL && (got = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            char *nb = realloc(buf, cap);
+            if (nb == NULL) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    if (f != stdin) {
+        fclose(f);
+    }
+    if (buf == NULL) {
+        snprintf(err->msg, sizeof(err->msg), "out of memory reading \"%s\"",
+                 path);
+        return NULL;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+static int
+cmd_table(int argc, char **argv)
+{
+    opt opts[] = {{"schema", true, NULL, false}};
+    args a;
+    int r = parse_args(argc, argv, opts, 1, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos < 2) {
+        return usage_error("%s", "table needs a subcommand and a directory");
+    }
+    const char *sub = a.pos[0];
+    lh_err err;
+    lh_db *db = NULL;
+    lh_rc rc = LH_OK;
+    if (strcmp(sub, "create") == 0) {
+        if (!opts[0].set || a.npos != 2) {
+            return usage_error("%s", "table create DIR --schema FILE.json");
+        }
+        size_t len = 0;
+        char *json = read_all_file(opts[0].value, &len, &err);
+        if (json == NULL) {
+            fprintf(stderr, "lakehouse: %s\n", err.msg);
+            return EXIT_BADINPUT;
+        }
+        r = open_db(a.pos[1], false, &db);
+        if (r == 0) {
+            rc = lh_table_create(db, json, len, &err);
+            if (rc == LH_OK) {
+                char *desc = NULL;
+                json_error_t je;
+                json_t *j = json_loadb(json, len, 0, &je);
+                const char *name = json_string_value(json_object_get(j, "name"));
+                if (lh_table_describe(db, name, &desc, &err) == LH_OK) {
+                    printf("%s\n", desc);
+                    lh_free_mem(desc);
+                }
+                json_decref(j);
+            }
+        }
+        free(json);
+    } else if (strcmp(sub, "list") == 0 && a.npos == 2) {
+        r = open_db(a.pos[1], true, &db);
+        char **names = NULL;
+        size_t n = 0;
+        if (r == 0) {
+            rc = lh_table_list(db, &names, &n, &err);
+        }
+        for (size_t i = 0; r == 0 && rc == LH_OK && i < n; i++) {
+            printf("%s\n", names[i]);
+        }
+        lh_free_strings(names, n);
+    } else if (strcmp(sub, "describe") == 0 && a.npos == 3) {
+        r = open_db(a.pos[1], true, &db);
+        char *desc = NULL;
+        if (r == 0) {
+            rc = lh_table_describe(db, a.pos[2], &desc, &err);
+        }
+        if (r == 0 && rc == LH_OK) {
+            printf("%s\n", desc);
+        }
+        lh_free_mem(desc);
+    } else {
+        return usage_error("unknown table subcommand \"%s\"", sub);
+    }
+    lh_db_close(db);
+    if (r != 0) {
+        return r;
+    }
+    return rc == LH_OK ? 0 : fail(&err, rc);
+}
+
+/* ---- append ------------------------------------------------------------------ */
+
+/* One parsed input line; the strings point into `doc` or `data`. */
+typedef struct in_line {
+    json_t *doc;
+    char *data; /* compact JSON of "data" (malloc) */
+    float *emb;
+    long lineno;
+} in_line;
+
+static int
+line_error(long lineno, const char *field, const char *msg)
+{
+    if (field != NULL && field[0] != 0) {
+        fprintf(stderr, "lakehouse: line %ld: %s: %s\n", lineno, field, msg);
+    } else {
+        fprintf(stderr, "lakehouse: line %ld: %s\n", lineno, msg);
+    }
+    return EXIT_BADINPUT;
+}
+
+static const char *const event_keys[] = {
+    "event_id", "stream",    "expected_version", "type",
+    "ts",       "data",      "embedding",        "partition_key",
+    "tier_hint", "ttl_seconds",
+};
+
+static int
+opt_string(json_t *doc, const char *key, const char **out, long lineno)
+{
+    json_t *v = json_object_get(doc, key);
+    *out = NULL;
+    if (v == NULL || json_is_null(v)) {
+        return 0;
+    }
+    if (!json_is_string(v)) {
+        char msg[96];
+        snprintf(msg, sizeof(msg), "\"%s\" must be a string", key);
+        return line_error(lineno, key, msg);
+    }
+    *out = json_string_value(v);
+    return 0;
+}
+
+static int
+parse_line(const char *text, size_t len, in_line *ln, lh_event_in *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    json_error_t je;
+    ln->doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (ln->doc == NULL) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "malformed JSON: %s (column %d)", je.text,
+                 je.column);
+        return line_error(ln->lineno, NULL, msg);
+    }
+    if (!json_is_object(ln->doc)) {
+        return line_error(ln->lineno, NULL, "an event must be a JSON object");
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(ln->doc, key, v)
+    {
+        bool known = false;
+        for (size_t k = 0; k < sizeof(event_keys) / sizeof(event_keys[0]);
+             k++) {
+            known = known || strcmp(key, event_keys[k]) == 0;
+        }
+        if (!known) {
+            char msg[160];
+            snprintf(msg, sizeof(msg), "unknown field \"%.100s\"", key);
+            return line_error(ln->lineno, key, msg);
+        }
+    }
+    int r = opt_string(ln->doc, "event_id", &ev->event_id, ln->lineno);
+    if (r == 0) {
+        r = opt_string(ln->doc, "stream", &ev->stream, ln->lineno);
+    }
+    if (r == 0) {
+        r = opt_string(ln->doc, "type", &ev->type, ln->lineno);
+    }
+    if (r == 0) {
+        r = opt_string(ln->doc, "ts", &ev->ts, ln->lineno);
+    }
+    if (r == 0) {
+        r = opt_string(ln->doc, "partition_key", &ev->partition_key,
+                       ln->lineno);
+    }
+    if (r == 0) {
+        r = opt_string(ln->doc, "tier_hint", &ev->tier_hint, ln->lineno);
+    }
+    if (r != 0) {
+        return r;
+    }
+    json_t *ttl = json_object_get(ln->doc, "ttl_seconds");
+    if (ttl != NULL && !json_is_null(ttl)) {
+        if (!json_is_integer(ttl) || json_integer_value(ttl) < 0) {
+            return line_error(ln->lineno, "ttl_seconds",
+                              "\"ttl_seconds\" must be a non-negative "
+                              "integer");
+        }
+        ev->ttl_seconds = json_integer_value(ttl);
+    }
+    json_t *ev_v = json_object_get(ln->doc, "expected_version");
+    ev->expect = LH_EXPECT_ANY;
+    if (ev_v != NULL && !json_is_null(ev_v)) {
+        if (json_is_integer(ev_v) && json_integer_value(ev_v) >= 0) {
+            ev->expect = LH_EXPECT_EXACT;
+            ev->expected_version = json_integer_value(ev_v);
+        } else if (json_is_string(ev_v) &&
+                   strcmp(json_string_value(ev_v), "any") == 0) {
+            ev->expect = LH_EXPECT_ANY;
+        } else if (json_is_string(ev_v) &&
+                   strcmp(json_string_value(ev_v), "no_stream") == 0) {
+            ev->expect = LH_EXPECT_NO_STREAM;
+        } else if (json_is_string(ev_v) &&
+                   strcmp(json_string_value(ev_v), "stream_exists") == 0) {
+            ev->expect = LH_EXPECT_STREAM_EXISTS;
+        } else {
+            return line_error(ln->lineno, "expected_version",
+                              "\"expected_version\" must be a version >= 0, "
+                              "\"any\", \"no_stream\" or \"stream_exists\"");
+        }
+    }
+    json_t *data = json_object_get(ln->doc, "data");
+    if (data != NULL && !json_is_null(data)) {
+        if (!json_is_object(data)) {
+            return line_error(ln->lineno, "data",
+                              "\"data\" must be a JSON object");
+        }
+        ln->data = json_dumps(data, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (ln->data == NULL) {
+            return line_error(ln->lineno, "data", "out of memory");
+        }
+        ev->data_json = ln->data;
+    }
+    json_t *emb = json_object_get(ln->doc, "embedding");
+    if (emb != NULL && !json_is_null(emb)) {
+        if (!json_is_array(emb)) {
+            return line_error(ln->lineno, "embedding",
+                              "\"embedding\" must be an array of numbers");
+        }
+        size_t n = json_array_size(emb);
+        ln->emb = malloc((n ? n : 1) * sizeof(float));
+        if (ln->emb == NULL) {
+            return line_error(ln->lineno, "embedding", "out of memory");
+        }
+        for (size_t i = 0; i < n; i++) {
+            json_t *x = json_array_get(emb, i);
+            if (!json_is_number(x)) {
+                char msg[96];
+                snprintf(msg, sizeof(msg),
+                         "\"embedding\"[%zu] is not a number", i);
+                return line_error(ln->lineno, "embedding", msg);
+            }
+            ln->emb[i] = (float)json_number_value(x);
+        }
+        ev->embedding = ln->emb;
+        ev->embedding_len = n;
+    }
+    return 0;
+}
+
+static void
+free_lines(in_line *lines, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_decref(lines[i].doc);
+        free(lines[i].data);
+        free(lines[i].emb);
+        memset(&lines[i], 0, sizeof(lines[i]));
+    }
+}
+
+static void
+print_acks(const lh_event_in *evs, const lh_event_ack *acks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        json_t *o = json_object();
+        json_object_set_new(o, "event_id", json_string(acks[i].event_id));
+        json_object_set_new(o, "stream", json_string(evs[i].stream));
+        json_object_set_new(o, "version", json_integer(acks[i].version));
+        json_object_set_new(o, "position", json_integer(acks[i].position));
+        json_object_set_new(o, "shard", json_integer(acks[i].shard));
+        char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        if (s != NULL) {
+            fputs(s, stdout);
+            fputc('\n', stdout);
+        }
+        free(s);
+        json_decref(o);
+    }
+    fflush(stdout);
+}
+
+static int
+flush_batch(lh_db *db, const char *table, in_line *lines, lh_event_in *evs,
+            lh_event_ack *acks, size_t n)
+{
+    if (n == 0) {
+        return 0;
+    }
+    lh_err err;
+    lh_rc rc = lh_append(db, table, evs, n, NULL, acks, &err);
+    if (rc == LH_OK) {
+        print_acks(evs, acks, n);
+        return 0;
+    }
+    long lineno = err.index >= 0 && (size_t)err.index < n
+                      ? lines[err.index].lineno
+                      : lines[0].lineno;
+    if (rc == LH_EINVAL || rc == LH_ECONFLICT) {
+        line_error(lineno, err.field, err.msg);
+        return exit_code(rc);
+    }
+    fprintf(stderr, "lakehouse: line %ld: %s\n", lineno, err.msg);
+    return exit_code(rc);
+}
+
+static int
+cmd_append(int argc, char **argv)
+{
+    opt opts[] = {{"batch", true, NULL, false}};
+    args a;
+    int r = parse_args(argc, argv, opts, 1, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos < 2 || a.npos > 3) {
+        return usage_error("%s", "append DIR TABLE [FILE|-] [--batch N]");
+    }
+    int64_t batch = 1;
+    if (opts[0].set &&
+        (!parse_int(opts[0].value, 1, &batch) || batch > 100000)) {
+        return usage_error("--batch must be from 1 to 100000, found \"%s\"",
+                           opts[0].value);
+    }
+    const char *path = a.npos == 3 ? a.pos[2] : "-";
+    FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (in == NULL) {
+        fprintf(stderr, "lakehouse: could not open \"%s\": %s\n", path,
+                strerror(errno));
+        return EXIT_BADINPUT;
+    }
+    lh_db *db;
+    r = open_db(a.pos[0], false, &db);
+    if (r != 0) {
+        if (in != stdin) {
+            fclose(in);
+        }
+        return r;
+    }
+    in_line *lines = calloc((size_t)batch, sizeof(in_line));
+    lh_event_in *evs = calloc((size_t)batch, sizeof(lh_event_in));
+    lh_event_ack *acks = calloc((size_t)batch, sizeof(lh_event_ack));
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    long lineno = 0;
+    size_t n = 0;
+    if (lines == NULL || evs == NULL || acks == NULL) {
+        fprintf(stderr, "lakehouse: out of memory\n");
+        r = EXIT_FAIL;
+    }
+    while (r == 0 && (len = getline(&buf, &cap, in)) >= 0) {
+        lineno++;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r')) {
+            buf[--len] = 0;
+        }
+        size_t k = 0;
+        while ((ssize_t)k < len && (buf[k] == ' ' || buf[k] == '\t')) {
+            k++;
+        }
+        if ((ssize_t)k == len) {
+            continue; /* blank line */
+        }
+        if ((size_t)len > MAX_LINE) {
+            r = line_error(lineno, NULL, "line longer than 64 MiB");
+            break;
+        }
+        lines[n].lineno = lineno;
+        r = parse_line(buf, (size_t)len, &lines[n], &evs[n]);
+        n++;
+        if (r == 0 && n == (size_t)batch) {
+            r = flush_batch(db, a.pos[1], lines, evs, acks, n);
+            free_lines(lines, n);
+            n = 0;
+        }
+    }
+    if (r == 0 && ferror(in)) {
+        fprintf(stderr, "lakehouse: could not read \"%s\": %s\n", path,
+                strerror(errno));
+        r = EXIT_FAIL;
+    }
+    if (r == 0) {
+        r = flush_batch(db, a.pos[1], lines, evs, acks, n);
+    }
+    free_lines(lines, n);
+    free(lines);
+    free(evs);
+    free(acks);
+    free(buf);
+    if (in != stdin) {
+        fclose(in);
+    }
+    lh_db_close(db);
+    return r;
+}
+
+/* ---- read -------------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop_reading;
+static lh_reader *active_reader;
+
+static void
+on_signal(int sig)
+{
+    (void)sig;
+    stop_reading = 1;
+    if (active_reader != NULL) {
+        lh_reader_cancel(active_reader);
+    }
+}
+
+static void
+format_ts(int64_t us, char *buf, size_t n)
+{
+    /* TIMESTAMP's text form (output-formats.md): space separator, no zone,
+     * trailing fraction zeros dropped. */
+    int64_t secs = us / 1000000, frac = us % 1000000;
+    if (frac < 0) {
+        frac += 1000000;
+        secs -= 1;
+    }
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t k = strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+    if (frac != 0 && k + 8 < n) {
+        char f[8];
+        snprintf(f, sizeof(f), "%06lld", (long long)frac);
+        int end = 6;
+        while (end > 0 && f[end - 1] == '0') {
+            end--;
+        }
+        f[end] = 0;
+        snprintf(buf + k, n - k, ".%s", f);
+    }
+}
+
+static int
+print_event(const lh_event *ev)
+{
+    json_t *o = json_object();
+    char ts[40], cat[40];
+    format_ts(ev->ts, ts, sizeof(ts));
+    format_ts(ev->committed_at, cat, sizeof(cat));
+    json_object_set_new(o, "event_id", json_string(ev->event_id));
+    json_object_set_new(o, "stream", json_string(ev->stream));
+    json_object_set_new(o, "version", json_integer(ev->version));
+    json_object_set_new(o, "type", json_string(ev->type));
+    json_object_set_new(o, "ts", json_string(ts));
+    json_object_set_new(o, "committed_at", json_string(cat));
+    json_object_set_new(o, "shard", json_integer(ev->shard));
+    json_object_set_new(o, "position", json_integer(ev->position));
+    json_object_set_new(o, "checkpoint", json_string(ev->checkpoint));
+    char *head = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (head == NULL) {
+        return EXIT_FAIL;
+    }
+    /* data is already JSON in the output rules' form (exact decimals, big
+     * integers): splice it in rather than re-encoding through doubles. */
+    head[strlen(head) - 1] = 0;
+    fputs(head, stdout);
+    fputs(",\"data\":", stdout);
+    fputs(ev->data_json, stdout);
+    if (ev->embedding != NULL) {
+        fputs(",\"embedding\":[", stdout);
+        for (size_t i = 0; i < ev->embedding_len; i++) {
+            char num[32];
+            /* %.9g round-trips any float */
+            snprintf(num, sizeof(num), "%.9g", (double)ev->embedding[i]);
+            fprintf(stdout, i ? ",%s" : "%s", num);
+        }
+        fputc(']', stdout);
+    }
+    fputs("}\n", stdout);
+    free(head);
+    return 0;
+}
+
+static int
+cmd_read(int argc, char **argv)
+{
+    opt opts[] = {{"stream", true, NULL, false},
+                  {"from", true, NULL, false},
+                  {"follow", false, NULL, false},
+                  {"backward", false, NULL, false},
+                  {"limit", true, NULL, false}};
+    args a;
+    int r = parse_args(argc, argv, opts, 5, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos != 2) {
+        return usage_error("%s", "read DIR TABLE (--stream ID | --from "
+                                 "CHECKPOINT)");
+    }
+    bool by_stream = opts[0].set;
+    if (!by_stream && !opts[1].set) {
+        return usage_error("%s", "read needs --stream ID or --from "
+                                 "CHECKPOINT");
+    }
+    if (by_stream && opts[2].set) {
+        return usage_error("%s", "--follow reads a whole table; drop "
+                                 "--stream");
+    }
+    int64_t limit = 0, from = opts[3].set ? -1 : 1;
+    if (opts[4].set && !parse_int(opts[4].value, 0, &limit)) {
+        return usage_error("--limit must be a number >= 0, found \"%s\"",
+                           opts[4].value);
+    }
+    if (by_stream && opts[1].set && !parse_int(opts[1].value, -1, &from)) {
+        return usage_error("--from with --stream is a version, found \"%s\"",
+                           opts[1].value);
+    }
+    lh_db *db;
+    r = open_db(a.pos[0], true, &db);
+    if (r != 0) {
+        return r;
+    }
+    lh_err err;
+    lh_reader *rd = NULL;
+    lh_rc rc;
+    if (by_stream) {
+        rc = lh_read_stream(db, a.pos[1], opts[0].value, from,
+                            opts[3].set ? LH_BACKWARD : LH_FORWARD, limit, &rd,
+                            &err);
+    } else {
+        rc = lh_read_all(db, a.pos[1], opts[1].value, opts[2].set, &rd, &err);
+    }
+    if (rc == LH_OK && opts[2].set) {
+        active_reader = rd;
+        struct sigaction sa;
+        memset(&sa, 0, sizeof(sa));
+        sa.sa_handler = on_signal;
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+    }
+    int64_t printed = 0;
+    while (rc == LH_OK && !stop_reading) {
+        const lh_event *ev;
+        rc = lh_reader_next(rd, &ev, &err);
+        if (rc != LH_OK) {
+            break;
+        }
+        if (ev != NULL) {
+            if (print_event(ev) != 0) {
+                rc = LH_ENOMEM;
+                snprintf(err.msg, sizeof(err.msg), "out of memory");
+                break;
+            }
+            printed++;
+            if (!by_stream && limit > 0 && printed >= limit) {
+                break;
+            }
+            continue;
+        }
+        fflush(stdout);
+        if (!opts[2].set) {
+            break;
+        }
+        rc = lh_reader_wait(rd, 1000, &err);
+        if (rc == LH_ETIMEDOUT) {
+            rc = LH_OK;
+        } else if (rc == LH_ECANCELED) {
+            rc = LH_OK;
+            break;
+        }
+    }
+    fflush(stdout);
+    active_reader = NULL;
+    lh_reader_close(rd);
+    lh_db_close(db);
+    return rc == LH_OK ? 0 : fail(&err, rc);
+}
+
+/* ---- stream ------------------------------------------------------------------ */
+
+static int
+cmd_stream(int argc, char **argv)
+{
+    opt opts[] = {{"max-age", true, NULL, false},
+                  {"max-count", true, NULL, false},
+                  {"truncate-before", true, NULL, false}};
+    args a;
+    int r = parse_args(argc, argv, opts, 3, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos != 4) {
+        return usage_error("%s", "stream info|meta DIR TABLE ID");
+    }
+    lh_err err;
+    lh_db *db;
+    lh_rc rc;
+    if (strcmp(a.pos[0], "meta") == 0) {
+        lh_stream_meta m = {0, 0, 0};
+        int64_t *dst[] = {&m.max_age_s, &m.max_count, &m.truncate_before};
+        for (int i = 0; i < 3; i++) {
+            if (opts[i].set && !parse_int(opts[i].value, 0, dst[i])) {
+                return usage_error("\"%s\" must be a number >= 0",
+                                   opts[i].value);
+            }
+        }
+        r = open_db(a.pos[1], false, &db);
+        if (r != 0) {
+            return r;
+        }
+        rc = lh_stream_set_meta(db, a.pos[2], a.pos[3], &m, &err);
+    } else if (strcmp(a.pos[0], "info") == 0) {
+        r = open_db(a.pos[1], true, &db);
+        if (r != 0) {
+            return r;
+        }
+        int64_t version = 0;
+        lh_stream_meta m;
+        rc = lh_stream_info(db, a.pos[2], a.pos[3], &version, &m, &err);
+        if (rc == LH_OK) {
+            printf("{\"stream\":");
+            json_t *js = json_string(a.pos[3]);
+            char *s = json_dumps(js, JSON_ENCODE_ANY);
+            json_decref(js);
+            printf("%s,\"version\":%lld,\"max_age\":%lld,\"max_count\":%lld,"
+                   "\"truncate_before\":%lld}\n",
+                   s ? s : "null", (long long)version,
+                   (long long)m.max_age_s, (long long)m.max_count,
+                   (long long)m.truncate_before);
+            free(s);
+        }
+    } else {
+        return usage_error("unknown stream subcommand \"%s\"", a.pos[0]);
+    }
+    lh_db_close(db);
+    return rc == LH_OK ? 0 : fail(&err, rc);
+}
+
+int
+main(int argc, char **argv)
+{
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        fputs(usage_text, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_BADINPUT : 0;
+    }
+    lh_err err;
+    lh_rc rc = lh_global_init(&err);
+    if (rc != LH_OK) {
+        return fail(&err, rc);
+    }
+    /* A reader piped into `head` should end quietly. */
+    signal(SIGPIPE, SIG_DFL);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "init") == 0) {
+        return cmd_init(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "table") == 0) {
+        return cmd_table(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "append") == 0) {
+        return cmd_append(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "read") == 0) {
+        return cmd_read(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "stream") == 0) {
+        return cmd_stream(argc - 2, argv + 2);
+    }
+    return usage_error("unknown command \"%s\"", cmd);
+}

@@ -1,0 +1,719 @@
+/*
+ * lh_append: validate a whole call, route each event to its shard, and wait
+ * for the shards' group commits. Conditional appends (the DCB pattern) lock
+ * every shard of the table instead, check the condition, and commit.
+ */
+#include <string.h>
+#include <xxhash.h>
+
+#include "hot/hot_int.h"
+
+static lh_rc
+ev_err(lh_err *err, size_t index, const char *field, lh_rc code,
+       const char *fmt, ...) LH_PRINTF(5, 6);
+
+static lh_rc
+ev_err(lh_err *err, size_t index, const char *field, lh_rc code,
+       const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lh_err_setv(err, code, fmt, ap);
+    va_end(ap);
+    if (err != NULL) {
+        err->index = (int64_t)index;
+        snprintf(err->field, sizeof(err->field), "%s", field);
+    }
+    return code;
+}
+
+static lh_rc
+check_text(const char *s, size_t max, size_t index, const char *field,
+           lh_err *err)
+{
+    if (s == NULL || s[0] == 0) {
+        return ev_err(err, index, field, LH_EINVAL, "\"%s\" is required",
+                      field);
+    }
+    size_t n = strlen(s);
+    if (n > max) {
+        return ev_err(err, index, field, LH_EINVAL,
+                      "\"%s\" is %zu bytes long, the limit is %zu", field, n,
+                      max);
+    }
+    if (!lh_utf8_valid(s, n)) {
+        return ev_err(err, index, field, LH_EINVAL,
+                      "\"%s\" is not valid UTF-8", field);
+    }
+    return LH_OK;
+}
+
+/* Parses and checks the payload object into e->vals. */
+static lh_rc
+validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
+              lh_hot_event *e, lh_arena *a, lh_buf *canon, lh_err *err)
+{
+    e->vals = lh_arena_calloc(a, sizeof(lh_value) * (d->ncols ? d->ncols : 1));
+    if (e->vals == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    json_t *obj = NULL;
+    if (in->data_json != NULL) {
+        size_t len = in->data_len ? in->data_len : strlen(in->data_json);
+        json_error_t jerr;
+        obj = json_loadb(in->data_json, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (obj == NULL) {
+            return ev_err(err, index, "data", LH_EINVAL,
+                          "\"data\" is not valid JSON: %s", jerr.text);
+        }
+        if (!json_is_object(obj)) {
+            json_decref(obj);
+            return ev_err(err, index, "data", LH_EINVAL,
+                          "\"data\" must be a JSON object");
+        }
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v)
+        {
+            if (lh__tabledef_col(d, key) < 0) {
+                char field[64];
+                snprintf(field, sizeof(field), "data.%s", key);
+                json_decref(obj);
+                return ev_err(err, index, field, LH_EINVAL,
+                              "unknown column \"%s\" in table \"%s\"", field + 5,
+                              d->name);
+            }
+        }
+    }
+    lh_rc rc = LH_OK;
+    lh_buf_putc(canon, '{');
+    for (size_t c = 0; c < d->ncols && rc == LH_OK; c++) {
+        const lh_coldef *cd = &d->cols[c];
+        char field[64];
+        snprintf(field, sizeof(field), "data.%s", cd->name);
+        json_t *jv = obj ? json_object_get(obj, cd->name) : NULL;
+        if (jv == NULL && obj != NULL) {
+            /* Names fold to lowercase; accept the JSON key in any case. */
+            const char *key;
+            json_t *v;
+            json_object_foreach(obj, key, v)
+            {
+                if (strcasecmp(key, cd->name) == 0) {
+                    jv = v;
+                }
+            }
+        }
+        lh_value *val = &e->vals[c];
+        if (jv == NULL || json_is_null(jv)) {
+            val->type = cd->type;
+            val->is_null = true;
+        } else {
+            lh_err verr;
+            lh_err_clear(&verr);
+            rc = lh_value_from_json(cd->type, jv, a, val, &verr);
+            if (rc != LH_OK) {
+                rc = ev_err(err, index, field, rc, "column \"%s\": %s",
+                            cd->name, verr.msg);
+                break;
+            }
+        }
+        if (val->is_null && (!cd->nullable || (int)c == d->shard_col)) {
+            rc = ev_err(err, index, field, LH_EINVAL,
+                        "column \"%s\" is required (NOT NULL)%s", cd->name,
+                        (int)c == d->shard_col ? ": it is the shard key" : "");
+            break;
+        }
+        if (c > 0) {
+            lh_buf_putc(canon, ',');
+        }
+        lh_buf_json_string(canon, cd->name, strlen(cd->name));
+        lh_buf_putc(canon, ':');
+        lh_value_to_json(val, canon);
+    }
+    lh_buf_putc(canon, '}');
+    json_decref(obj);
+    if (rc == LH_OK && !lh_buf_ok(canon)) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    return rc;
+}
+
+static lh_rc
+validate_event(const lh_table *t, const lh_event_in *in, size_t index,
+               lh_hot_event *e, lh_arena *a, lh_err *err)
+{
+    const lh_tabledef *d = t->def;
+    lh_rc rc = check_text(in->stream, LH_MAX_STREAM, index, "stream", err);
+    if (rc == LH_OK) {
+        rc = check_text(in->type, LH_MAX_TYPE, index, "type", err);
+    }
+    if (rc != LH_OK) {
+        return rc;
+    }
+    e->stream = in->stream;
+    e->type = in->type;
+    lh_err sub;
+    lh_err_clear(&sub);
+    if (in->event_id != NULL) {
+        if (lh_uuid_parse(in->event_id, strlen(in->event_id), &e->id, &sub) !=
+            LH_OK) {
+            return ev_err(err, index, "event_id", LH_EINVAL,
+                          "\"event_id\" is not a UUID: \"%s\"", in->event_id);
+        }
+        if (lh_uuid_is_nil(&e->id)) {
+            return ev_err(err, index, "event_id", LH_EINVAL,
+                          "\"event_id\" may not be the nil UUID");
+        }
+    } else if (lh_uuid_v7(&e->id, lh_real_now() / 1000, &sub) != LH_OK) {
+        return ev_err(err, index, "event_id", sub.code, "%s", sub.msg);
+    }
+    if (in->ts != NULL) {
+        if (lh_time_parse(in->ts, strlen(in->ts), &e->ts, &sub) != LH_OK) {
+            return ev_err(err, index, "ts", LH_EINVAL, "\"ts\": %s", sub.msg);
+        }
+        e->ts_given = true;
+    } else {
+        e->ts = lh_now();
+    }
+    switch (in->expect) {
+    case LH_EXPECT_ANY:
+    case LH_EXPECT_NO_STREAM:
+    case LH_EXPECT_STREAM_EXISTS:
+        break;
+    case LH_EXPECT_EXACT:
+        if (in->expected_version < 0) {
+            return ev_err(err, index, "expected_version", LH_EINVAL,
+                          "\"expected_version\" must be >= 0, found %lld",
+                          (long long)in->expected_version);
+        }
+        break;
+    default:
+        return ev_err(err, index, "expected_version", LH_EINVAL,
+                      "unknown expectation %d", (int)in->expect);
+    }
+    e->expect = in->expect;
+    e->expected_version = in->expected_version;
+    if (in->embedding != NULL) {
+        if (d->embedding_dim == 0) {
+            return ev_err(err, index, "embedding", LH_EINVAL,
+                          "table \"%s\" has no embedding column "
+                          "(embedding_dim is 0)",
+                          d->name);
+        }
+        if (in->embedding_len != d->embedding_dim) {
+            return ev_err(err, index, "embedding", LH_EINVAL,
+                          "\"embedding\" has %zu dimensions, table \"%s\" "
+                          "expects %u",
+                          in->embedding_len, d->name, d->embedding_dim);
+        }
+        for (size_t k = 0; k < in->embedding_len; k++) {
+            if (!(in->embedding[k] - in->embedding[k] == 0)) {
+                return ev_err(err, index, "embedding", LH_EINVAL,
+                              "\"embedding\"[%zu] is not a finite number", k);
+            }
+        }
+        e->embedding = in->embedding;
+        e->embedding_len = (uint32_t)in->embedding_len;
+    }
+    if (in->partition_key != NULL) {
+        rc = check_text(in->partition_key, 256, index, "partition_key", err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        e->partition_key = in->partition_key;
+    } else {
+        int64_t y;
+        unsigned m, dd;
+        int64_t days = e->ts >= 0 ? e->ts / LH_US_PER_DAY
+                                  : -((-e->ts + LH_US_PER_DAY - 1) /
+                                      LH_US_PER_DAY);
+        lh_civil_from_days(days, &y, &m, &dd);
+        char *pk = lh_arena_alloc(a, 16);
+        if (pk == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        snprintf(pk, 16, "%04lld-%02u-%02u", (long long)y, m, dd);
+        e->partition_key = pk;
+    }
+    if (in->tier_hint != NULL) {
+        if (strcmp(in->tier_hint, "hot") != 0 &&
+            strcmp(in->tier_hint, "warm") != 0 &&
+            strcmp(in->tier_hint, "cold") != 0) {
+            return ev_err(err, index, "tier_hint", LH_EINVAL,
+                          "\"tier_hint\" must be \"hot\", \"warm\" or "
+                          "\"cold\", found \"%s\"",
+                          in->tier_hint);
+        }
+        e->tier_hint = in->tier_hint;
+    }
+    if (in->ttl_seconds < 0) {
+        return ev_err(err, index, "ttl_seconds", LH_EINVAL,
+                      "\"ttl_seconds\" must be >= 0");
+    }
+    e->ttl_seconds = in->ttl_seconds;
+
+    lh_buf canon = LH_BUF_INIT;
+    rc = validate_data(d, in, index, e, a, &canon, err);
+    if (rc == LH_OK) {
+        /* The content an idempotent retry must repeat: stream, type, the
+         * payload in canonical form, the embedding, and ts when given. */
+        XXH64_state_t *hs = XXH64_createState();
+        if (hs == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        } else {
+            XXH64_reset(hs, 0);
+            XXH64_update(hs, e->stream, strlen(e->stream) + 1);
+            XXH64_update(hs, e->type, strlen(e->type) + 1);
+            XXH64_update(hs, canon.data, canon.len);
+            if (e->embedding != NULL) {
+                XXH64_update(hs, e->embedding,
+                             e->embedding_len * sizeof(float));
+            }
+            if (e->ts_given) {
+                XXH64_update(hs, &e->ts, sizeof(e->ts));
+            }
+            e->content_hash = (int64_t)XXH64_digest(hs);
+            XXH64_freeState(hs);
+        }
+    }
+    lh_buf_release(&canon);
+    return rc;
+}
+
+/* The text the shard is chosen by. */
+static lh_rc
+shard_key(const lh_table *t, const lh_hot_event *e, lh_buf *out)
+{
+    lh_buf_reset(out);
+    if (t->def->shard_col < 0) {
+        return lh_buf_puts(out, e->stream);
+    }
+    return lh_value_to_text(&e->vals[t->def->shard_col], out);
+}
+
+/* Finds the shard-key text a stream was first written with, probing the
+ * shards (NULL when the stream is new). Caller holds t->stream_mu. */
+static lh_rc
+probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
+{
+    *out = NULL;
+    const lh_coldef *cd = &t->def->cols[t->def->shard_col];
+    char sql[160];
+    snprintf(sql, sizeof(sql),
+             "SELECT c%d FROM events WHERE stream = ? ORDER BY version "
+             "LIMIT 1",
+             (int)cd->field_id);
+    for (int i = 0; i < t->nshards && *out == NULL; i++) {
+        lh_shard *s = &t->shards[i];
+        pthread_mutex_lock(&s->mu);
+        sqlite3_stmt *st = NULL;
+        int r = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        if (r == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+            r = sqlite3_step(st);
+        }
+        lh_rc rc = LH_OK;
+        if (r == SQLITE_ROW) {
+            lh_value v;
+            lh_buf b = LH_BUF_INIT;
+            rc = lh__column_value(st, 0, cd->type, &v);
+            if (rc == LH_OK) {
+                lh_value_to_text(&v, &b);
+                *out = lh_buf_take(&b, NULL);
+                rc = *out ? LH_OK : LH_ENOMEM;
+            }
+            if (rc != LH_OK) {
+                lh_err_set(err, rc, "could not read the shard key of stream "
+                                    "\"%s\"",
+                           stream);
+            }
+        } else if (r != SQLITE_DONE) {
+            rc = lh__sqlite_err(s->db, r, "look up a stream", err);
+        }
+        if (rc == LH_OK && *out == NULL) {
+            /* Streams whose events left the hot tier keep their key. */
+            sqlite3_finalize(st);
+            st = NULL;
+            r = sqlite3_prepare_v2(
+                s->db,
+                "SELECT shard_key FROM streams WHERE stream = ? AND shard_key "
+                "IS NOT NULL",
+                -1, &st, NULL);
+            if (r == SQLITE_OK) {
+                sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+                if (sqlite3_step(st) == SQLITE_ROW) {
+                    *out = lh_strdup((const char *)sqlite3_column_text(st, 0));
+                }
+            }
+        }
+        sqlite3_finalize(st);
+        pthread_mutex_unlock(&s->mu);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    return LH_OK;
+}
+
+/* For tables sharded by a payload column: every event of a stream carries
+ * the same key, within the call and across calls. `registered` collects
+ * streams this call introduced, to forget them if the call fails. */
+static lh_rc
+check_stream_keys(lh_table *t, lh_hot_event *evs, size_t n, lh_map *registered,
+                  lh_err *err)
+{
+    lh_buf key = LH_BUF_INIT;
+    lh_rc rc = LH_OK;
+    pthread_mutex_lock(&t->stream_mu);
+    for (size_t i = 0; i < n && rc == LH_OK; i++) {
+        lh_hot_event *e = &evs[i];
+        size_t slen = strlen(e->stream);
+        shard_key(t, e, &key);
+        if (!lh_buf_ok(&key)) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+            break;
+        }
+        const char *known = lh_map_get(&t->stream_keys, e->stream, slen);
+        if (known == NULL) {
+            char *found = NULL;
+            rc = probe_stream_key(t, e->stream, &found, err);
+            if (rc != LH_OK) {
+                break;
+            }
+            if (found == NULL) {
+                found = lh_strdup(key.data);
+                if (found == NULL) {
+                    rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+                    break;
+                }
+                lh_map_put(registered, e->stream, slen, found, NULL);
+            }
+            rc = lh_map_put(&t->stream_keys, e->stream, slen, found, NULL);
+            if (rc != LH_OK) {
+                lh_free(found);
+                lh_map_del(registered, e->stream, slen);
+                rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+                break;
+            }
+            known = found;
+        }
+        if (strcmp(known, key.data) != 0) {
+            const char *col = t->def->cols[t->def->shard_col].name;
+            char field[64];
+            snprintf(field, sizeof(field), "data.%s", col);
+            rc = ev_err(err, i, field, LH_EINVAL,
+                        "stream \"%s\" lives in the shard of %s \"%s\"; an "
+                        "event with %s \"%s\" cannot join it",
+                        e->stream, col, known, col, key.data);
+        }
+    }
+    pthread_mutex_unlock(&t->stream_mu);
+    lh_buf_release(&key);
+    return rc;
+}
+
+static void
+forget_streams(lh_table *t, lh_map *registered)
+{
+    size_t it = 0;
+    const void *k;
+    size_t kl;
+    void *v;
+    pthread_mutex_lock(&t->stream_mu);
+    while (lh_map_next(registered, &it, &k, &kl, &v)) {
+        /* Only drop entries that are still this call's (same pointer). If
+         * the stream got committed by someone else meanwhile, a later call
+         * re-reads it from the shards. */
+        if (lh_map_get(&t->stream_keys, k, kl) == v) {
+            lh_free(lh_map_del(&t->stream_keys, k, kl));
+        }
+    }
+    pthread_mutex_unlock(&t->stream_mu);
+}
+
+/* Checks a DCB condition on one shard; caller holds every shard's mu. */
+static lh_rc
+condition_matches(lh_table *t, lh_shard *s, const lh_append_condition *c,
+                  int64_t after, const lh_value *val, bool *hit, lh_err *err)
+{
+    lh_buf q = LH_BUF_INIT;
+    lh_buf_puts(&q, "SELECT 1 FROM events WHERE position > ?");
+    if (c->ntypes > 0) {
+        lh_buf_puts(&q, " AND type IN (");
+        for (size_t i = 0; i < c->ntypes; i++) {
+            lh_buf_puts(&q, i ? ",?" : "?");
+        }
+        lh_buf_puts(&q, ")");
+    }
+    if (c->column != NULL) {
+        int ci = lh__tabledef_col(t->def, c->column);
+        lh_buf_printf(&q, " AND c%d = ?", (int)t->def->cols[ci].field_id);
+    }
+    lh_buf_puts(&q, " LIMIT 1");
+    if (!lh_buf_ok(&q)) {
+        lh_buf_release(&q);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(s->db, q.data, -1, &st, NULL);
+    lh_buf_release(&q);
+    if (r == SQLITE_OK) {
+        int b = 1;
+        sqlite3_bind_int64(st, b++, after);
+        for (size_t i = 0; i < c->ntypes; i++) {
+            sqlite3_bind_text(st, b++, c->types[i], -1, SQLITE_STATIC);
+        }
+        if (c->column != NULL) {
+            lh__bind_value(st, b++, val);
+        }
+        r = sqlite3_step(st);
+    }
+    *hit = r == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        return lh__sqlite_err(s->db, r, "check an append condition", err);
+    }
+    return LH_OK;
+}
+
+static lh_rc
+conditional_append(lh_table *t, const lh_append_condition *c,
+                   lh_shard_req *reqs, int nshards_used, const int *used,
+                   lh_arena *a, lh_err *err)
+{
+    const lh_tabledef *d = t->def;
+    int64_t *after = lh_arena_calloc(a, sizeof(int64_t) * (size_t)t->nshards);
+    if (after == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_rc rc = LH_OK;
+    if (c->after != NULL) {
+        rc = lh__checkpoint_parse(c->after, t->nshards, after, err);
+        if (rc != LH_OK) {
+            lh_err_prefix(err, "append condition");
+            return rc;
+        }
+    }
+    lh_value val = {.is_null = true};
+    if (c->column != NULL) {
+        int ci = lh__tabledef_col(d, c->column);
+        if (ci < 0) {
+            return lh_err_set(err, LH_EINVAL,
+                              "append condition names unknown column \"%s\"",
+                              c->column);
+        }
+        if (c->value_json == NULL) {
+            return lh_err_set(err, LH_EINVAL,
+                              "append condition on column \"%s\" has no value",
+                              c->column);
+        }
+        json_error_t jerr;
+        json_t *jv = json_loads(c->value_json, JSON_DECODE_ANY, &jerr);
+        if (jv == NULL) {
+            return lh_err_set(err, LH_EINVAL,
+                              "append condition value is not JSON: %s",
+                              jerr.text);
+        }
+        lh_err verr;
+        rc = lh_value_from_json(d->cols[ci].type, jv, a, &val, &verr);
+        json_decref(jv);
+        if (rc != LH_OK) {
+            return lh_err_set(err, LH_EINVAL,
+                              "append condition on column \"%s\": %s",
+                              c->column, verr.msg);
+        }
+    }
+    /* Every shard, in index order (the only multi-lock path, so no lock
+     * order inversions), so no matching event can commit in between. */
+    for (int i = 0; i < t->nshards; i++) {
+        pthread_mutex_lock(&t->shards[i].mu);
+    }
+    for (int i = 0; i < t->nshards && rc == LH_OK; i++) {
+        bool hit = false;
+        rc = condition_matches(t, &t->shards[i], c, after[i], &val, &hit, err);
+        if (rc == LH_OK && hit) {
+            rc = lh_err_set(err, LH_ECONFLICT,
+                            "append condition failed: a matching event "
+                            "committed after the given checkpoint");
+        }
+    }
+    lh_us committed_at = lh_now();
+    bool any = false;
+    for (int k = 0; k < nshards_used && rc == LH_OK; k++) {
+        lh_shard *s = &t->shards[used[k]];
+        lh_shard_req *req = &reqs[used[k]];
+        int64_t start = s->last_position;
+        lh_us at = LH_MAX(committed_at, s->last_committed);
+        int r = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (r != SQLITE_OK) {
+            rc = lh__sqlite_err(s->db, r, "begin a transaction", err);
+            break;
+        }
+        rc = lh__shard_apply(s, req, at, err);
+        if (rc == LH_OK) {
+            r = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+            if (r != SQLITE_OK) {
+                rc = lh__sqlite_err(s->db, r, "commit appends", err);
+            }
+        }
+        if (rc != LH_OK) {
+            if (!sqlite3_get_autocommit(s->db)) {
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            }
+            s->last_position = start;
+        } else {
+            s->last_committed = at;
+            any = true;
+        }
+    }
+    for (int i = t->nshards - 1; i >= 0; i--) {
+        pthread_mutex_unlock(&t->shards[i].mu);
+    }
+    if (any) {
+        lh__table_notify(t);
+    }
+    return rc;
+}
+
+lh_rc
+lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
+          const lh_append_condition *cond, lh_event_ack *acks, lh_err *err)
+{
+    lh_err_clear(err);
+    if (db->readonly) {
+        return lh_err_set(err, LH_EREADONLY,
+                          "cannot append through a read-only handle");
+    }
+    lh_table *t;
+    lh_rc rc = lh__db_table(db, table, &t, err);
+    if (rc != LH_OK || n == 0) {
+        return rc;
+    }
+    lh_arena a;
+    lh_arena_init(&a, 0);
+    lh_map registered, ids;
+    lh_map_init(&registered);
+    lh_map_init(&ids);
+    lh_hot_event *hev = lh_arena_calloc(&a, sizeof(lh_hot_event) * n);
+    lh_event_ack *own_acks = acks;
+    if (own_acks == NULL) {
+        own_acks = lh_arena_calloc(&a, sizeof(lh_event_ack) * n);
+    }
+    lh_shard_req *reqs =
+        lh_arena_calloc(&a, sizeof(lh_shard_req) * (size_t)t->nshards);
+    int *used = lh_arena_calloc(&a, sizeof(int) * (size_t)t->nshards);
+    lh_buf key = LH_BUF_INIT;
+    if (hev == NULL || own_acks == NULL || reqs == NULL || used == NULL) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        goto done;
+    }
+    memset(own_acks, 0, sizeof(lh_event_ack) * n);
+
+    /* 1. Validate everything before anything is written. */
+    for (size_t i = 0; i < n && rc == LH_OK; i++) {
+        rc = validate_event(t, &evs[i], i, &hev[i], &a, err);
+        if (rc != LH_OK) {
+            break;
+        }
+        if (lh_map_has(&ids, hev[i].id.b, 16)) {
+            rc = ev_err(err, i, "event_id", LH_EINVAL,
+                        "event id %s appears twice in one append",
+                        evs[i].event_id ? evs[i].event_id : "");
+            break;
+        }
+        rc = lh_map_put(&ids, hev[i].id.b, 16, &hev[i], NULL);
+        if (rc != LH_OK) {
+            lh_err_set(err, rc, "out of memory");
+            break;
+        }
+        hev[i].ack = &own_acks[i];
+        hev[i].index = i;
+        rc = shard_key(t, &hev[i], &key);
+        if (rc != LH_OK) {
+            lh_err_set(err, rc, "out of memory");
+            break;
+        }
+        hev[i].shard = lh__shard_of(t, key.data, key.len);
+    }
+    if (rc == LH_OK && t->def->shard_col >= 0) {
+        rc = check_stream_keys(t, hev, n, &registered, err);
+    }
+    if (rc != LH_OK) {
+        goto done;
+    }
+
+    /* 2. One request per shard, events in call order. */
+    int nused = 0;
+    for (size_t i = 0; i < n; i++) {
+        lh_shard_req *r = &reqs[hev[i].shard];
+        if (r->nevs == 0) {
+            used[nused++] = hev[i].shard;
+        }
+        r->nevs++;
+    }
+    for (int k = 0; k < nused; k++) {
+        lh_shard_req *r = &reqs[used[k]];
+        r->evs = lh_arena_alloc(&a, sizeof(lh_hot_event *) * r->nevs);
+        if (r->evs == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+            goto done;
+        }
+        r->nevs = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lh_shard_req *r = &reqs[hev[i].shard];
+        r->evs[r->nevs++] = &hev[i];
+    }
+
+    /* 3. Commit: through the mailboxes (group commit), or under every
+     * shard's lock for a conditional append. */
+    if (cond != NULL) {
+        rc = conditional_append(t, cond, reqs, nused, used, &a, err);
+    } else {
+        lh_done done;
+        lh_done_init(&done, nused);
+        for (int k = 0; k < nused; k++) {
+            lh_shard_req *r = &reqs[used[k]];
+            r->done = &done;
+            r->rc = LH_OK;
+            if (lh_mailbox_post(&t->shards[used[k]].mb, &r->msg) != LH_OK) {
+                r->rc = lh_err_set(&r->err, LH_ECANCELED,
+                                   "the database is closing");
+                lh_done_signal(&done);
+            }
+        }
+        lh_done_wait(&done);
+        lh_done_release(&done);
+        int committed = 0;
+        for (int k = 0; k < nused; k++) {
+            committed += reqs[used[k]].rc == LH_OK;
+        }
+        for (int k = 0; k < nused; k++) {
+            lh_shard_req *r = &reqs[used[k]];
+            if (r->rc != LH_OK && rc == LH_OK) {
+                rc = r->rc;
+                if (err != NULL) {
+                    *err = r->err;
+                    err->code = rc;
+                }
+                if (committed > 0) {
+                    lh_err_prefix(err,
+                                  "%d of %d shards committed their events "
+                                  "(acks with position 0 did not land)",
+                                  committed, nused);
+                }
+            }
+        }
+    }
+done:
+    if (rc != LH_OK) {
+        if (t->def->shard_col >= 0) {
+            forget_streams(t, &registered);
+        }
+    }
+    lh_buf_release(&key);
+    lh_map_release(&registered); /* values now belong to t->stream_keys */
+    lh_map_release(&ids);
+    lh_arena_release(&a);
+    return rc;
+}

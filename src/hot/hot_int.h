@@ -1,0 +1,215 @@
+/*
+ * hot_int.h: the hot tier's private structures.
+ *
+ * THE DESIGN
+ *
+ * A data directory holds:
+ *
+ *   DIR/lakehouse.json          {"format": "lakehouse", "format_version": 1}
+ *   DIR/LOCK                    fcntl() write lock of the writing process,
+ *                               which also writes its pid there
+ *   DIR/tables/NAME/table.json  the normalized table definition
+ *   DIR/tables/NAME/shard-NNN.db  one SQLite database per shard (WAL)
+ *
+ * A table has N shards. An event goes to the shard of its stream: by default
+ * the jump consistent hash (Lamping & Veach) of XXH64(stream); with a payload
+ * shard key ("shard_by": "tenant_id") the hash of that column's text form,
+ * and every event of a stream must carry the same value (an in-memory map of
+ * stream -> shard key, filled from the shards on a miss, enforces it across
+ * calls; one process writes a directory, so memory is authoritative).
+ *
+ * Each shard file has these tables:
+ *
+ *   events(position INTEGER PRIMARY KEY, event_id BLOB(16), stream, version,
+ *          type, ts, committed_at, partition_key, schema_version, tier_hint,
+ *          ttl_seconds, content_hash, embedding BLOB, c<field id>...)
+ *       UNIQUE (stream, version), UNIQUE (event_id)
+ *   streams(stream PRIMARY KEY, version, shard_key, max_age_s, max_count,
+ *           truncate_before)   -- written only by metadata calls and when
+ *                                 events leave the hot tier: a stream's
+ *                                 current version is the larger of this row
+ *                                 and max(events.version), so an append
+ *                                 writes one row and two index entries
+ *   dedup(event_id PRIMARY KEY, stream, version, position, content_hash,
+ *         committed_at)        -- ids of events that left the hot tier,
+ *                                 kept for the dedup window
+ *   meta(key PRIMARY KEY, value) -- format version, table, shard number,
+ *                                 last_position once rows are deleted
+ *
+ * Positions are assigned at commit by the shard (the highest ever assigned
+ * plus one; never reused, also after deletes, because meta keeps the high
+ * mark once rows are removed).
+ *
+ * Appends: the caller validates the whole call (lh_append, append.c), then
+ * posts one request per shard to that shard's mailbox and waits. A shard's
+ * mailbox handler receives every request queued meanwhile and applies them
+ * in ONE transaction, each inside a SAVEPOINT (a conflicting request rolls
+ * back alone), then COMMITs: one fsync (synchronous=FULL) for the group,
+ * after which every waiter is acknowledged. That is group commit.
+ *
+ * Concurrency: a shard's write connection is used only under shard->mu
+ * (held by the mailbox handler for a group, or by a conditional append that
+ * locks every shard of the table in order). Readers open their own
+ * read-only connections; WAL lets them run beside the writer, also from
+ * another process.
+ */
+#ifndef LH_HOT_INT_H
+#define LH_HOT_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+#include "column/column.h"
+#include "hot/hot.h"
+#include "runtime/runtime.h"
+#include "util/util.h"
+
+#define LH_MAX_SHARDS 1024
+#define LH_MAX_COLUMNS 1000
+#define LH_MAX_NAME 63          /* table and column names */
+#define LH_MAX_STREAM 1024      /* bytes of a stream id */
+#define LH_MAX_TYPE 256         /* bytes of an event type */
+#define LH_MAX_EMBEDDING 65536  /* dimensions */
+#define LH_FIRST_PAYLOAD_FIELD_ID 100 /* envelope columns use 1..99 */
+#define LH_DEDUP_WINDOW_DEFAULT (7 * LH_US_PER_DAY)
+
+typedef struct lh_coldef {
+    char *name;
+    lh_type type;
+    bool nullable;
+    int32_t field_id;
+} lh_coldef;
+
+typedef struct lh_tabledef {
+    char *name;
+    lh_coldef *cols;
+    size_t ncols;
+    char *partition_by;
+    char **cluster_by;
+    size_t ncluster;
+    lh_us hot_window;
+    lh_us warm_window;
+    int shard_col; /* payload column index of the shard key; -1 = stream */
+    int nshards;
+    uint32_t embedding_dim;
+    int32_t schema_version;
+    char *json; /* the normalized definition */
+} lh_tabledef;
+
+/* schema.c */
+lh_rc lh__tabledef_parse(const char *json, size_t len, lh_tabledef **out,
+                         lh_err *err);
+void lh__tabledef_free(lh_tabledef *d);
+/* Column index by name, or -1. */
+int lh__tabledef_col(const lh_tabledef *d, const char *name);
+bool lh__name_valid(const char *s);
+
+/* A validated event, ready for the shard (lives in the call's arena). */
+typedef struct lh_hot_event {
+    lh_uuid id;
+    const char *stream;
+    const char *type;
+    lh_us ts;
+    bool ts_given;
+    lh_value *vals; /* ncols values */
+    const float *embedding;
+    uint32_t embedding_len;
+    const char *partition_key;
+    const char *tier_hint;
+    int64_t ttl_seconds;
+    lh_expect expect;
+    int64_t expected_version;
+    int64_t content_hash;
+    int shard;
+    size_t index; /* in the call */
+    lh_event_ack *ack;
+} lh_hot_event;
+
+typedef struct lh_table lh_table;
+
+/* One shard's part of one call. */
+typedef struct lh_shard_req {
+    lh_msg msg;
+    lh_hot_event **evs;
+    size_t nevs;
+    lh_rc rc;
+    lh_err err;
+    lh_done *done;
+} lh_shard_req;
+
+typedef struct lh_shard {
+    lh_table *table;
+    int index;
+    char *path;
+    pthread_mutex_t mu;
+    sqlite3 *db; /* the write connection, NULL when read-only */
+    sqlite3_stmt *st_ins, *st_byid, *st_dedup, *st_maxver, *st_streamrow;
+    sqlite3_stmt *st_begin, *st_commit, *st_rollback;
+    int64_t last_position;
+    lh_us last_committed;
+    lh_mailbox mb;
+    bool mb_ready;
+    /* stats for the benchmark and metrics */
+    atomic_uint_fast64_t groups, group_reqs;
+} lh_shard;
+
+struct lh_table {
+    lh_db *db;
+    lh_tabledef *def;
+    char *dir;
+    lh_shard *shards;
+    int nshards;
+    /* stream -> shard-key text, for tables sharded by a payload column */
+    pthread_mutex_t stream_mu;
+    lh_map stream_keys;
+    /* commit notifications for in-process followers */
+    pthread_mutex_t notify_mu;
+    pthread_cond_t notify_cv;
+    atomic_uint_fast64_t commits;
+};
+
+struct lh_db {
+    char *dir;
+    bool readonly;
+    int lock_fd;
+    lh_pool *pool;
+    lh_us dedup_window;
+    pthread_mutex_t mu; /* tables */
+    lh_map tables;      /* name -> lh_table* */
+};
+
+/* dir.c */
+lh_rc lh__db_table(lh_db *db, const char *name, lh_table **out, lh_err *err);
+
+/* shard.c */
+lh_rc lh__shard_open(lh_shard *s, bool create, lh_err *err);
+void lh__shard_close(lh_shard *s);
+/* Opens a read-only connection to a shard file (caller closes). */
+lh_rc lh__shard_open_reader(const char *path, sqlite3 **out, lh_err *err);
+/* The mailbox handler: applies a group of requests in one transaction. */
+void lh__shard_handle(void *owner, lh_msg **msgs, size_t n);
+/* Applies one request inside an open transaction (used by the handler and
+ * by conditional appends). On failure the caller rolls back. */
+lh_rc lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
+                      lh_err *err);
+lh_rc lh__shard_exec(lh_shard *s, const char *sql, lh_err *err);
+lh_rc lh__sqlite_err(sqlite3 *db, int src, const char *what, lh_err *err);
+/* The current version of a stream through connection c (0 = none). */
+lh_rc lh__stream_version(sqlite3 *c, const char *stream, int64_t *out,
+                         lh_err *err);
+void lh__table_notify(lh_table *t);
+int lh__shard_of(const lh_table *t, const char *key, size_t len);
+
+/* Value <-> SQLite, in payload column order. */
+lh_rc lh__bind_value(sqlite3_stmt *st, int idx, const lh_value *v);
+lh_rc lh__column_value(sqlite3_stmt *st, int idx, lh_type t, lh_value *out);
+/* The SQL column type of an lh_type in the shard ("INTEGER", ...). */
+const char *lh__sql_type(lh_type t);
+
+/* checkpoint.c: "ck1.P0.P1...": one position per shard. */
+lh_rc lh__checkpoint_parse(const char *s, int nshards, int64_t *pos,
+                           lh_err *err);
+lh_rc lh__checkpoint_format(const int64_t *pos, int nshards, lh_buf *out);
+
+#endif

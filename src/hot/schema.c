@@ -1,0 +1,581 @@
+/*
+ * Table definitions: the JSON a user writes (lh_table_create), checked field
+ * by field and normalized. CREATE TABLE (the SQL issue) maps onto the same
+ * structure.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "hot/hot_int.h"
+
+/* Envelope column names: a payload column may not take one. */
+static const char *const envelope_names[] = {
+    "event_id",      "stream",         "version",   "type",
+    "ts",            "committed_at",   "shard",     "position",
+    "partition_key", "schema_version", "tier_hint", "ttl_seconds",
+    "embedding",     "checkpoint",     "data",
+};
+
+static const char *const known_keys[] = {
+    "name",      "columns",     "partition_by",  "cluster_by",
+    "hot_window", "warm_window", "shard_by",     "shards",
+    "embedding_dim", "schema_version",
+};
+
+bool
+lh__name_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > LH_MAX_NAME) {
+        return false;
+    }
+    if (!(isalpha((unsigned char)s[0]) || s[0] == '_')) {
+        return false;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Names fold to lowercase, as unquoted SQL identifiers do in PostgreSQL. */
+static char *
+fold_name(const char *s)
+{
+    char *d = lh_strdup(s);
+    if (d != NULL) {
+        for (char *p = d; *p; p++) {
+            *p = (char)tolower((unsigned char)*p);
+        }
+    }
+    return d;
+}
+
+int
+lh__tabledef_col(const lh_tabledef *d, const char *name)
+{
+    for (size_t i = 0; i < d->ncols; i++) {
+        if (strcasecmp(d->cols[i].name, name) == 0) {
+            return (int)i;
+        }
+    }
+    return -1;
+}
+
+void
+lh__tabledef_free(lh_tabledef *d)
+{
+    if (d == NULL) {
+        return;
+    }
+    lh_free(d->name);
+    for (size_t i = 0; i < d->ncols; i++) {
+        lh_free(d->cols[i].name);
+    }
+    lh_free(d->cols);
+    lh_free(d->partition_by);
+    for (size_t i = 0; i < d->ncluster; i++) {
+        lh_free(d->cluster_by[i]);
+    }
+    lh_free(d->cluster_by);
+    lh_free(d->json);
+    lh_free(d);
+}
+
+static lh_rc
+field_err(lh_err *err, const char *field, lh_rc code, const char *fmt, ...)
+    LH_PRINTF(4, 5);
+
+static lh_rc
+field_err(lh_err *err, const char *field, lh_rc code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    lh_err_setv(err, code, fmt, ap);
+    va_end(ap);
+    if (err != NULL) {
+        snprintf(err->field, sizeof(err->field), "%s", field);
+    }
+    return code;
+}
+
+static lh_rc
+parse_columns(lh_tabledef *d, const json_t *cols, lh_err *err)
+{
+    if (!json_is_array(cols)) {
+        return field_err(err, "columns", LH_EINVAL,
+                         "\"columns\" must be an array of column objects");
+    }
+    size_t n = json_array_size(cols);
+    if (n > LH_MAX_COLUMNS) {
+        return field_err(err, "columns", LH_ELIMIT,
+                         "a table has at most %d columns, found %zu",
+                         LH_MAX_COLUMNS, n);
+    }
+    d->cols = lh_calloc(n ? n : 1, sizeof(lh_coldef));
+    if (d->cols == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    int32_t next_id = LH_FIRST_PAYLOAD_FIELD_ID;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_array_get(cols, i);
+        char field[64];
+        snprintf(field, sizeof(field), "columns[%zu]", i);
+        if (!json_is_object(c)) {
+            return field_err(err, field, LH_EINVAL,
+                             "%s must be an object with \"name\" and \"type\"",
+                             field);
+        }
+        const char *key;
+        const json_t *v;
+        json_object_foreach((json_t *)c, key, v)
+        {
+            if (strcmp(key, "name") != 0 && strcmp(key, "type") != 0 &&
+                strcmp(key, "nullable") != 0 && strcmp(key, "id") != 0) {
+                return field_err(err, field, LH_EINVAL,
+                                 "%s: unknown key \"%s\" (expected name, "
+                                 "type, nullable)",
+                                 field, key);
+            }
+        }
+        const json_t *jn = json_object_get(c, "name");
+        const json_t *jt = json_object_get(c, "type");
+        const json_t *jnull = json_object_get(c, "nullable");
+        const json_t *jid = json_object_get(c, "id");
+        if (!json_is_string(jn)) {
+            return field_err(err, field, LH_EINVAL,
+                             "%s: \"name\" must be a string", field);
+        }
+        const char *name = json_string_value(jn);
+        if (!lh__name_valid(name)) {
+            return field_err(err, field, LH_EINVAL,
+                             "%s: invalid column name \"%s\" (letters, digits "
+                             "and _, not starting with a digit, at most %d)",
+                             field, name, LH_MAX_NAME);
+        }
+        for (size_t k = 0; k < LH_ARRAY_LEN(envelope_names); k++) {
+            if (strcasecmp(name, envelope_names[k]) == 0) {
+                return field_err(err, field, LH_EINVAL,
+                                 "%s: column name \"%s\" is reserved for the "
+                                 "event envelope",
+                                 field, name);
+            }
+        }
+        if (lh__tabledef_col(d, name) >= 0) {
+            return field_err(err, field, LH_EINVAL,
+                             "%s: duplicate column name \"%s\"", field, name);
+        }
+        if (!json_is_string(jt)) {
+            return field_err(err, field, LH_EINVAL,
+                             "%s (\"%s\"): \"type\" must be a string", field,
+                             name);
+        }
+        lh_type t;
+        lh_err terr;
+        if (lh_type_parse(json_string_value(jt), &t, &terr) != LH_OK) {
+            return field_err(err, field, LH_EINVAL, "column \"%s\": %s", name,
+                             terr.msg);
+        }
+        if (t.id == LH_T_INTERVAL || t.id == LH_T_NULL) {
+            return field_err(err, field, LH_EINVAL,
+                             "column \"%s\": type %s is not a payload type",
+                             name, json_string_value(jt));
+        }
+        if (jnull != NULL && !json_is_boolean(jnull)) {
+            return field_err(err, field, LH_EINVAL,
+                             "column \"%s\": \"nullable\" must be true or "
+                             "false",
+                             name);
+        }
+        int32_t id = next_id;
+        if (jid != NULL) {
+            if (!json_is_integer(jid) ||
+                json_integer_value(jid) < LH_FIRST_PAYLOAD_FIELD_ID ||
+                json_integer_value(jid) > INT32_MAX) {
+                return field_err(err, field, LH_EINVAL,
+                                 "column \"%s\": \"id\" must be an integer "
+                                 ">= %d",
+                                 name, LH_FIRST_PAYLOAD_FIELD_ID);
+            }
+            id = (int32_t)json_integer_value(jid);
+            for (size_t k = 0; k < d->ncols; k++) {
+                if (d->cols[k].field_id == id) {
+                    return field_err(err, field, LH_EINVAL,
+                                     "column \"%s\": field id %d is used "
+                                     "twice",
+                                     name, (int)id);
+                }
+            }
+        }
+        next_id = LH_MAX(next_id, id + 1);
+        lh_coldef *cd = &d->cols[d->ncols];
+        cd->name = fold_name(name);
+        if (cd->name == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        cd->type = t;
+        cd->nullable = jnull == NULL || json_is_true(jnull);
+        cd->field_id = id;
+        d->ncols++;
+    }
+    return LH_OK;
+}
+
+/* Accepts "day(ts)", "hour(ts)", "month(ts)", "year(ts)", "identity(c)",
+ * "c", "bucket(N, c)", "truncate(W, c)", "void(c)": the Iceberg transforms,
+ * over ts or a payload column. */
+static lh_rc
+check_partition(const lh_tabledef *d, const char *spec, lh_err *err)
+{
+    char buf[160];
+    size_t j = 0;
+    for (const char *p = spec; *p && j + 1 < sizeof(buf); p++) {
+        if (!isspace((unsigned char)*p)) {
+            buf[j++] = (char)tolower((unsigned char)*p);
+        }
+    }
+    buf[j] = 0;
+    char fn[32] = "", arg1[80] = "", arg2[80] = "";
+    const char *open = strchr(buf, '(');
+    const char *col;
+    if (open == NULL) {
+        col = buf;
+        snprintf(fn, sizeof(fn), "identity");
+    } else {
+        size_t fl = (size_t)(open - buf);
+        size_t bl = strlen(buf);
+        if (fl == 0 || fl >= sizeof(fn) || buf[bl - 1] != ')') {
+            goto bad;
+        }
+        memcpy(fn, buf, fl);
+        fn[fl] = 0;
+        const char *inner = open + 1;
+        size_t il = bl - fl - 2;
+        const char *comma = memchr(inner, ',', il);
+        if (comma != NULL) {
+            size_t a1 = (size_t)(comma - inner);
+            if (a1 == 0 || a1 >= sizeof(arg1) || il - a1 - 1 >= sizeof(arg2)) {
+                goto bad;
+            }
+            memcpy(arg1, inner, a1);
+            arg1[a1] = 0;
+            memcpy(arg2, comma + 1, il - a1 - 1);
+            arg2[il - a1 - 1] = 0;
+            col = arg2;
+        } else {
+            if (il >= sizeof(arg1)) {
+                goto bad;
+            }
+            memcpy(arg1, inner, il);
+            arg1[il] = 0;
+            col = arg1;
+        }
+    }
+    bool time_fn = strcmp(fn, "day") == 0 || strcmp(fn, "hour") == 0 ||
+                   strcmp(fn, "month") == 0 || strcmp(fn, "year") == 0;
+    bool arg_fn = strcmp(fn, "bucket") == 0 || strcmp(fn, "truncate") == 0;
+    bool plain_fn = strcmp(fn, "identity") == 0 || strcmp(fn, "void") == 0;
+    if (!time_fn && !arg_fn && !plain_fn) {
+        return field_err(err, "partition_by", LH_EINVAL,
+                         "unknown partition transform \"%s\" in \"%s\" "
+                         "(expected identity, bucket, truncate, year, month, "
+                         "day, hour or void)",
+                         fn, spec);
+    }
+    if (arg_fn != (arg2[0] != 0)) {
+        goto bad;
+    }
+    if (arg_fn) {
+        char *end;
+        long w = strtol(arg1, &end, 10);
+        if (*end != 0 || w <= 0 || w > INT32_MAX) {
+            goto bad;
+        }
+    }
+    int ci = lh__tabledef_col(d, col);
+    bool is_ts = strcmp(col, "ts") == 0 || strcmp(col, "committed_at") == 0;
+    if (ci < 0 && !is_ts && strcmp(col, "stream") != 0 &&
+        strcmp(col, "type") != 0) {
+        return field_err(err, "partition_by", LH_EINVAL,
+                         "partition_by \"%s\" names unknown column \"%s\"",
+                         spec, col);
+    }
+    if (time_fn && !is_ts) {
+        lh_type_id t = ci >= 0 ? d->cols[ci].type.id : LH_T_VARCHAR;
+        if (t != LH_T_DATE && t != LH_T_TIMESTAMP && t != LH_T_TIMESTAMPTZ) {
+            return field_err(err, "partition_by", LH_EINVAL,
+                             "partition_by \"%s\": %s() needs a date or "
+                             "timestamp column",
+                             spec, fn);
+        }
+    }
+    return LH_OK;
+bad:
+    return field_err(err, "partition_by", LH_EINVAL,
+                     "malformed partition_by \"%s\" (e.g. \"day(ts)\", "
+                     "\"bucket(16, tenant_id)\")",
+                     spec);
+}
+
+static lh_rc
+parse_window(const json_t *j, const char *key, lh_us dflt, lh_us *out,
+             lh_err *err)
+{
+    if (j == NULL) {
+        *out = dflt;
+        return LH_OK;
+    }
+    if (json_is_integer(j) && json_integer_value(j) > 0) {
+        *out = json_integer_value(j) * LH_US_PER_SEC;
+        return LH_OK;
+    }
+    lh_err derr;
+    if (!json_is_string(j) ||
+        lh_duration_parse(json_string_value(j), out, &derr) != LH_OK ||
+        *out <= 0) {
+        return field_err(err, key, LH_EINVAL,
+                         "\"%s\" must be a duration such as \"72h\" or \"90d\"",
+                         key);
+    }
+    return LH_OK;
+}
+
+static lh_rc
+normalize(lh_tabledef *d, lh_err *err)
+{
+    json_t *o = json_object();
+    json_t *cols = json_array();
+    if (o == NULL || cols == NULL) {
+        json_decref(o);
+        json_decref(cols);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    json_object_set_new(o, "name", json_string(d->name));
+    for (size_t i = 0; i < d->ncols; i++) {
+        char tn[48];
+        json_t *c = json_object();
+        json_object_set_new(c, "id", json_integer(d->cols[i].field_id));
+        json_object_set_new(c, "name", json_string(d->cols[i].name));
+        json_object_set_new(c, "type",
+                            json_string(lh_type_name(d->cols[i].type, tn)));
+        json_object_set_new(c, "nullable", json_boolean(d->cols[i].nullable));
+        json_array_append_new(cols, c);
+    }
+    json_object_set_new(o, "columns", cols);
+    json_object_set_new(o, "partition_by", json_string(d->partition_by));
+    json_t *cl = json_array();
+    for (size_t i = 0; i < d->ncluster; i++) {
+        json_array_append_new(cl, json_string(d->cluster_by[i]));
+    }
+    json_object_set_new(o, "cluster_by", cl);
+    json_object_set_new(o, "hot_window",
+                        json_integer(d->hot_window / LH_US_PER_SEC));
+    json_object_set_new(o, "warm_window",
+                        json_integer(d->warm_window / LH_US_PER_SEC));
+    json_object_set_new(o, "shard_by",
+                        json_string(d->shard_col < 0
+                                        ? "stream"
+                                        : d->cols[d->shard_col].name));
+    json_object_set_new(o, "shards", json_integer(d->nshards));
+    json_object_set_new(o, "embedding_dim", json_integer(d->embedding_dim));
+    json_object_set_new(o, "schema_version", json_integer(d->schema_version));
+    d->json = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (d->json == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    /* json_dumps allocates with malloc; keep lh_free's contract. */
+    char *copy = lh_strdup(d->json);
+    free(d->json);
+    d->json = copy;
+    return copy ? LH_OK : lh_err_set(err, LH_ENOMEM, "out of memory");
+}
+
+static lh_rc
+parse_def(lh_tabledef *d, const json_t *root, lh_err *err)
+{
+    if (!json_is_object(root)) {
+        return lh_err_set(err, LH_EINVAL,
+                          "a table definition must be a JSON object");
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)root, key, v)
+    {
+        bool known = false;
+        for (size_t k = 0; k < LH_ARRAY_LEN(known_keys); k++) {
+            known = known || strcmp(key, known_keys[k]) == 0;
+        }
+        if (!known) {
+            return field_err(err, key, LH_EINVAL,
+                             "unknown key \"%s\" in the table definition",
+                             key);
+        }
+    }
+    const json_t *jname = json_object_get(root, "name");
+    if (!json_is_string(jname) || !lh__name_valid(json_string_value(jname))) {
+        return field_err(err, "name", LH_EINVAL,
+                         "\"name\" must be a table name (letters, digits and "
+                         "_, not starting with a digit, at most %d)",
+                         LH_MAX_NAME);
+    }
+    d->name = fold_name(json_string_value(jname));
+    if (d->name == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    const json_t *jcols = json_object_get(root, "columns");
+    if (jcols != NULL) { /* a table may have no payload columns */
+        lh_rc rc = parse_columns(d, jcols, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+
+    const json_t *jp = json_object_get(root, "partition_by");
+    if (jp != NULL && !json_is_string(jp)) {
+        return field_err(err, "partition_by", LH_EINVAL,
+                         "\"partition_by\" must be a string such as "
+                         "\"day(ts)\"");
+    }
+    d->partition_by = lh_strdup(jp ? json_string_value(jp) : "day(ts)");
+    if (d->partition_by == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_rc rc = check_partition(d, d->partition_by, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+
+    const json_t *jc = json_object_get(root, "cluster_by");
+    if (jc != NULL) {
+        if (!json_is_array(jc)) {
+            return field_err(err, "cluster_by", LH_EINVAL,
+                             "\"cluster_by\" must be an array of column "
+                             "names");
+        }
+        d->cluster_by = lh_calloc(json_array_size(jc) + 1, sizeof(char *));
+        if (d->cluster_by == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < json_array_size(jc); i++) {
+            const json_t *e = json_array_get(jc, i);
+            const char *cn = json_is_string(e) ? json_string_value(e) : NULL;
+            if (cn == NULL ||
+                (lh__tabledef_col(d, cn) < 0 && strcmp(cn, "ts") != 0 &&
+                 strcmp(cn, "stream") != 0 && strcmp(cn, "type") != 0)) {
+                return field_err(err, "cluster_by", LH_EINVAL,
+                                 "cluster_by[%zu] is not a column of the "
+                                 "table",
+                                 i);
+            }
+            d->cluster_by[d->ncluster] = fold_name(cn);
+            if (d->cluster_by[d->ncluster] == NULL) {
+                return lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+            d->ncluster++;
+        }
+    }
+
+    rc = parse_window(json_object_get(root, "hot_window"), "hot_window",
+                      72 * 3600 * LH_US_PER_SEC, &d->hot_window, err);
+    if (rc == LH_OK) {
+        rc = parse_window(json_object_get(root, "warm_window"), "warm_window",
+                          90 * LH_US_PER_DAY, &d->warm_window, err);
+    }
+    if (rc != LH_OK) {
+        return rc;
+    }
+
+    const json_t *js = json_object_get(root, "shard_by");
+    d->shard_col = -1;
+    if (js != NULL) {
+        if (!json_is_string(js)) {
+            return field_err(err, "shard_by", LH_EINVAL,
+                             "\"shard_by\" must be \"stream\" or a payload "
+                             "column name");
+        }
+        const char *sb = json_string_value(js);
+        if (strcasecmp(sb, "stream") != 0) {
+            d->shard_col = lh__tabledef_col(d, sb);
+            if (d->shard_col < 0) {
+                return field_err(err, "shard_by", LH_EINVAL,
+                                 "shard_by names unknown column \"%s\"", sb);
+            }
+            lh_type_id t = d->cols[d->shard_col].type.id;
+            if (t == LH_T_VECTOR || t == LH_T_JSON || t == LH_T_BLOB ||
+                t == LH_T_REAL || t == LH_T_DOUBLE) {
+                return field_err(err, "shard_by", LH_EINVAL,
+                                 "shard_by column \"%s\" must be of a key "
+                                 "type (integer, text, uuid, date, decimal)",
+                                 sb);
+            }
+        }
+    }
+
+    const json_t *jsh = json_object_get(root, "shards");
+    d->nshards = 16;
+    if (jsh != NULL) {
+        if (!json_is_integer(jsh) || json_integer_value(jsh) < 1 ||
+            json_integer_value(jsh) > LH_MAX_SHARDS) {
+            return field_err(err, "shards", LH_EINVAL,
+                             "\"shards\" must be an integer from 1 to %d",
+                             LH_MAX_SHARDS);
+        }
+        d->nshards = (int)json_integer_value(jsh);
+    }
+
+    const json_t *je = json_object_get(root, "embedding_dim");
+    if (je != NULL && !json_is_null(je)) {
+        if (!json_is_integer(je) || json_integer_value(je) < 0 ||
+            json_integer_value(je) > LH_MAX_EMBEDDING) {
+            return field_err(err, "embedding_dim", LH_EINVAL,
+                             "\"embedding_dim\" must be an integer from 0 to "
+                             "%d",
+                             LH_MAX_EMBEDDING);
+        }
+        d->embedding_dim = (uint32_t)json_integer_value(je);
+    }
+    const json_t *jsv = json_object_get(root, "schema_version");
+    d->schema_version = 1;
+    if (jsv != NULL) {
+        if (!json_is_integer(jsv) || json_integer_value(jsv) < 1 ||
+            json_integer_value(jsv) > INT32_MAX) {
+            return field_err(err, "schema_version", LH_EINVAL,
+                             "\"schema_version\" must be a positive integer");
+        }
+        d->schema_version = (int32_t)json_integer_value(jsv);
+    }
+    return normalize(d, err);
+}
+
+lh_rc
+lh__tabledef_parse(const char *json, size_t len, lh_tabledef **out,
+                   lh_err *err)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (root == NULL) {
+        lh_err_set(err, LH_EINVAL,
+                   "malformed table definition: %s at line %d column %d",
+                   jerr.text, jerr.line, jerr.column);
+        if (err != NULL) {
+            err->offset = jerr.position;
+        }
+        return LH_EINVAL;
+    }
+    lh_tabledef *d = lh_calloc(1, sizeof(*d));
+    if (d == NULL) {
+        json_decref(root);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_rc rc = parse_def(d, root, err);
+    json_decref(root);
+    if (rc != LH_OK) {
+        lh__tabledef_free(d);
+        return rc;
+    }
+    *out = d;
+    return LH_OK;
+}

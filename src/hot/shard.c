@@ -1,0 +1,895 @@
+/*
+ * One shard: its SQLite file, its prepared statements, and the group-commit
+ * handler that applies appends (the design is at the top of hot_int.h).
+ */
+#include <string.h>
+#include <xxhash.h>
+
+#include "hot/hot_int.h"
+
+#define SHARD_FORMAT 1
+
+/* Large enough that a busy checkpoint by a reader never fails an append. */
+#define BUSY_TIMEOUT_MS 10000
+
+lh_rc
+lh__sqlite_err(sqlite3 *db, int src, const char *what, lh_err *err)
+{
+    lh_rc code;
+    switch (src & 0xff) {
+    case SQLITE_FULL:
+        code = LH_ENOSPC;
+        break;
+    case SQLITE_NOMEM:
+        code = LH_ENOMEM;
+        break;
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+        code = LH_ECORRUPT;
+        break;
+    case SQLITE_READONLY:
+        code = LH_EREADONLY;
+        break;
+    case SQLITE_CANTOPEN:
+        code = LH_ENOENT;
+        break;
+    default:
+        code = LH_EIO;
+        break;
+    }
+    const char *m = db ? sqlite3_errmsg(db) : sqlite3_errstr(src);
+    if (code == LH_ENOSPC) {
+        return lh_err_set(err, code, "could not %s: disk full (%s)", what, m);
+    }
+    return lh_err_set(err, code, "could not %s: %s", what, m);
+}
+
+const char *
+lh__sql_type(lh_type t)
+{
+    switch ((lh_type_id)t.id) {
+    case LH_T_REAL:
+    case LH_T_DOUBLE:
+        return "REAL";
+    case LH_T_VARCHAR:
+    case LH_T_JSON:
+        return "TEXT";
+    case LH_T_BLOB:
+    case LH_T_UUID:
+    case LH_T_VECTOR:
+        return "BLOB";
+    case LH_T_DECIMAL:
+        return t.precision <= 18 ? "INTEGER" : "BLOB";
+    default:
+        return "INTEGER";
+    }
+}
+
+lh_rc
+lh__bind_value(sqlite3_stmt *st, int idx, const lh_value *v)
+{
+    int r;
+    if (v->is_null) {
+        r = sqlite3_bind_null(st, idx);
+        return r == SQLITE_OK ? LH_OK : LH_EINTERNAL;
+    }
+    switch ((lh_type_id)v->type.id) {
+    case LH_T_BOOLEAN:
+        r = sqlite3_bind_int(st, idx, v->u.b ? 1 : 0);
+        break;
+    case LH_T_REAL:
+    case LH_T_DOUBLE:
+        r = sqlite3_bind_double(st, idx, v->u.d);
+        break;
+    case LH_T_VARCHAR:
+    case LH_T_JSON:
+        r = sqlite3_bind_text(st, idx, v->u.s.p, (int)v->u.s.len,
+                              SQLITE_STATIC);
+        break;
+    case LH_T_BLOB:
+        /* An empty blob must stay a blob, not NULL. */
+        r = sqlite3_bind_blob(st, idx, v->u.s.len ? v->u.s.p : "",
+                              (int)v->u.s.len, SQLITE_STATIC);
+        break;
+    case LH_T_UUID:
+        r = sqlite3_bind_blob(st, idx, v->u.uuid.b, 16, SQLITE_STATIC);
+        break;
+    case LH_T_VECTOR:
+        r = sqlite3_bind_blob(st, idx, v->u.vec.v,
+                              (int)(v->u.vec.n * sizeof(float)),
+                              SQLITE_STATIC);
+        break;
+    case LH_T_DECIMAL:
+        if (v->type.precision <= 18) {
+            r = sqlite3_bind_int64(st, idx, (int64_t)v->u.dec);
+        } else {
+            /* 16 bytes, little-endian two's complement (x86 and arm64 are
+             * little-endian; the format says so explicitly). */
+            r = sqlite3_bind_blob(st, idx, &v->u.dec, 16, SQLITE_TRANSIENT);
+        }
+        break;
+    default:
+        r = sqlite3_bind_int64(st, idx, v->u.i);
+        break;
+    }
+    return r == SQLITE_OK ? LH_OK : LH_EINTERNAL;
+}
+
+lh_rc
+lh__column_value(sqlite3_stmt *st, int idx, lh_type t, lh_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->type = t;
+    if (sqlite3_column_type(st, idx) == SQLITE_NULL) {
+        out->is_null = true;
+        return LH_OK;
+    }
+    switch ((lh_type_id)t.id) {
+    case LH_T_BOOLEAN:
+        out->u.b = sqlite3_column_int(st, idx) != 0;
+        break;
+    case LH_T_REAL:
+    case LH_T_DOUBLE:
+        out->u.d = sqlite3_column_double(st, idx);
+        break;
+    case LH_T_VARCHAR:
+    case LH_T_JSON:
+        out->u.s.p = (const char *)sqlite3_column_text(st, idx);
+        out->u.s.len = (size_t)sqlite3_column_bytes(st, idx);
+        break;
+    case LH_T_BLOB:
+        out->u.s.p = sqlite3_column_blob(st, idx);
+        out->u.s.len = (size_t)sqlite3_column_bytes(st, idx);
+        break;
+    case LH_T_UUID:
+        if (sqlite3_column_bytes(st, idx) != 16) {
+            return LH_ECORRUPT;
+        }
+        memcpy(out->u.uuid.b, sqlite3_column_blob(st, idx), 16);
+        break;
+    case LH_T_VECTOR: {
+        int nb = sqlite3_column_bytes(st, idx);
+        if (nb < 0 || (size_t)nb != t.dim * sizeof(float)) {
+            return LH_ECORRUPT;
+        }
+        out->u.vec.v = sqlite3_column_blob(st, idx);
+        out->u.vec.n = t.dim;
+        break;
+    }
+    case LH_T_DECIMAL:
+        if (t.precision <= 18) {
+            out->u.dec = sqlite3_column_int64(st, idx);
+        } else {
+            if (sqlite3_column_bytes(st, idx) != 16) {
+                return LH_ECORRUPT;
+            }
+            memcpy(&out->u.dec, sqlite3_column_blob(st, idx), 16);
+        }
+        break;
+    default:
+        out->u.i = sqlite3_column_int64(st, idx);
+        break;
+    }
+    return LH_OK;
+}
+
+int
+lh__shard_of(const lh_table *t, const char *key, size_t len)
+{
+    /* Jump consistent hash (Lamping & Veach 2014): adding shards moves only
+     * 1/N of the keys. */
+    uint64_t k = XXH64(key, len, 0);
+    int64_t b = -1, j = 0;
+    while (j < t->nshards) {
+        b = j;
+        k = k * 2862933555777941757ULL + 1;
+        j = (int64_t)((double)(b + 1) *
+                      ((double)(INT64_C(1) << 31) / (double)((k >> 33) + 1)));
+    }
+    return (int)b;
+}
+
+lh_rc
+lh__shard_exec(lh_shard *s, const char *sql, lh_err *err)
+{
+    int r = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    if (r != SQLITE_OK) {
+        lh__sqlite_err(s->db, r, "run a statement on a shard", err);
+        lh_err_prefix(err, "shard %d of table \"%s\"", s->index,
+                      s->table->def->name);
+        return err ? err->code : LH_EIO;
+    }
+    return LH_OK;
+}
+
+static lh_rc
+create_schema(lh_shard *s, lh_err *err)
+{
+    const lh_tabledef *d = s->table->def;
+    lh_buf q = LH_BUF_INIT;
+    lh_buf_puts(&q,
+                "BEGIN;"
+                "CREATE TABLE meta(key TEXT PRIMARY KEY, value ANY) STRICT,"
+                " WITHOUT ROWID;"
+                "CREATE TABLE events("
+                "position INTEGER PRIMARY KEY,"
+                "event_id BLOB NOT NULL,"
+                "stream TEXT NOT NULL,"
+                "version INTEGER NOT NULL,"
+                "type TEXT NOT NULL,"
+                "ts INTEGER NOT NULL,"
+                "committed_at INTEGER NOT NULL,"
+                "partition_key TEXT NOT NULL,"
+                "schema_version INTEGER NOT NULL,"
+                "tier_hint TEXT,"
+                "ttl_seconds INTEGER,"
+                "content_hash INTEGER NOT NULL,"
+                "embedding BLOB");
+    for (size_t i = 0; i < d->ncols; i++) {
+        lh_buf_printf(&q, ",c%d %s", (int)d->cols[i].field_id,
+                      lh__sql_type(d->cols[i].type));
+    }
+    lh_buf_printf(&q,
+                  ") STRICT;"
+                  "CREATE UNIQUE INDEX events_stream ON events(stream, "
+                  "version);"
+                  "CREATE UNIQUE INDEX events_id ON events(event_id);"
+                  "CREATE TABLE streams(stream TEXT PRIMARY KEY,"
+                  " version INTEGER NOT NULL DEFAULT 0, shard_key TEXT,"
+                  " max_age_s INTEGER, max_count INTEGER,"
+                  " truncate_before INTEGER) STRICT, WITHOUT ROWID;"
+                  "CREATE TABLE dedup(event_id BLOB PRIMARY KEY,"
+                  " stream TEXT NOT NULL, version INTEGER NOT NULL,"
+                  " position INTEGER NOT NULL, content_hash INTEGER NOT NULL,"
+                  " committed_at INTEGER NOT NULL) STRICT, WITHOUT ROWID;"
+                  "INSERT INTO meta VALUES('format_version', %d);"
+                  "INSERT INTO meta VALUES('shard', %d);"
+                  "INSERT INTO meta VALUES('shards', %d);"
+                  "COMMIT;",
+                  SHARD_FORMAT, s->index, s->table->nshards);
+    if (!lh_buf_ok(&q)) {
+        lh_buf_release(&q);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_rc rc = lh__shard_exec(s, q.data, err);
+    lh_buf_release(&q);
+    if (rc != LH_OK) {
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    }
+    return rc;
+}
+
+static lh_rc
+prepare(lh_shard *s, const char *sql, sqlite3_stmt **st, lh_err *err)
+{
+    int r = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
+                               NULL);
+    if (r != SQLITE_OK) {
+        lh__sqlite_err(s->db, r, "prepare a shard statement", err);
+        lh_err_prefix(err, "shard \"%s\"", s->path);
+        return err ? err->code : LH_EIO;
+    }
+    return LH_OK;
+}
+
+static lh_rc
+query_int(sqlite3 *c, const char *sql, int64_t *out, lh_err *err)
+{
+    sqlite3_stmt *st;
+    int r = sqlite3_prepare_v2(c, sql, -1, &st, NULL);
+    if (r != SQLITE_OK) {
+        return lh__sqlite_err(c, r, "read a shard", err);
+    }
+    r = sqlite3_step(st);
+    *out = 0;
+    if (r == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        return lh__sqlite_err(c, r, "read a shard", err);
+    }
+    return LH_OK;
+}
+
+static lh_rc
+check_meta(lh_shard *s, lh_err *err)
+{
+    int64_t fmt = 0, idx = -1, n = 0;
+    lh_rc rc = query_int(
+        s->db, "SELECT value FROM meta WHERE key='format_version'", &fmt, err);
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "SELECT value FROM meta WHERE key='shard'", &idx,
+                       err);
+    }
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "SELECT value FROM meta WHERE key='shards'", &n,
+                       err);
+    }
+    if (rc != LH_OK) {
+        lh_err_prefix(err, "shard \"%s\"", s->path);
+        return LH_ECORRUPT;
+    }
+    if (fmt != SHARD_FORMAT) {
+        return lh_err_set(err, LH_EFORMAT,
+                          "shard \"%s\" has format %lld, expected %d", s->path,
+                          (long long)fmt, SHARD_FORMAT);
+    }
+    if (idx != s->index || n != s->table->nshards) {
+        return lh_err_set(err, LH_ECORRUPT,
+                          "shard \"%s\" says it is shard %lld of %lld, "
+                          "expected %d of %d",
+                          s->path, (long long)idx, (long long)n, s->index,
+                          s->table->nshards);
+    }
+    return LH_OK;
+}
+
+static lh_rc
+prepare_all(lh_shard *s, lh_err *err)
+{
+    const lh_tabledef *d = s->table->def;
+    lh_buf q = LH_BUF_INIT;
+    lh_buf_puts(&q, "INSERT INTO events(position, event_id, stream, version, "
+                    "type, ts, committed_at, partition_key, schema_version, "
+                    "tier_hint, ttl_seconds, content_hash, embedding");
+    for (size_t i = 0; i < d->ncols; i++) {
+        lh_buf_printf(&q, ", c%d", (int)d->cols[i].field_id);
+    }
+    lh_buf_puts(&q, ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?");
+    for (size_t i = 0; i < d->ncols; i++) {
+        lh_buf_puts(&q, ",?");
+    }
+    lh_buf_puts(&q, ")");
+    if (!lh_buf_ok(&q)) {
+        lh_buf_release(&q);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_rc rc = prepare(s, q.data, &s->st_ins, err);
+    lh_buf_release(&q);
+    if (rc == LH_OK) {
+        rc = prepare(s,
+                     "SELECT stream, version, position, content_hash FROM "
+                     "events WHERE event_id = ?",
+                     &s->st_byid, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s,
+                     "SELECT stream, version, position, content_hash FROM "
+                     "dedup WHERE event_id = ? AND committed_at >= ?",
+                     &s->st_dedup, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s, "SELECT max(version) FROM events WHERE stream = ?",
+                     &s->st_maxver, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s, "SELECT version FROM streams WHERE stream = ?",
+                     &s->st_streamrow, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s, "BEGIN IMMEDIATE", &s->st_begin, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s, "COMMIT", &s->st_commit, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s, "ROLLBACK", &s->st_rollback, err);
+    }
+    return rc;
+}
+
+lh_rc
+lh__shard_open(lh_shard *s, bool create, lh_err *err)
+{
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+                (create ? SQLITE_OPEN_CREATE : 0);
+    int r = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+    if (r != SQLITE_OK) {
+        lh__sqlite_err(s->db, r, "open shard", err);
+        lh_err_prefix(err, "\"%s\"", s->path);
+        sqlite3_close(s->db);
+        s->db = NULL;
+        return err ? err->code : LH_EIO;
+    }
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(s->db, 1);
+    lh_rc rc = lh__shard_exec(s,
+                              "PRAGMA journal_mode=WAL;"
+                              "PRAGMA synchronous=FULL;"
+                              "PRAGMA foreign_keys=OFF;"
+                              "PRAGMA cache_size=-16384;",
+                              err);
+    if (rc == LH_OK && create) {
+        rc = create_schema(s, err);
+    }
+    if (rc == LH_OK) {
+        rc = check_meta(s, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare_all(s, err);
+    }
+    int64_t maxpos = 0, markpos = 0, lastc = 0;
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "SELECT max(position) FROM events", &maxpos,
+                       err);
+    }
+    if (rc == LH_OK) {
+        rc = query_int(s->db,
+                       "SELECT value FROM meta WHERE key='last_position'",
+                       &markpos, err);
+    }
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "SELECT max(committed_at) FROM events", &lastc,
+                       err);
+    }
+    if (rc != LH_OK) {
+        lh__shard_close(s);
+        return rc;
+    }
+    s->last_position = LH_MAX(maxpos, markpos);
+    s->last_committed = lastc;
+    return LH_OK;
+}
+
+void
+lh__shard_close(lh_shard *s)
+{
+    sqlite3_stmt **sts[] = {&s->st_ins,       &s->st_byid,  &s->st_dedup,
+                            &s->st_maxver,    &s->st_streamrow,
+                            &s->st_begin,     &s->st_commit, &s->st_rollback};
+    for (size_t i = 0; i < LH_ARRAY_LEN(sts); i++) {
+        sqlite3_finalize(*sts[i]);
+        *sts[i] = NULL;
+    }
+    if (s->db != NULL) {
+        sqlite3_close(s->db);
+        s->db = NULL;
+    }
+    if (s->path != NULL) {
+        pthread_mutex_destroy(&s->mu);
+    }
+    lh_free(s->path);
+    s->path = NULL;
+}
+
+lh_rc
+lh__shard_open_reader(const char *path, sqlite3 **out, lh_err *err)
+{
+    sqlite3 *c = NULL;
+    int r = sqlite3_open_v2(path, &c,
+                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (r != SQLITE_OK) {
+        lh__sqlite_err(c, r, "open shard for reading", err);
+        lh_err_prefix(err, "\"%s\"", path);
+        sqlite3_close(c);
+        return err ? err->code : LH_EIO;
+    }
+    sqlite3_busy_timeout(c, BUSY_TIMEOUT_MS);
+    *out = c;
+    return LH_OK;
+}
+
+/* Runs a prepared statement that returns no rows. */
+static int
+step_reset(sqlite3_stmt *st)
+{
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    return r == SQLITE_DONE || r == SQLITE_ROW ? SQLITE_OK : r;
+}
+
+lh_rc
+lh__stream_version(sqlite3 *c, const char *stream, int64_t *out, lh_err *err)
+{
+    /* Works on any connection (the reader's too): not the cached
+     * statements. */
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(
+        c,
+        "SELECT max(coalesce((SELECT max(version) FROM events WHERE stream = "
+        "?1), 0), coalesce((SELECT version FROM streams WHERE stream = ?1), "
+        "0))",
+        -1, &st, NULL);
+    if (r == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
+        r = sqlite3_step(st);
+    }
+    *out = r == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if (r != SQLITE_ROW) {
+        return lh__sqlite_err(c, r, "read a stream's version", err);
+    }
+    return LH_OK;
+}
+
+/* The current version through the shard's cached statements. */
+static lh_rc
+current_version(lh_shard *s, const char *stream, int64_t *out, lh_err *err)
+{
+    int64_t v = 0;
+    sqlite3_bind_text(s->st_maxver, 1, stream, -1, SQLITE_STATIC);
+    int r = sqlite3_step(s->st_maxver);
+    if (r == SQLITE_ROW) {
+        v = sqlite3_column_int64(s->st_maxver, 0);
+    }
+    sqlite3_reset(s->st_maxver);
+    if (r != SQLITE_ROW) {
+        return lh__sqlite_err(s->db, r, "read a stream's version", err);
+    }
+    sqlite3_bind_text(s->st_streamrow, 1, stream, -1, SQLITE_STATIC);
+    r = sqlite3_step(s->st_streamrow);
+    if (r == SQLITE_ROW) {
+        v = LH_MAX(v, sqlite3_column_int64(s->st_streamrow, 0));
+    }
+    sqlite3_reset(s->st_streamrow);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        return lh__sqlite_err(s->db, r, "read a stream's version", err);
+    }
+    *out = v;
+    return LH_OK;
+}
+
+typedef struct prior {
+    bool found;
+    char stream[LH_MAX_STREAM + 1];
+    int64_t version, position, hash;
+} prior;
+
+static lh_rc
+lookup_id(lh_shard *s, sqlite3_stmt *st, const lh_uuid *id, prior *p,
+          lh_err *err)
+{
+    sqlite3_bind_blob(st, 1, id->b, 16, SQLITE_STATIC);
+    int r = sqlite3_step(st);
+    if (r == SQLITE_ROW) {
+        p->found = true;
+        snprintf(p->stream, sizeof(p->stream), "%s",
+                 (const char *)sqlite3_column_text(st, 0));
+        p->version = sqlite3_column_int64(st, 1);
+        p->position = sqlite3_column_int64(st, 2);
+        p->hash = sqlite3_column_int64(st, 3);
+    }
+    sqlite3_reset(st);
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        return lh__sqlite_err(s->db, r, "look up an event id", err);
+    }
+    return LH_OK;
+}
+
+/* Per-stream state while applying one request. */
+typedef struct stream_state {
+    int64_t version;   /* the stream's version after the events so far */
+    bool from_dup;     /* version came from an idempotent retry */
+    bool db_checked;   /* the database agreed with it */
+} stream_state;
+
+static lh_rc
+conflict(lh_err *err, const lh_hot_event *e, int64_t cur)
+{
+    lh_rc rc;
+    switch (e->expect) {
+    case LH_EXPECT_NO_STREAM:
+        rc = lh_err_set(err, LH_ECONFLICT,
+                        "version conflict on stream \"%s\": expected no "
+                        "stream, current version %lld",
+                        e->stream, (long long)cur);
+        break;
+    case LH_EXPECT_STREAM_EXISTS:
+        rc = lh_err_set(err, LH_ECONFLICT,
+                        "version conflict on stream \"%s\": expected an "
+                        "existing stream, current version 0",
+                        e->stream);
+        break;
+    default:
+        rc = lh_err_set(err, LH_ECONFLICT,
+                        "version conflict on stream \"%s\": expected version "
+                        "%lld, current version %lld",
+                        e->stream, (long long)e->expected_version,
+                        (long long)cur);
+        break;
+    }
+    if (err != NULL) {
+        err->current_version = cur;
+        snprintf(err->field, sizeof(err->field), "expected_version");
+    }
+    return rc;
+}
+
+static bool
+expectation_holds(const lh_hot_event *e, int64_t cur)
+{
+    switch (e->expect) {
+    case LH_EXPECT_NO_STREAM:
+        return cur == 0;
+    case LH_EXPECT_STREAM_EXISTS:
+        return cur > 0;
+    case LH_EXPECT_EXACT:
+        return cur == e->expected_version;
+    default:
+        return true;
+    }
+}
+
+static lh_rc
+insert_event(lh_shard *s, const lh_hot_event *e, int64_t version,
+             int64_t position, lh_us committed_at, lh_err *err)
+{
+    const lh_tabledef *d = s->table->def;
+    sqlite3_stmt *st = s->st_ins;
+    sqlite3_bind_int64(st, 1, position);
+    sqlite3_bind_blob(st, 2, e->id.b, 16, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, e->stream, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, version);
+    sqlite3_bind_text(st, 5, e->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, e->ts);
+    sqlite3_bind_int64(st, 7, committed_at);
+    sqlite3_bind_text(st, 8, e->partition_key, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 9, d->schema_version);
+    if (e->tier_hint != NULL) {
+        sqlite3_bind_text(st, 10, e->tier_hint, -1, SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 10);
+    }
+    if (e->ttl_seconds > 0) {
+        sqlite3_bind_int64(st, 11, e->ttl_seconds);
+    } else {
+        sqlite3_bind_null(st, 11);
+    }
+    sqlite3_bind_int64(st, 12, e->content_hash);
+    if (e->embedding != NULL) {
+        sqlite3_bind_blob(st, 13, e->embedding,
+                          (int)(e->embedding_len * sizeof(float)),
+                          SQLITE_STATIC);
+    } else {
+        sqlite3_bind_null(st, 13);
+    }
+    for (size_t i = 0; i < d->ncols; i++) {
+        if (lh__bind_value(st, 14 + (int)i, &e->vals[i]) != LH_OK) {
+            sqlite3_reset(st);
+            return lh_err_set(err, LH_EINTERNAL, "could not bind column %s",
+                              d->cols[i].name);
+        }
+    }
+    int r = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (r != SQLITE_DONE) {
+        return lh__sqlite_err(s->db, r, "insert an event", err);
+    }
+    return LH_OK;
+}
+
+lh_rc
+lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
+                lh_err *err)
+{
+    lh_map streams;
+    lh_map_init(&streams);
+    lh_arena a;
+    lh_arena_init(&a, 0);
+    lh_rc rc = LH_OK;
+    lh_us dedup_since = lh_now() - s->table->db->dedup_window;
+    size_t fail = req->nevs;
+    for (size_t i = 0; i < req->nevs && rc == LH_OK; i++) {
+        lh_hot_event *e = req->evs[i];
+        fail = i;
+        size_t slen = strlen(e->stream);
+        stream_state *ss = lh_map_get(&streams, e->stream, slen);
+        prior p = {.found = false};
+        rc = lookup_id(s, s->st_byid, &e->id, &p, err);
+        if (rc == LH_OK && !p.found) {
+            sqlite3_bind_int64(s->st_dedup, 2, dedup_since);
+            rc = lookup_id(s, s->st_dedup, &e->id, &p, err);
+        }
+        if (rc != LH_OK) {
+            break;
+        }
+        if (p.found) {
+            if (strcmp(p.stream, e->stream) != 0 || p.hash != e->content_hash) {
+                char idtxt[LH_UUID_STRLEN + 1];
+                lh_uuid_format(&e->id, idtxt);
+                rc = lh_err_set(err, LH_EINVAL,
+                                "event id %s was already used for a different "
+                                "event (stream \"%s\", version %lld)",
+                                idtxt, p.stream, (long long)p.version);
+                if (err != NULL) {
+                    snprintf(err->field, sizeof(err->field), "event_id");
+                }
+                break;
+            }
+            if (ss == NULL) {
+                ss = lh_arena_calloc(&a, sizeof(*ss));
+                if (ss == NULL || lh_map_put(&streams, e->stream, slen, ss,
+                                             NULL) != LH_OK) {
+                    rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+                    break;
+                }
+            }
+            ss->version = p.version;
+            ss->from_dup = true;
+            ss->db_checked = false;
+            snprintf(e->ack->event_id, sizeof(e->ack->event_id), "%s", "");
+            lh_uuid_format(&e->id, e->ack->event_id);
+            e->ack->version = p.version;
+            e->ack->position = p.position;
+            e->ack->shard = s->index;
+            e->ack->duplicate = true;
+            continue;
+        }
+        int64_t cur;
+        if (ss == NULL) {
+            rc = current_version(s, e->stream, &cur, err);
+            if (rc != LH_OK) {
+                break;
+            }
+            ss = lh_arena_calloc(&a, sizeof(*ss));
+            if (ss == NULL ||
+                lh_map_put(&streams, e->stream, slen, ss, NULL) != LH_OK) {
+                rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+                break;
+            }
+            ss->version = cur;
+            ss->db_checked = true;
+        } else if (ss->from_dup && !ss->db_checked) {
+            /* New events after retried ones continue the stream only if
+             * nothing was appended since the retried events. */
+            rc = current_version(s, e->stream, &cur, err);
+            if (rc != LH_OK) {
+                break;
+            }
+            if (cur != ss->version) {
+                rc = lh_err_set(err, LH_ECONFLICT,
+                                "version conflict on stream \"%s\": the "
+                                "retried events end at version %lld, current "
+                                "version %lld",
+                                e->stream, (long long)ss->version,
+                                (long long)cur);
+                if (err != NULL) {
+                    err->current_version = cur;
+                }
+                break;
+            }
+            ss->db_checked = true;
+        }
+        cur = ss->version;
+        if (!expectation_holds(e, cur)) {
+            rc = conflict(err, e, cur);
+            break;
+        }
+        int64_t version = cur + 1;
+        int64_t position = s->last_position + 1;
+        rc = insert_event(s, e, version, position, committed_at, err);
+        if (rc != LH_OK) {
+            break;
+        }
+        s->last_position = position;
+        ss->version = version;
+        lh_uuid_format(&e->id, e->ack->event_id);
+        e->ack->version = version;
+        e->ack->position = position;
+        e->ack->shard = s->index;
+        e->ack->duplicate = false;
+    }
+    if (rc != LH_OK && err != NULL && err->index < 0 && fail < req->nevs) {
+        err->index = (int64_t)req->evs[fail]->index;
+    }
+    lh_map_release(&streams);
+    lh_arena_release(&a);
+    return rc;
+}
+
+static void
+fail_req(lh_shard_req *r, lh_rc rc, const lh_err *err)
+{
+    r->rc = rc;
+    r->err = *err;
+}
+
+void
+lh__table_notify(lh_table *t)
+{
+    pthread_mutex_lock(&t->notify_mu);
+    atomic_fetch_add(&t->commits, 1);
+    pthread_cond_broadcast(&t->notify_cv);
+    pthread_mutex_unlock(&t->notify_mu);
+}
+
+static bool
+exec_ok(lh_shard *s, const char *sql)
+{
+    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+void
+lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
+{
+    lh_shard *s = owner;
+    lh_err err;
+    lh_err_clear(&err);
+    pthread_mutex_lock(&s->mu);
+    /* committed_at never goes backwards within a shard, even if the clock
+     * does. */
+    lh_us committed_at = LH_MAX(lh_now(), s->last_committed);
+    int64_t group_start = s->last_position;
+    bool any_ok = false;
+    int r = step_reset(s->st_begin);
+    if (r != SQLITE_OK) {
+        lh__sqlite_err(s->db, r, "begin a transaction", &err);
+        for (size_t i = 0; i < n; i++) {
+            fail_req((lh_shard_req *)msgs[i], err.code, &err);
+        }
+        goto signal;
+    }
+    for (size_t i = 0; i < n; i++) {
+        lh_shard_req *req = (lh_shard_req *)msgs[i];
+        int64_t req_start = s->last_position;
+        req->rc = LH_OK;
+        if (!exec_ok(s, "SAVEPOINT req")) {
+            lh__sqlite_err(s->db, sqlite3_errcode(s->db), "start a savepoint",
+                           &req->err);
+            req->rc = req->err.code;
+            continue;
+        }
+        lh_err_clear(&req->err);
+        lh_rc rc = lh__shard_apply(s, req, committed_at, &req->err);
+        if (rc != LH_OK) {
+            req->rc = rc;
+            s->last_position = req_start;
+            if (sqlite3_get_autocommit(s->db)) {
+                /* SQLite rolled the whole transaction back (a full disk can
+                 * do that): every request of the group failed. */
+                for (size_t k = 0; k < n; k++) {
+                    lh_shard_req *o = (lh_shard_req *)msgs[k];
+                    if (k != i) {
+                        fail_req(o, rc, &req->err);
+                    }
+                }
+                s->last_position = group_start;
+                goto signal;
+            }
+            exec_ok(s, "ROLLBACK TO req");
+        } else {
+            any_ok = true;
+        }
+        exec_ok(s, "RELEASE req");
+    }
+    r = step_reset(any_ok ? s->st_commit : s->st_rollback);
+    if (r != SQLITE_OK) {
+        lh__sqlite_err(s->db, r, "commit appends", &err);
+        if (!sqlite3_get_autocommit(s->db)) {
+            step_reset(s->st_rollback);
+        }
+        s->last_position = group_start;
+        for (size_t i = 0; i < n; i++) {
+            lh_shard_req *req = (lh_shard_req *)msgs[i];
+            if (req->rc == LH_OK) {
+                fail_req(req, err.code, &err);
+            }
+        }
+        goto signal;
+    }
+    if (any_ok) {
+        s->last_committed = committed_at;
+        atomic_fetch_add(&s->groups, 1);
+        atomic_fetch_add(&s->group_reqs, n);
+    }
+signal:
+    pthread_mutex_unlock(&s->mu);
+    if (any_ok) {
+        lh__table_notify(s->table);
+    }
+    for (size_t i = 0; i < n; i++) {
+        lh_shard_req *req = (lh_shard_req *)msgs[i];
+        if (req->rc != LH_OK) {
+            /* Conflicts and bad input speak of streams and events; other
+             * failures say where they happened. */
+            if (req->rc != LH_ECONFLICT && req->rc != LH_EINVAL) {
+                lh_err_prefix(&req->err, "shard %d of table \"%s\"",
+                              s->index, s->table->def->name);
+            }
+            req->err.code = req->rc;
+        }
+        lh_done_signal(req->done);
+    }
+}
