@@ -4,7 +4,7 @@
 # sample table, appends sample events and reads them back.
 set -e
 DATA=${1:-./data}
-LH=./build/lakehouse
+LH=${LH:-./build/lakehouse}
 if [ ! -f "$DATA/lakehouse.json" ]; then
     $LH init "$DATA"
 fi

@@ -1,0 +1,500 @@
+/* Appends: expected versions, idempotency, validation, shard keys,
+ * conditional appends, persistence across reopen. */
+#include "hot_test.h"
+
+static const char *orders_json =
+    "{\"name\": \"orders\", \"columns\": ["
+    "{\"name\": \"tenant_id\", \"type\": \"VARCHAR(8)\", \"nullable\": false},"
+    "{\"name\": \"qty\", \"type\": \"INT\"},"
+    "{\"name\": \"price\", \"type\": \"DECIMAL(10,2)\"},"
+    "{\"name\": \"at\", \"type\": \"TIMESTAMP\"},"
+    "{\"name\": \"id\", \"type\": \"UUID\"}],"
+    " \"shards\": 4, \"embedding_dim\": 3}";
+
+typedef struct fixture {
+    char *dir;
+    lh_db *db;
+} fixture;
+
+static int
+setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->dir = ht_tmpdir();
+    f->db = ht_open(f->dir);
+    ht_create(f->db, orders_json);
+    *state = f;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    fixture *f = *state;
+    lh_db_close(f->db);
+    ht_rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void
+test_versions_and_positions(void **state)
+{
+    fixture *f = *state;
+    lh_event_ack ack;
+    lh_err err;
+    for (int i = 1; i <= 5; i++) {
+        assert_int_equal(ht_append1(f->db, "orders", "s1", "T",
+                                    "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0,
+                                    NULL, &ack, &err),
+                         LH_OK);
+        assert_int_equal(ack.version, i);
+        assert_false(ack.duplicate);
+    }
+    /* positions ascend within the shard */
+    int64_t last = ack.position;
+    assert_int_equal(ht_append1(f->db, "orders", "s1", "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_EXACT, 5,
+                                NULL, &ack, &err),
+                     LH_OK);
+    assert_int_equal(ack.position, last + 1);
+    int64_t v;
+    assert_int_equal(lh_stream_info(f->db, "orders", "s1", &v, NULL, &err),
+                     LH_OK);
+    assert_int_equal(v, 6);
+}
+
+static void
+test_expected_version_conflicts(void **state)
+{
+    fixture *f = *state;
+    lh_event_ack ack;
+    lh_err err;
+    const char *d = "{\"tenant_id\": \"a\"}";
+    assert_int_equal(ht_append1(f->db, "orders", "s", "T", d,
+                                LH_EXPECT_STREAM_EXISTS, 0, NULL, &ack, &err),
+                     LH_ECONFLICT);
+    assert_int_equal(err.current_version, 0);
+    assert_int_equal(ht_append1(f->db, "orders", "s", "T", d,
+                                LH_EXPECT_NO_STREAM, 0, NULL, &ack, &err),
+                     LH_OK);
+    assert_int_equal(ht_append1(f->db, "orders", "s", "T", d,
+                                LH_EXPECT_NO_STREAM, 0, NULL, &ack, &err),
+                     LH_ECONFLICT);
+    assert_int_equal(err.current_version, 1);
+    assert_int_equal(ht_append1(f->db, "orders", "s", "T", d, LH_EXPECT_EXACT,
+                                7, NULL, &ack, &err),
+                     LH_ECONFLICT);
+    assert_int_equal(err.current_version, 1);
+    assert_non_null(strstr(err.msg, "current version 1"));
+    assert_int_equal(ht_append1(f->db, "orders", "s", "T", d, LH_EXPECT_EXACT,
+                                1, NULL, &ack, &err),
+                     LH_OK);
+    assert_int_equal(ack.version, 2);
+}
+
+static void
+test_idempotent_retry(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    const char *id1 = "0190f0a0-0000-7000-8000-000000000001";
+    const char *id2 = "0190f0a0-0000-7000-8000-000000000002";
+    lh_event_in evs[2] = {
+        {.event_id = id1,
+         .stream = "r",
+         .type = "A",
+         .data_json = "{\"tenant_id\": \"a\", \"qty\": 1}",
+         .expect = LH_EXPECT_NO_STREAM},
+        {.event_id = id2,
+         .stream = "r",
+         .type = "B",
+         .data_json = "{\"tenant_id\": \"a\", \"qty\": 2}"},
+    };
+    lh_event_ack a1[2], a2[2];
+    assert_int_equal(lh_append(f->db, "orders", evs, 2, NULL, a1, &err),
+                     LH_OK);
+    /* the stream moves on */
+    lh_event_ack other;
+    assert_int_equal(ht_append1(f->db, "orders", "r", "C",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0,
+                                NULL, &other, &err),
+                     LH_OK);
+    assert_int_equal(other.version, 3);
+    /* the retry succeeds although no_stream no longer holds */
+    assert_int_equal(lh_append(f->db, "orders", evs, 2, NULL, a2, &err),
+                     LH_OK);
+    for (int i = 0; i < 2; i++) {
+        assert_true(a2[i].duplicate);
+        assert_int_equal(a2[i].version, a1[i].version);
+        assert_int_equal(a2[i].position, a1[i].position);
+        assert_int_equal(a2[i].shard, a1[i].shard);
+        assert_string_equal(a2[i].event_id, a1[i].event_id);
+    }
+    int64_t v;
+    lh_stream_info(f->db, "orders", "r", &v, NULL, &err);
+    assert_int_equal(v, 3);
+    /* same id, different content: an error, nothing written */
+    evs[0].data_json = "{\"tenant_id\": \"a\", \"qty\": 9}";
+    assert_int_equal(lh_append(f->db, "orders", evs, 1, NULL, a2, &err),
+                     LH_EINVAL);
+    assert_non_null(strstr(err.msg, "already used"));
+    lh_stream_info(f->db, "orders", "r", &v, NULL, &err);
+    assert_int_equal(v, 3);
+}
+
+static void
+expect_bad(fixture *f, const char *data, const char *field, const char *frag)
+{
+    lh_event_in evs[2] = {
+        {.stream = "ok", .type = "T", .data_json = "{\"tenant_id\": \"a\"}"},
+        {.stream = "bad", .type = "T", .data_json = data},
+    };
+    lh_err err;
+    lh_rc rc = lh_append(f->db, "orders", evs, 2, NULL, NULL, &err);
+    if (rc != LH_EINVAL || err.index != 1 || strcmp(err.field, field) != 0 ||
+        strstr(err.msg, frag) == NULL) {
+        fail_msg("data %s: rc %d index %lld field \"%s\" msg \"%s\"; "
+                 "expected field \"%s\" and \"%s\"",
+                 data, rc, (long long)err.index, err.field, err.msg, field,
+                 frag);
+    }
+    /* the whole call was rejected: the good event is not there either */
+    int64_t v = -1;
+    assert_int_equal(lh_stream_info(f->db, "orders", "ok", &v, NULL, &err),
+                     LH_OK);
+    assert_int_equal(v, 0);
+}
+
+static void
+test_bad_input_rejects_whole_call(void **state)
+{
+    fixture *f = *state;
+    expect_bad(f, "{\"qty\": 1}", "data.tenant_id", "required");
+    expect_bad(f, "{\"tenant_id\": \"a\", \"qty\": \"x\"}", "data.qty", "qty");
+    expect_bad(f, "{\"tenant_id\": \"a\", \"qty\": 3000000000}", "data.qty",
+               "qty");
+    expect_bad(f, "{\"tenant_id\": \"abcdefghi\"}", "data.tenant_id",
+               "VARCHAR(8)");
+    expect_bad(f, "{\"tenant_id\": \"a\", \"nope\": 1}", "data.nope",
+               "unknown column");
+    expect_bad(f, "{\"tenant_id\": \"a\"", "data", "not valid JSON");
+    expect_bad(f, "{\"tenant_id\": \"a\", \"price\": 1.234}", "data.price",
+               "price");
+    expect_bad(f, "{\"tenant_id\": \"a\", \"at\": \"yesterday\"}", "data.at",
+               "at");
+    expect_bad(f, "{\"tenant_id\": \"a\", \"id\": \"not-a-uuid\"}", "data.id",
+               "id");
+
+    /* envelope fields */
+    lh_err err;
+    float emb[2] = {1, 2};
+    lh_event_in e = {.stream = "x",
+                     .type = "T",
+                     .data_json = "{\"tenant_id\": \"a\"}",
+                     .embedding = emb,
+                     .embedding_len = 2};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "embedding");
+    e.embedding = NULL;
+    e.stream = "";
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "stream");
+    e.stream = "x";
+    e.ts = "2026-13-01T00:00:00Z";
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "ts");
+    e.ts = NULL;
+    e.event_id = "zzz";
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "event_id");
+    assert_int_equal(lh_append(f->db, "nosuch", &e, 1, NULL, NULL, &err),
+                     LH_ENOENT);
+}
+
+static void
+test_values_round_trip(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    float emb[3] = {0.5f, -1.25f, 3};
+    lh_event_in e = {
+        .stream = "vals",
+        .type = "T",
+        .ts = "2026-01-02T03:04:05.5+01:00",
+        .data_json = "{\"tenant_id\": \"ü\", \"qty\": -7, \"price\": "
+                     "\"12345678.90\", \"at\": \"2026-01-01T00:00:00Z\", "
+                     "\"id\": \"0190F0A0-0000-7000-8000-00000000000A\"}",
+        .embedding = emb,
+        .embedding_len = 3};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_OK);
+    lh_reader *r;
+    assert_int_equal(
+        lh_read_stream(f->db, "orders", "vals", 1, LH_FORWARD, 0, &r, &err),
+        LH_OK);
+    const lh_event *ev;
+    assert_int_equal(lh_reader_next(r, &ev, &err), LH_OK);
+    assert_non_null(ev);
+    assert_string_equal(ev->data_json,
+                        "{\"tenant_id\":\"ü\",\"qty\":-7,\"price\":12345678.90,"
+                        "\"at\":\"2026-01-01 00:00:00\","
+                        "\"id\":\"0190f0a0-0000-7000-8000-00000000000a\"}");
+    /* 03:04:05.5 at +01:00 is 02:04:05.5 UTC */
+    assert_int_equal(ev->ts % (86400 * INT64_C(1000000)),
+                     (2 * 3600 + 4 * 60 + 5) * INT64_C(1000000) + 500000);
+    assert_int_equal(ev->embedding_len, 3);
+    assert_true(ev->embedding[1] == -1.25f);
+    assert_string_equal(ev->partition_key, "2026-01-02");
+    assert_int_equal(lh_reader_next(r, &ev, &err), LH_OK);
+    assert_null(ev);
+    lh_reader_close(r);
+}
+
+static void
+test_reopen_keeps_positions(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    lh_event_ack a;
+    assert_int_equal(ht_append1(f->db, "orders", "p", "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0,
+                                NULL, &a, &err),
+                     LH_OK);
+    lh_db_close(f->db);
+    f->db = ht_open(f->dir);
+    lh_event_ack b;
+    assert_int_equal(ht_append1(f->db, "orders", "p", "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_EXACT, 1,
+                                NULL, &b, &err),
+                     LH_OK);
+    assert_int_equal(b.version, 2);
+    assert_int_equal(b.shard, a.shard);
+    assert_int_equal(b.position, a.position + 1);
+}
+
+static void
+test_second_writer_is_refused(void **state)
+{
+    fixture *f = *state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        lh_db *db2 = NULL;
+        lh_err err;
+        lh_rc rc = lh_db_open(f->dir, NULL, &db2, &err);
+        char want[64];
+        snprintf(want, sizeof(want), "process %ld", (long)getppid());
+        _exit(rc == LH_ELOCKED && strstr(err.msg, want) != NULL ? 0 : 1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    /* a reader needs no lock */
+    lh_db *ro = NULL;
+    lh_err err;
+    lh_db_options o = {.flags = LH_OPEN_READONLY};
+    assert_int_equal(lh_db_open(f->dir, &o, &ro, &err), LH_OK);
+    assert_int_equal(lh_append(ro, "orders", NULL, 0, NULL, NULL, &err),
+                     LH_EREADONLY);
+    lh_db_close(ro);
+}
+
+static void
+test_format_version_checked(void **state)
+{
+    fixture *f = *state;
+    char path[600];
+    snprintf(path, sizeof(path), "%s/lakehouse.json", f->dir);
+    lh_db_close(f->db);
+    f->db = NULL;
+    FILE *fp = fopen(path, "w");
+    fputs("{\"format\": \"lakehouse\", \"format_version\": 99}\n", fp);
+    fclose(fp);
+    lh_db *db = NULL;
+    lh_err err;
+    assert_int_equal(lh_db_open(f->dir, NULL, &db, &err), LH_EFORMAT);
+    assert_non_null(strstr(err.msg, "format version 99"));
+    fp = fopen(path, "w");
+    fputs("{\"format\": \"lakehouse\", \"format_version\": 1}\n", fp);
+    fclose(fp);
+    f->db = ht_open(f->dir);
+    assert_int_equal(lh_db_open("/nonexistent/x", NULL, &db, &err),
+                     LH_ENOENT);
+}
+
+static void
+test_payload_shard_key(void **state)
+{
+    fixture *f = *state;
+    ht_create(f->db, "{\"name\": \"bytenant\", \"columns\": [{\"name\": "
+                     "\"tenant\", \"type\": \"VARCHAR\"}], \"shard_by\": "
+                     "\"tenant\", \"shards\": 8}");
+    lh_err err;
+    lh_event_ack a, b;
+    assert_int_equal(ht_append1(f->db, "bytenant", "st", "T",
+                                "{\"tenant\": \"t1\"}", LH_EXPECT_ANY, 0, NULL,
+                                &a, &err),
+                     LH_OK);
+    assert_int_equal(ht_append1(f->db, "bytenant", "st", "T",
+                                "{\"tenant\": \"t2\"}", LH_EXPECT_ANY, 0, NULL,
+                                &b, &err),
+                     LH_EINVAL);
+    assert_non_null(strstr(err.msg, "t1"));
+    assert_int_equal(ht_append1(f->db, "bytenant", "st", "T", "{}",
+                                LH_EXPECT_ANY, 0, NULL, &b, &err),
+                     LH_EINVAL);
+    /* after a reopen the key comes back from the shards */
+    lh_db_close(f->db);
+    f->db = ht_open(f->dir);
+    assert_int_equal(ht_append1(f->db, "bytenant", "st", "T",
+                                "{\"tenant\": \"t2\"}", LH_EXPECT_ANY, 0, NULL,
+                                &b, &err),
+                     LH_EINVAL);
+    assert_int_equal(ht_append1(f->db, "bytenant", "st", "T",
+                                "{\"tenant\": \"t1\"}", LH_EXPECT_ANY, 0, NULL,
+                                &b, &err),
+                     LH_OK);
+    assert_int_equal(b.shard, a.shard);
+    assert_int_equal(b.version, 2);
+    /* reads find the stream without knowing the tenant */
+    lh_reader *r;
+    assert_int_equal(
+        lh_read_stream(f->db, "bytenant", "st", 1, LH_FORWARD, 0, &r, &err),
+        LH_OK);
+    const lh_event *ev;
+    int n = 0;
+    while (lh_reader_next(r, &ev, &err) == LH_OK && ev != NULL) {
+        n++;
+    }
+    lh_reader_close(r);
+    assert_int_equal(n, 2);
+}
+
+static void
+test_conditional_append(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    lh_event_ack a;
+    /* "reserve seat" only if no reservation for tenant "zz" exists */
+    const char *types[] = {"Reserved"};
+    lh_append_condition c = {
+        .types = types, .ntypes = 1, .column = "tenant_id",
+        .value_json = "\"zz\"", .after = "0"};
+    lh_event_in e = {.stream = "seat-1",
+                     .type = "Reserved",
+                     .data_json = "{\"tenant_id\": \"zz\"}"};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a, &err), LH_OK);
+    e.stream = "seat-2";
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a, &err),
+                     LH_ECONFLICT);
+    /* another tenant does not match */
+    c.value_json = "\"yy\"";
+    e.data_json = "{\"tenant_id\": \"yy\"}";
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a, &err), LH_OK);
+    /* after the checkpoint that includes everything, the condition holds */
+    lh_reader *r;
+    assert_int_equal(lh_read_all(f->db, "orders", "0", false, &r, &err),
+                     LH_OK);
+    const lh_event *ev;
+    while (lh_reader_next(r, &ev, &err) == LH_OK && ev != NULL) {
+    }
+    char ck[256];
+    snprintf(ck, sizeof(ck), "%s", lh_reader_checkpoint(r));
+    lh_reader_close(r);
+    c.after = ck;
+    c.value_json = "\"zz\"";
+    e.data_json = "{\"tenant_id\": \"zz\"}";
+    e.stream = "seat-3";
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a, &err), LH_OK);
+    c.after = "ck1.1";
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a, &err),
+                     LH_EINVAL);
+}
+
+static void
+test_stream_meta(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(ht_append1(f->db, "orders", "m", "T",
+                                    "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0,
+                                    NULL, NULL, &err),
+                         LH_OK);
+    }
+    lh_stream_meta m = {.max_count = 3};
+    assert_int_equal(lh_stream_set_meta(f->db, "orders", "m", &m, &err),
+                     LH_OK);
+    lh_reader *r;
+    assert_int_equal(
+        lh_read_stream(f->db, "orders", "m", 1, LH_FORWARD, 0, &r, &err),
+        LH_OK);
+    const lh_event *ev;
+    int64_t first = 0;
+    int n = 0;
+    while (lh_reader_next(r, &ev, &err) == LH_OK && ev != NULL) {
+        if (n++ == 0) {
+            first = ev->version;
+        }
+    }
+    lh_reader_close(r);
+    assert_int_equal(n, 3);
+    assert_int_equal(first, 8);
+    m.max_count = 0;
+    m.truncate_before = 6;
+    assert_int_equal(lh_stream_set_meta(f->db, "orders", "m", &m, &err),
+                     LH_OK);
+    assert_int_equal(
+        lh_read_stream(f->db, "orders", "m", -1, LH_BACKWARD, 0, &r, &err),
+        LH_OK);
+    n = 0;
+    int64_t last = 0;
+    while (lh_reader_next(r, &ev, &err) == LH_OK && ev != NULL) {
+        last = ev->version;
+        n++;
+    }
+    lh_reader_close(r);
+    assert_int_equal(n, 5);
+    assert_int_equal(last, 6);
+    /* the version survives metadata changes */
+    int64_t v;
+    lh_stream_info(f->db, "orders", "m", &v, &m, &err);
+    assert_int_equal(v, 10);
+    assert_int_equal(m.truncate_before, 6);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_versions_and_positions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_expected_version_conflicts, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_idempotent_retry, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_rejects_whole_call,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values_round_trip, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_reopen_keeps_positions, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_second_writer_is_refused, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_format_version_checked, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_payload_shard_key, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_conditional_append, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_stream_meta, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
