@@ -97,7 +97,7 @@ enum {
 
 typedef struct lh_db_options {
     unsigned flags;         /* LH_OPEN_* */
-    int threads;            /* shard worker threads; 0 = number of CPUs */
+    int threads;            /* shard worker threads; 0 = 4 per CPU, <= 32 */
     int64_t dedup_window_s; /* event-id dedup window; 0 = 7 days */
 } lh_db_options;
 

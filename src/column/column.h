@@ -54,12 +54,16 @@ typedef struct lh_type {
 /* Parses a SQL type name as the table JSON and CREATE TABLE write it:
  * "BOOLEAN"/"BOOL", "SMALLINT"/"INT2", "INT"/"INTEGER"/"INT4",
  * "BIGINT"/"INT8", "REAL"/"FLOAT4", "DOUBLE"/"DOUBLE PRECISION"/"FLOAT8"/
- * "FLOAT", "DECIMAL(p,s)"/"NUMERIC(p,s)"/"DECIMAL(p)" (scale 0; DECIMAL alone is
- * DECIMAL(18,3), as in DuckDB), "VARCHAR"/"TEXT"/"STRING"/
- * "VARCHAR(n)", "BLOB"/"BYTEA", "DATE", "TIME", "TIMESTAMP",
- * "TIMESTAMPTZ"/"TIMESTAMP WITH TIME ZONE", "INTERVAL", "UUID", "JSON",
- * "FLOAT[n]"/"VECTOR(n)". Case-insensitive, spaces tolerated.
- * LH_EINVAL quoting the text. */
+ * "FLOAT", "DECIMAL(p,s)"/"NUMERIC(p,s)"/"DECIMAL(p)" (scale 0; DECIMAL
+ * alone is DECIMAL(18,3), as in DuckDB), "VARCHAR"/"TEXT"/"STRING"/
+ * "VARCHAR(n)"/"CHARACTER VARYING(n)", "BLOB"/"BYTEA", "DATE", "TIME",
+ * "TIMESTAMP", "TIMESTAMPTZ"/"TIMESTAMP WITH TIME ZONE", "INTERVAL",
+ * "UUID", "JSON"/"JSONB", "FLOAT[n]"/"VECTOR(n)"; also PostgreSQL's
+ * FLOAT(p) (REAL for p <= 24). Case-insensitive, spaces tolerated.
+ * Ranges: DECIMAL 1 <= p <= 38, 0 <= s <= p; VARCHAR 1 <= n <= 10485760;
+ * vectors 1 <= n <= 65536. LH_EINVAL quoting the text: `unknown type
+ * "FOO"`, `DECIMAL precision 40 is out of range 1..38`. *out is zeroed
+ * first, so unused fields compare equal. */
 lh_rc lh_type_parse(const char *s, lh_type *out, lh_err *err);
 /* The canonical name: "DECIMAL(10,2)", "VARCHAR(30)", "FLOAT[3]"...
  * buf needs 40 bytes. Returns buf. */
@@ -99,30 +103,39 @@ typedef struct lh_value {
     } u;
 } lh_value;
 
-/* ---- text forms (output-formats.md, "Scalars") ---------------------------- */
+/* ---- text forms (output-formats.md, "Scalars") ----------------------- */
 
 /* Appends the value's text form (NULL appends nothing: callers decide how
- * NULL looks). LH_ENOMEM only. */
+ * NULL looks). LH_ENOMEM (out stays sticky-failed), or LH_EINTERNAL for a
+ * type id outside lh_type_id (a bug). */
 lh_rc lh_value_to_text(const lh_value *v, lh_buf *out);
 /* Appends the value as JSON (output-formats.md, "JSON"): null, true, 12,
- * 12.50 (DECIMAL exact), "NaN", "2026-01-01 00:00:00", embedded JSON text,
- * vectors as arrays. */
+ * 12.50 (DECIMAL exact), 1e+300, "NaN", "2026-01-01 00:00:00", "\\x00ff",
+ * embedded JSON text (an empty JSON text prints as null), vectors as
+ * arrays. Codes as lh_value_to_text. */
 lh_rc lh_value_to_json(const lh_value *v, lh_buf *out);
 
-/* Double / float in the shortest form that reads back to the same value:
- * "0.1", "1e+300", "NaN", "Infinity", "-Infinity". buf needs 32 bytes. */
+/* Double / float in the shortest form that reads back to the same value,
+ * laid out as PostgreSQL 12+ does: fixed notation for decimal exponents
+ * -4..14 (REAL: -4..5), else "1e+300", "1.5e-07"; "0.1", "-0", "NaN",
+ * "Infinity", "-Infinity". Integral values have no ".0". buf needs 32
+ * bytes; returns the length (buf is NUL-terminated). */
 size_t lh_double_format(double d, char *buf);
 size_t lh_float_format(float f, char *buf);
-/* DECIMAL text with exactly `scale` fraction digits. buf needs 48 bytes. */
+/* DECIMAL text with exactly `scale` fraction digits: "-0.50", "123.4500".
+ * buf needs 48 bytes; returns the length (buf is NUL-terminated). */
 size_t lh_decimal_format(lh_i128 v, int scale, char *buf);
-/* Parses "-12.345" / "1e3" into an unscaled value of the given scale;
- * LH_EINVAL for malformed text, LH_ELIMIT when it does not fit in
- * `precision` digits or needs more fraction digits than `scale` (no silent
- * rounding). */
+/* Parses "-12.345" / "1e3" / " .5 " into an unscaled value of the given
+ * scale (1 <= precision <= 38, 0 <= scale <= precision); surrounding
+ * whitespace is allowed, trailing fraction zeros are not digits
+ * ("1.500" fits scale 1). LH_EINVAL for malformed text, LH_ELIMIT when it
+ * does not fit in `precision` digits or needs more fraction digits than
+ * `scale` (no silent rounding); the message quotes the text and names
+ * DECIMAL(p,s). */
 lh_rc lh_decimal_parse(const char *s, size_t len, int precision, int scale,
                        lh_i128 *out, lh_err *err);
 
-/* ---- input -------------------------------------------------------------------- */
+/* ---- input --------------------------------------------------------------- */
 
 /* Converts a JSON value (from jansson) to a value of type t, checking it:
  * integers in range, DECIMAL as a number or a string (big values must be
@@ -130,16 +143,32 @@ lh_rc lh_decimal_parse(const char *s, size_t len, int precision, int scale,
  * else standard base64, timestamps in any accepted text form, UUID
  * text, JSON any value (re-serialized compactly), FLOAT[n] an array of n
  * finite numbers. JSON null gives a NULL value. Variable-size results
- * (strings, blobs, vectors, JSON text) are allocated in `a`.
- * LH_EINVAL with a message saying what was expected and what was found;
- * the caller prefixes the field name. */
-lh_rc lh_value_from_json(lh_type t, const json_t *j, lh_arena *a,
-                         lh_value *out, lh_err *err);
-/* The same from text (PostgreSQL's input forms; also ISO-8601 with T/Z). */
+ * (strings, blobs, vectors, JSON text) are allocated in `a` (strings and
+ * JSON text NUL-terminated) and live as long as it does.
+ * Details: integers also from integral reals (1e3); BIGINT also from a
+ * string of digits (JavaScript loses integers past 2^53); REAL/DOUBLE from
+ * numbers and the strings "NaN", "Infinity", "-Infinity"; DECIMAL from a
+ * real through its shortest text (0.1 is exactly 0.1); VARCHAR must be a
+ * string without NUL, its length counted in characters; DATE, TIME,
+ * TIMESTAMP[TZ], INTERVAL and UUID from strings in their text forms (an
+ * offset converts to UTC); JSON text is re-serialized compactly with reals
+ * in their shortest form.
+ * LH_EINVAL (for every bad value, DECIMAL overflow included) with a message
+ * saying what was expected and what was found, e.g. `expected BIGINT,
+ * found string "abc"`, `value 70000 is out of range for SMALLINT`; the
+ * caller prefixes the field name. LH_ENOMEM when `a` is out of memory. */
+lh_rc lh_value_from_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out,
+                         lh_err *err);
+/* The same from text (PostgreSQL's input forms; also ISO-8601 with T/Z or
+ * an offset for timestamps; BOOLEAN t/f/true/false/yes/no/on/off/1/0 and
+ * their prefixes; BLOB "\x" hex or the escape format; INTERVAL also
+ * "3 hours", "1.5 days", "P1DT2H"; FLOAT[n] "[1,2,3]"). Text is never NULL:
+ * the caller decides which text means NULL. JSON text is validated and kept
+ * as given. Codes as lh_value_from_json. */
 lh_rc lh_value_from_text(lh_type t, const char *s, size_t len, lh_arena *a,
                          lh_value *out, lh_err *err);
 
-/* ---- result writers ---------------------------------------------------------- */
+/* ---- result writers ------------------------------------------------------ */
 
 typedef enum lh_format {
     LH_FMT_CSV = 0,
@@ -154,15 +183,25 @@ lh_rc lh_format_parse(const char *s, lh_format *out, lh_err *err);
 typedef struct lh_output lh_output;
 
 /* Writes rows of ncols columns to `sink` (not owned; flushed by
- * lh_output_finish). names and types are copied. The table format buffers
- * rows to align them (up to `max_width` chars a cell, longer cut with "…";
- * 0 = 40); the others stream. */
+ * lh_output_finish). names and types are copied; nothing is written until
+ * the first row or lh_output_finish. The table format buffers rows to align
+ * them (up to max_width characters a cell, see lh_output_set_max_width;
+ * longer cut with "…"); the others stream. A value's own type decides its
+ * text; the column types decide the table's alignment. LH_EINVAL for an
+ * unknown format, LH_ENOMEM. */
 lh_rc lh_output_new(lh_format fmt, FILE *sink, const char *const *names,
                     const lh_type *types, size_t ncols, lh_output **out,
                     lh_err *err);
-/* One row of ncols values (borrowed for the call). */
+/* Table format only: the most characters a cell shows (0 = the default,
+ * 40; at least 2). Call before the first row. */
+void lh_output_set_max_width(lh_output *o, size_t max_width);
+/* One row of ncols values (borrowed for the call). LH_EIO when the sink
+ * fails (err has errno), LH_ENOMEM; after a failure every later call
+ * fails with the same code. */
 lh_rc lh_output_row(lh_output *o, const lh_value *vals, lh_err *err);
-/* Writes what remains (closing "]", the table and "(N rows)"). */
+/* Writes what remains (the CSV header of an empty result, closing "]" or
+ * "[]", the table and "(N rows)") and flushes the sink. Codes as
+ * lh_output_row. */
 lh_rc lh_output_finish(lh_output *o, lh_err *err);
 void lh_output_free(lh_output *o);
 

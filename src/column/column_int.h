@@ -64,7 +64,6 @@ lh_rc lh__time_parse(const char *s, size_t n, int64_t *us, lh_err *err);
  * in the text to UTC, and text without one is read as UTC. */
 lh_rc lh__timestamp_parse(const char *s, size_t n, bool tz, int64_t *us,
                           lh_err *err);
-lh_rc lh__interval_parse(const char *s, size_t n, lh_interval *iv,
-                         lh_err *err);
+lh_rc lh__interval_parse(const char *s, size_t n, lh_interval *iv, lh_err *err);
 
 #endif

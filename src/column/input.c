@@ -16,7 +16,8 @@
 
 #include "column/column_int.h"
 
-/* ---- shared checks ----------------------------------------------------------- */
+/* ---- shared checks
+ * ----------------------------------------------------------- */
 
 static lh_rc
 nomem(lh_err *err)
@@ -150,7 +151,7 @@ parse_float(const char *s, size_t n, bool single, double *out)
     if (end != tmp + n || isnan(d) || isinf(d)) {
         /* strtod's own nan/inf spellings are not ours */
         rc = (end == tmp + n && isinf(d) && errno == ERANGE) ? NUM_RANGE
-                                                              : NUM_BAD;
+                                                             : NUM_BAD;
     } else if (errno == ERANGE && d == 0) {
         rc = NUM_RANGE; /* underflow to zero; subnormals are fine */
     }
@@ -218,8 +219,9 @@ escape_decode(const char *s, size_t n, unsigned char *out, size_t *outlen)
         } else if (i + 3 < n && s[i + 1] >= '0' && s[i + 1] <= '3' &&
                    s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
                    s[i + 3] <= '7') {
-            out[o++] = (unsigned char)((s[i + 1] - '0') << 6 |
-                                       (s[i + 2] - '0') << 3 | (s[i + 3] - '0'));
+            out[o++] =
+                (unsigned char)((s[i + 1] - '0') << 6 | (s[i + 2] - '0') << 3 |
+                                (s[i + 3] - '0'));
             i += 4;
         } else {
             return false;
@@ -293,8 +295,8 @@ typedef enum blob_form { BLOB_TEXT, BLOB_JSON } blob_form;
 
 /* BLOB from "\x..." hex, else escape format (text) or base64 (JSON) */
 static bool
-blob_decode(const char *s, size_t n, blob_form form, lh_arena *a,
-            lh_value *out, bool *oom)
+blob_decode(const char *s, size_t n, blob_form form, lh_arena *a, lh_value *out,
+            bool *oom)
 {
     unsigned char *buf = lh_arena_alloc(a, n + 1);
     size_t len = 0;
@@ -349,7 +351,8 @@ varchar_value(lh_type t, const char *s, size_t n, lh_arena *a, lh_value *out,
     return LH_OK;
 }
 
-/* ---- from text -------------------------------------------------------------- */
+/* ---- from text --------------------------------------------------------------
+ */
 
 static lh_rc
 blob_text(const char *s, size_t n, lh_arena *a, lh_value *out, lh_err *err)
@@ -502,8 +505,8 @@ json_text(const char *s, size_t n, lh_arena *a, lh_value *out, lh_err *err)
 }
 
 static lh_rc
-from_text(lh_type t, const char *raw, size_t rawlen, lh_arena *a,
-          lh_value *out, lh_err *err)
+from_text(lh_type t, const char *raw, size_t rawlen, lh_arena *a, lh_value *out,
+          lh_err *err)
 {
     size_t n = rawlen;
     const char *s = lh__trim(raw, &n);
@@ -593,7 +596,8 @@ lh_value_from_text(lh_type t, const char *s, size_t len, lh_arena *a,
     return rc;
 }
 
-/* ---- from JSON -------------------------------------------------------------- */
+/* ---- from JSON --------------------------------------------------------------
+ */
 
 /* "string \"abc\"", "number 1.5", "an array of 2 elements", ... */
 static const char *
@@ -693,8 +697,8 @@ int_json(lh_type t, const json_t *j, lh_value *out, lh_err *err)
     int_range(t.id, &min, &max);
     if (json_is_string(j) && t.id == LH_T_BIGINT) {
         /* big integers travel as strings: JavaScript loses them past 2^53 */
-        num_rc r = parse_i64(json_string_value(j), json_string_length(j),
-                             &out->u.i);
+        num_rc r =
+            parse_i64(json_string_value(j), json_string_length(j), &out->u.i);
         if (r == NUM_BAD) {
             return mismatch(err, t, j);
         }
@@ -764,8 +768,7 @@ decimal_json(lh_type t, const json_t *j, lh_value *out, lh_err *err)
                        "value %s is out of range for DECIMAL(%u,%u) (a JSON "
                        "number holds about %d digits: send values with more "
                        "as strings, such as \"123.45\")",
-                       num, (unsigned)t.precision, (unsigned)t.scale,
-                       DBL_DIG);
+                       num, (unsigned)t.precision, (unsigned)t.scale, DBL_DIG);
         } else if (err != NULL) {
             err->code = LH_EINVAL;
         }
@@ -782,8 +785,8 @@ blob_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
     if (!json_is_string(j)) {
         return mismatch(err, t, j);
     }
-    if (!blob_decode(json_string_value(j), json_string_length(j), BLOB_JSON,
-                     a, out, &oom)) {
+    if (!blob_decode(json_string_value(j), json_string_length(j), BLOB_JSON, a,
+                     out, &oom)) {
         out->u.s.p = NULL;
         out->u.s.len = 0;
         if (oom) {
@@ -799,8 +802,7 @@ blob_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
 }
 
 static lh_rc
-vector_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out,
-            lh_err *err)
+vector_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
 {
     char tn[40];
     char what[LH__QUOTE_SIZE + 16];
@@ -953,8 +955,8 @@ from_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
         if (!json_is_string(j)) {
             return mismatch(err, t, j);
         }
-        return from_text(t, json_string_value(j), json_string_length(j), a,
-                         out, err);
+        return from_text(t, json_string_value(j), json_string_length(j), a, out,
+                         err);
     }
     switch ((lh_type_id)t.id) {
     case LH_T_BOOLEAN:
@@ -976,8 +978,8 @@ from_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
         if (!json_is_string(j)) {
             return mismatch(err, t, j);
         }
-        return varchar_value(t, json_string_value(j), json_string_length(j),
-                             a, out, err);
+        return varchar_value(t, json_string_value(j), json_string_length(j), a,
+                             out, err);
     case LH_T_BLOB:
         return blob_json(t, j, a, out, err);
     case LH_T_JSON:

@@ -34,21 +34,22 @@ struct lh_output {
     lh_format fmt;
     FILE *sink;
     size_t ncols;
-    const char **names;  /* in arena */
-    const char **keys;   /* JSON: "\"name\":" per column, in arena */
-    lh_type *types;      /* in arena */
-    lh_arena arena;      /* names, types, keys, table cells */
-    lh_buf out;          /* formatted, not yet written */
-    lh_buf tmp;          /* one value's text */
+    const char **names; /* in arena */
+    const char **keys;  /* JSON: "\"name\":" per column, in arena */
+    lh_type *types;     /* in arena */
+    lh_arena arena;     /* names, types, keys, table cells */
+    lh_buf out;         /* formatted, not yet written */
+    lh_buf tmp;         /* one value's text */
+    lh_buf shown;       /* table: its display text */
     uint64_t rows;
-    bool started;        /* CSV header / JSON "[" written */
+    bool started; /* CSV header / JSON "[" written */
     bool finished;
-    lh_rc failed;        /* sticky: the first failure */
+    lh_rc failed; /* sticky: the first failure */
     size_t max_width;
-    cell *cells;         /* table: rows * ncols */
+    cell *cells; /* table: rows * ncols */
     size_t ncells;
     size_t capcells;
-    size_t *widths;      /* table: characters per column */
+    size_t *widths; /* table: characters per column */
 };
 
 lh_rc
@@ -113,18 +114,17 @@ lh_csv_field(lh_buf *out, const char *s, size_t n)
     return lh_buf_ok(out) ? LH_OK : LH_ENOMEM;
 }
 
-/* ---- lifecycle ------------------------------------------------------------- */
+/* ---- lifecycle -------------------------------------------------------------
+ */
 
 lh_rc
 lh_output_new(lh_format fmt, FILE *sink, const char *const *names,
-              const lh_type *types, size_t ncols, lh_output **out,
-              lh_err *err)
+              const lh_type *types, size_t ncols, lh_output **out, lh_err *err)
 {
     *out = NULL;
     if (fmt != LH_FMT_CSV && fmt != LH_FMT_JSON && fmt != LH_FMT_NDJSON &&
         fmt != LH_FMT_TABLE) {
-        return lh_err_set(err, LH_EINVAL, "unknown output format %d",
-                          (int)fmt);
+        return lh_err_set(err, LH_EINVAL, "unknown output format %d", (int)fmt);
     }
     lh_output *o = lh_calloc(1, sizeof(*o));
     if (o == NULL) {
@@ -137,6 +137,7 @@ lh_output_new(lh_format fmt, FILE *sink, const char *const *names,
     lh_arena_init(&o->arena, 0);
     lh_buf_init(&o->out);
     lh_buf_init(&o->tmp);
+    lh_buf_init(&o->shown);
     size_t nalloc = ncols > 0 ? ncols : 1;
     o->names = lh_arena_calloc(&o->arena, nalloc * sizeof(*o->names));
     o->keys = lh_arena_calloc(&o->arena, nalloc * sizeof(*o->keys));
@@ -168,8 +169,8 @@ void
 lh_output_set_max_width(lh_output *o, size_t max_width)
 {
     /* one character and the "…" is the least that says anything */
-    o->max_width = max_width == 0 ? TABLE_DEFAULT_WIDTH
-                                  : (max_width < 2 ? 2 : max_width);
+    o->max_width =
+        max_width == 0 ? TABLE_DEFAULT_WIDTH : (max_width < 2 ? 2 : max_width);
 }
 
 void
@@ -180,12 +181,14 @@ lh_output_free(lh_output *o)
     }
     lh_buf_release(&o->out);
     lh_buf_release(&o->tmp);
+    lh_buf_release(&o->shown);
     lh_free(o->cells);
     lh_arena_release(&o->arena);
     lh_free(o);
 }
 
-/* ---- writing ------------------------------------------------------------------ */
+/* ---- writing
+ * ------------------------------------------------------------------ */
 
 static lh_rc
 fail(lh_output *o, lh_rc rc, lh_err *err)
@@ -210,10 +213,11 @@ flush(lh_output *o, bool all, lh_err *err)
     if (o->out.len == 0 || (!all && o->out.len < OUT_FLUSH)) {
         return LH_OK;
     }
-    size_t wrote = fwrite(o->out.data, 1, o->out.len, o->sink);
+    size_t len = o->out.len;
+    size_t wrote = fwrite(o->out.data, 1, len, o->sink);
     int e = errno;
     lh_buf_reset(&o->out);
-    if (wrote != o->out.len && ferror(o->sink)) {
+    if (wrote != len) {
         fail(o, LH_EIO, err);
         return lh_err_sys(err, LH_EIO, e, "could not write output");
     }
@@ -255,7 +259,7 @@ csv_row(lh_output *o, const lh_value *vals)
 }
 
 static lh_rc
-json_object(lh_output *o, const lh_value *vals)
+json_row(lh_output *o, const lh_value *vals)
 {
     lh_buf_putc(&o->out, '{');
     for (size_t i = 0; i < o->ncols; i++) {
@@ -289,59 +293,54 @@ right_aligned(lh_type t)
 }
 
 /* Display text of s: control characters escaped, cut to max characters
- * with "…". Appends to b; returns the characters shown. */
+ * (max >= 2) with "…". Appends to b; returns the characters shown. */
 static size_t
 display(lh_buf *b, const char *s, size_t n, size_t max)
 {
     static const char hex[] = "0123456789abcdef";
     size_t start = b->len;
-    size_t chars = 0;
-    size_t cut = 0; /* b's length after max - 1 characters */
+    size_t run = 0; /* bytes of s[i - run .. i) to copy as they are */
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        bool starts_char = (c & 0xC0) != 0x80;
-        if (starts_char) {
-            if (chars == max - 1) {
-                cut = b->len;
-            }
-            if (chars == max) {
-                /* one more than fits: cut back and mark */
-                b->len = cut;
-                if (b->data != NULL) {
-                    b->data[b->len] = '\0';
-                }
-                lh_buf_puts(b, ELLIPSIS);
-                return max;
-            }
+        if (c >= 0x20 && c != 0x7F) {
+            run++;
+            continue;
         }
+        lh_buf_append(b, s + i - run, run);
+        run = 0;
         if (c == '\n') {
             lh_buf_puts(b, "\\n");
-            chars += 2;
         } else if (c == '\r') {
             lh_buf_puts(b, "\\r");
-            chars += 2;
         } else if (c == '\t') {
             lh_buf_puts(b, "\\t");
-            chars += 2;
-        } else if (c < 0x20 || c == 0x7F) {
+        } else {
             char esc[4] = {'\\', 'x', hex[c >> 4], hex[c & 15]};
             lh_buf_append(b, esc, 4);
-            chars += 4;
-        } else {
-            lh_buf_putc(b, (char)c);
-            chars += starts_char ? 1 : 0;
-        }
-        if (chars > max && starts_char) {
-            /* an escape pushed past the limit */
-            b->len = chars - 2 >= max - 1 && cut > start ? cut : start;
-            if (b->data != NULL) {
-                b->data[b->len] = '\0';
-            }
-            lh_buf_puts(b, ELLIPSIS);
-            return b->len == start ? 1 : max;
         }
     }
-    return chars;
+    lh_buf_append(b, s + n - run, run);
+    if (!lh_buf_ok(b)) {
+        return 0;
+    }
+    const char *d = b->data + start;
+    size_t len = b->len - start;
+    size_t chars = lh__utf8_chars(d, len);
+    if (chars <= max) {
+        return chars;
+    }
+    /* keep max - 1 characters: cut before the max-th one starts */
+    size_t seen = 0;
+    size_t cut = 0;
+    for (; cut < len; cut++) {
+        if (((unsigned char)d[cut] & 0xC0) != 0x80 && seen++ == max - 1) {
+            break;
+        }
+    }
+    b->len = start + cut;
+    b->data[b->len] = '\0';
+    lh_buf_puts(b, ELLIPSIS);
+    return max;
 }
 
 static lh_rc
@@ -357,37 +356,31 @@ table_row(lh_output *o, const lh_value *vals)
         o->capcells = cap;
     }
     for (size_t i = 0; i < o->ncols; i++) {
-        lh_buf_reset(&o->tmp);
+        lh_buf_reset(&o->shown);
         size_t chars = 0;
         if (vals[i].is_null) {
-            lh_buf_puts(&o->tmp, "NULL");
+            lh_buf_puts(&o->shown, "NULL");
             chars = 4;
         } else {
-            lh_buf shown = LH_BUF_INIT;
+            lh_buf_reset(&o->tmp);
             lh_rc rc = lh_value_to_text(&vals[i], &o->tmp);
             if (rc != LH_OK) {
                 return rc;
             }
-            chars = display(&shown, o->tmp.data != NULL ? o->tmp.data : "",
+            chars = display(&o->shown, o->tmp.data != NULL ? o->tmp.data : "",
                             o->tmp.len, o->max_width);
-            lh_buf_reset(&o->tmp);
-            lh_buf_append(&o->tmp, shown.data != NULL ? shown.data : "",
-                          shown.len);
-            bool ok = lh_buf_ok(&shown);
-            lh_buf_release(&shown);
-            if (!ok) {
-                return LH_ENOMEM;
-            }
         }
-        if (!lh_buf_ok(&o->tmp)) {
+        if (!lh_buf_ok(&o->shown)) {
             return LH_ENOMEM;
         }
         cell *c = &o->cells[o->ncells + i];
-        c->p = lh_arena_memdup(&o->arena, o->tmp.data, o->tmp.len);
-        if (c->p == NULL && o->tmp.len > 0) {
+        c->p = lh_arena_memdup(&o->arena,
+                               o->shown.data != NULL ? o->shown.data : "",
+                               o->shown.len);
+        if (c->p == NULL) {
             return LH_ENOMEM;
         }
-        c->len = (uint32_t)o->tmp.len;
+        c->len = (uint32_t)o->shown.len;
         c->chars = (uint32_t)chars;
         o->widths[i] = LH_MAX(o->widths[i], chars);
     }
@@ -414,10 +407,10 @@ lh_output_row(lh_output *o, const lh_value *vals, lh_err *err)
         break;
     case LH_FMT_JSON:
         lh_buf_puts(&o->out, o->started ? ",\n" : "[\n");
-        rc = json_object(o, vals);
+        rc = json_row(o, vals);
         break;
     case LH_FMT_NDJSON:
-        rc = json_object(o, vals);
+        rc = json_row(o, vals);
         lh_buf_putc(&o->out, '\n');
         break;
     case LH_FMT_TABLE:

@@ -70,8 +70,7 @@ static void
 hms_text(lh_buf *b, uint64_t us)
 {
     uint64_t secs = us / (uint64_t)LH_US_PER_SEC;
-    lh_buf_printf(b, "%02llu:%02llu:%02llu",
-                  (unsigned long long)(secs / 3600),
+    lh_buf_printf(b, "%02llu:%02llu:%02llu", (unsigned long long)(secs / 3600),
                   (unsigned long long)(secs / 60 % 60),
                   (unsigned long long)(secs % 60));
     frac_text(b, (int64_t)(us % (uint64_t)LH_US_PER_SEC));
@@ -300,8 +299,8 @@ zone(cur *c, int64_t *east, why *w)
     if (accept(c, 'Z') || accept(c, 'z')) {
         return true;
     }
-    if (c->end - c->p >= 3 && (lh__eq_nocase(c->p, 3, "UTC") ||
-                               lh__eq_nocase(c->p, 3, "GMT"))) {
+    if (c->end - c->p >= 3 &&
+        (lh__eq_nocase(c->p, 3, "UTC") || lh__eq_nocase(c->p, 3, "GMT"))) {
         c->p += 3;
         return true;
     }
@@ -459,11 +458,9 @@ lh__time_parse(const char *s, size_t n, int64_t *us, lh_err *err)
 }
 
 lh_rc
-lh__timestamp_parse(const char *s, size_t n, bool tz, int64_t *us,
-                    lh_err *err)
+lh__timestamp_parse(const char *s, size_t n, bool tz, int64_t *us, lh_err *err)
 {
-    static const char expect[] =
-        "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|+HH[:MM]]";
+    static const char expect[] = "YYYY-MM-DD[ HH:MM[:SS[.ffffff]]][Z|+HH[:MM]]";
     const char *type = tz ? "TIMESTAMPTZ" : "TIMESTAMP";
     why w = {""};
     int64_t y = 0;
@@ -489,7 +486,8 @@ lh__timestamp_parse(const char *s, size_t n, bool tz, int64_t *us,
     return LH_OK;
 }
 
-/* ---- INTERVAL input ---------------------------------------------------------- */
+/* ---- INTERVAL input
+ * ---------------------------------------------------------- */
 
 /* An interval being summed: whole fields plus the fractions that spill
  * down (PostgreSQL: a fraction of a month is 30 days, of a day 24 hours). */
@@ -523,8 +521,7 @@ add_scaled(int64_t *field, int64_t whole, int64_t mul, bool *overflow)
 static void
 add_frac_us(acc *a, double frac, int64_t us_per_unit)
 {
-    add(&a->micros, (int64_t)llround(frac * (double)us_per_unit),
-        &a->overflow);
+    add(&a->micros, (int64_t)llround(frac * (double)us_per_unit), &a->overflow);
 }
 
 typedef enum unit {
@@ -550,22 +547,52 @@ unit_of(const char *w, size_t n)
         const char *name;
         unit u;
     } units[] = {
-        {"microsecond", U_US}, {"microseconds", U_US}, {"usec", U_US},
-        {"usecs", U_US},       {"us", U_US},           {"millisecond", U_MS},
-        {"milliseconds", U_MS}, {"msec", U_MS},        {"msecs", U_MS},
-        {"ms", U_MS},          {"second", U_SEC},      {"seconds", U_SEC},
-        {"sec", U_SEC},        {"secs", U_SEC},        {"s", U_SEC},
-        {"minute", U_MIN},     {"minutes", U_MIN},     {"min", U_MIN},
-        {"mins", U_MIN},       {"m", U_MIN},           {"hour", U_HOUR},
-        {"hours", U_HOUR},     {"hr", U_HOUR},         {"hrs", U_HOUR},
-        {"h", U_HOUR},         {"day", U_DAY},         {"days", U_DAY},
-        {"d", U_DAY},          {"week", U_WEEK},       {"weeks", U_WEEK},
-        {"w", U_WEEK},         {"month", U_MONTH},     {"months", U_MONTH},
-        {"mon", U_MONTH},      {"mons", U_MONTH},      {"year", U_YEAR},
-        {"years", U_YEAR},     {"yr", U_YEAR},         {"yrs", U_YEAR},
-        {"y", U_YEAR},         {"decade", U_DECADE},   {"decades", U_DECADE},
-        {"century", U_CENTURY}, {"centuries", U_CENTURY},
-        {"millennium", U_MILLENNIUM}, {"millennia", U_MILLENNIUM},
+        {"microsecond", U_US},
+        {"microseconds", U_US},
+        {"usec", U_US},
+        {"usecs", U_US},
+        {"us", U_US},
+        {"millisecond", U_MS},
+        {"milliseconds", U_MS},
+        {"msec", U_MS},
+        {"msecs", U_MS},
+        {"ms", U_MS},
+        {"second", U_SEC},
+        {"seconds", U_SEC},
+        {"sec", U_SEC},
+        {"secs", U_SEC},
+        {"s", U_SEC},
+        {"minute", U_MIN},
+        {"minutes", U_MIN},
+        {"min", U_MIN},
+        {"mins", U_MIN},
+        {"m", U_MIN},
+        {"hour", U_HOUR},
+        {"hours", U_HOUR},
+        {"hr", U_HOUR},
+        {"hrs", U_HOUR},
+        {"h", U_HOUR},
+        {"day", U_DAY},
+        {"days", U_DAY},
+        {"d", U_DAY},
+        {"week", U_WEEK},
+        {"weeks", U_WEEK},
+        {"w", U_WEEK},
+        {"month", U_MONTH},
+        {"months", U_MONTH},
+        {"mon", U_MONTH},
+        {"mons", U_MONTH},
+        {"year", U_YEAR},
+        {"years", U_YEAR},
+        {"yr", U_YEAR},
+        {"yrs", U_YEAR},
+        {"y", U_YEAR},
+        {"decade", U_DECADE},
+        {"decades", U_DECADE},
+        {"century", U_CENTURY},
+        {"centuries", U_CENTURY},
+        {"millennium", U_MILLENNIUM},
+        {"millennia", U_MILLENNIUM},
     };
     for (size_t i = 0; i < LH_ARRAY_LEN(units); i++) {
         if (lh__eq_nocase(w, n, units[i].name)) {
@@ -623,10 +650,10 @@ add_units(acc *a, unit u, int64_t whole, double frac)
     case U_DECADE:
     case U_CENTURY:
     case U_MILLENNIUM: {
-        int64_t years = u == U_YEAR       ? 1
-                        : u == U_DECADE   ? 10
-                        : u == U_CENTURY  ? 100
-                                          : 1000;
+        int64_t years = u == U_YEAR      ? 1
+                        : u == U_DECADE  ? 10
+                        : u == U_CENTURY ? 100
+                                         : 1000;
         add_scaled(&a->months, whole, 12 * years, of);
         /* PostgreSQL: fractional years become whole months */
         add(&a->months, (int64_t)llround(frac * 12.0 * (double)years), of);
@@ -828,8 +855,9 @@ lh__interval_parse(const char *s, size_t n, lh_interval *iv, lh_err *err)
     acc a = {0, 0, 0, false};
     const char *t = lh__trim(s, &n);
     cur c = {t, t + n};
-    bool iso = n > 0 && (t[0] == 'P' || t[0] == 'p' ||
-                         (n > 1 && t[0] == '-' && (t[1] == 'P' || t[1] == 'p')));
+    bool iso =
+        n > 0 && (t[0] == 'P' || t[0] == 'p' ||
+                  (n > 1 && t[0] == '-' && (t[1] == 'P' || t[1] == 'p')));
     bool ok = iso ? parse_iso(&c, &a) : parse_verbose(&c, &a);
 
     memset(iv, 0, sizeof(*iv));

@@ -287,24 +287,15 @@ const char *
 lh_type_name(lh_type t, char *buf)
 {
     static const char *const plain[LH_T_COUNT_] = {
-        [LH_T_NULL] = "NULL",
-        [LH_T_BOOLEAN] = "BOOLEAN",
-        [LH_T_SMALLINT] = "SMALLINT",
-        [LH_T_INTEGER] = "INTEGER",
-        [LH_T_BIGINT] = "BIGINT",
-        [LH_T_REAL] = "REAL",
-        [LH_T_DOUBLE] = "DOUBLE",
-        [LH_T_DECIMAL] = "DECIMAL",
-        [LH_T_VARCHAR] = "VARCHAR",
-        [LH_T_BLOB] = "BLOB",
-        [LH_T_DATE] = "DATE",
-        [LH_T_TIME] = "TIME",
-        [LH_T_TIMESTAMP] = "TIMESTAMP",
-        [LH_T_TIMESTAMPTZ] = "TIMESTAMPTZ",
-        [LH_T_INTERVAL] = "INTERVAL",
-        [LH_T_UUID] = "UUID",
-        [LH_T_JSON] = "JSON",
-        [LH_T_VECTOR] = "FLOAT",
+        [LH_T_NULL] = "NULL",           [LH_T_BOOLEAN] = "BOOLEAN",
+        [LH_T_SMALLINT] = "SMALLINT",   [LH_T_INTEGER] = "INTEGER",
+        [LH_T_BIGINT] = "BIGINT",       [LH_T_REAL] = "REAL",
+        [LH_T_DOUBLE] = "DOUBLE",       [LH_T_DECIMAL] = "DECIMAL",
+        [LH_T_VARCHAR] = "VARCHAR",     [LH_T_BLOB] = "BLOB",
+        [LH_T_DATE] = "DATE",           [LH_T_TIME] = "TIME",
+        [LH_T_TIMESTAMP] = "TIMESTAMP", [LH_T_TIMESTAMPTZ] = "TIMESTAMPTZ",
+        [LH_T_INTERVAL] = "INTERVAL",   [LH_T_UUID] = "UUID",
+        [LH_T_JSON] = "JSON",           [LH_T_VECTOR] = "FLOAT",
     };
     /* 40 bytes hold the longest: "FLOAT[4294967295]", "VARCHAR(4294967295)" */
     if (t.id >= LH_T_COUNT_) {

@@ -549,7 +549,13 @@ lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out,
     if (!db->readonly) {
         rc = take_lock(db, err);
         if (rc == LH_OK) {
-            int threads = opts && opts->threads > 0 ? opts->threads : 0;
+            /* Shard work is mostly waiting on fsync, not CPU: more
+             * threads than cores let more shards commit at once. */
+            long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+            int threads = (int)LH_MIN(LH_MAX(ncpu, 1) * 4, 32);
+            if (opts && opts->threads > 0) {
+                threads = opts->threads;
+            }
             rc = lh_pool_new(threads, &db->pool, err);
         }
     }

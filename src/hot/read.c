@@ -762,7 +762,7 @@ lh_rc
 lh_stream_info(lh_db *db, const char *table, const char *stream,
                int64_t *version, lh_stream_meta *meta, lh_err *err)
 {
-    lh_reader *r;
+    lh_reader *r = NULL;
     lh_rc rc = reader_new(db, table, false, &r, err);
     if (rc != LH_OK) {
         return rc;

@@ -36,10 +36,12 @@
  *   Howard Hinnant's days_from_civil / civil_from_days, exact over the whole
  *   int64 day range the µs clock can reach.
  *
- * uuid.c: v7 keeps the last unix_ms and a 74-bit counter (rand_a's 12 bits
- *   and rand_b's 62) under a mutex, RFC 9562 section 6.2 method 1. A new ms
- *   seeds the counter from getrandom() with its top bit clear, so 2^73
- *   increments fit before it could wrap; the same ms adds one.
+ * uuid.c: v7 ids carry a 74-bit counter after the ms (rand_a's 12 bits and
+ *   rand_b's 62), RFC 9562 section 6.2 method 1, under a mutex. A new ms
+ *   seeds it from getrandom() with its top bit clear, so 2^73 increments
+ *   fit before it could wrap; the same ms adds one. There are two counters:
+ *   one for the newest ms seen, one for the last older ms asked for (see
+ *   the comment in uuid.c).
  *
  * crc32c.c: the table path is slice-by-8 (8 KiB of tables built once); the
  *   SSE4.2 path uses the crc32 instruction 8 bytes at a time. The choice is

@@ -37,31 +37,64 @@ lh_uuid_v4(lh_uuid *out, lh_err *err)
     return LH_OK;
 }
 
-/* The v7 state: the highest ms used so far and the 74-bit counter that
- * follows it (12 bits in rand_a, 62 in rand_b). */
+/* v7 counters (RFC 9562 section 6.2, method 1): 74 bits that follow the ms,
+ * 12 in rand_a and 62 in rand_b. One counter follows the newest ms seen, so
+ * ids made from the clock count up even when threads race on a clock tick;
+ * a second one serves calls for an older ms (a straggler from a tick, an
+ * explicit past time), so those neither disturb the first nor lose their
+ * own order while repeated. Two counters and not one for each ms: a far
+ * future ms passed once would otherwise leave the clock's ids unordered
+ * until the clock caught up with it. */
+typedef struct v7_counter {
+    int64_t ms; /* -1: unused */
+    uint16_t hi; /* 12 bits */
+    uint64_t lo; /* 62 bits */
+} v7_counter;
+
 static pthread_mutex_t v7_lock = PTHREAD_MUTEX_INITIALIZER;
-static int64_t v7_ms = -1;
-static uint16_t v7_hi; /* 12 bits */
-static uint64_t v7_lo; /* 62 bits */
+static v7_counter v7_newest = {-1, 0, 0};
+static v7_counter v7_older = {-1, 0, 0};
 
 #define LO_MASK ((UINT64_C(1) << 62) - 1)
 
-/* Seeds a counter from 74 random bits, the top one clear so at least 2^73
+/* Seeds c for ms from 74 random bits, the top one clear so at least 2^73
  * increments fit in the same ms. */
 static lh_rc
-v7_seed(uint16_t *hi, uint64_t *lo, lh_err *err)
+v7_seed(v7_counter *c, int64_t ms, lh_err *err)
 {
     uint8_t r[10];
     lh_rc rc = random_bytes(r, sizeof(r), err);
     if (rc != LH_OK) {
         return rc;
     }
-    *hi = (uint16_t)(((r[0] << 8) | r[1]) & 0x07ff);
     uint64_t v = 0;
     for (int i = 2; i < 10; i++) {
         v = (v << 8) | r[i];
     }
-    *lo = v & LO_MASK;
+    c->ms = ms;
+    c->hi = (uint16_t)(((r[0] << 8) | r[1]) & 0x07ff);
+    c->lo = v & LO_MASK;
+    return LH_OK;
+}
+
+/* The next counter value for ms, under v7_lock. */
+static lh_rc
+v7_next(int64_t ms, uint16_t *hi, uint64_t *lo, lh_err *err)
+{
+    v7_counter *c = ms >= v7_newest.ms ? &v7_newest : &v7_older;
+    if (c->ms == ms) {
+        c->lo = (c->lo + 1) & LO_MASK;
+        if (c->lo == 0) {
+            c->hi = (c->hi + 1) & 0x0fff;
+        }
+    } else {
+        lh_rc rc = v7_seed(c, ms, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    *hi = c->hi;
+    *lo = c->lo;
     return LH_OK;
 }
 
@@ -69,32 +102,13 @@ lh_rc
 lh_uuid_v7(lh_uuid *out, int64_t unix_ms, lh_err *err)
 {
     if (unix_ms < 0 || unix_ms >= (INT64_C(1) << 48)) {
-        return lh_err_set(err, LH_EINVAL,
-                          "uuid v7 time %lld ms out of range",
+        return lh_err_set(err, LH_EINVAL, "uuid v7 time %lld ms out of range",
                           (long long)unix_ms);
     }
     uint16_t hi;
     uint64_t lo;
-    lh_rc rc = LH_OK;
     pthread_mutex_lock(&v7_lock);
-    if (unix_ms == v7_ms) {
-        v7_lo = (v7_lo + 1) & LO_MASK;
-        if (v7_lo == 0) {
-            v7_hi = (v7_hi + 1) & 0x0fff;
-        }
-        hi = v7_hi;
-        lo = v7_lo;
-    } else {
-        rc = v7_seed(&hi, &lo, err);
-        /* An earlier ms than the last one (a clock step, an explicit past
-         * time) gets random bits and leaves the state alone, so later ids
-         * for the last ms still count up from it. */
-        if (rc == LH_OK && unix_ms > v7_ms) {
-            v7_ms = unix_ms;
-            v7_hi = hi;
-            v7_lo = lo;
-        }
-    }
+    lh_rc rc = v7_next(unix_ms, &hi, &lo, err);
     pthread_mutex_unlock(&v7_lock);
     if (rc != LH_OK) {
         return rc;

@@ -79,8 +79,6 @@ test_v7_layout(void **state)
 
     assert_int_equal(lh_uuid_v7(&u, 0, NULL), LH_OK);
     assert_int_equal(ms_of(&u), 0);
-    assert_int_equal(lh_uuid_v7(&u, (INT64_C(1) << 48) - 1, NULL), LH_OK);
-    assert_int_equal(ms_of(&u), (INT64_C(1) << 48) - 1);
 
     lh_err e;
     assert_int_equal(lh_uuid_v7(&u, -1, &e), LH_EINVAL);
@@ -134,17 +132,55 @@ static void
 test_v7_earlier_ms(void **state)
 {
     (void)state;
-    const int64_t late = INT64_C(1767225600000) + 5000;
+    /* Later than any ms used so far (year 6429). */
+    const int64_t late = INT64_C(1) << 47;
     const int64_t early = late - 3000;
-    lh_uuid a, b, c;
+    lh_uuid a, b, b2, c;
     assert_int_equal(lh_uuid_v7(&a, late, NULL), LH_OK);
     /* An earlier ms keeps its own time and sorts before. */
     assert_int_equal(lh_uuid_v7(&b, early, NULL), LH_OK);
     assert_int_equal(ms_of(&b), early);
     assert_true(cmp_uuid(&b, &a) < 0);
-    /* ... and does not disturb the count for the later ms. */
+    /* ... and does not disturb the count for the newest ms. */
     assert_int_equal(lh_uuid_v7(&c, late, NULL), LH_OK);
     assert_true(cmp_uuid(&a, &c) < 0);
+    /* Repeated calls for the older ms count up too. */
+    assert_int_equal(lh_uuid_v7(&b2, early, NULL), LH_OK);
+    assert_true(cmp_uuid(&b, &b2) < 0);
+    for (int i = 0; i < 1000; i++) {
+        lh_uuid a2, c2;
+        assert_int_equal(lh_uuid_v7(&a2, early, NULL), LH_OK);
+        assert_int_equal(lh_uuid_v7(&c2, late, NULL), LH_OK);
+        assert_true(cmp_uuid(&b2, &a2) < 0);
+        assert_true(cmp_uuid(&c, &c2) < 0);
+        b2 = a2;
+        c = c2;
+    }
+}
+
+/* Runs last: after one id for the last ms v7 can hold, ids from the clock
+ * (now all older than the newest ms) still count up. */
+static void
+test_v7_after_far_future(void **state)
+{
+    (void)state;
+    lh_uuid far, prev, u;
+    assert_int_equal(lh_uuid_v7(&far, (INT64_C(1) << 48) - 1, NULL), LH_OK);
+    assert_int_equal(ms_of(&far), (INT64_C(1) << 48) - 1);
+    assert_int_equal(lh_uuid_v7(&prev, lh_real_now() / 1000, NULL), LH_OK);
+    for (int i = 0; i < 10000; i++) {
+        assert_int_equal(lh_uuid_v7(&u, lh_real_now() / 1000, NULL), LH_OK);
+        assert_true(cmp_uuid(&prev, &u) < 0);
+        assert_true(cmp_uuid(&u, &far) < 0);
+        prev = u;
+    }
+    const int64_t ms = INT64_C(1767225600000) + 77;
+    assert_int_equal(lh_uuid_v7(&prev, ms, NULL), LH_OK);
+    for (int i = 0; i < 10000; i++) {
+        assert_int_equal(lh_uuid_v7(&u, ms, NULL), LH_OK);
+        assert_true(cmp_uuid(&prev, &u) < 0);
+        prev = u;
+    }
 }
 
 #define NTHREADS 4
@@ -314,6 +350,7 @@ main(void)
         cmocka_unit_test(test_v7_threads),
         cmocka_unit_test(test_parse_and_format),
         cmocka_unit_test(test_parse_errors),
+        cmocka_unit_test(test_v7_after_far_future),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
