@@ -58,7 +58,8 @@ typedef enum lh_rc {
     LH_EINTERNAL = 16,   /* a bug: an invariant did not hold */
 } lh_rc;
 
-/* Filled by a failing call. Fields that do not apply are 0 / empty. */
+/* Filled by a failing call. Fields that do not apply are 0 / empty, and
+ * -1 for offset, index and current_version. */
 typedef struct lh_err {
     lh_rc code;
     int sys_errno;       /* errno, when the OS reported the failure */

@@ -523,6 +523,18 @@ cmd_append(int argc, char **argv)
     }
     lh_db *db;
     r = open_db(a.pos[0], false, &db);
+    if (r == 0) {
+        /* A missing table is reported as such, not as a fault of the first
+         * line, and also when the input holds no event. */
+        lh_err err;
+        char *desc = NULL;
+        lh_rc rc = lh_table_describe(db, a.pos[1], &desc, &err);
+        lh_free_mem(desc);
+        if (rc != LH_OK) {
+            r = fail(&err, rc);
+            lh_db_close(db);
+        }
+    }
     if (r != 0) {
         if (in != stdin) {
             fclose(in);

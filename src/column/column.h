@@ -140,11 +140,12 @@ lh_rc lh_decimal_parse(const char *s, size_t len, int precision, int scale,
 /* Converts a JSON value (from jansson) to a value of type t, checking it:
  * integers in range, DECIMAL as a number or a string (big values must be
  * strings: the error says so), VARCHAR length, BLOB as "\x..." hex or
- * else standard base64, timestamps in any accepted text form, UUID
- * text, JSON any value (re-serialized compactly), FLOAT[n] an array of n
- * finite numbers. JSON null gives a NULL value. Variable-size results
- * (strings, blobs, vectors, JSON text) are allocated in `a` (strings and
- * JSON text NUL-terminated) and live as long as it does.
+ * else standard base64, timestamps in any accepted text form, UUID text,
+ * JSON any value (re-serialized compactly), FLOAT[n] an array of n finite
+ * numbers. JSON null (or j == NULL, a missing key) gives a NULL value.
+ * Variable-size results (strings, blobs, vectors, JSON text) are allocated
+ * in `a` (strings and JSON text NUL-terminated) and live as long as it
+ * does.
  * Details: integers also from integral reals (1e3); BIGINT also from a
  * string of digits (JavaScript loses integers past 2^53); REAL/DOUBLE from
  * numbers and the strings "NaN", "Infinity", "-Infinity"; DECIMAL from a

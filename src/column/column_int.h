@@ -26,6 +26,8 @@
 #ifndef LH_COLUMN_INT_H
 #define LH_COLUMN_INT_H
 
+#include <locale.h>
+
 #include "column/column.h"
 
 /* Room for a quoted excerpt: at most LH__QUOTE_MAX bytes of the text, each
@@ -44,6 +46,13 @@ size_t lh__utf8_chars(const char *s, size_t n);
 
 /* Trims ASCII whitespace from both ends of s[0..*n); returns the start. */
 const char *lh__trim(const char *s, size_t *n);
+
+/* printf and strtod read the decimal point from LC_NUMERIC; a program that
+ * calls setlocale() would get "0,1". Number formatting and parsing run
+ * between these two, which switch this thread to the C locale and back:
+ *   locale_t old = lh__c_locale_enter(); ... lh__c_locale_leave(old); */
+locale_t lh__c_locale_enter(void);
+void lh__c_locale_leave(locale_t old);
 
 /* Case-insensitive comparison of s[0..n) with the NUL-terminated word. */
 bool lh__eq_nocase(const char *s, size_t n, const char *word);

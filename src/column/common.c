@@ -1,7 +1,32 @@
 /* Small text helpers shared by the files of src/column. */
+#include <pthread.h>
 #include <string.h>
 
 #include "column/column_int.h"
+
+static pthread_once_t c_locale_once = PTHREAD_ONCE_INIT;
+static locale_t c_locale;
+
+static void
+c_locale_init(void)
+{
+    /* never freed: one object for the life of the process, like a const
+     * table; (locale_t)0 on failure, which uselocale treats as "query" */
+    c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+}
+
+locale_t
+lh__c_locale_enter(void)
+{
+    pthread_once(&c_locale_once, c_locale_init);
+    return uselocale(c_locale);
+}
+
+void
+lh__c_locale_leave(locale_t old)
+{
+    uselocale(old);
+}
 
 static bool
 is_space(char c)

@@ -25,6 +25,19 @@ nomem(lh_err *err)
     return lh_err_set(err, LH_ENOMEM, "out of memory");
 }
 
+/* s[0..n) and a NUL in the arena (lh_arena_strndup would stop at a NUL
+ * inside) */
+static char *
+arena_copy(lh_arena *a, const char *s, size_t n)
+{
+    char *d = lh_arena_alloc(a, n + 1);
+    if (d != NULL) {
+        memcpy(d, s, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
 static void
 int_range(uint8_t id, int64_t *min, int64_t *max)
 {
@@ -40,7 +53,7 @@ int_range(uint8_t id, int64_t *min, int64_t *max)
     }
 }
 
-typedef enum num_rc { NUM_OK, NUM_BAD, NUM_RANGE } num_rc;
+typedef enum num_rc { NUM_OK, NUM_BAD, NUM_RANGE, NUM_NOMEM } num_rc;
 
 /* "[+-]digits" (already trimmed) into int64 */
 static num_rc
@@ -140,14 +153,16 @@ parse_float(const char *s, size_t n, bool single, double *out)
     if (n >= sizeof(small)) {
         tmp = lh_malloc(n + 1);
         if (tmp == NULL) {
-            return NUM_BAD; /* reported as bad input; memory is short */
+            return NUM_NOMEM;
         }
     }
     memcpy(tmp, s, n);
     tmp[n] = '\0';
     char *end = NULL;
     errno = 0;
+    locale_t old = lh__c_locale_enter();
     double d = single ? (double)strtof(tmp, &end) : strtod(tmp, &end);
+    lh__c_locale_leave(old);
     if (end != tmp + n || isnan(d) || isinf(d)) {
         /* strtod's own nan/inf spellings are not ours */
         rc = (end == tmp + n && isinf(d) && errno == ERANGE) ? NUM_RANGE
@@ -342,7 +357,7 @@ varchar_value(lh_type t, const char *s, size_t n, lh_arena *a, lh_value *out,
                               chars, lh_type_name(t, tn));
         }
     }
-    char *copy = lh_arena_strndup(a, s, n);
+    char *copy = arena_copy(a, s, n);
     if (copy == NULL) {
         return nomem(err);
     }
@@ -421,6 +436,7 @@ vector_text(lh_type t, const char *s, size_t n, lh_arena *a, lh_value *out,
     uint32_t count = 0;
     float *v = NULL;
     lh_rc rc = LH_OK;
+    locale_t old = lh__c_locale_enter();
     for (int pass = 0; pass < 2 && rc == LH_OK; pass++) {
         char *p = tmp + 1;
         uint32_t i = 0;
@@ -476,6 +492,7 @@ vector_text(lh_type t, const char *s, size_t n, lh_arena *a, lh_value *out,
             rc = nomem(err);
         }
     }
+    lh__c_locale_leave(old);
     lh_free(tmp);
     if (rc == LH_OK) {
         out->u.vec.v = v;
@@ -489,13 +506,18 @@ json_text(const char *s, size_t n, lh_arena *a, lh_value *out, lh_err *err)
 {
     char q[LH__QUOTE_SIZE];
     json_error_t jerr;
+    if (memchr(s, '\0', n) != NULL) {
+        /* jansson would stop reading there */
+        return lh_err_set(err, LH_EINVAL, "invalid JSON %s: a NUL byte",
+                          lh__quote(q, s, n));
+    }
     json_t *j = json_loadb(s, n, JSON_DECODE_ANY, &jerr);
     if (j == NULL) {
         return lh_err_set(err, LH_EINVAL, "invalid JSON %s: %s",
                           lh__quote(q, s, n), jerr.text);
     }
     json_decref(j);
-    char *copy = lh_arena_strndup(a, s, n);
+    char *copy = arena_copy(a, s, n);
     if (copy == NULL) {
         return nomem(err);
     }
@@ -536,6 +558,9 @@ from_text(lh_type t, const char *raw, size_t rawlen, lh_arena *a, lh_value *out,
     case LH_T_REAL:
     case LH_T_DOUBLE: {
         num_rc r = parse_float(s, n, t.id == LH_T_REAL, &out->u.d);
+        if (r == NUM_NOMEM) {
+            return nomem(err);
+        }
         if (r == NUM_BAD) {
             return invalid_text(err, t, s, n);
         }
@@ -920,7 +945,7 @@ json_json(const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
         lh_buf_release(&b);
         return nomem(err);
     }
-    char *copy = lh_arena_strndup(a, b.data, b.len);
+    char *copy = arena_copy(a, b.data, b.len);
     size_t len = b.len;
     lh_buf_release(&b);
     if (copy == NULL) {

@@ -117,6 +117,7 @@ lh_double_format(double d, char *buf)
     if (n > 0) {
         return n;
     }
+    locale_t old = lh__c_locale_enter();
     int prec = fabs(d) < DBL_MIN ? 1 : DBL_DIG;
     for (; prec < 17; prec++) {
         snprintf(txt, sizeof(txt), "%.*e", prec - 1, d);
@@ -125,6 +126,7 @@ lh_double_format(double d, char *buf)
         }
     }
     snprintf(txt, sizeof(txt), "%.*e", prec - 1, d);
+    lh__c_locale_leave(old);
     int nd = split_e(txt, digits, &exp10);
     return layout(d < 0, digits, nd, exp10, 15, buf);
 }
@@ -139,6 +141,7 @@ lh_float_format(float f, char *buf)
     if (n > 0) {
         return n;
     }
+    locale_t old = lh__c_locale_enter();
     int prec = fabsf(f) < FLT_MIN ? 1 : FLT_DIG;
     for (; prec < 9; prec++) {
         snprintf(txt, sizeof(txt), "%.*e", prec - 1, (double)f);
@@ -147,6 +150,7 @@ lh_float_format(float f, char *buf)
         }
     }
     snprintf(txt, sizeof(txt), "%.*e", prec - 1, (double)f);
+    lh__c_locale_leave(old);
     int nd = split_e(txt, digits, &exp10);
     return layout(f < 0, digits, nd, exp10, 6, buf);
 }

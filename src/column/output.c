@@ -199,7 +199,7 @@ fail(lh_output *o, lh_rc rc, lh_err *err)
     if (rc == LH_ENOMEM) {
         return lh_err_set(err, rc, "out of memory");
     }
-    return rc;
+    return lh_err_set(err, rc, "could not format a value");
 }
 
 /* Writes what is pending when there is enough of it (or all, when

@@ -701,17 +701,18 @@ signed_number(cur *c, int64_t *whole, double *frac)
     return true;
 }
 
-/* "[+-]H+:MM[:SS[.f]]" as µs (the sign covers all of it) */
+/* "[+-]H+:MM[:SS[.f]]" as µs (the sign covers all of it). Each part is
+ * added with its sign so that the most negative interval reads back. */
 static bool
 time_token(cur *c, acc *a)
 {
     cur t = *c;
-    bool neg = false;
+    int64_t sign = 1;
     int64_t h = 0;
     int64_t mi = 0;
     int64_t s = 0;
     if (peek(&t, '+') || peek(&t, '-')) {
-        neg = *t.p++ == '-';
+        sign = *t.p++ == '-' ? -1 : 1;
     }
     if (!number(&t, 1, 12, &h) || !accept(&t, ':') || !number(&t, 1, 2, &mi)) {
         return false;
@@ -726,8 +727,10 @@ time_token(cur *c, acc *a)
     if (mi > 59 || s > 59) {
         return false;
     }
-    int64_t us = h * US_PER_HOUR + mi * US_PER_MIN + s * LH_US_PER_SEC + f;
-    add(&a->micros, neg ? -us : us, &a->overflow);
+    int64_t us = 0;
+    add_scaled(&us, sign * h, US_PER_HOUR, &a->overflow);
+    add(&us, sign * (mi * US_PER_MIN + s * LH_US_PER_SEC + f), &a->overflow);
+    add(&a->micros, us, &a->overflow);
     *c = t;
     return true;
 }

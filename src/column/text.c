@@ -146,7 +146,8 @@ lh_value_to_json(const lh_value *v, lh_buf *out)
     if (v->is_null || id == LH_T_NULL) {
         lh_buf_puts(out, "null");
     } else if (id == LH_T_VARCHAR) {
-        lh_buf_json_string(out, v->u.s.p, v->u.s.len);
+        /* an empty string may come as (NULL, 0) */
+        lh_buf_json_string(out, v->u.s.p != NULL ? v->u.s.p : "", v->u.s.len);
     } else if (id == LH_T_BLOB) {
         /* "\\x00ff": the text form with its backslash escaped */
         lh_buf_putc(out, '"');

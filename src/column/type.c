@@ -235,17 +235,10 @@ parse_args(const char *s, size_t n, const char *args, uint8_t id,
     return set_dim(out, a1, t1, err);
 }
 
-lh_rc
-lh_type_parse(const char *s, lh_type *out, lh_err *err)
+static lh_rc
+parse(const char *s, size_t n, lh_type *out, lh_err *err)
 {
     char norm[NAME_MAX_LEN + 1];
-    size_t n = s != NULL ? strlen(s) : 0;
-
-    memset(out, 0, sizeof(*out));
-    if (s == NULL) {
-        return lh_err_set(err, LH_EINVAL, "missing type name");
-    }
-    s = lh__trim(s, &n);
     if (!normalize(s, n, norm, sizeof(norm)) || norm[0] == '\0') {
         return bad_type(err, s, n, NULL);
     }
@@ -257,30 +250,42 @@ lh_type_parse(const char *s, lh_type *out, lh_err *err)
             continue;
         }
         uint8_t id = names[i].id;
-        const char *word = names[i].name;
         out->id = id;
-        if (id == LH_T_DECIMAL && *args == '\0') {
-            out->precision = 18; /* DuckDB's default */
-            out->scale = 3;
-            return LH_OK;
-        }
         if (*args == '\0') {
-            if (id == LH_T_VECTOR) {
+            if (id == LH_T_DECIMAL) {
+                out->precision = 18; /* DuckDB's default */
+                out->scale = 3;
+            } else if (id == LH_T_VECTOR) {
                 return bad_type(err, s, n, "VECTOR(n)");
             }
             return LH_OK;
         }
         if (*args == '[' && (names[i].args & ARG_BRACKET)) {
             out->id = LH_T_VECTOR;
-            return parse_args(s, n, args, LH_T_VECTOR, word, out, err);
+            return parse_args(s, n, args, LH_T_VECTOR, names[i].name, out, err);
         }
         if (*args == '(' && (names[i].args & ARG_PAREN)) {
-            return parse_args(s, n, args, id, word, out, err);
+            return parse_args(s, n, args, id, names[i].name, out, err);
         }
         break;
     }
-    memset(out, 0, sizeof(*out));
     return bad_type(err, s, n, NULL);
+}
+
+lh_rc
+lh_type_parse(const char *s, lh_type *out, lh_err *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (s == NULL) {
+        return lh_err_set(err, LH_EINVAL, "missing type name");
+    }
+    size_t n = strlen(s);
+    s = lh__trim(s, &n);
+    lh_rc rc = parse(s, n, out, err);
+    if (rc != LH_OK) {
+        memset(out, 0, sizeof(*out));
+    }
+    return rc;
 }
 
 const char *

@@ -4,9 +4,20 @@
  * every shard of the table instead, check the condition, and commit.
  */
 #include <string.h>
+#define XXH_STATIC_LINKING_ONLY /* XXH64_state_t on the stack */
 #include <xxhash.h>
 
 #include "hot/hot_int.h"
+
+/* What validating one call reuses from event to event: per event, these
+ * would cost more than the checks themselves. */
+typedef struct call_ctx {
+    lh_buf canon;          /* the current event's canonical payload */
+    const char **col_keys; /* per column: its name as a JSON key, ':' */
+    size_t *col_key_lens;
+    int64_t pk_days;       /* the day of `pk` */
+    const char *pk;        /* the last default partition key, or NULL */
+} call_ctx;
 
 static lh_rc
 ev_err(lh_err *err, size_t index, const char *field, lh_rc code,
@@ -48,11 +59,51 @@ check_text(const char *s, size_t max, size_t index, const char *field,
     return LH_OK;
 }
 
-/* Parses and checks the payload object into e->vals. */
+/* err->field for a payload column: "data.<name>". Built only on errors. */
+static void
+col_field(const lh_coldef *cd, char *out, size_t cap)
+{
+    snprintf(out, cap, "data.%s", cd->name);
+}
+
+/* Fills cx->col_keys: each column's name as a JSON string and a colon, the
+ * way the canonical payload spells it. */
+static lh_rc
+call_ctx_init(call_ctx *cx, const lh_tabledef *d, lh_arena *a, lh_err *err)
+{
+    memset(cx, 0, sizeof(*cx));
+    lh_buf_init(&cx->canon);
+    size_t n = d->ncols ? d->ncols : 1;
+    cx->col_keys = lh_arena_alloc(a, sizeof(*cx->col_keys) * n);
+    cx->col_key_lens = lh_arena_alloc(a, sizeof(*cx->col_key_lens) * n);
+    if (cx->col_keys == NULL || cx->col_key_lens == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_buf key = LH_BUF_INIT;
+    lh_rc rc = LH_OK;
+    for (size_t c = 0; c < d->ncols && rc == LH_OK; c++) {
+        lh_buf_reset(&key);
+        lh_buf_json_string(&key, d->cols[c].name, strlen(d->cols[c].name));
+        lh_buf_putc(&key, ':');
+        cx->col_keys[c] =
+            lh_buf_ok(&key) ? lh_arena_strndup(a, key.data, key.len) : NULL;
+        cx->col_key_lens[c] = key.len;
+        if (cx->col_keys[c] == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+    }
+    lh_buf_release(&key);
+    return rc;
+}
+
+/* Parses and checks the payload object into e->vals, and leaves its
+ * canonical form in cx->canon. */
 static lh_rc
 validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
-              lh_hot_event *e, lh_arena *a, lh_buf *canon, lh_err *err)
+              lh_hot_event *e, lh_arena *a, call_ctx *cx, lh_err *err)
 {
+    lh_buf *canon = &cx->canon;
+    lh_buf_reset(canon);
     e->vals = lh_arena_calloc(a, sizeof(lh_value) * (d->ncols ? d->ncols : 1));
     if (e->vals == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -89,8 +140,6 @@ validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
     lh_buf_putc(canon, '{');
     for (size_t c = 0; c < d->ncols && rc == LH_OK; c++) {
         const lh_coldef *cd = &d->cols[c];
-        char field[64];
-        snprintf(field, sizeof(field), "data.%s", cd->name);
         json_t *jv = obj ? json_object_get(obj, cd->name) : NULL;
         if (jv == NULL && obj != NULL) {
             /* Names fold to lowercase; accept the JSON key in any case. */
@@ -112,12 +161,16 @@ validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
             lh_err_clear(&verr);
             rc = lh_value_from_json(cd->type, jv, a, val, &verr);
             if (rc != LH_OK) {
+                char field[64];
+                col_field(cd, field, sizeof(field));
                 rc = ev_err(err, index, field, rc, "column \"%s\": %s",
                             cd->name, verr.msg);
                 break;
             }
         }
         if (val->is_null && (!cd->nullable || (int)c == d->shard_col)) {
+            char field[64];
+            col_field(cd, field, sizeof(field));
             rc = ev_err(err, index, field, LH_EINVAL,
                         "column \"%s\" is required (NOT NULL)%s", cd->name,
                         (int)c == d->shard_col ? ": it is the shard key" : "");
@@ -126,8 +179,7 @@ validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
         if (c > 0) {
             lh_buf_putc(canon, ',');
         }
-        lh_buf_json_string(canon, cd->name, strlen(cd->name));
-        lh_buf_putc(canon, ':');
+        lh_buf_append(canon, cx->col_keys[c], cx->col_key_lens[c]);
         lh_value_to_json(val, canon);
     }
     lh_buf_putc(canon, '}');
@@ -140,7 +192,7 @@ validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
 
 static lh_rc
 validate_event(const lh_table *t, const lh_event_in *in, size_t index,
-               lh_hot_event *e, lh_arena *a, lh_err *err)
+               lh_hot_event *e, lh_arena *a, call_ctx *cx, lh_err *err)
 {
     const lh_tabledef *d = t->def;
     lh_rc rc = check_text(in->stream, LH_MAX_STREAM, index, "stream", err);
@@ -227,13 +279,18 @@ validate_event(const lh_table *t, const lh_event_in *in, size_t index,
         int64_t days = e->ts >= 0 ? e->ts / LH_US_PER_DAY
                                   : -((-e->ts + LH_US_PER_DAY - 1) /
                                       LH_US_PER_DAY);
-        lh_civil_from_days(days, &y, &m, &dd);
-        char *pk = lh_arena_alloc(a, 16);
-        if (pk == NULL) {
-            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        /* The events of a call mostly share their day: format it once. */
+        if (cx->pk == NULL || cx->pk_days != days) {
+            lh_civil_from_days(days, &y, &m, &dd);
+            char *pk = lh_arena_alloc(a, 16);
+            if (pk == NULL) {
+                return lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+            snprintf(pk, 16, "%04lld-%02u-%02u", (long long)y, m, dd);
+            cx->pk = pk;
+            cx->pk_days = days;
         }
-        snprintf(pk, 16, "%04lld-%02u-%02u", (long long)y, m, dd);
-        e->partition_key = pk;
+        e->partition_key = cx->pk;
     }
     if (in->tier_hint != NULL) {
         if (strcmp(in->tier_hint, "hot") != 0 &&
@@ -252,31 +309,23 @@ validate_event(const lh_table *t, const lh_event_in *in, size_t index,
     }
     e->ttl_seconds = in->ttl_seconds;
 
-    lh_buf canon = LH_BUF_INIT;
-    rc = validate_data(d, in, index, e, a, &canon, err);
+    rc = validate_data(d, in, index, e, a, cx, err);
     if (rc == LH_OK) {
         /* The content an idempotent retry must repeat: stream, type, the
          * payload in canonical form, the embedding, and ts when given. */
-        XXH64_state_t *hs = XXH64_createState();
-        if (hs == NULL) {
-            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
-        } else {
-            XXH64_reset(hs, 0);
-            XXH64_update(hs, e->stream, strlen(e->stream) + 1);
-            XXH64_update(hs, e->type, strlen(e->type) + 1);
-            XXH64_update(hs, canon.data, canon.len);
-            if (e->embedding != NULL) {
-                XXH64_update(hs, e->embedding,
-                             e->embedding_len * sizeof(float));
-            }
-            if (e->ts_given) {
-                XXH64_update(hs, &e->ts, sizeof(e->ts));
-            }
-            e->content_hash = (int64_t)XXH64_digest(hs);
-            XXH64_freeState(hs);
+        XXH64_state_t hs;
+        XXH64_reset(&hs, 0);
+        XXH64_update(&hs, e->stream, strlen(e->stream) + 1);
+        XXH64_update(&hs, e->type, strlen(e->type) + 1);
+        XXH64_update(&hs, cx->canon.data, cx->canon.len);
+        if (e->embedding != NULL) {
+            XXH64_update(&hs, e->embedding, e->embedding_len * sizeof(float));
         }
+        if (e->ts_given) {
+            XXH64_update(&hs, &e->ts, sizeof(e->ts));
+        }
+        e->content_hash = (int64_t)XXH64_digest(&hs);
     }
-    lh_buf_release(&canon);
     return rc;
 }
 
@@ -541,7 +590,7 @@ conditional_append(lh_table *t, const lh_append_condition *c,
     bool any = false;
     for (int k = 0; k < nshards_used && rc == LH_OK; k++) {
         lh_shard *s = &t->shards[used[k]];
-        lh_shard_req *req = &reqs[used[k]];
+        lh_shard_req *req = &reqs[k];
         int64_t start = s->last_position;
         lh_us at = LH_MAX(committed_at, s->last_committed);
         int r = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
@@ -599,11 +648,19 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
     if (own_acks == NULL) {
         own_acks = lh_arena_calloc(&a, sizeof(lh_event_ack) * n);
     }
-    lh_shard_req *reqs =
-        lh_arena_calloc(&a, sizeof(lh_shard_req) * (size_t)t->nshards);
-    int *used = lh_arena_calloc(&a, sizeof(int) * (size_t)t->nshards);
+    /* Requests exist only for the shards the call touches (reqs[slot[s]]
+     * for shard s, used[k] the shard of reqs[k]): a request holds an lh_err
+     * of most of a KB, too much to zero for every shard on every call. */
+    lh_shard_req *reqs = NULL;
+    int *slot = lh_arena_alloc(&a, sizeof(int) * (size_t)t->nshards);
+    int *used = lh_arena_alloc(&a, sizeof(int) * (size_t)t->nshards);
     lh_buf key = LH_BUF_INIT;
-    if (hev == NULL || own_acks == NULL || reqs == NULL || used == NULL) {
+    call_ctx cx;
+    rc = call_ctx_init(&cx, t->def, &a, err);
+    if (rc != LH_OK) {
+        goto done;
+    }
+    if (hev == NULL || own_acks == NULL || slot == NULL || used == NULL) {
         rc = lh_err_set(err, LH_ENOMEM, "out of memory");
         goto done;
     }
@@ -611,7 +668,7 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
 
     /* 1. Validate everything before anything is written. */
     for (size_t i = 0; i < n && rc == LH_OK; i++) {
-        rc = validate_event(t, &evs[i], i, &hev[i], &a, err);
+        rc = validate_event(t, &evs[i], i, &hev[i], &a, &cx, err);
         if (rc != LH_OK) {
             break;
         }
@@ -642,17 +699,28 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
         goto done;
     }
 
-    /* 2. One request per shard, events in call order. */
+    /* 2. One request per shard, events in call order; the requests in the
+     * order their shards first appear in the call. */
+    for (int s = 0; s < t->nshards; s++) {
+        slot[s] = -1;
+    }
     int nused = 0;
     for (size_t i = 0; i < n; i++) {
-        lh_shard_req *r = &reqs[hev[i].shard];
-        if (r->nevs == 0) {
+        if (slot[hev[i].shard] < 0) {
+            slot[hev[i].shard] = nused;
             used[nused++] = hev[i].shard;
         }
-        r->nevs++;
+    }
+    reqs = lh_arena_calloc(&a, sizeof(lh_shard_req) * (size_t)nused);
+    if (reqs == NULL) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        reqs[slot[hev[i].shard]].nevs++;
     }
     for (int k = 0; k < nused; k++) {
-        lh_shard_req *r = &reqs[used[k]];
+        lh_shard_req *r = &reqs[k];
         r->evs = lh_arena_alloc(&a, sizeof(lh_hot_event *) * r->nevs);
         if (r->evs == NULL) {
             rc = lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -661,7 +729,7 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
         r->nevs = 0;
     }
     for (size_t i = 0; i < n; i++) {
-        lh_shard_req *r = &reqs[hev[i].shard];
+        lh_shard_req *r = &reqs[slot[hev[i].shard]];
         r->evs[r->nevs++] = &hev[i];
     }
 
@@ -673,7 +741,7 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
         lh_done done;
         lh_done_init(&done, nused);
         for (int k = 0; k < nused; k++) {
-            lh_shard_req *r = &reqs[used[k]];
+            lh_shard_req *r = &reqs[k];
             r->done = &done;
             r->rc = LH_OK;
             if (lh_mailbox_post(&t->shards[used[k]].mb, &r->msg) != LH_OK) {
@@ -686,10 +754,10 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
         lh_done_release(&done);
         int committed = 0;
         for (int k = 0; k < nused; k++) {
-            committed += reqs[used[k]].rc == LH_OK;
+            committed += reqs[k].rc == LH_OK;
         }
         for (int k = 0; k < nused; k++) {
-            lh_shard_req *r = &reqs[used[k]];
+            lh_shard_req *r = &reqs[k];
             if (r->rc != LH_OK && rc == LH_OK) {
                 rc = r->rc;
                 if (err != NULL) {
@@ -712,6 +780,7 @@ done:
         }
     }
     lh_buf_release(&key);
+    lh_buf_release(&cx.canon);
     lh_map_release(&registered); /* values now belong to t->stream_keys */
     lh_map_release(&ids);
     lh_arena_release(&a);

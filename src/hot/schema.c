@@ -118,7 +118,9 @@ parse_columns(lh_tabledef *d, const json_t *cols, lh_err *err)
     if (d->cols == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
-    int32_t next_id = LH_FIRST_PAYLOAD_FIELD_ID;
+    /* int64: an explicit id of INT32_MAX leaves no id for the next column,
+     * which must be an error, not an overflow. */
+    int64_t next_id = LH_FIRST_PAYLOAD_FIELD_ID;
     for (size_t i = 0; i < n; i++) {
         const json_t *c = json_array_get(cols, i);
         char field[64];
@@ -189,7 +191,13 @@ parse_columns(lh_tabledef *d, const json_t *cols, lh_err *err)
                              "false",
                              name);
         }
-        int32_t id = next_id;
+        if (jid == NULL && next_id > INT32_MAX) {
+            return field_err(err, field, LH_EINVAL,
+                             "column \"%s\": no field id is left after %d; "
+                             "give it an \"id\"",
+                             name, (int)INT32_MAX);
+        }
+        int32_t id = (int32_t)next_id;
         if (jid != NULL) {
             if (!json_is_integer(jid) ||
                 json_integer_value(jid) < LH_FIRST_PAYLOAD_FIELD_ID ||
@@ -209,7 +217,7 @@ parse_columns(lh_tabledef *d, const json_t *cols, lh_err *err)
                 }
             }
         }
-        next_id = LH_MAX(next_id, id + 1);
+        next_id = LH_MAX(next_id, (int64_t)id + 1);
         lh_coldef *cd = &d->cols[d->ncols];
         cd->name = fold_name(name);
         if (cd->name == NULL) {
@@ -327,19 +335,26 @@ parse_window(const json_t *j, const char *key, lh_us dflt, lh_us *out,
         *out = dflt;
         return LH_OK;
     }
-    if (json_is_integer(j) && json_integer_value(j) > 0) {
-        *out = json_integer_value(j) * LH_US_PER_SEC;
-        return LH_OK;
+    /* The normalized definition stores whole seconds, so a window must be
+     * a whole number of seconds (else "500ms" would be stored as 0, which
+     * does not read back) and its µs must fit in lh_us. */
+    if (json_is_integer(j)) {
+        json_int_t v = json_integer_value(j);
+        if (v > 0 && v <= INT64_MAX / LH_US_PER_SEC) {
+            *out = v * LH_US_PER_SEC;
+            return LH_OK;
+        }
+    } else if (json_is_string(j)) {
+        lh_err derr;
+        if (lh_duration_parse(json_string_value(j), out, &derr) == LH_OK &&
+            *out > 0 && *out % LH_US_PER_SEC == 0) {
+            return LH_OK;
+        }
     }
-    lh_err derr;
-    if (!json_is_string(j) ||
-        lh_duration_parse(json_string_value(j), out, &derr) != LH_OK ||
-        *out <= 0) {
-        return field_err(err, key, LH_EINVAL,
-                         "\"%s\" must be a duration such as \"72h\" or \"90d\"",
-                         key);
-    }
-    return LH_OK;
+    return field_err(err, key, LH_EINVAL,
+                     "\"%s\" must be a positive duration of whole seconds "
+                     "such as \"72h\", \"90d\" or 3600",
+                     key);
 }
 
 static lh_rc

@@ -2,6 +2,7 @@
  * One shard: its SQLite file, its prepared statements, and the group-commit
  * handler that applies appends (the design is at the top of hot_int.h).
  */
+#include <errno.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -37,11 +38,25 @@ lh__sqlite_err(sqlite3 *db, int src, const char *what, lh_err *err)
         code = LH_EIO;
         break;
     }
-    const char *m = db ? sqlite3_errmsg(db) : sqlite3_errstr(src);
-    if (code == LH_ENOSPC) {
-        return lh_err_set(err, code, "could not %s: disk full (%s)", what, m);
+    /* Growing the -shm or -wal file on a full disk is an I/O error to
+     * SQLite, but a full disk to the user. */
+    if (code == LH_EIO && db != NULL && sqlite3_system_errno(db) == ENOSPC) {
+        code = LH_ENOSPC;
     }
-    return lh_err_set(err, code, "could not %s: %s", what, m);
+    const char *m = db ? sqlite3_errmsg(db) : sqlite3_errstr(src);
+    /* Name the file: with many shards, "malformed" alone says not which. */
+    const char *file = db ? sqlite3_db_filename(db, "main") : NULL;
+    lh_buf where = LH_BUF_INIT;
+    if (file != NULL && file[0] != 0) {
+        lh_buf_printf(&where, " in \"%s\"", file);
+    }
+    const char *in = where.data ? where.data : "";
+    lh_rc rc = code == LH_ENOSPC
+                   ? lh_err_set(err, code, "could not %s%s: disk full (%s)",
+                                what, in, m)
+                   : lh_err_set(err, code, "could not %s%s: %s", what, in, m);
+    lh_buf_release(&where);
+    return rc;
 }
 
 const char *
@@ -194,10 +209,7 @@ lh__shard_exec(lh_shard *s, const char *sql, lh_err *err)
 {
     int r = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
     if (r != SQLITE_OK) {
-        lh__sqlite_err(s->db, r, "run a statement on a shard", err);
-        lh_err_prefix(err, "shard %d of table \"%s\"", s->index,
-                      s->table->def->name);
-        return err ? err->code : LH_EIO;
+        return lh__sqlite_err(s->db, r, "run a statement on a shard", err);
     }
     return LH_OK;
 }
@@ -265,9 +277,7 @@ prepare(lh_shard *s, const char *sql, sqlite3_stmt **st, lh_err *err)
     int r = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
                                NULL);
     if (r != SQLITE_OK) {
-        lh__sqlite_err(s->db, r, "prepare a shard statement", err);
-        lh_err_prefix(err, "shard \"%s\"", s->path);
-        return err ? err->code : LH_EIO;
+        return lh__sqlite_err(s->db, r, "prepare a shard statement", err);
     }
     return LH_OK;
 }
@@ -306,9 +316,16 @@ check_meta(lh_shard *s, lh_err *err)
         rc = query_int(s->db, "SELECT value FROM meta WHERE key='shards'", &n,
                        err);
     }
+    if (rc == LH_EIO) {
+        /* e.g. "no such table: meta": a database, but not a shard (the
+         * message names the file) */
+        rc = LH_ECORRUPT;
+        if (err != NULL) {
+            err->code = rc;
+        }
+    }
     if (rc != LH_OK) {
-        lh_err_prefix(err, "shard \"%s\"", s->path);
-        return LH_ECORRUPT;
+        return rc;
     }
     if (fmt != SHARD_FORMAT) {
         return lh_err_set(err, LH_EFORMAT,
@@ -387,7 +404,9 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
     int r = sqlite3_open_v2(s->path, &s->db, flags, NULL);
     if (r != SQLITE_OK) {
         lh__sqlite_err(s->db, r, "open shard", err);
-        lh_err_prefix(err, "\"%s\"", s->path);
+        if (err != NULL && strstr(err->msg, s->path) == NULL) {
+            lh_err_prefix(err, "\"%s\"", s->path);
+        }
         sqlite3_close(s->db);
         s->db = NULL;
         return err ? err->code : LH_EIO;
@@ -420,8 +439,13 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
                        &markpos, err);
     }
     if (rc == LH_OK) {
-        rc = query_int(s->db, "SELECT max(committed_at) FROM events", &lastc,
-                       err);
+        /* committed_at never decreases with position (see the handler), so
+         * the last row has the largest: one b-tree descent, where max()
+         * would read every event of the shard on each open. */
+        rc = query_int(s->db,
+                       "SELECT committed_at FROM events ORDER BY position "
+                       "DESC LIMIT 1",
+                       &lastc, err);
     }
     if (rc != LH_OK) {
         lh__shard_close(s);
@@ -461,7 +485,9 @@ lh__shard_open_reader(const char *path, sqlite3 **out, lh_err *err)
                             SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (r != SQLITE_OK) {
         lh__sqlite_err(c, r, "open shard for reading", err);
-        lh_err_prefix(err, "\"%s\"", path);
+        if (err != NULL && strstr(err->msg, path) == NULL) {
+            lh_err_prefix(err, "\"%s\"", path);
+        }
         sqlite3_close(c);
         return err ? err->code : LH_EIO;
     }
@@ -821,11 +847,15 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
         }
         goto signal;
     }
+    /* A savepoint lets one request fail without the others. A group of one
+     * needs none: if it fails, nothing commits and the ROLLBACK below
+     * undoes it (two statements fewer to parse per single-event append). */
+    bool savepoints = n > 1;
     for (size_t i = 0; i < n; i++) {
         lh_shard_req *req = (lh_shard_req *)msgs[i];
         int64_t req_start = s->last_position;
         req->rc = LH_OK;
-        if (!exec_ok(s, "SAVEPOINT req")) {
+        if (savepoints && !exec_ok(s, "SAVEPOINT req")) {
             lh__sqlite_err(s->db, sqlite3_errcode(s->db), "start a savepoint",
                            &req->err);
             req->rc = req->err.code;
@@ -848,11 +878,15 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
                 s->last_position = group_start;
                 goto signal;
             }
-            exec_ok(s, "ROLLBACK TO req");
+            if (savepoints) {
+                exec_ok(s, "ROLLBACK TO req");
+            }
         } else {
             any_ok = true;
         }
-        exec_ok(s, "RELEASE req");
+        if (savepoints) {
+            exec_ok(s, "RELEASE req");
+        }
     }
     r = step_reset(any_ok ? s->st_commit : s->st_rollback);
     if (r != SQLITE_OK) {

@@ -20,7 +20,7 @@ struct lh_arena_block {
 
 /* Where payload starts in a block: the header rounded up to ALIGN. malloc
  * returns memory aligned for max_align_t (16 on our targets); the address
- * is aligned again in block_data() so a smaller malloc alignment is safe. */
+ * is aligned again in block_at() so a smaller malloc alignment is safe. */
 #define HDR ((sizeof(lh_arena_block) + ALIGN - 1) & ~(ALIGN - 1))
 
 static size_t

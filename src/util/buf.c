@@ -121,8 +121,9 @@ lh_buf_printf(lh_buf *b, const char *fmt, ...)
 void
 lh_buf_reset(lh_buf *b)
 {
+    /* oom stays: a caller that flushes and resets in the middle of a long
+     * run checks lh_buf_ok() once at the end and must still see it. */
     b->len = 0;
-    b->oom = false;
     if (b->data != NULL) {
         b->data[0] = '\0';
     }

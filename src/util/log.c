@@ -33,9 +33,9 @@ read_env(void)
     /* Logging is how we would report it; say it once and keep warn. Not
      * through lh_log_write: that would enter pthread_once again. */
     write_line(LH_LOG_WARN,
-                 "invalid LH_LOG \"%.64s\": expected error, warn, info or "
-                 "debug",
-                 v);
+               "invalid LH_LOG \"%.64s\": expected error, warn, info or "
+               "debug",
+               v);
 }
 
 void

@@ -1,6 +1,5 @@
 /* Time: the product's clock, ISO-8601 parsing and formatting, civil dates,
  * durations. */
-#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -110,7 +109,8 @@ lh_time_set_frozen(lh_us at, bool frozen)
     atomic_store_explicit(&frozen_on, frozen, memory_order_release);
 }
 
-/* ---- civil dates ---------------------------------------------------------- */
+/* ---- civil dates ----------------------------------------------------------
+ */
 
 /* Howard Hinnant, "chrono-Compatible Low-Level Date Algorithms": eras of
  * 400 years (146097 days), years starting on March 1 so the leap day is
@@ -156,7 +156,8 @@ days_in_month(int64_t y, unsigned m)
     return m == 2 && is_leap(y) ? 29 : dim[m - 1];
 }
 
-/* ---- parsing ---------------------------------------------------------------- */
+/* ---- parsing ----------------------------------------------------------------
+ */
 
 typedef struct cursor {
     const char *p;
@@ -319,13 +320,14 @@ lh_time_parse(const char *s, size_t len, lh_us *out, lh_err *err)
     if (why != NULL) {
         /* Quote at most 64 bytes: the input may be anything. */
         int q = len > 64 ? 64 : (int)len;
-        return lh_err_set(err, LH_EINVAL, "invalid timestamp \"%.*s%s\": %s",
-                          q, s, len > 64 ? "..." : "", why);
+        return lh_err_set(err, LH_EINVAL, "invalid timestamp \"%.*s%s\": %s", q,
+                          s, len > 64 ? "..." : "", why);
     }
     return LH_OK;
 }
 
-/* ---- formatting --------------------------------------------------------------- */
+/* ---- formatting
+ * --------------------------------------------------------------- */
 
 size_t
 lh_time_format_iso(lh_us t, char *buf)
@@ -363,15 +365,17 @@ lh_time_format_iso(lh_us t, char *buf)
     return (size_t)n;
 }
 
-/* ---- durations ------------------------------------------------------------------ */
+/* ---- durations
+ * ------------------------------------------------------------------ */
 
 static const struct {
     const char *name;
     lh_us us;
 } units[] = {
     /* Largest first: the order they must appear in ("1d12h", not "12h1d"). */
-    {"w", 7 * LH_US_PER_DAY}, {"d", LH_US_PER_DAY}, {"h", 3600 * LH_US_PER_SEC},
-    {"m", 60 * LH_US_PER_SEC}, {"s", LH_US_PER_SEC}, {"ms", 1000},
+    {"w", 7 * LH_US_PER_DAY},    {"d", LH_US_PER_DAY},
+    {"h", 3600 * LH_US_PER_SEC}, {"m", 60 * LH_US_PER_SEC},
+    {"s", LH_US_PER_SEC},        {"ms", 1000},
 };
 
 lh_rc
@@ -442,6 +446,5 @@ lh_duration_parse(const char *s, lh_us *out, lh_err *err)
     *out = total;
     return LH_OK;
 bad:
-    return lh_err_set(err, LH_EINVAL, "invalid duration \"%.64s\": %s", s,
-                      why);
+    return lh_err_set(err, LH_EINVAL, "invalid duration \"%.64s\": %s", s, why);
 }

@@ -41,22 +41,28 @@
 
 /* ---- errors ------------------------------------------------------------ */
 
-/* Sets err (if not NULL) to code with a formatted message; clears the other
- * fields. Returns code so callers can `return lh_err_set(...)`. */
+/* Sets err (if not NULL) to code with a formatted message (cut to fit
+ * msg); clears the other fields: sys_errno and http_status 0, offset, index
+ * and current_version -1, field "". Returns code so callers can
+ * `return lh_err_set(...)`. */
 lh_rc lh_err_set(lh_err *err, lh_rc code, const char *fmt, ...)
     LH_PRINTF(3, 4);
 lh_rc lh_err_setv(lh_err *err, lh_rc code, const char *fmt, va_list ap);
 /* As lh_err_set, and records errno (sys_errno) and appends ": strerror". */
 lh_rc lh_err_sys(lh_err *err, lh_rc code, int errnum, const char *fmt, ...)
     LH_PRINTF(4, 5);
-/* Prepends "prefix: " to err's message (context from an outer layer). */
+/* Prepends "prefix: " to err's message (context from an outer layer); the
+ * other fields stay. */
 void lh_err_prefix(lh_err *err, const char *fmt, ...) LH_PRINTF(2, 3);
 void lh_err_clear(lh_err *err);
 
 /* ---- allocation -------------------------------------------------------- */
 
 /* All heap use goes through these, so tests can fail the Nth allocation.
- * They return NULL on failure (never abort). lh_free(NULL) is a no-op. */
+ * They return NULL on failure (never abort); a size of 0 still gives a live
+ * block, so NULL always means out of memory. lh_realloc leaves p alive when
+ * it fails. lh_strndup copies at most n bytes, stopping at a NUL.
+ * lh_free(NULL) is a no-op. */
 void *lh_malloc(size_t n);
 void *lh_calloc(size_t count, size_t size);
 void *lh_realloc(void *p, size_t n);
@@ -64,7 +70,8 @@ char *lh_strdup(const char *s);
 char *lh_strndup(const char *s, size_t n);
 void lh_free(void *p);
 /* Test hook: the Nth allocation from now (1 = the next) fails, and every
- * one after it while `sticky`; n = 0 turns injection off. */
+ * one after it while `sticky`; n = 0 turns injection off. Counts the
+ * allocations of all threads. */
 void lh_alloc_fail_at(uint64_t n, bool sticky);
 
 /* ---- arena -------------------------------------------------------------- */
@@ -82,13 +89,16 @@ typedef struct lh_arena {
 } lh_arena;
 
 void lh_arena_init(lh_arena *a, size_t budget);
-/* Memory aligned to 16 bytes; NULL when out of memory or past budget. */
+/* Memory aligned to 16 bytes; NULL when out of memory or past budget.
+ * n = 0 gives a distinct non-NULL pointer. Large requests get a block of
+ * their own. */
 void *lh_arena_alloc(lh_arena *a, size_t n);
 void *lh_arena_calloc(lh_arena *a, size_t n);
 char *lh_arena_strndup(lh_arena *a, const char *s, size_t n);
 char *lh_arena_strdup(lh_arena *a, const char *s);
 void *lh_arena_memdup(lh_arena *a, const void *p, size_t n);
-/* Frees everything but keeps the first block for reuse. */
+/* Frees everything but keeps the first block for reuse (the first normal
+ * block: one that held only a large request is freed). */
 void lh_arena_reset(lh_arena *a);
 void lh_arena_release(lh_arena *a);
 
@@ -119,7 +129,9 @@ lh_buf_ok(const lh_buf *b)
 {
     return !b->oom;
 }
-/* Empties the buffer, keeps its capacity. */
+/* Empties the buffer, keeps its capacity. Keeps `oom` too, so a run that
+ * flushes and resets midway still fails lh_buf_ok() at the end; only
+ * lh_buf_release, lh_buf_take and lh_buf_init clear it. */
 void lh_buf_reset(lh_buf *b);
 /* Returns the data (caller frees with lh_free; never NULL: an empty buffer
  * gives an empty string, or NULL only on OOM) and leaves b empty. */
@@ -200,22 +212,31 @@ lh_us lh_real_now(void);
 lh_us lh_mono_now(void);
 /* LH_OK, or LH_EINVAL naming LH_NOW's bad value. */
 lh_rc lh_time_check_env(lh_err *err);
-/* Test hook: overrides LH_NOW (0 = back to the environment / real clock). */
+/* Test hook: with frozen, lh_now() returns `at` (0 is the epoch, not "off");
+ * frozen = false goes back to LH_NOW / the real clock. */
 void lh_time_set_frozen(lh_us at, bool frozen);
 
 /* Parses ISO-8601 / RFC 3339 and PostgreSQL's text form:
  * "2026-01-01", "2026-01-01T00:00:00Z", "2026-01-01 00:00:00.123456",
  * "2026-01-01T02:00:00+02:00", "...+0200", "...+02". No zone = UTC.
- * Fractions beyond µs are truncated. LH_EINVAL with the text quoted. */
+ * "2026-01-01T10:30Z" (no seconds), lowercase t/z, a ',' for the '.'.
+ * Years 0001-9999; hour 00-23, second 00-59 (no 24:00, no leap second);
+ * zone offsets up to 23:59. Fractions beyond µs are truncated. Nothing may
+ * follow (no spaces). LH_EINVAL with the text quoted and the reason:
+ * `invalid timestamp "2026-02-30": day out of range`. */
 lh_rc lh_time_parse(const char *s, size_t len, lh_us *out, lh_err *err);
 /* "2026-01-01T00:00:00Z" or "2026-01-01T00:00:00.123456Z" (fraction only
- * when non-zero, trailing zeros dropped). buf needs 32 bytes. Returns len. */
+ * when non-zero, trailing zeros dropped). Years outside 0000-9999 carry a
+ * sign ("+10000-01-01T00:00:00Z"), as ISO 8601's expanded form; any int64
+ * fits. buf needs 32 bytes. Returns len. */
 size_t lh_time_format_iso(lh_us t, char *buf);
 /* Days since 1970-01-01 of a civil date and back (proleptic Gregorian). */
 int64_t lh_days_from_civil(int64_t y, unsigned m, unsigned d);
 void lh_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
-/* Parses a duration: "72h", "90d", "30m", "15s", "500ms", "1d12h", or an
- * integer number of seconds. LH_EINVAL naming the text. */
+/* Parses a duration: "72h", "90d", "30m", "15s", "500ms", "1w", "1d12h", or
+ * an integer number of seconds. Units combine from largest to smallest, each
+ * once (w d h m s ms); whole numbers only. LH_EINVAL naming the text when
+ * empty, negative, malformed or past INT64_MAX µs. */
 lh_rc lh_duration_parse(const char *s, lh_us *out, lh_err *err);
 
 /* ---- UUID ------------------------------------------------------------------ */
@@ -227,13 +248,19 @@ typedef struct lh_uuid {
 #define LH_UUID_STRLEN 36
 
 /* Random (v4) and time-ordered (v7, RFC 9562: the 48-bit Unix ms given,
- * then random bits; within one process v7 ids are strictly increasing even
- * for the same ms). Randomness from
- * getrandom(); LH_EIO only if the kernel refuses. */
+ * then a 74-bit counter that starts at random bits). Within one process,
+ * each v7 id for the newest ms seen so far is greater than all ids before
+ * it, even within one ms, so ids made from the clock sort in the order they
+ * were made, across threads. An older ms (the clock stepped back, an
+ * explicit past time) keeps its own ms and counts up while repeated; ids for
+ * two older ms values made interleaved are random within each ms.
+ * unix_ms outside [0, 2^48) is LH_EINVAL. Randomness from getrandom();
+ * LH_EIO only if the kernel refuses. */
 lh_rc lh_uuid_v4(lh_uuid *out, lh_err *err);
 lh_rc lh_uuid_v7(lh_uuid *out, int64_t unix_ms, lh_err *err);
 /* Accepts 8-4-4-4-12 hex in either case, with or without braces; and 32 hex
- * digits without dashes. LH_EINVAL with the text quoted. */
+ * digits without dashes (and without braces). Exactly len bytes, nothing
+ * around them. LH_EINVAL with the text quoted. */
 lh_rc lh_uuid_parse(const char *s, size_t len, lh_uuid *out, lh_err *err);
 /* Lowercase 8-4-4-4-12; buf needs 37 bytes. */
 void lh_uuid_format(const lh_uuid *u, char *buf);
@@ -247,9 +274,13 @@ uint32_t lh_crc32c(uint32_t crc, const void *p, size_t n);
 
 /* ---- small helpers ----------------------------------------------------------- */
 
-/* Appends s to b with JSON string escaping, including the quotes. */
+/* Appends s to b with JSON string escaping, including the quotes: " \ and
+ * control characters are escaped (\n \t \r \b \f, others \u00XX); valid
+ * UTF-8 is copied as is, and each byte that is not becomes U+FFFD, so the
+ * result is always valid JSON. LH_ENOMEM (b's sticky oom) on failure. */
 lh_rc lh_buf_json_string(lh_buf *b, const char *s, size_t n);
-/* Validates UTF-8; true if s[0..n) is well-formed. */
+/* Validates UTF-8; true if s[0..n) is well-formed: no overlong forms, no
+ * surrogates, nothing above U+10FFFF. */
 bool lh_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -22,7 +22,9 @@
  *
  * buf.c: capacity grows by doubling (at least 64 bytes) and always leaves
  *   room for the terminating NUL. Failed growth sets `oom`; every later
- *   append returns LH_ENOMEM without touching the data.
+ *   append returns LH_ENOMEM without touching the data. lh_buf_reset keeps
+ *   `oom` (callers flush and reset mid-run, then check once); only
+ *   release, take and init clear it.
  *
  * map.c: open addressing with linear probing over a power-of-two table of
  *   slots {hash, key copy, klen, value}. A slot's key is NULL when empty and

@@ -46,7 +46,7 @@ lh_uuid_v4(lh_uuid *out, lh_err *err)
  * future ms passed once would otherwise leave the clock's ids unordered
  * until the clock caught up with it. */
 typedef struct v7_counter {
-    int64_t ms; /* -1: unused */
+    int64_t ms;  /* -1: unused */
     uint16_t hi; /* 12 bits */
     uint64_t lo; /* 62 bits */
 } v7_counter;

@@ -1,8 +1,11 @@
 /* Unit tests: lh_arena. */
+/* cmocka.h needs these four first; the blank line keeps
+ * clang-format from sorting it above them. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdlib.h>
@@ -62,8 +65,8 @@ test_random_sizes(void **state)
     size_t want_used = 0;
     for (int i = 0; i < N; i++) {
         /* Mostly small, sometimes past a block. */
-        sizes[i] = (i % 50 == 0) ? (size_t)(rand() % 300000)
-                                 : (size_t)(rand() % 600);
+        sizes[i] =
+            (i % 50 == 0) ? (size_t)(rand() % 300000) : (size_t)(rand() % 600);
         ptrs[i] = lh_arena_alloc(&a, sizes[i]);
         assert_non_null(ptrs[i]);
         assert_int_equal((uintptr_t)ptrs[i] % 16, 0);

@@ -1,8 +1,11 @@
 /* Unit tests: lh_err and lh_rc_name. */
+/* cmocka.h needs these four first; the blank line keeps
+ * clang-format from sorting it above them. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <errno.h>
@@ -42,8 +45,7 @@ test_null_err_is_fine(void **state)
 {
     (void)state;
     assert_int_equal(lh_err_set(NULL, LH_EIO, "x %d", 1), LH_EIO);
-    assert_int_equal(lh_err_sys(NULL, LH_ENOSPC, ENOSPC, "write"),
-                     LH_ENOSPC);
+    assert_int_equal(lh_err_sys(NULL, LH_ENOSPC, ENOSPC, "write"), LH_ENOSPC);
     lh_err_prefix(NULL, "table \"%s\"", "t");
     lh_err_clear(NULL);
 }
@@ -58,8 +60,7 @@ test_sys_appends_strerror(void **state)
     assert_int_equal(rc, LH_EIO);
     assert_int_equal(e.sys_errno, ENOENT);
     char want[256];
-    snprintf(want, sizeof(want), "could not open \"/x\": %s",
-             strerror(ENOENT));
+    snprintf(want, sizeof(want), "could not open \"/x\": %s", strerror(ENOENT));
     assert_string_equal(e.msg, want);
     assert_int_equal(e.offset, -1);
 }

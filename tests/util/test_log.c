@@ -1,8 +1,11 @@
 /* Unit tests: logging. */
+/* cmocka.h needs these four first; the blank line keeps
+ * clang-format from sorting it above them. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <pthread.h>
@@ -190,9 +193,9 @@ test_threads_lines_do_not_mix(void **state)
          l = strtok_r(NULL, "\n", &save)) {
         int id, i;
         char pad[64];
-        assert_int_equal(sscanf(l, "lakehouse: warn: thread %d line %d %63s",
-                                &id, &i, pad),
-                         3);
+        assert_int_equal(
+            sscanf(l, "lakehouse: warn: thread %d line %d %63s", &id, &i, pad),
+            3);
         assert_string_equal(pad, "padding-padding-padding-padding");
         lines++;
     }

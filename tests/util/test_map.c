@@ -1,8 +1,11 @@
 /* Unit tests: lh_map and lh_hash64. */
+/* cmocka.h needs these four first; the blank line keeps
+ * clang-format from sorting it above them. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -124,9 +127,8 @@ test_100k_with_deletes(void **state)
     size_t kl;
     for (int i = 0; i < N; i++) {
         key_of(i, kb, &kl);
-        assert_int_equal(lh_map_put(&m, kb, kl, (void *)(uintptr_t)(i + 1),
-                                    NULL),
-                         LH_OK);
+        assert_int_equal(
+            lh_map_put(&m, kb, kl, (void *)(uintptr_t)(i + 1), NULL), LH_OK);
         present[i] = 1;
     }
     assert_int_equal(m.count, N);
@@ -144,9 +146,8 @@ test_100k_with_deletes(void **state)
     for (int i = 0; i < N; i += 6) {
         key_of(i, kb, &kl);
         void *old = (void *)1;
-        assert_int_equal(lh_map_put(&m, kb, kl, (void *)(uintptr_t)(i + 2),
-                                    &old),
-                         LH_OK);
+        assert_int_equal(
+            lh_map_put(&m, kb, kl, (void *)(uintptr_t)(i + 2), &old), LH_OK);
         assert_null(old);
         present[i] = 2;
         live++;
@@ -163,9 +164,9 @@ test_100k_with_deletes(void **state)
             present[i] = 0;
             live--;
         } else {
-            assert_int_equal(lh_map_put(&m, kb, kl,
-                                        (void *)(uintptr_t)(i + 3), NULL),
-                             LH_OK);
+            assert_int_equal(
+                lh_map_put(&m, kb, kl, (void *)(uintptr_t)(i + 3), NULL),
+                LH_OK);
             present[i] = 3;
             live++;
         }
@@ -222,9 +223,8 @@ test_delete_while_iterating(void **state)
     size_t kl;
     for (int i = 0; i < 1000; i++) {
         key_of(i, kb, &kl);
-        assert_int_equal(lh_map_put(&m, kb, kl, (void *)(uintptr_t)(i + 1),
-                                    NULL),
-                         LH_OK);
+        assert_int_equal(
+            lh_map_put(&m, kb, kl, (void *)(uintptr_t)(i + 1), NULL), LH_OK);
     }
     size_t it = 0, visited = 0;
     const void *k;

@@ -1,8 +1,11 @@
 /* Unit tests: clocks, ISO-8601, civil dates, durations. */
+/* cmocka.h needs these four first; the blank line keeps
+ * clang-format from sorting it above them. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -63,8 +66,7 @@ test_parse_forms(void **state)
     assert_int_equal(parse_ok("2026-01-01T00:00:00.5Z"), T2026 + 500000);
     assert_int_equal(parse_ok("2026-01-01T00:00:00,25Z"), T2026 + 250000);
     /* Beyond µs is truncated, not rounded. */
-    assert_int_equal(parse_ok("2026-01-01T00:00:00.1234569Z"),
-                     T2026 + 123456);
+    assert_int_equal(parse_ok("2026-01-01T00:00:00.1234569Z"), T2026 + 123456);
     assert_int_equal(parse_ok("2026-01-01T00:00:00.000000001Z"), T2026);
     assert_int_equal(parse_ok("2026-01-01T02:00:00+02:00"), T2026);
     assert_int_equal(parse_ok("2026-01-01T02:00:00+0200"), T2026);
@@ -105,8 +107,8 @@ expect_bad(const char *s, size_t len, const char *why)
     assert_int_equal(e.code, LH_EINVAL);
     assert_int_equal(t, 12345); /* *out untouched */
     char want[600];
-    snprintf(want, sizeof(want), "invalid timestamp \"%.*s\": %s", (int)len,
-             s, why);
+    snprintf(want, sizeof(want), "invalid timestamp \"%.*s\": %s", (int)len, s,
+             why);
     assert_string_equal(e.msg, want);
     assert_int_equal(lh_time_parse(s, len, &t, NULL), LH_EINVAL);
 }
@@ -176,8 +178,7 @@ test_parse_errors(void **state)
     lh_err e;
     lh_us t;
     assert_int_equal(lh_time_parse(big, sizeof(big), &t, &e), LH_EINVAL);
-    assert_true(strstr(e.msg, "...\": unexpected text after the date") !=
-                NULL);
+    assert_true(strstr(e.msg, "...\": unexpected text after the date") != NULL);
     assert_true(strlen(e.msg) < 120);
 }
 
@@ -205,8 +206,7 @@ test_format(void **state)
     check_format(-LH_US_PER_DAY, "1969-12-31T00:00:00Z");
     check_format(INT64_C(951782400) * LH_US_PER_SEC + 3723 * LH_US_PER_SEC,
                  "2000-02-29T01:02:03Z");
-    check_format(INT64_C(-62135596800) * LH_US_PER_SEC,
-                 "0001-01-01T00:00:00Z");
+    check_format(INT64_C(-62135596800) * LH_US_PER_SEC, "0001-01-01T00:00:00Z");
     check_format(INT64_C(-62135596800) * LH_US_PER_SEC - 1,
                  "0000-12-31T23:59:59.999999Z");
     check_format(INT64_C(253402300800) * LH_US_PER_SEC,
@@ -249,8 +249,7 @@ test_round_trip_random(void **state)
             fail_msg("%lld formatted as %s: %s", (long long)t, buf, e.msg);
         }
         if (back != t) {
-            fail_msg("%lld -> %s -> %lld", (long long)t, buf,
-                     (long long)back);
+            fail_msg("%lld -> %s -> %lld", (long long)t, buf, (long long)back);
         }
     }
     assert_true(negatives > 1000);
@@ -281,12 +280,10 @@ test_civil(void **state)
         leaps += naive_leap(y);
     }
     assert_int_equal(leaps, 195);
-    assert_int_equal(lh_days_from_civil(2000, 3, 1) -
-                         lh_days_from_civil(2000, 2, 28),
-                     2);
-    assert_int_equal(lh_days_from_civil(1900, 3, 1) -
-                         lh_days_from_civil(1900, 2, 28),
-                     1);
+    assert_int_equal(
+        lh_days_from_civil(2000, 3, 1) - lh_days_from_civil(2000, 2, 28), 2);
+    assert_int_equal(
+        lh_days_from_civil(1900, 3, 1) - lh_days_from_civil(1900, 2, 28), 1);
 
     /* Walk every day from about year -1000 to 10000 against a naive
      * calendar, both ways. */
@@ -300,9 +297,8 @@ test_civil(void **state)
         unsigned cm, cd;
         lh_civil_from_days(day, &cy, &cm, &cd);
         if (cy != y || cm != m || cd != d) {
-            fail_msg("day %lld: got %lld-%u-%u want %lld-%u-%u",
-                     (long long)day, (long long)cy, cm, cd, (long long)y, m,
-                     d);
+            fail_msg("day %lld: got %lld-%u-%u want %lld-%u-%u", (long long)day,
+                     (long long)cy, cm, cd, (long long)y, m, d);
         }
         if (lh_days_from_civil(y, m, d) != day) {
             fail_msg("%lld-%u-%u: not day %lld", (long long)y, m, d,

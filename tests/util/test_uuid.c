@@ -1,8 +1,11 @@
 /* Unit tests: UUIDs. */
+/* cmocka.h needs these four first; the blank line keeps
+ * clang-format from sorting it above them. */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
-#include <setjmp.h>
 #include <stdint.h>
+
 #include <cmocka.h>
 
 #include <pthread.h>
