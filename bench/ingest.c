@@ -2,19 +2,22 @@
  * bench_ingest: hot-tier ingest against raw SQLite, on the same machine and
  * in the same run.
  *
- * Workloads (every database is fresh, in a temporary directory):
+ * Workloads (databases in a temporary directory, removed at the end):
  *
  * 1. Batched appends, 1,000 events a call, N events in all (--events):
- *    ours with 16 shards (the default) and with 1 shard, against a raw
- *    SQLite peer inserting the same rows into one table of the same columns
- *    as a shard's events table, in WAL mode with synchronous=FULL, one
- *    prepared statement, 1,000 rows per transaction. The peer runs twice:
- *    with no secondary index, and with the two unique indexes a shard has,
- *    (stream, version) and (event_id).
+ *    ours with 16 shards (the default) and with 1 shard, each on a fresh
+ *    database, against a raw SQLite peer inserting the same rows into one
+ *    table of the same columns as a shard's events table, in WAL mode with
+ *    synchronous=FULL, one prepared statement, 1,000 rows per transaction.
+ *    The peer runs twice: with no secondary index, and with the two unique
+ *    indexes a shard has, (stream, version) and (event_id).
  * 2. Single-event appends from 1, 8 and 64 client threads for S seconds
- *    each (--seconds): events/s and per-call latency (p50, p99, max).
- * 3. One fsync per event: raw SQLite, one row per transaction, one thread:
- *    the baseline group commit has to beat by 20x.
+ *    each (--seconds), one 16-shard database for the three runs (each run
+ *    writes streams of its own): events/s and per-call latency (p50, p99,
+ *    max) from a monotonic clock.
+ * 3. One fsync per event: raw SQLite, one row per transaction, one thread,
+ *    the baseline group commit has to beat by 20x; run before and after
+ *    workload 2, since fsync latency drifts on shared disks.
  *
  * Both sides get the same rows: ours receives each event as an lh_event_in
  * with its payload as JSON text (what a client sends); the peer binds the
@@ -108,6 +111,14 @@ cpu_secs(void)
            (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
+/* The 1-minute load average: other work on the machine skews every row. */
+static double
+loadavg(void)
+{
+    double l[1] = {0};
+    return getloadavg(l, 1) == 1 ? l[0] : -1;
+}
+
 static void *
 xmalloc(size_t n)
 {
@@ -194,9 +205,9 @@ typedef struct row {
 } row;
 
 /* Row `i` of the stream family `prefix` ("" for the batched workload,
- * "c7-" for client 7): stream prefix+"order-<i/4>", version i%4+1. The
- * event id is time-ordered like a UUIDv7 (base_ms advances every 64 rows),
- * with random low bits. */
+ * "r64-c7-" for client 7 of the 64-client run): stream
+ * prefix+"order-<i/4>", version i%4+1. The event id is time-ordered like a
+ * UUIDv7 (base_ms advances every 64 rows), with random low bits. */
 static void
 row_make(row *r, const char *prefix, uint64_t i, int64_t base_ms, int64_t ts_us)
 {
@@ -337,6 +348,7 @@ ours_batched(const bench *b, const row *rows, int nshards, batched_result *out)
         evs[i] = row_event(&rows[i]);
     }
     lh_event_ack *acks = xmalloc(sizeof(*acks) * BATCH);
+    size_t dups = 0;
     int failed = 0;
     double c0 = cpu_secs();
     int64_t t0 = mono_ns();
@@ -350,6 +362,15 @@ ours_batched(const bench *b, const row *rows, int nshards, batched_result *out)
             failed = 1;
             break;
         }
+        for (size_t i = 0; i < n; i++) {
+            dups += acks[i].duplicate;
+        }
+    }
+    if (dups > 0) {
+        /* The rows would not be what the peer inserts. */
+        fprintf(stderr, "bench_ingest: %zu events were taken as retries\n",
+                dups);
+        failed = 1;
     }
     int64_t t1 = mono_ns();
     out->cpu_secs = cpu_secs() - c0;
@@ -546,6 +567,7 @@ typedef struct client {
     sqlite3 *sdb;      /* the peer */
     sqlite3_stmt *ins; /* the peer's insert */
     int id;
+    int run;             /* streams are "r<run>-c<id>-order-N" */
     int64_t deadline_ns; /* stop starting calls after this */
     int64_t end_ns;      /* when the last call returned */
     int64_t base_ms, ts_us;
@@ -558,8 +580,8 @@ static void *
 client_main(void *arg)
 {
     client *c = arg;
-    char prefix[16];
-    snprintf(prefix, sizeof(prefix), "c%d-", c->id);
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "r%d-c%d-", c->run, c->id);
     row r;
     lh_event_ack ack;
     pthread_barrier_wait(c->start);
@@ -576,6 +598,10 @@ client_main(void *arg)
         if (c->db != NULL) {
             lh_err err;
             lh_rc rc = lh_append(c->db, "orders", &ev, 1, NULL, &ack, &err);
+            if (rc == LH_OK && ack.duplicate) {
+                rc = LH_EEXIST;
+                snprintf(err.msg, sizeof(err.msg), "taken as a retry");
+            }
             if (rc != LH_OK) {
                 fprintf(stderr, "bench_ingest: client %d: %s: %s\n", c->id,
                         lh_rc_name(rc), err.msg);
@@ -614,6 +640,7 @@ run_clients(const bench *b, lh_db *db, sqlite3 *sdb, sqlite3_stmt *ins,
                          .sdb = sdb,
                          .ins = ins,
                          .id = i,
+                         .run = nclients,
                          .base_ms = base_ms,
                          .ts_us = ts,
                          .start = &start};
@@ -659,18 +686,16 @@ run_clients(const bench *b, lh_db *db, sqlite3 *sdb, sqlite3_stmt *ins,
     return failed;
 }
 
+/* One run on db (shared by the runs: each uses streams of its own). */
 static int
-ours_single(const bench *b, int nclients, single_result *out)
+ours_single(const bench *b, lh_db *db, int nclients, single_result *out)
 {
-    char dir[600];
-    char name[32];
-    snprintf(name, sizeof(name), "ours-single-%d", nclients);
-    subdir(b, name, dir, sizeof(dir));
-    lh_db *db = ours_open(b, dir, 16);
+    uint64_t g0, r0;
+    ours_group_stats(db, &g0, &r0);
     int failed = run_clients(b, db, NULL, NULL, nclients, out);
     ours_group_stats(db, &out->groups, &out->reqs);
-    lh_db_close(db);
-    rm_tree(dir);
+    out->groups -= g0;
+    out->reqs -= r0;
     return failed;
 }
 
@@ -812,9 +837,14 @@ bench_single(const bench *b)
      * disks fsync latency drifts within minutes, so both are shown and
      * the goal uses their mean. */
     failed |= peer_fsync_per_event(b, &fs[0]);
+    char dir[600];
+    subdir(b, "ours-single", dir, sizeof(dir));
+    lh_db *db = ours_open(b, dir, 16);
     for (size_t i = 0; i < LH_ARRAY_LEN(client_counts); i++) {
-        failed |= ours_single(b, client_counts[i], &sr[i]);
+        failed |= ours_single(b, db, client_counts[i], &sr[i]);
     }
+    lh_db_close(db);
+    rm_tree(dir);
     failed |= peer_fsync_per_event(b, &fs[1]);
     printf("\nsingle-event appends: one event per call, %.2g s per run, "
            "ours with 16 shards\n",
@@ -912,8 +942,9 @@ main(int argc, char **argv)
     }
 
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    printf("bench_ingest: SQLite %s, %ld CPUs, databases under %s\n",
-           sqlite3_libversion(), ncpu, b.root);
+    printf("bench_ingest: SQLite %s, %ld CPUs (load average %.2f), "
+           "databases under %s\n",
+           sqlite3_libversion(), ncpu, loadavg(), b.root);
     printf("  every database: WAL, synchronous=FULL, cache_size=-%d "
            "(the shards' setting)\n",
            SHARD_CACHE_KIB);
@@ -927,6 +958,7 @@ main(int argc, char **argv)
     if (b.single) {
         failed |= bench_single(&b);
     }
+    printf("\nload average at the end: %.2f\n", loadavg());
     rm_tree(b.root);
     if (failed) {
         fprintf(stderr, "bench_ingest: some operations failed (above)\n");

@@ -103,7 +103,7 @@ typedef struct lh_value {
     } u;
 } lh_value;
 
-/* ---- text forms (output-formats.md, "Scalars") ----------------------- */
+/* ---- text forms (output-formats.md, "Scalars") --------------------------- */
 
 /* Appends the value's text form (NULL appends nothing: callers decide how
  * NULL looks). LH_ENOMEM (out stays sticky-failed), or LH_EINTERNAL for a

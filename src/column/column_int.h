@@ -57,7 +57,7 @@ void lh__c_locale_leave(locale_t old);
 /* Case-insensitive comparison of s[0..n) with the NUL-terminated word. */
 bool lh__eq_nocase(const char *s, size_t n, const char *word);
 
-/* ---- temporal text (temporal.c) ----------------------------------------- */
+/* ---- temporal text (temporal.c) ------------------------------------------ */
 
 /* Append the text forms; LH_ENOMEM only (lh_buf's sticky rule). */
 void lh__date_text(lh_buf *b, int64_t days);

@@ -16,8 +16,7 @@
 
 #include "column/column_int.h"
 
-/* ---- shared checks
- * ----------------------------------------------------------- */
+/* ---- shared checks ------------------------------------------------------- */
 
 static lh_rc
 nomem(lh_err *err)
@@ -366,8 +365,7 @@ varchar_value(lh_type t, const char *s, size_t n, lh_arena *a, lh_value *out,
     return LH_OK;
 }
 
-/* ---- from text --------------------------------------------------------------
- */
+/* ---- from text ----------------------------------------------------------- */
 
 static lh_rc
 blob_text(const char *s, size_t n, lh_arena *a, lh_value *out, lh_err *err)
@@ -621,8 +619,7 @@ lh_value_from_text(lh_type t, const char *s, size_t len, lh_arena *a,
     return rc;
 }
 
-/* ---- from JSON --------------------------------------------------------------
- */
+/* ---- from JSON ----------------------------------------------------------- */
 
 /* "string \"abc\"", "number 1.5", "an array of 2 elements", ... */
 static const char *

@@ -114,8 +114,7 @@ lh_csv_field(lh_buf *out, const char *s, size_t n)
     return lh_buf_ok(out) ? LH_OK : LH_ENOMEM;
 }
 
-/* ---- lifecycle -------------------------------------------------------------
- */
+/* ---- lifecycle ----------------------------------------------------------- */
 
 lh_rc
 lh_output_new(lh_format fmt, FILE *sink, const char *const *names,
@@ -187,8 +186,7 @@ lh_output_free(lh_output *o)
     lh_free(o);
 }
 
-/* ---- writing
- * ------------------------------------------------------------------ */
+/* ---- writing ------------------------------------------------------------- */
 
 static lh_rc
 fail(lh_output *o, lh_rc rc, lh_err *err)

@@ -486,8 +486,7 @@ lh__timestamp_parse(const char *s, size_t n, bool tz, int64_t *us, lh_err *err)
     return LH_OK;
 }
 
-/* ---- INTERVAL input
- * ---------------------------------------------------------- */
+/* ---- INTERVAL input ------------------------------------------------------ */
 
 /* An interval being summed: whole fields plus the fractions that spill
  * down (PostgreSQL: a fraction of a month is 30 days, of a day 24 hours). */

@@ -588,35 +588,45 @@ typedef struct stream_state {
     int64_t version;   /* the stream's version after the events so far */
     bool from_dup;     /* version came from an idempotent retry */
     bool db_checked;   /* the database agreed with it */
+    bool has_base;
+    int64_t base;      /* the committed version, before this request */
 } stream_state;
 
+/* cur: the version the expectation was checked against; base: the
+ * stream's committed version. They differ when earlier events of the same
+ * request moved the stream: the error then says so, and current_version
+ * is still the stream's real version (nothing of the request lands). */
 static lh_rc
-conflict(lh_err *err, const lh_hot_event *e, int64_t cur)
+conflict(lh_err *err, const lh_hot_event *e, int64_t cur, int64_t base)
 {
-    lh_rc rc;
+    char expected[64];
     switch (e->expect) {
     case LH_EXPECT_NO_STREAM:
-        rc = lh_err_set(err, LH_ECONFLICT,
-                        "version conflict on stream \"%s\": expected no "
-                        "stream, current version %lld",
-                        e->stream, (long long)cur);
+        snprintf(expected, sizeof(expected), "no stream");
         break;
     case LH_EXPECT_STREAM_EXISTS:
-        rc = lh_err_set(err, LH_ECONFLICT,
-                        "version conflict on stream \"%s\": expected an "
-                        "existing stream, current version 0",
-                        e->stream);
+        snprintf(expected, sizeof(expected), "an existing stream");
         break;
     default:
-        rc = lh_err_set(err, LH_ECONFLICT,
-                        "version conflict on stream \"%s\": expected version "
-                        "%lld, current version %lld",
-                        e->stream, (long long)e->expected_version,
-                        (long long)cur);
+        snprintf(expected, sizeof(expected), "version %lld",
+                 (long long)e->expected_version);
         break;
     }
+    lh_rc rc;
+    if (cur != base) {
+        rc = lh_err_set(err, LH_ECONFLICT,
+                        "version conflict on stream \"%s\": expected %s, but "
+                        "the earlier events of this append lead to version "
+                        "%lld (current version %lld)",
+                        e->stream, expected, (long long)cur, (long long)base);
+    } else {
+        rc = lh_err_set(err, LH_ECONFLICT,
+                        "version conflict on stream \"%s\": expected %s, "
+                        "current version %lld",
+                        e->stream, expected, (long long)cur);
+    }
     if (err != NULL) {
-        err->current_version = cur;
+        err->current_version = base;
         snprintf(err->field, sizeof(err->field), "expected_version");
     }
     return rc;
@@ -757,6 +767,8 @@ lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
             }
             ss->version = cur;
             ss->db_checked = true;
+            ss->has_base = true;
+            ss->base = cur;
         } else if (ss->from_dup && !ss->db_checked) {
             /* New events after retried ones continue the stream only if
              * nothing was appended since the retried events. */
@@ -777,10 +789,15 @@ lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
                 break;
             }
             ss->db_checked = true;
+            if (!ss->has_base) {
+                /* the stream's first event in this request was a retry */
+                ss->has_base = true;
+                ss->base = cur;
+            }
         }
         cur = ss->version;
         if (!expectation_holds(e, cur)) {
-            rc = conflict(err, e, cur);
+            rc = conflict(err, e, cur, ss->base);
             break;
         }
         int64_t version = cur + 1;

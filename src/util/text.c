@@ -112,7 +112,9 @@ lh_buf_json_string(lh_buf *b, const char *s, size_t n)
             break;
         }
     }
-    lh_buf_append(b, p + i - run, run);
+    if (run > 0) { /* p may be NULL for an empty string */
+        lh_buf_append(b, p + i - run, run);
+    }
     lh_buf_putc(b, '"');
     return lh_buf_ok(b) ? LH_OK : LH_ENOMEM;
 }

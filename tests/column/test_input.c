@@ -357,8 +357,7 @@ test_json_vector(void **state)
                "expected FLOAT[3], found string \"[1,2,3]\"");
 }
 
-/* ---- from text
- * ----------------------------------------------------------------- */
+/* ---- from text ----------------------------------------------------------- */
 
 static void
 test_text_boolean(void **state)
@@ -478,6 +477,11 @@ test_text_strings(void **state)
         lh_value_from_text(type_of("JSON"), "{bad", 4, &arena, &v, &err),
         LH_EINVAL);
     assert_true(strncmp(err.msg, "invalid JSON \"{bad\": ", 21) == 0);
+    /* a NUL inside would end jansson's reading early */
+    assert_int_equal(
+        lh_value_from_text(type_of("JSON"), "[0\0]", 4, &arena, &v, &err),
+        LH_EINVAL);
+    assert_string_equal(err.msg, "invalid JSON \"[0\\x00]\": a NUL byte");
 }
 
 static void
@@ -538,6 +542,56 @@ test_text_roundtrip_all(void **state)
     }
 }
 
+/* Random short texts for every type: each is refused with LH_EINVAL or
+ * read, and what is read prints a text that reads back to the same text
+ * and a JSON form that parses. (A libFuzzer run does this at length; this
+ * keeps a deterministic slice of it in every test run.) */
+static void
+test_text_random(void **state)
+{
+    (void)state;
+    static const char *const types[] = {
+        "BOOLEAN",  "SMALLINT",     "BIGINT",     "REAL",
+        "DOUBLE",   "DECIMAL(9,3)", "VARCHAR(4)", "BLOB",
+        "DATE",     "TIME",         "TIMESTAMP",  "TIMESTAMPTZ",
+        "INTERVAL", "UUID",         "JSON",       "FLOAT[2]"};
+    static const char alphabet[] = "0123456789-+:. TZe,[]\\xabcdfnyPDHMS";
+    uint64_t seed = 42;
+    char in[24];
+    for (int iter = 0; iter < 200000; iter++) {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        uint64_t r = seed;
+        size_t n = (size_t)(r % sizeof(in));
+        for (size_t i = 0; i < n; i++) {
+            r = r * 6364136223846793005u + 1442695040888963407u;
+            in[i] = alphabet[(r >> 33) % (sizeof(alphabet) - 1)];
+        }
+        const char *type = types[(seed >> 40) % LH_ARRAY_LEN(types)];
+        lh_type t = type_of(type);
+        lh_value v;
+        lh_err err;
+        lh_rc rc = lh_value_from_text(t, in, n, &arena, &v, &err);
+        if (rc != LH_OK) {
+            assert_int_equal(rc, LH_EINVAL);
+            continue;
+        }
+        const char *text = text_of(&v);
+        lh_value again;
+        rc = lh_value_from_text(t, text, strlen(text), &arena, &again, &err);
+        if (rc != LH_OK) {
+            fail_msg("%s \"%.*s\" printed as \"%s\", which fails: %s", type,
+                     (int)n, in, text, err.msg);
+        }
+        assert_string_equal(text_of(&again), text);
+        json_t *j = json_loads(json_of(&v), JSON_DECODE_ANY, NULL);
+        assert_non_null(j);
+        json_decref(j);
+        lh_arena_reset(&arena);
+    }
+}
+
 int
 main(void)
 {
@@ -559,6 +613,7 @@ main(void)
         cmocka_unit_test(test_text_strings),
         cmocka_unit_test(test_text_vector),
         cmocka_unit_test(test_text_roundtrip_all),
+        cmocka_unit_test(test_text_random),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

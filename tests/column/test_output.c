@@ -76,8 +76,7 @@ expect_output(lh_format fmt, size_t nrows, size_t max_width, const char *want)
     free(got);
 }
 
-/* ---- format names ---------------------------------------------------------
- */
+/* ---- format names -------------------------------------------------------- */
 
 static void
 test_format_parse(void **state)
@@ -99,8 +98,7 @@ test_format_parse(void **state)
     assert_int_equal(lh_format_parse("", &f, &err), LH_EINVAL);
 }
 
-/* ---- CSV
- * ------------------------------------------------------------------------ */
+/* ---- CSV ----------------------------------------------------------------- */
 
 static const char *
 csv(const char *s)
@@ -170,8 +168,7 @@ test_csv_quoted_header_and_values(void **state)
     free(text);
 }
 
-/* ---- JSON and NDJSON
- * ----------------------------------------------------------- */
+/* ---- JSON and NDJSON ----------------------------------------------------- */
 
 static const char json_rows[] =
     "[\n"
@@ -250,8 +247,7 @@ test_ndjson_writer(void **state)
     free(got);
 }
 
-/* ---- table
- * ----------------------------------------------------------------------- */
+/* ---- table --------------------------------------------------------------- */
 
 static void
 test_table_writer(void **state)
@@ -322,8 +318,7 @@ test_table_cells(void **state)
     free(text);
 }
 
-/* ---- failures
- * ------------------------------------------------------------------ */
+/* ---- failures ------------------------------------------------------------ */
 
 static void
 test_write_error(void **state)

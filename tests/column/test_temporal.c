@@ -274,7 +274,10 @@ test_interval_text(void **state)
     assert_string_equal(iv(0, 0, 1), "00:00:00.000001");
     assert_string_equal(iv(0, 0, 90 * M), "01:30:00");
     /* no overflow at the extremes */
-    assert_non_null(iv(INT32_MIN, INT32_MIN, INT64_MIN));
+    assert_string_equal(iv(0, 0, INT64_MIN), "-2562047788:00:54.775808");
+    assert_string_equal(iv(0, 0, INT64_MAX), "2562047788:00:54.775807");
+    assert_string_equal(iv(INT32_MIN, INT32_MIN, 0),
+                        "-178956970 years -8 mons -2147483648 days");
 }
 
 static void
@@ -331,6 +334,11 @@ test_interval_input(void **state)
     interval_is("P2W", 0, 14, 0);
     interval_is("PT36H", 0, 0, 36 * H);
     interval_is("-P1D", 0, -1, 0);
+    /* the extremes read back */
+    interval_is("-2562047788:00:54.775808", 0, 0, INT64_MIN);
+    interval_is("2562047788:00:54.775807", 0, 0, INT64_MAX);
+    interval_is("-178956970 years -8 mons -2147483648 days", INT32_MIN,
+                INT32_MIN, 0);
 
     const char *msg = "expected a form such as \"1 day 02:00:00\", \"3 "
                       "hours\" or \"P1DT2H\"";
@@ -344,6 +352,10 @@ test_interval_input(void **state)
     }
     text_fails("INTERVAL", "9999999999 years", LH_EINVAL,
                "INTERVAL \"9999999999 years\" is out of range", &arena);
+    text_fails("INTERVAL", "2562047788:00:54.775808", LH_EINVAL,
+               "INTERVAL \"2562047788:00:54.775808\" is out of range", &arena);
+    text_fails("INTERVAL", "2147483648 days", LH_EINVAL,
+               "INTERVAL \"2147483648 days\" is out of range", &arena);
 }
 
 int

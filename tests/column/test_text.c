@@ -139,6 +139,9 @@ test_json_scalars(void **state)
     assert_string_equal(json_of(&v), "\"a\\\"b\\\\c\\n\\u0001\"");
     v = val_s("VARCHAR", "héllo", 6);
     assert_string_equal(json_of(&v), "\"héllo\"");
+    v = val_s("VARCHAR", NULL, 0); /* an empty string may have no bytes */
+    assert_string_equal(json_of(&v), "\"\"");
+    assert_string_equal(text_of(&v), "");
 
     v = val_s("BLOB", "\x00\xff", 2);
     assert_string_equal(json_of(&v), "\"\\\\x00ff\"");

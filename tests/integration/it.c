@@ -441,6 +441,21 @@ it_rmrf(char *path)
     free(path);
 }
 
+void
+it_copy_tree(const char *src, const char *dst)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("cp", "cp", "-a", "--", src, dst, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+        WEXITSTATUS(status) != 0) {
+        fail_msg("could not copy %s to %s", src, dst);
+    }
+}
+
 char *
 it_path(const char *dir, const char *name)
 {

@@ -93,6 +93,8 @@ void it_expect_contains(const char *hay, const char *needle, const char *what);
  * frees the path. */
 char *it_tmpdir(void);
 void it_rmrf(char *path);
+/* Copies the tree src to dst (which must not exist), as `cp -a`. */
+void it_copy_tree(const char *src, const char *dst);
 /* path = dir + "/" + name, malloc'd. */
 char *it_path(const char *dir, const char *name);
 void it_write_file(const char *path, const char *text);

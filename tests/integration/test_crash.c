@@ -544,7 +544,7 @@ run_cli_round(table_model *m, const char *dir, int k, int64_t delay_ms,
     free(rs.ends);
     if (getenv("LH_IT_VERBOSE") != NULL) {
         printf("# round %2d: %-6s --batch %2d, killed after %3lld ms: %zu "
-               "lines written, %zu acked, %zu events in the table\n",
+               "lines written, %zu acked, %zu acked in all\n",
                round, m->name, k, (long long)delay_ms, lines, acks,
                m->first_unacked);
     }
@@ -578,7 +578,7 @@ test_crash_cli(void **state)
         int64_t delay = rand() % (MAX_KILL_DELAY_MS + 1);
         total_acks += run_cli_round(m, dir, k, delay, false, round);
     }
-    printf("# %d kills in %.1f s, %ld acks; tables hold %zu and %zu events\n",
+    printf("# %d kills in %.1f s, %ld ack lines; %zu and %zu events acked\n",
            CLI_ROUNDS, (double)(mono_ms() - t0) / 1000, total_acks,
            models[0].first_unacked, models[1].first_unacked);
     /* A last clean run per table: every re-sent event lands once, and the

@@ -94,11 +94,11 @@ setup_1m_free(void **state)
     return setup_size(state, "16m", 15u << 20);
 }
 
-/* 4 MiB with a 1 MiB filler */
+/* About 3 MiB free until the filler goes; then plenty. */
 static int
 setup_3m_free(void **state)
 {
-    return setup_size(state, "4m", 1u << 20);
+    return setup_size(state, "16m", 13u << 20);
 }
 
 static int

@@ -42,14 +42,17 @@ read_out(const fixture *f, const char *table)
     return r.out;
 }
 
+/* Two tables, NEVENTS events in t, made once and copied for each test. */
+static char *template_top, *template_dir;
+
 static int
-setup(void **state)
+group_setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    f->top = it_tmpdir();
-    f->dir = it_path(f->top, "data");
+    (void)state;
+    template_top = it_tmpdir();
+    template_dir = it_path(template_top, "data");
     const char *schemas[] = {schema_t, schema_u, NULL};
-    it_make_db(f->dir, schemas);
+    it_make_db(template_dir, schemas);
     /* enough events for dozens of pages */
     lh_buf in = LH_BUF_INIT;
     for (int i = 0; i < NEVENTS; i++) {
@@ -59,14 +62,34 @@ setup(void **state)
                       i % 7, i, i);
     }
     it_result r;
-    it_run(&r, in.data, NULL, "append", f->dir, "t", "--batch", "40", NULL);
+    it_run(&r, in.data, NULL, "append", template_dir, "t", "--batch", "40",
+           NULL);
     it_expect_code(&r, 0, "append");
     it_result_release(&r);
-    it_run(&r, "{\"stream\": \"x\", \"type\": \"T\"}\n", NULL, "append", f->dir,
-           "u", NULL);
+    it_run(&r, "{\"stream\": \"x\", \"type\": \"T\"}\n", NULL, "append",
+           template_dir, "u", NULL);
     it_expect_code(&r, 0, "append");
     it_result_release(&r);
     lh_buf_release(&in);
+    return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+    (void)state;
+    free(template_dir);
+    it_rmrf(template_top);
+    return 0;
+}
+
+static int
+setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    f->top = it_tmpdir();
+    f->dir = it_path(f->top, "data");
+    it_copy_tree(template_dir, f->dir);
     f->shard = it_path(f->dir, "tables/t/shard-000.db");
     f->before = read_out(f, "t");
     f->before_u = read_out(f, "u");
@@ -447,5 +470,5 @@ main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_malformed_input_changes_nothing,
                                         setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
