@@ -832,7 +832,7 @@ bench_single(const bench *b)
 {
     int failed = 0;
     static const int client_counts[] = {1, 8, 64};
-    single_result sr[LH_ARRAY_LEN(client_counts)], fs[2];
+    single_result sr[LH_ARRAY_LEN(client_counts)], one, fs[2];
     /* The fsync baseline runs before and after ours: on shared or virtual
      * disks fsync latency drifts within minutes, so both are shown and
      * the goal uses their mean. */
@@ -843,6 +843,13 @@ bench_single(const bench *b)
     for (size_t i = 0; i < LH_ARRAY_LEN(client_counts); i++) {
         failed |= ours_single(b, db, client_counts[i], &sr[i]);
     }
+    lh_db_close(db);
+    rm_tree(dir);
+    /* For comparison: the same 64 clients on one shard, whose groups are
+     * 16 times larger, so the disk sees 16 times fewer fsyncs. */
+    subdir(b, "ours-single-1", dir, sizeof(dir));
+    db = ours_open(b, dir, 1);
+    failed |= ours_single(b, db, 64, &one);
     lh_db_close(db);
     rm_tree(dir);
     failed |= peer_fsync_per_event(b, &fs[1]);
@@ -859,6 +866,8 @@ bench_single(const bench *b)
                      sr[i].groups ? (double)sr[i].reqs / (double)sr[i].groups
                                   : 0);
     }
+    print_single("ours, 64 clients, 1 shard (comparison)", &one,
+                 one.groups ? (double)one.reqs / (double)one.groups : 0);
     print_single("raw SQLite, 1 fsync per event (before ours)", &fs[0], 1);
     print_single("raw SQLite, 1 fsync per event (after ours)", &fs[1], 1);
     printf("  (ev/sync: ours, appends per shard commit from the shards' "

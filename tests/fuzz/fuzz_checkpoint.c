@@ -58,16 +58,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (int i = 0; i < nshards; i++) {
         if (pos[i] < 0) {
-            fail("\"%s\" gave position %lld for shard %d", s,
-                 (long long)pos[i], i);
+            fail("\"%s\" gave position %lld for shard %d", s, (long long)pos[i],
+                 i);
         }
     }
     if (lh__checkpoint_format(pos, nshards, &b1) != LH_OK) {
         goto done; /* out of memory */
     }
     if (lh__checkpoint_parse(b1.data, nshards, back, &err) != LH_OK) {
-        fail("\"%s\" formats as \"%s\", which does not parse: %s", s,
-             b1.data, err.msg);
+        fail("\"%s\" formats as \"%s\", which does not parse: %s", s, b1.data,
+             err.msg);
     }
     if (memcmp(pos, back, sizeof(int64_t) * (size_t)nshards) != 0) {
         fail("\"%s\" formats as \"%s\", which parses to other positions", s,

@@ -57,8 +57,7 @@ static lh_db *db;
 static void
 fail(const char *what, lh_rc rc, const lh_err *err)
 {
-    fprintf(stderr, "fuzz_event: %s: %s: %s\n", what, lh_rc_name(rc),
-            err->msg);
+    fprintf(stderr, "fuzz_event: %s: %s: %s\n", what, lh_rc_name(rc), err->msg);
     abort();
 }
 

@@ -44,8 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(buf, 0x5a, sizeof(buf));
     lh_uuid_format(&u, buf);
     if (strlen(buf) != LH_UUID_STRLEN) {
-        fail("formatted UUID \"%s\" is not %d characters", buf,
-             LH_UUID_STRLEN);
+        fail("formatted UUID \"%s\" is not %d characters", buf, LH_UUID_STRLEN);
     }
     for (size_t i = 0; i < LH_UUID_STRLEN; i++) {
         char c = buf[i];

@@ -156,15 +156,15 @@ check_text(const lh_value *v, const lh_buf *t1)
     lh_buf t2 = LH_BUF_INIT;
     lh_arena_init(&a, ARENA_BUDGET);
     memset(&err, 0, sizeof(err));
-    lh_rc rc = lh_value_from_text(v->type, text_of(t1), t1->len, &a, &back,
-                                  &err);
+    lh_rc rc =
+        lh_value_from_text(v->type, text_of(t1), t1->len, &a, &back, &err);
     if (rc == LH_ENOMEM) {
         goto done;
     }
     if (rc != LH_OK) {
         fail("%s text \"%.*s\" does not parse back: %s: %s",
-             lh_type_name(v->type, tn), (int)LH_MIN(t1->len, 400),
-             text_of(t1), lh_rc_name(rc), err.msg);
+             lh_type_name(v->type, tn), (int)LH_MIN(t1->len, 400), text_of(t1),
+             lh_rc_name(rc), err.msg);
     }
     rc = lh_value_to_text(&back, &t2);
     if (rc != LH_OK && rc != LH_ENOMEM) {
@@ -172,8 +172,8 @@ check_text(const lh_value *v, const lh_buf *t1)
     }
     if (rc == LH_OK && !same(t1, &t2)) {
         fail("%s text \"%.*s\" reads back as \"%.*s\"",
-             lh_type_name(v->type, tn), (int)LH_MIN(t1->len, 400),
-             text_of(t1), (int)LH_MIN(t2.len, 400), text_of(&t2));
+             lh_type_name(v->type, tn), (int)LH_MIN(t1->len, 400), text_of(t1),
+             (int)LH_MIN(t2.len, 400), text_of(&t2));
     }
 done:
     lh_buf_release(&t2);
@@ -190,9 +190,7 @@ json_pass(const lh_value *v, const lh_buf *j1, lh_buf *j2, bool exempt)
     lh_value back;
     lh_err err;
     bool ok = true;
-    json_t *j =
-        json_loadb(text_of(j1), j1->len, JSON_DECODE_ANY,
-                   &jerr);
+    json_t *j = json_loadb(text_of(j1), j1->len, JSON_DECODE_ANY, &jerr);
     if (j == NULL) {
         if (!exempt) {
             fail("%s JSON \"%.*s\" does not load: %s",
@@ -211,8 +209,8 @@ json_pass(const lh_value *v, const lh_buf *j1, lh_buf *j2, bool exempt)
     }
     if (rc != LH_OK) {
         fail("%s JSON \"%.*s\" does not read back: %s: %s",
-             lh_type_name(v->type, tn), (int)LH_MIN(j1->len, 400),
-             text_of(j1), lh_rc_name(rc), err.msg);
+             lh_type_name(v->type, tn), (int)LH_MIN(j1->len, 400), text_of(j1),
+             lh_rc_name(rc), err.msg);
     }
     rc = lh_value_to_json(&back, j2);
     if (rc != LH_OK && rc != LH_ENOMEM) {

@@ -31,8 +31,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     lh_type t = fv_type_of(data[0]);
     json_error_t jerr;
-    json_t *j = json_loadb((const char *)data + 1, size - 1, JSON_DECODE_ANY,
-                           &jerr);
+    json_t *j =
+        json_loadb((const char *)data + 1, size - 1, JSON_DECODE_ANY, &jerr);
     if (j == NULL) {
         return 0;
     }

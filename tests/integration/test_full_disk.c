@@ -279,7 +279,19 @@ test_cli_table_create_on_full_disk(void **state)
     it_expect_code(&r, 0, "table list");
     assert_string_equal(r.out, "t\n");
     it_result_release(&r);
+    /* a writer cannot even make its -shm file: still "disk full", exit 1 */
+    it_run(&r, "{\"stream\": \"a\", \"type\": \"T\"}\n", NULL, "append", f->dir,
+           "t", NULL);
+    it_expect_code(&r, 1, "append on a disk without a free block");
+    it_expect_contains(r.err, "disk full",
+                       "append on a disk without a free block");
+    it_result_release(&r);
     assert_int_equal(unlink(more), 0);
+    it_run(&r, "{\"stream\": \"a\", \"type\": \"T\"}\n", NULL, "append", f->dir,
+           "t", NULL);
+    it_expect_code(&r, 0, "append once space is free");
+    it_expect_contains(r.out, "\"version\":1", "append once space is free");
+    it_result_release(&r);
     it_run(&r, NULL, NULL, "table", "create", f->dir, "--schema", sfile, NULL);
     it_expect_code(&r, 0, "table create once space is free");
     it_result_release(&r);
