@@ -155,6 +155,40 @@ typedef enum lh_expect {
     LH_EXPECT_EXACT = 3,         /* the stream's version must equal .version */
 } lh_expect;
 
+/* A payload value given typed, without JSON (the fast path for programs
+ * that hold typed data). Which kinds a column takes:
+ *   LH_CELL_INT     integer types; DATE (days since 1970-01-01), TIME (µs
+ *                   since midnight), TIMESTAMP[TZ] (µs since the epoch);
+ *                   REAL/DOUBLE
+ *   LH_CELL_DOUBLE  REAL, DOUBLE
+ *   LH_CELL_BOOL    BOOLEAN
+ *   LH_CELL_TEXT    VARCHAR, JSON, and any type's text form ("19.99" for a
+ *                   DECIMAL, a UUID's text, "2026-01-01T00:00:00Z")
+ *   LH_CELL_BYTES   BLOB; UUID (16 bytes); FLOAT[n] (n floats, 4n bytes)
+ *   LH_CELL_NULL    NULL
+ * Text and bytes are borrowed for the call. */
+typedef enum lh_cell_kind {
+    LH_CELL_NULL = 0,
+    LH_CELL_BOOL = 1,
+    LH_CELL_INT = 2,
+    LH_CELL_DOUBLE = 3,
+    LH_CELL_TEXT = 4,
+    LH_CELL_BYTES = 5,
+} lh_cell_kind;
+
+typedef struct lh_cell {
+    int kind; /* lh_cell_kind */
+    union {
+        bool b;
+        int64_t i;
+        double d;
+        struct {
+            const void *p;
+            size_t len;
+        } s;
+    } u;
+} lh_cell;
+
 /* One event to append. Only `stream` and `type` are required. The first
  * event of a stream in a call carries the stream's expectation; later events
  * of the same stream in the same call must say LH_EXPECT_ANY (or the exact
@@ -166,6 +200,9 @@ typedef struct lh_event_in {
     const char *ts;         /* ISO-8601; NULL = now */
     const char *data_json;  /* JSON object of payload columns; NULL = {} */
     size_t data_len;        /* 0 = strlen(data_json) */
+    const lh_cell *cells;   /* or: one cell per payload column, in the
+                               table's column order (not with data_json) */
+    size_t ncells;
     const float *embedding; /* NULL, or embedding_dim floats */
     size_t embedding_len;
     lh_expect expect;

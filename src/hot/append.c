@@ -9,14 +9,10 @@
 
 #include "hot/hot_int.h"
 
-/* What validating one call reuses from event to event: per event, these
- * would cost more than the checks themselves. */
+/* What validating one call reuses from event to event. */
 typedef struct call_ctx {
-    lh_buf canon;          /* the current event's canonical payload */
-    const char **col_keys; /* per column: its name as a JSON key, ':' */
-    size_t *col_key_lens;
-    int64_t pk_days;       /* the day of `pk` */
-    const char *pk;        /* the last default partition key, or NULL */
+    int64_t pk_days; /* the day of `pk` */
+    const char *pk;  /* the last default partition key, or NULL */
 } call_ctx;
 
 static lh_rc
@@ -59,54 +55,232 @@ check_text(const char *s, size_t max, size_t index, const char *field,
     return LH_OK;
 }
 
-/* err->field for a payload column: "data.<name>". Built only on errors. */
+/* Feeds one value to the content hash: the type's binary form, so the
+ * same payload hashes the same whether it came as JSON or as cells. */
 static void
-col_field(const lh_coldef *cd, char *out, size_t cap)
+hash_value(XXH64_state_t *hs, const lh_value *v)
 {
-    snprintf(out, cap, "data.%s", cd->name);
+    uint8_t tag = v->is_null ? 0 : 1;
+    XXH64_update(hs, &tag, 1);
+    if (v->is_null) {
+        return;
+    }
+    switch ((lh_type_id)v->type.id) {
+    case LH_T_BOOLEAN:
+        tag = v->u.b ? 1 : 0;
+        XXH64_update(hs, &tag, 1);
+        break;
+    case LH_T_REAL:
+    case LH_T_DOUBLE:
+        XXH64_update(hs, &v->u.d, sizeof(v->u.d));
+        break;
+    case LH_T_DECIMAL:
+        XXH64_update(hs, &v->u.dec, sizeof(v->u.dec));
+        break;
+    case LH_T_VARCHAR:
+    case LH_T_JSON:
+    case LH_T_BLOB: {
+        uint64_t n = v->u.s.len;
+        XXH64_update(hs, &n, sizeof(n));
+        if (n > 0) {
+            XXH64_update(hs, v->u.s.p, v->u.s.len);
+        }
+        break;
+    }
+    case LH_T_UUID:
+        XXH64_update(hs, v->u.uuid.b, 16);
+        break;
+    case LH_T_VECTOR:
+        XXH64_update(hs, v->u.vec.v, v->u.vec.n * sizeof(float));
+        break;
+    default:
+        XXH64_update(hs, &v->u.i, sizeof(v->u.i));
+        break;
+    }
 }
 
-/* Fills cx->col_keys: each column's name as a JSON string and a colon, the
- * way the canonical payload spells it. */
 static lh_rc
-call_ctx_init(call_ctx *cx, const lh_tabledef *d, lh_arena *a, lh_err *err)
+col_err(lh_err *err, size_t index, const lh_coldef *cd, lh_rc code,
+        const char *msg)
 {
-    memset(cx, 0, sizeof(*cx));
-    lh_buf_init(&cx->canon);
-    size_t n = d->ncols ? d->ncols : 1;
-    cx->col_keys = lh_arena_alloc(a, sizeof(*cx->col_keys) * n);
-    cx->col_key_lens = lh_arena_alloc(a, sizeof(*cx->col_key_lens) * n);
-    if (cx->col_keys == NULL || cx->col_key_lens == NULL) {
-        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    char field[64];
+    snprintf(field, sizeof(field), "data.%s", cd->name);
+    return ev_err(err, index, field, code, "column \"%s\": %s", cd->name,
+                  msg);
+}
+
+/* A typed cell into a value of the column's type, with the same checks as
+ * JSON input: integers for integer and temporal types (their stored form:
+ * days, µs), doubles for floating types, text parsed by the type's text
+ * input (DECIMAL, UUID, timestamps...), bytes for BLOB, UUID (16 bytes)
+ * and FLOAT[n] (n floats). */
+static lh_rc
+cell_value(const lh_coldef *cd, const lh_cell *c, lh_arena *a, lh_value *out,
+           lh_err *verr)
+{
+    lh_type t = cd->type;
+    memset(out, 0, sizeof(*out));
+    out->type = t;
+    switch (c->kind) {
+    case LH_CELL_NULL:
+        out->is_null = true;
+        return LH_OK;
+    case LH_CELL_TEXT:
+        if (t.id == LH_T_VARCHAR || t.id == LH_T_JSON) {
+            break; /* below: length and UTF-8 checks */
+        }
+        return lh_value_from_text(t, c->u.s.p, c->u.s.len, a, out, verr);
+    case LH_CELL_BOOL:
+        if (t.id != LH_T_BOOLEAN) {
+            goto mismatch;
+        }
+        out->u.b = c->u.b;
+        return LH_OK;
+    case LH_CELL_INT: {
+        int64_t lo = INT64_MIN, hi = INT64_MAX;
+        switch ((lh_type_id)t.id) {
+        case LH_T_SMALLINT:
+            lo = INT16_MIN;
+            hi = INT16_MAX;
+            break;
+        case LH_T_INTEGER:
+        case LH_T_DATE:
+            lo = INT32_MIN;
+            hi = INT32_MAX;
+            break;
+        case LH_T_TIME:
+            lo = 0;
+            hi = LH_US_PER_DAY - 1;
+            break;
+        case LH_T_BIGINT:
+        case LH_T_TIMESTAMP:
+        case LH_T_TIMESTAMPTZ:
+            break;
+        case LH_T_REAL:
+        case LH_T_DOUBLE:
+            out->u.d = (double)c->u.i;
+            return LH_OK;
+        default:
+            goto mismatch;
+        }
+        if (c->u.i < lo || c->u.i > hi) {
+            return lh_err_set(verr, LH_EINVAL,
+                              "value %lld is out of range for this column",
+                              (long long)c->u.i);
+        }
+        out->u.i = c->u.i;
+        return LH_OK;
     }
-    lh_buf key = LH_BUF_INIT;
-    lh_rc rc = LH_OK;
-    for (size_t c = 0; c < d->ncols && rc == LH_OK; c++) {
-        lh_buf_reset(&key);
-        lh_buf_json_string(&key, d->cols[c].name, strlen(d->cols[c].name));
-        lh_buf_putc(&key, ':');
-        cx->col_keys[c] =
-            lh_buf_ok(&key) ? lh_arena_strndup(a, key.data, key.len) : NULL;
-        cx->col_key_lens[c] = key.len;
-        if (cx->col_keys[c] == NULL) {
-            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    case LH_CELL_DOUBLE:
+        if (t.id != LH_T_REAL && t.id != LH_T_DOUBLE) {
+            goto mismatch;
+        }
+        out->u.d = t.id == LH_T_REAL ? (double)(float)c->u.d : c->u.d;
+        return LH_OK;
+    case LH_CELL_BYTES:
+        if (t.id == LH_T_BLOB) {
+            out->u.s.p = c->u.s.len ? lh_arena_memdup(a, c->u.s.p, c->u.s.len)
+                                    : "";
+            out->u.s.len = c->u.s.len;
+            return out->u.s.p ? LH_OK
+                              : lh_err_set(verr, LH_ENOMEM, "out of memory");
+        }
+        if (t.id == LH_T_UUID && c->u.s.len == 16) {
+            memcpy(out->u.uuid.b, c->u.s.p, 16);
+            return LH_OK;
+        }
+        if (t.id == LH_T_VECTOR && c->u.s.len == t.dim * sizeof(float)) {
+            float *v = lh_arena_memdup(a, c->u.s.p, c->u.s.len);
+            if (v == NULL) {
+                return lh_err_set(verr, LH_ENOMEM, "out of memory");
+            }
+            for (uint32_t k = 0; k < t.dim; k++) {
+                if (!(v[k] - v[k] == 0)) {
+                    return lh_err_set(verr, LH_EINVAL,
+                                      "element %u is not a finite number", k);
+                }
+            }
+            out->u.vec.v = v;
+            out->u.vec.n = t.dim;
+            return LH_OK;
+        }
+        goto mismatch;
+    default:
+        return lh_err_set(verr, LH_EINVAL, "unknown cell kind %d", c->kind);
+    }
+    /* VARCHAR or JSON from text: the JSON-input path checks the same. */
+    {
+        const char *p = c->u.s.p ? c->u.s.p : "";
+        if (t.id == LH_T_JSON) {
+            return lh_value_from_text(t, p, c->u.s.len, a, out, verr);
+        }
+        if (!lh_utf8_valid(p, c->u.s.len) || memchr(p, 0, c->u.s.len)) {
+            return lh_err_set(verr, LH_EINVAL,
+                              "text is not valid UTF-8 (or holds a NUL)");
+        }
+        if (t.length > 0) {
+            size_t chars = 0;
+            for (size_t k = 0; k < c->u.s.len; k++) {
+                chars += ((unsigned char)p[k] & 0xC0) != 0x80;
+            }
+            if (chars > t.length) {
+                return lh_err_set(verr, LH_EINVAL,
+                                  "string of %zu characters is longer than "
+                                  "VARCHAR(%u)",
+                                  chars, t.length);
+            }
+        }
+        out->u.s.p = lh_arena_strndup(a, p, c->u.s.len);
+        out->u.s.len = c->u.s.len;
+        return out->u.s.p ? LH_OK
+                          : lh_err_set(verr, LH_ENOMEM, "out of memory");
+    }
+mismatch:;
+    char tn[48];
+    static const char *const kinds[] = {"null", "bool", "int",
+                                        "double", "text", "bytes"};
+    return lh_err_set(verr, LH_EINVAL, "a %s cell (%zu bytes) cannot be %s",
+                      kinds[c->kind], c->kind >= LH_CELL_TEXT ? c->u.s.len : 0,
+                      lh_type_name(t, tn));
+}
+
+/* Finds a payload column's JSON value: exact name, else any case (names
+ * fold to lowercase). */
+static json_t *
+json_col(json_t *obj, const char *name)
+{
+    json_t *jv = json_object_get(obj, name);
+    if (jv == NULL) {
+        const char *key;
+        json_t *v;
+        json_object_foreach(obj, key, v)
+        {
+            if (strcasecmp(key, name) == 0) {
+                jv = v;
+            }
         }
     }
-    lh_buf_release(&key);
-    return rc;
+    return jv;
 }
 
-/* Parses and checks the payload object into e->vals, and leaves its
- * canonical form in cx->canon. */
+/* Parses and checks the payload (JSON object or typed cells) into
+ * e->vals, and feeds it to the content hash. */
 static lh_rc
 validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
-              lh_hot_event *e, lh_arena *a, call_ctx *cx, lh_err *err)
+              lh_hot_event *e, lh_arena *a, XXH64_state_t *hs, lh_err *err)
 {
-    lh_buf *canon = &cx->canon;
-    lh_buf_reset(canon);
     e->vals = lh_arena_calloc(a, sizeof(lh_value) * (d->ncols ? d->ncols : 1));
     if (e->vals == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    if (in->cells != NULL && in->data_json != NULL) {
+        return ev_err(err, index, "data", LH_EINVAL,
+                      "give the payload as data_json or as cells, not both");
+    }
+    if (in->cells != NULL && in->ncells != d->ncols) {
+        return ev_err(err, index, "data", LH_EINVAL,
+                      "%zu cells for the %zu columns of table \"%s\"",
+                      in->ncells, d->ncols, d->name);
     }
     json_t *obj = NULL;
     if (in->data_json != NULL) {
@@ -131,62 +305,42 @@ validate_data(const lh_tabledef *d, const lh_event_in *in, size_t index,
                 snprintf(field, sizeof(field), "data.%s", key);
                 json_decref(obj);
                 return ev_err(err, index, field, LH_EINVAL,
-                              "unknown column \"%s\" in table \"%s\"", field + 5,
-                              d->name);
+                              "unknown column \"%s\" in table \"%s\"",
+                              field + 5, d->name);
             }
         }
     }
     lh_rc rc = LH_OK;
-    lh_buf_putc(canon, '{');
     for (size_t c = 0; c < d->ncols && rc == LH_OK; c++) {
         const lh_coldef *cd = &d->cols[c];
-        json_t *jv = obj ? json_object_get(obj, cd->name) : NULL;
-        if (jv == NULL && obj != NULL) {
-            /* Names fold to lowercase; accept the JSON key in any case. */
-            const char *key;
-            json_t *v;
-            json_object_foreach(obj, key, v)
-            {
-                if (strcasecmp(key, cd->name) == 0) {
-                    jv = v;
-                }
-            }
-        }
         lh_value *val = &e->vals[c];
-        if (jv == NULL || json_is_null(jv)) {
-            val->type = cd->type;
-            val->is_null = true;
+        lh_err verr;
+        lh_err_clear(&verr);
+        if (in->cells != NULL) {
+            rc = cell_value(cd, &in->cells[c], a, val, &verr);
         } else {
-            lh_err verr;
-            lh_err_clear(&verr);
-            rc = lh_value_from_json(cd->type, jv, a, val, &verr);
-            if (rc != LH_OK) {
-                char field[64];
-                col_field(cd, field, sizeof(field));
-                rc = ev_err(err, index, field, rc, "column \"%s\": %s",
-                            cd->name, verr.msg);
-                break;
+            json_t *jv = obj ? json_col(obj, cd->name) : NULL;
+            if (jv == NULL || json_is_null(jv)) {
+                val->type = cd->type;
+                val->is_null = true;
+            } else {
+                rc = lh_value_from_json(cd->type, jv, a, val, &verr);
             }
         }
-        if (val->is_null && (!cd->nullable || (int)c == d->shard_col)) {
-            char field[64];
-            col_field(cd, field, sizeof(field));
-            rc = ev_err(err, index, field, LH_EINVAL,
-                        "column \"%s\" is required (NOT NULL)%s", cd->name,
-                        (int)c == d->shard_col ? ": it is the shard key" : "");
+        if (rc != LH_OK) {
+            rc = col_err(err, index, cd, rc, verr.msg);
             break;
         }
-        if (c > 0) {
-            lh_buf_putc(canon, ',');
+        if (val->is_null && (!cd->nullable || (int)c == d->shard_col)) {
+            rc = col_err(err, index, cd, LH_EINVAL,
+                         (int)c == d->shard_col
+                             ? "a value is required (it is the shard key)"
+                             : "a value is required (NOT NULL)");
+            break;
         }
-        lh_buf_append(canon, cx->col_keys[c], cx->col_key_lens[c]);
-        lh_value_to_json(val, canon);
+        hash_value(hs, val);
     }
-    lh_buf_putc(canon, '}');
     json_decref(obj);
-    if (rc == LH_OK && !lh_buf_ok(canon)) {
-        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
-    }
     return rc;
 }
 
@@ -309,15 +463,16 @@ validate_event(const lh_table *t, const lh_event_in *in, size_t index,
     }
     e->ttl_seconds = in->ttl_seconds;
 
-    rc = validate_data(d, in, index, e, a, cx, err);
+    /* The content an idempotent retry must repeat: stream, type, the
+     * payload's values, the embedding, and ts when given. */
+    XXH64_state_t hs;
+    XXH64_reset(&hs, 0);
+    XXH64_update(&hs, e->stream, strlen(e->stream) + 1);
+    XXH64_update(&hs, e->type, strlen(e->type) + 1);
+    rc = validate_data(d, in, index, e, a, &hs, err);
     if (rc == LH_OK) {
-        /* The content an idempotent retry must repeat: stream, type, the
-         * payload in canonical form, the embedding, and ts when given. */
-        XXH64_state_t hs;
-        XXH64_reset(&hs, 0);
-        XXH64_update(&hs, e->stream, strlen(e->stream) + 1);
-        XXH64_update(&hs, e->type, strlen(e->type) + 1);
-        XXH64_update(&hs, cx->canon.data, cx->canon.len);
+        uint8_t flags = (e->embedding != NULL) | (e->ts_given ? 2 : 0);
+        XXH64_update(&hs, &flags, 1);
         if (e->embedding != NULL) {
             XXH64_update(&hs, e->embedding, e->embedding_len * sizeof(float));
         }
@@ -655,8 +810,7 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
     int *slot = lh_arena_alloc(&a, sizeof(int) * (size_t)t->nshards);
     int *used = lh_arena_alloc(&a, sizeof(int) * (size_t)t->nshards);
     lh_buf key = LH_BUF_INIT;
-    call_ctx cx;
-    rc = call_ctx_init(&cx, t->def, &a, err);
+    call_ctx cx = {0, NULL};
     if (rc != LH_OK) {
         goto done;
     }
@@ -780,7 +934,6 @@ done:
         }
     }
     lh_buf_release(&key);
-    lh_buf_release(&cx.canon);
     lh_map_release(&registered); /* values now belong to t->stream_keys */
     lh_map_release(&ids);
     lh_arena_release(&a);

@@ -148,6 +148,12 @@ typedef struct lh_shard {
     sqlite3_stmt *st_begin, *st_commit, *st_rollback;
     int64_t last_position;
     lh_us last_committed;
+    /* Whether the dedup table has rows, and whether any stream has a
+     * version floor in `streams` (both only once events leave the hot
+     * tier): without them an append skips those lookups. Whoever writes
+     * such rows sets the flag in the same transaction. */
+    bool has_dedup;
+    bool has_floors;
     lh_mailbox mb;
     bool mb_ready;
     /* stats for the benchmark and metrics */

@@ -447,10 +447,22 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
                        "DESC LIMIT 1",
                        &lastc, err);
     }
+    int64_t dedup = 0, floors = 0;
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "SELECT EXISTS(SELECT 1 FROM dedup)", &dedup,
+                       err);
+    }
+    if (rc == LH_OK) {
+        rc = query_int(s->db,
+                       "SELECT EXISTS(SELECT 1 FROM streams WHERE version > 0)",
+                       &floors, err);
+    }
     if (rc != LH_OK) {
         lh__shard_close(s);
         return rc;
     }
+    s->has_dedup = dedup != 0;
+    s->has_floors = floors != 0;
     s->last_position = LH_MAX(maxpos, markpos);
     s->last_committed = lastc;
     return LH_OK;
@@ -542,6 +554,10 @@ current_version(lh_shard *s, const char *stream, int64_t *out, lh_err *err)
     sqlite3_reset(s->st_maxver);
     if (r != SQLITE_ROW) {
         return lh__sqlite_err(s->db, r, "read a stream's version", err);
+    }
+    if (!s->has_floors) {
+        *out = v; /* no stream has left the hot tier: events say it all */
+        return LH_OK;
     }
     sqlite3_bind_text(s->st_streamrow, 1, stream, -1, SQLITE_STATIC);
     r = sqlite3_step(s->st_streamrow);
@@ -690,12 +706,51 @@ insert_event(lh_shard *s, const lh_hot_event *e, int64_t version,
     int r = sqlite3_step(st);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
+    if (r == SQLITE_CONSTRAINT_UNIQUE || r == SQLITE_CONSTRAINT_PRIMARYKEY) {
+        return LH_EEXIST; /* the event id is known: the caller looks */
+    }
     if (r != SQLITE_DONE) {
         return lh__sqlite_err(s->db, r, "insert an event", err);
     }
     return LH_OK;
 }
 
+/* An event whose id is known (p): the same event again is an idempotent
+ * retry (acked as it was), another event under that id is an error. */
+static lh_rc
+take_duplicate(lh_shard *s, lh_hot_event *e, const prior *p,
+               stream_state *ss, lh_err *err)
+{
+    if (strcmp(p->stream, e->stream) != 0 || p->hash != e->content_hash) {
+        char idtxt[LH_UUID_STRLEN + 1];
+        lh_uuid_format(&e->id, idtxt);
+        lh_err_set(err, LH_EINVAL,
+                   "event id %s was already used for a different event "
+                   "(stream \"%s\", version %lld)",
+                   idtxt, p->stream, (long long)p->version);
+        if (err != NULL) {
+            snprintf(err->field, sizeof(err->field), "event_id");
+        }
+        return LH_EINVAL;
+    }
+    ss->version = p->version;
+    ss->from_dup = true;
+    ss->db_checked = false;
+    lh_uuid_format(&e->id, e->ack->event_id);
+    e->ack->version = p->version;
+    e->ack->position = p->position;
+    e->ack->shard = s->index;
+    e->ack->duplicate = true;
+    return LH_OK;
+}
+
+/* Applies one request's events in order. Idempotency comes first: an
+ * event id seen before makes the event a retry, whatever the expectation
+ * says. The events table's unique index on event_id does the looking for
+ * the common case (a new event costs no extra lookup): an insert that hits
+ * it, or an expectation that fails, is when we look the id up. Ids of
+ * events that left the hot tier are in the dedup table, probed first when
+ * it has rows. */
 lh_rc
 lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
                 lh_err *err)
@@ -712,47 +767,6 @@ lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
         fail = i;
         size_t slen = strlen(e->stream);
         stream_state *ss = lh_map_get(&streams, e->stream, slen);
-        prior p = {.found = false};
-        rc = lookup_id(s, s->st_byid, &e->id, &p, err);
-        if (rc == LH_OK && !p.found) {
-            sqlite3_bind_int64(s->st_dedup, 2, dedup_since);
-            rc = lookup_id(s, s->st_dedup, &e->id, &p, err);
-        }
-        if (rc != LH_OK) {
-            break;
-        }
-        if (p.found) {
-            if (strcmp(p.stream, e->stream) != 0 || p.hash != e->content_hash) {
-                char idtxt[LH_UUID_STRLEN + 1];
-                lh_uuid_format(&e->id, idtxt);
-                rc = lh_err_set(err, LH_EINVAL,
-                                "event id %s was already used for a different "
-                                "event (stream \"%s\", version %lld)",
-                                idtxt, p.stream, (long long)p.version);
-                if (err != NULL) {
-                    snprintf(err->field, sizeof(err->field), "event_id");
-                }
-                break;
-            }
-            if (ss == NULL) {
-                ss = lh_arena_calloc(&a, sizeof(*ss));
-                if (ss == NULL || lh_map_put(&streams, e->stream, slen, ss,
-                                             NULL) != LH_OK) {
-                    rc = lh_err_set(err, LH_ENOMEM, "out of memory");
-                    break;
-                }
-            }
-            ss->version = p.version;
-            ss->from_dup = true;
-            ss->db_checked = false;
-            snprintf(e->ack->event_id, sizeof(e->ack->event_id), "%s", "");
-            lh_uuid_format(&e->id, e->ack->event_id);
-            e->ack->version = p.version;
-            e->ack->position = p.position;
-            e->ack->shard = s->index;
-            e->ack->duplicate = true;
-            continue;
-        }
         int64_t cur;
         if (ss == NULL) {
             rc = current_version(s, e->stream, &cur, err);
@@ -769,10 +783,30 @@ lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
             ss->db_checked = true;
             ss->has_base = true;
             ss->base = cur;
-        } else if (ss->from_dup && !ss->db_checked) {
+        }
+        prior p = {.found = false};
+        if (s->has_dedup) {
+            sqlite3_bind_int64(s->st_dedup, 2, dedup_since);
+            rc = lookup_id(s, s->st_dedup, &e->id, &p, err);
+            if (rc == LH_OK && p.found) {
+                rc = take_duplicate(s, e, &p, ss, err);
+                continue;
+            }
+            if (rc != LH_OK) {
+                break;
+            }
+        }
+        if (ss->from_dup && !ss->db_checked) {
             /* New events after retried ones continue the stream only if
              * nothing was appended since the retried events. */
-            rc = current_version(s, e->stream, &cur, err);
+            rc = lookup_id(s, s->st_byid, &e->id, &p, err);
+            if (rc == LH_OK && p.found) {
+                rc = take_duplicate(s, e, &p, ss, err);
+                continue;
+            }
+            if (rc == LH_OK) {
+                rc = current_version(s, e->stream, &cur, err);
+            }
             if (rc != LH_OK) {
                 break;
             }
@@ -789,20 +823,36 @@ lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
                 break;
             }
             ss->db_checked = true;
-            if (!ss->has_base) {
-                /* the stream's first event in this request was a retry */
-                ss->has_base = true;
-                ss->base = cur;
-            }
         }
         cur = ss->version;
         if (!expectation_holds(e, cur)) {
-            rc = conflict(err, e, cur, ss->base);
+            rc = lookup_id(s, s->st_byid, &e->id, &p, err);
+            if (rc == LH_OK && p.found) {
+                rc = take_duplicate(s, e, &p, ss, err);
+                continue;
+            }
+            if (rc == LH_OK) {
+                rc = conflict(err, e, cur, ss->base);
+            }
             break;
         }
         int64_t version = cur + 1;
         int64_t position = s->last_position + 1;
         rc = insert_event(s, e, version, position, committed_at, err);
+        if (rc == LH_EEXIST) {
+            rc = lookup_id(s, s->st_byid, &e->id, &p, err);
+            if (rc == LH_OK && p.found) {
+                rc = take_duplicate(s, e, &p, ss, err);
+            } else if (rc == LH_OK) {
+                char idtxt[LH_UUID_STRLEN + 1];
+                lh_uuid_format(&e->id, idtxt);
+                rc = lh_err_set(err, LH_EINTERNAL,
+                                "event %s: a unique index refused version "
+                                "%lld of stream \"%s\"",
+                                idtxt, (long long)version, e->stream);
+            }
+            continue;
+        }
         if (rc != LH_OK) {
             break;
         }
