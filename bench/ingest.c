@@ -335,17 +335,44 @@ ours_group_stats(lh_db *db, uint64_t *groups, uint64_t *reqs)
     }
 }
 
+/* The same payload as typed cells (lh_cell): no JSON on the way in. */
+#define NCOLS 5
+static void
+row_cells(const row *r, lh_cell *c, char *price, size_t price_cap)
+{
+    snprintf(price, price_cap, "%" PRId64 ".%02d", r->price_cents / 100,
+             (int)(r->price_cents % 100));
+    c[0] =
+        (lh_cell){.kind = LH_CELL_TEXT, .u.s = {r->tenant, strlen(r->tenant)}};
+    c[1] = (lh_cell){.kind = LH_CELL_INT, .u.i = r->product_id};
+    c[2] = (lh_cell){.kind = LH_CELL_INT, .u.i = r->qty};
+    c[3] = (lh_cell){.kind = LH_CELL_TEXT, .u.s = {price, strlen(price)}};
+    c[4] = (lh_cell){.kind = LH_CELL_TEXT, .u.s = {r->note, strlen(r->note)}};
+}
+
 static int
-ours_batched(const bench *b, const row *rows, int nshards, batched_result *out)
+ours_batched(const bench *b, const row *rows, int nshards, bool cells,
+             batched_result *out)
 {
     char dir[600];
     char name[32];
-    snprintf(name, sizeof(name), "ours-batched-%d", nshards);
+    snprintf(name, sizeof(name), "ours-batched-%d%s", nshards,
+             cells ? "-cells" : "");
     subdir(b, name, dir, sizeof(dir));
     lh_db *db = ours_open(b, dir, nshards);
     lh_event_in *evs = xmalloc(sizeof(*evs) * b->events);
+    lh_cell *cellv =
+        cells ? xmalloc(sizeof(lh_cell) * NCOLS * b->events) : NULL;
+    char(*prices)[24] = cells ? xmalloc(24 * b->events) : NULL;
     for (size_t i = 0; i < b->events; i++) {
         evs[i] = row_event(&rows[i]);
+        if (cells) {
+            row_cells(&rows[i], cellv + NCOLS * i, prices[i], 24);
+            evs[i].data_json = NULL;
+            evs[i].data_len = 0;
+            evs[i].cells = cellv + NCOLS * i;
+            evs[i].ncells = NCOLS;
+        }
     }
     lh_event_ack *acks = xmalloc(sizeof(*acks) * BATCH);
     size_t dups = 0;
@@ -379,6 +406,8 @@ ours_batched(const bench *b, const row *rows, int nshards, batched_result *out)
     rm_tree(dir);
     free(acks);
     free(evs);
+    free(cellv);
+    free(prices);
     out->secs = (double)(t1 - t0) / 1e9;
     out->eps = (double)b->events / out->secs;
     return failed;
@@ -779,11 +808,13 @@ bench_batched(const bench *b)
            EVENTS_PER_STREAM, (double)json_bytes / (double)b->events);
     fflush(stdout);
     int failed = 0;
-    batched_result o16, o1, p0, pidx;
+    batched_result o16, o1, c16, c1, p0, pidx;
     failed |= peer_batched(b, rows, false, &p0);
     failed |= peer_batched(b, rows, true, &pidx);
-    failed |= ours_batched(b, rows, 16, &o16);
-    failed |= ours_batched(b, rows, 1, &o1);
+    failed |= ours_batched(b, rows, 16, false, &o16);
+    failed |= ours_batched(b, rows, 1, false, &o1);
+    failed |= ours_batched(b, rows, 16, true, &c16);
+    failed |= ours_batched(b, rows, 1, true, &c1);
 
     printf("batched appends: %zu events, %d per call (peer: %d rows per "
            "transaction, one prepared INSERT)\n",
@@ -794,8 +825,10 @@ bench_batched(const bench *b)
         const char *what;
         const batched_result *r;
     } lines[] = {
-        {"ours, 16 shards", &o16},
-        {"ours, 1 shard", &o1},
+        {"ours, 16 shards, JSON payload", &o16},
+        {"ours, 1 shard, JSON payload", &o1},
+        {"ours, 16 shards, typed cells", &c16},
+        {"ours, 1 shard, typed cells", &c1},
         {"raw SQLite, one WAL table, no secondary index", &p0},
         {"raw SQLite, + UNIQUE (stream,version), (event_id)", &pidx},
     };
@@ -813,6 +846,13 @@ bench_batched(const bench *b)
                 0.8);
     print_ratio("1 shard vs peer without indexes", o1.eps, p0.eps, 0.8);
     print_ratio("1 shard vs peer with the same indexes", o1.eps, pidx.eps, 0.8);
+    print_ratio("cells, 16 shards vs peer without indexes", c16.eps, p0.eps,
+                0.8);
+    print_ratio("cells, 16 shards vs peer with the same indexes", c16.eps,
+                pidx.eps, 0.8);
+    print_ratio("cells, 1 shard vs peer without indexes", c1.eps, p0.eps, 0.8);
+    print_ratio("cells, 1 shard vs peer with the same indexes", c1.eps,
+                pidx.eps, 0.8);
     free(rows);
     fflush(stdout);
 

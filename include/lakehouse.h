@@ -36,45 +36,47 @@ extern "C" {
 #define LH_API
 #endif
 
-/* ---- errors ---------------------------------------------------------------- */
+/* ---- errors ----------------------------------------------------------------
+ */
 
 typedef enum lh_rc {
     LH_OK = 0,
-    LH_EINVAL = 1,       /* bad input: JSON, a type, a name, an option */
-    LH_ENOMEM = 2,       /* out of memory or past a memory budget */
-    LH_EIO = 3,          /* the OS or SQLite failed to read or write */
-    LH_ENOENT = 4,       /* no such table, directory or object */
-    LH_EEXIST = 5,       /* already exists */
-    LH_ECONFLICT = 6,    /* expected version or append condition failed */
-    LH_ELOCKED = 7,      /* the data directory is held by another process */
-    LH_EFORMAT = 8,      /* data directory of another format version */
-    LH_ENOSPC = 9,       /* disk full; nothing was written */
-    LH_ECORRUPT = 10,    /* stored data fails a check */
-    LH_ELIMIT = 11,      /* a size or count limit was exceeded */
-    LH_ETIMEDOUT = 12,   /* a wait ran out */
-    LH_ECANCELED = 13,   /* stopped on request */
-    LH_EREADONLY = 14,   /* a write through a read-only handle */
-    LH_EUNSUPPORTED = 15,/* not implemented (yet) */
-    LH_EINTERNAL = 16,   /* a bug: an invariant did not hold */
+    LH_EINVAL = 1,        /* bad input: JSON, a type, a name, an option */
+    LH_ENOMEM = 2,        /* out of memory or past a memory budget */
+    LH_EIO = 3,           /* the OS or SQLite failed to read or write */
+    LH_ENOENT = 4,        /* no such table, directory or object */
+    LH_EEXIST = 5,        /* already exists */
+    LH_ECONFLICT = 6,     /* expected version or append condition failed */
+    LH_ELOCKED = 7,       /* the data directory is held by another process */
+    LH_EFORMAT = 8,       /* data directory of another format version */
+    LH_ENOSPC = 9,        /* disk full; nothing was written */
+    LH_ECORRUPT = 10,     /* stored data fails a check */
+    LH_ELIMIT = 11,       /* a size or count limit was exceeded */
+    LH_ETIMEDOUT = 12,    /* a wait ran out */
+    LH_ECANCELED = 13,    /* stopped on request */
+    LH_EREADONLY = 14,    /* a write through a read-only handle */
+    LH_EUNSUPPORTED = 15, /* not implemented (yet) */
+    LH_EINTERNAL = 16,    /* a bug: an invariant did not hold */
 } lh_rc;
 
 /* Filled by a failing call. Fields that do not apply are 0 / empty, and
  * -1 for offset, index and current_version. */
 typedef struct lh_err {
     lh_rc code;
-    int sys_errno;       /* errno, when the OS reported the failure */
-    int http_status;     /* for object-store failures */
-    int64_t offset;      /* byte or SQL offset into the input, or -1 */
-    int64_t index;       /* which item of a batch (0-based), or -1 */
+    int sys_errno;           /* errno, when the OS reported the failure */
+    int http_status;         /* for object-store failures */
+    int64_t offset;          /* byte or SQL offset into the input, or -1 */
+    int64_t index;           /* which item of a batch (0-based), or -1 */
     int64_t current_version; /* LH_ECONFLICT: the stream's version, or -1 */
-    char field[64];      /* the input field at fault, e.g. "data.qty" */
-    char msg[512];       /* lowercase, no final period */
+    char field[64];          /* the input field at fault, e.g. "data.qty" */
+    char msg[512];           /* lowercase, no final period */
 } lh_err;
 
 /* The name of a code, e.g. "LH_ECONFLICT" (static storage). */
 LH_API const char *lh_rc_name(lh_rc rc);
 
-/* ---- library ------------------------------------------------------------------ */
+/* ---- library
+ * ------------------------------------------------------------------ */
 
 /* Optional; called by lh_db_open. Reads LH_LOG and LH_NOW. LH_EINVAL when
  * LH_NOW is set but not an ISO-8601 timestamp. */
@@ -83,7 +85,8 @@ LH_API lh_rc lh_global_init(lh_err *err);
 /* "Now" in µs since the Unix epoch, UTC: frozen at $LH_NOW when set. */
 LH_API int64_t lh_clock_now(void);
 
-/* ---- database ------------------------------------------------------------------ */
+/* ---- database
+ * ------------------------------------------------------------------ */
 
 typedef struct lh_db lh_db;
 
@@ -112,14 +115,15 @@ LH_API lh_rc lh_db_init(const char *dir, lh_err *err);
  * LH_ENOENT if DIR is not a data directory (without LH_OPEN_CREATE),
  * LH_EFORMAT if it was written by another format version. `opts` may be
  * NULL. On success *out is a handle to close with lh_db_close. */
-LH_API lh_rc lh_db_open(const char *dir, const lh_db_options *opts,
-                        lh_db **out, lh_err *err);
+LH_API lh_rc lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out,
+                        lh_err *err);
 
 /* Waits for in-flight appends, closes every shard, releases the lock.
  * NULL is a no-op. */
 LH_API void lh_db_close(lh_db *db);
 
-/* ---- tables ----------------------------------------------------------------------- */
+/* ---- tables
+ * ----------------------------------------------------------------------- */
 
 /* Creates a table from its JSON definition:
  *   {"name": "orders",
@@ -146,7 +150,8 @@ LH_API lh_rc lh_table_describe(lh_db *db, const char *table, char **json,
                                lh_err *err);
 LH_API void lh_free_mem(void *p);
 
-/* ---- append ------------------------------------------------------------------------ */
+/* ---- append
+ * ------------------------------------------------------------------------ */
 
 typedef enum lh_expect {
     LH_EXPECT_ANY = 0,           /* no check */
@@ -194,19 +199,19 @@ typedef struct lh_cell {
  * of the same stream in the same call must say LH_EXPECT_ANY (or the exact
  * version the earlier ones lead to). */
 typedef struct lh_event_in {
-    const char *event_id;   /* UUID text; NULL = a new UUIDv7 */
+    const char *event_id; /* UUID text; NULL = a new UUIDv7 */
     const char *stream;
     const char *type;
-    const char *ts;         /* ISO-8601; NULL = now */
-    const char *data_json;  /* JSON object of payload columns; NULL = {} */
-    size_t data_len;        /* 0 = strlen(data_json) */
-    const lh_cell *cells;   /* or: one cell per payload column, in the
-                               table's column order (not with data_json) */
+    const char *ts;        /* ISO-8601; NULL = now */
+    const char *data_json; /* JSON object of payload columns; NULL = {} */
+    size_t data_len;       /* 0 = strlen(data_json) */
+    const lh_cell *cells;  /* or: one cell per payload column, in the
+                              table's column order (not with data_json) */
     size_t ncells;
     const float *embedding; /* NULL, or embedding_dim floats */
     size_t embedding_len;
     lh_expect expect;
-    int64_t expected_version; /* for LH_EXPECT_EXACT (0 = empty stream) */
+    int64_t expected_version;  /* for LH_EXPECT_EXACT (0 = empty stream) */
     const char *partition_key; /* NULL = the UTC day of ts */
     const char *tier_hint;     /* NULL, "hot", "warm" or "cold" */
     int64_t ttl_seconds;       /* 0 = none */
@@ -257,7 +262,8 @@ LH_API lh_rc lh_append(lh_db *db, const char *table, const lh_event_in *evs,
                        size_t n, const lh_append_condition *cond,
                        lh_event_ack *acks, lh_err *err);
 
-/* ---- reading ------------------------------------------------------------------------ */
+/* ---- reading
+ * ------------------------------------------------------------------------ */
 
 /* An event as read. Borrowed from its reader: valid until the next
  * lh_reader_next or lh_reader_close on that reader. */
@@ -330,7 +336,8 @@ LH_API lh_rc lh_subscribe(lh_db *db, const char *table, const char *checkpoint,
 /* Stops the subscription and joins its thread. */
 LH_API void lh_subscription_close(lh_subscription *s);
 
-/* ---- stream metadata ------------------------------------------------------------------ */
+/* ---- stream metadata
+ * ------------------------------------------------------------------ */
 
 typedef struct lh_stream_meta {
     int64_t max_age_s;       /* 0 = none: older events are not read */

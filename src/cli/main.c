@@ -145,7 +145,8 @@ open_db(const char *dir, bool readonly, lh_db **db)
     return rc == LH_OK ? 0 : fail(&err, rc);
 }
 
-/* ---- init, table ------------------------------------------------------------ */
+/* ---- init, table ------------------------------------------------------------
+ */
 
 static int
 cmd_init(int argc, char **argv)
@@ -172,8 +173,8 @@ read_all_file(const char *path, size_t *len, lh_err *err)
 {
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (f == NULL) {
-        snprintf(err->msg, sizeof(err->msg), "could not open \"%s\": %s",
-                 path, strerror(errno));
+        snprintf(err->msg, sizeof(err->msg), "could not open \"%s\": %s", path,
+                 strerror(errno));
         return NULL;
     }
     size_t cap = 4096, n = 0;
@@ -237,7 +238,8 @@ cmd_table(int argc, char **argv)
                 char *desc = NULL;
                 json_error_t je;
                 json_t *j = json_loadb(json, len, 0, &je);
-                const char *name = json_string_value(json_object_get(j, "name"));
+                const char *name =
+                    json_string_value(json_object_get(j, "name"));
                 if (lh_table_describe(db, name, &desc, &err) == LH_OK) {
                     printf("%s\n", desc);
                     lh_free_mem(desc);
@@ -277,7 +279,8 @@ cmd_table(int argc, char **argv)
     return rc == LH_OK ? 0 : fail(&err, rc);
 }
 
-/* ---- append ------------------------------------------------------------------ */
+/* ---- append
+ * ------------------------------------------------------------------ */
 
 /* One parsed input line; the strings point into `doc` or `data`. */
 typedef struct in_line {
@@ -299,9 +302,8 @@ line_error(long lineno, const char *field, const char *msg)
 }
 
 static const char *const event_keys[] = {
-    "event_id", "stream",    "expected_version", "type",
-    "ts",       "data",      "embedding",        "partition_key",
-    "tier_hint", "ttl_seconds",
+    "event_id", "stream",    "expected_version", "type",      "ts",
+    "data",     "embedding", "partition_key",    "tier_hint", "ttl_seconds",
 };
 
 static int
@@ -428,8 +430,8 @@ parse_line(const char *text, size_t len, in_line *ln, lh_event_in *ev)
             json_t *x = json_array_get(emb, i);
             if (!json_is_number(x)) {
                 char msg[96];
-                snprintf(msg, sizeof(msg),
-                         "\"embedding\"[%zu] is not a number", i);
+                snprintf(msg, sizeof(msg), "\"embedding\"[%zu] is not a number",
+                         i);
                 return line_error(ln->lineno, "embedding", msg);
             }
             ln->emb[i] = (float)json_number_value(x);
@@ -598,7 +600,8 @@ cmd_append(int argc, char **argv)
     return r;
 }
 
-/* ---- read -------------------------------------------------------------------- */
+/* ---- read
+ * -------------------------------------------------------------------- */
 
 static volatile sig_atomic_t stop_reading;
 static lh_reader *active_reader;
@@ -777,7 +780,8 @@ cmd_read(int argc, char **argv)
     return rc == LH_OK ? 0 : fail(&err, rc);
 }
 
-/* ---- stream ------------------------------------------------------------------ */
+/* ---- stream
+ * ------------------------------------------------------------------ */
 
 static int
 cmd_stream(int argc, char **argv)
@@ -825,9 +829,8 @@ cmd_stream(int argc, char **argv)
             json_decref(js);
             printf("%s,\"version\":%lld,\"max_age\":%lld,\"max_count\":%lld,"
                    "\"truncate_before\":%lld}\n",
-                   s ? s : "null", (long long)version,
-                   (long long)m.max_age_s, (long long)m.max_count,
-                   (long long)m.truncate_before);
+                   s ? s : "null", (long long)version, (long long)m.max_age_s,
+                   (long long)m.max_count, (long long)m.truncate_before);
             free(s);
         }
     } else {

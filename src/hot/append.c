@@ -15,9 +15,8 @@ typedef struct call_ctx {
     const char *pk;  /* the last default partition key, or NULL */
 } call_ctx;
 
-static lh_rc
-ev_err(lh_err *err, size_t index, const char *field, lh_rc code,
-       const char *fmt, ...) LH_PRINTF(5, 6);
+static lh_rc ev_err(lh_err *err, size_t index, const char *field, lh_rc code,
+                    const char *fmt, ...) LH_PRINTF(5, 6);
 
 static lh_rc
 ev_err(lh_err *err, size_t index, const char *field, lh_rc code,
@@ -49,8 +48,8 @@ check_text(const char *s, size_t max, size_t index, const char *field,
                       max);
     }
     if (!lh_utf8_valid(s, n)) {
-        return ev_err(err, index, field, LH_EINVAL,
-                      "\"%s\" is not valid UTF-8", field);
+        return ev_err(err, index, field, LH_EINVAL, "\"%s\" is not valid UTF-8",
+                      field);
     }
     return LH_OK;
 }
@@ -105,8 +104,7 @@ col_err(lh_err *err, size_t index, const lh_coldef *cd, lh_rc code,
 {
     char field[64];
     snprintf(field, sizeof(field), "data.%s", cd->name);
-    return ev_err(err, index, field, code, "column \"%s\": %s", cd->name,
-                  msg);
+    return ev_err(err, index, field, code, "column \"%s\": %s", cd->name, msg);
 }
 
 /* A typed cell into a value of the column's type, with the same checks as
@@ -179,8 +177,8 @@ cell_value(const lh_coldef *cd, const lh_cell *c, lh_arena *a, lh_value *out,
         return LH_OK;
     case LH_CELL_BYTES:
         if (t.id == LH_T_BLOB) {
-            out->u.s.p = c->u.s.len ? lh_arena_memdup(a, c->u.s.p, c->u.s.len)
-                                    : "";
+            out->u.s.p =
+                c->u.s.len ? lh_arena_memdup(a, c->u.s.p, c->u.s.len) : "";
             out->u.s.len = c->u.s.len;
             return out->u.s.p ? LH_OK
                               : lh_err_set(verr, LH_ENOMEM, "out of memory");
@@ -237,7 +235,7 @@ cell_value(const lh_coldef *cd, const lh_cell *c, lh_arena *a, lh_value *out,
     }
 mismatch:;
     char tn[48];
-    static const char *const kinds[] = {"null", "bool", "int",
+    static const char *const kinds[] = {"null",   "bool", "int",
                                         "double", "text", "bytes"};
     return lh_err_set(verr, LH_EINVAL, "a %s cell (%zu bytes) cannot be %s",
                       kinds[c->kind], c->kind >= LH_CELL_TEXT ? c->u.s.len : 0,
@@ -430,9 +428,9 @@ validate_event(const lh_table *t, const lh_event_in *in, size_t index,
     } else {
         int64_t y;
         unsigned m, dd;
-        int64_t days = e->ts >= 0 ? e->ts / LH_US_PER_DAY
-                                  : -((-e->ts + LH_US_PER_DAY - 1) /
-                                      LH_US_PER_DAY);
+        int64_t days = e->ts >= 0
+                           ? e->ts / LH_US_PER_DAY
+                           : -((-e->ts + LH_US_PER_DAY - 1) / LH_US_PER_DAY);
         /* The events of a call mostly share their day: format it once. */
         if (cx->pk == NULL || cx->pk_days != days) {
             lh_civil_from_days(days, &y, &m, &dd);
@@ -527,8 +525,9 @@ probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
                 rc = *out ? LH_OK : LH_ENOMEM;
             }
             if (rc != LH_OK) {
-                lh_err_set(err, rc, "could not read the shard key of stream "
-                                    "\"%s\"",
+                lh_err_set(err, rc,
+                           "could not read the shard key of stream "
+                           "\"%s\"",
                            stream);
             }
         } else if (r != SQLITE_DONE) {

@@ -250,8 +250,9 @@ lh_db_init(const char *dir, lh_err *err)
     struct stat st;
     if (stat(dir, &st) == 0) {
         if (!S_ISDIR(st.st_mode)) {
-            return lh_err_set(err, LH_EINVAL, "\"%s\" exists and is not a "
-                                              "directory",
+            return lh_err_set(err, LH_EINVAL,
+                              "\"%s\" exists and is not a "
+                              "directory",
                               dir);
         }
         lh_err ferr;
@@ -327,8 +328,8 @@ take_lock(lh_db *db, lh_err *err)
     }
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
-        lh_rc rc = lh_err_sys(err, LH_EIO, errno, "could not open \"%s\"",
-                              path);
+        lh_rc rc =
+            lh_err_sys(err, LH_EIO, errno, "could not open \"%s\"", path);
         lh_free(path);
         return rc;
     }
@@ -451,8 +452,8 @@ load_tables(lh_db *db, lh_err *err)
     }
     DIR *d = opendir(tdir);
     if (d == NULL) {
-        lh_rc rc = lh_err_sys(err, LH_ECORRUPT, errno,
-                              "could not open \"%s\"", tdir);
+        lh_rc rc =
+            lh_err_sys(err, LH_ECORRUPT, errno, "could not open \"%s\"", tdir);
         lh_free(tdir);
         return rc;
     }
@@ -490,8 +491,7 @@ load_tables(lh_db *db, lh_err *err)
             }
         }
         if (rc == LH_OK) {
-            rc = lh_map_put(&db->tables, def->name, strlen(def->name), t,
-                            NULL);
+            rc = lh_map_put(&db->tables, def->name, strlen(def->name), t, NULL);
             if (rc != LH_OK) {
                 table_free(t);
                 lh_err_set(err, rc, "out of memory");
@@ -507,8 +507,7 @@ load_tables(lh_db *db, lh_err *err)
 }
 
 lh_rc
-lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out,
-           lh_err *err)
+lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out, lh_err *err)
 {
     *out = NULL;
     lh_rc rc = lh_global_init(err);
@@ -614,8 +613,8 @@ lh__db_table(lh_db *db, const char *name, lh_table **out, lh_err *err)
         return lh_err_set(err, LH_ENOENT, "table \"%s\" does not exist", name);
     }
     for (size_t i = 0; i <= n; i++) {
-        folded[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32
-                                                            : name[i]);
+        folded[i] =
+            (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
     }
     pthread_mutex_lock(&db->mu);
     lh_table *t = lh_map_get(&db->tables, folded, n);

@@ -67,10 +67,10 @@
 
 #define LH_MAX_SHARDS 1024
 #define LH_MAX_COLUMNS 1000
-#define LH_MAX_NAME 63          /* table and column names */
-#define LH_MAX_STREAM 1024      /* bytes of a stream id */
-#define LH_MAX_TYPE 256         /* bytes of an event type */
-#define LH_MAX_EMBEDDING 65536  /* dimensions */
+#define LH_MAX_NAME 63                /* table and column names */
+#define LH_MAX_STREAM 1024            /* bytes of a stream id */
+#define LH_MAX_TYPE 256               /* bytes of an event type */
+#define LH_MAX_EMBEDDING 65536        /* dimensions */
 #define LH_FIRST_PAYLOAD_FIELD_ID 100 /* envelope columns use 1..99 */
 #define LH_DEDUP_WINDOW_DEFAULT (7 * LH_US_PER_DAY)
 

@@ -12,12 +12,13 @@
 #include "hot/hot_int.h"
 
 #define EVENT_COLS                                                             \
-    "position, event_id, stream, version, type, ts, committed_at, "             \
+    "position, event_id, stream, version, type, ts, committed_at, "            \
     "partition_key, schema_version, embedding"
 #define NUM_ENVELOPE_COLS 10
 #define WAIT_SLICE_MS 20
 
-/* ---- checkpoints ------------------------------------------------------------ */
+/* ---- checkpoints ------------------------------------------------------------
+ */
 
 lh_rc
 lh__checkpoint_parse(const char *s, int nshards, int64_t *pos, lh_err *err)
@@ -61,7 +62,8 @@ lh__checkpoint_format(const int64_t *pos, int nshards, lh_buf *out)
     return lh_buf_ok(out) ? LH_OK : LH_ENOMEM;
 }
 
-/* ---- the reader ----------------------------------------------------------------- */
+/* ---- the reader
+ * ----------------------------------------------------------------- */
 
 typedef struct cursor {
     sqlite3_stmt *st;
@@ -78,7 +80,7 @@ struct lh_reader {
     sqlite3 **conns; /* per shard, opened on demand */
     cursor *cur;     /* per shard (all) or cur[0] (stream) */
     int stream_shard;
-    int64_t *pos;    /* all: positions consumed, per shard */
+    int64_t *pos;      /* all: positions consumed, per shard */
     int64_t remaining; /* stream: events left to return (-1 = no limit) */
     lh_arena ev_arena; /* what the current event points to */
     lh_buf data, ckpt;
@@ -101,8 +103,7 @@ conn(lh_reader *r, int shard, sqlite3 **out, lh_err *err)
 }
 
 static lh_rc
-reader_new(lh_db *db, const char *table, bool all, lh_reader **out,
-           lh_err *err)
+reader_new(lh_db *db, const char *table, bool all, lh_reader **out, lh_err *err)
 {
     lh_table *t;
     lh_rc rc = lh__db_table(db, table, &t, err);
@@ -213,22 +214,21 @@ load_event(lh_reader *r, int shard, sqlite3_stmt *st, lh_err *err)
     memcpy(id.b, sqlite3_column_blob(st, 1), 16);
     lh_uuid_format(&id, r->event_id);
     ev->event_id = r->event_id;
-    ev->stream = lh_arena_strdup(&r->ev_arena,
-                                 (const char *)sqlite3_column_text(st, 2));
+    ev->stream =
+        lh_arena_strdup(&r->ev_arena, (const char *)sqlite3_column_text(st, 2));
     ev->version = sqlite3_column_int64(st, 3);
-    ev->type = lh_arena_strdup(&r->ev_arena,
-                               (const char *)sqlite3_column_text(st, 4));
+    ev->type =
+        lh_arena_strdup(&r->ev_arena, (const char *)sqlite3_column_text(st, 4));
     ev->ts = sqlite3_column_int64(st, 5);
     ev->committed_at = sqlite3_column_int64(st, 6);
-    ev->partition_key = lh_arena_strdup(
-        &r->ev_arena, (const char *)sqlite3_column_text(st, 7));
+    ev->partition_key =
+        lh_arena_strdup(&r->ev_arena, (const char *)sqlite3_column_text(st, 7));
     ev->schema_version = sqlite3_column_int(st, 8);
     ev->shard = shard;
     int eb = sqlite3_column_bytes(st, 9);
     if (sqlite3_column_type(st, 9) == SQLITE_BLOB && eb > 0) {
         ev->embedding = lh_arena_memdup(&r->ev_arena,
-                                        sqlite3_column_blob(st, 9),
-                                        (size_t)eb);
+                                        sqlite3_column_blob(st, 9), (size_t)eb);
         ev->embedding_len = (size_t)eb / sizeof(float);
     }
     if (ev->stream == NULL || ev->type == NULL || ev->partition_key == NULL ||
@@ -244,14 +244,12 @@ load_event(lh_reader *r, int shard, sqlite3_stmt *st, lh_err *err)
             return lh_err_set(err, LH_ECORRUPT,
                               "event at position %lld of shard %d: column "
                               "\"%s\" holds a damaged value",
-                              (long long)ev->position, shard,
-                              d->cols[i].name);
+                              (long long)ev->position, shard, d->cols[i].name);
         }
         if (i > 0) {
             lh_buf_putc(&r->data, ',');
         }
-        lh_buf_json_string(&r->data, d->cols[i].name,
-                           strlen(d->cols[i].name));
+        lh_buf_json_string(&r->data, d->cols[i].name, strlen(d->cols[i].name));
         lh_buf_putc(&r->data, ':');
         lh_value_to_json(&v, &r->data);
     }
@@ -263,7 +261,8 @@ load_event(lh_reader *r, int shard, sqlite3_stmt *st, lh_err *err)
     return LH_OK;
 }
 
-/* ---- one stream --------------------------------------------------------------- */
+/* ---- one stream
+ * --------------------------------------------------------------- */
 
 /* The shard a stream lives in; -1 when it does not exist anywhere (tables
  * sharded by a payload column have to look). */
@@ -381,9 +380,8 @@ lh_read_stream(lh_db *db, const char *table, const char *stream, int64_t from,
     } else if (from >= 0) {
         hi = from;
     }
-    lh_us min_commit = sr.max_age_s > 0
-                           ? lh_now() - sr.max_age_s * LH_US_PER_SEC
-                           : INT64_MIN;
+    lh_us min_commit =
+        sr.max_age_s > 0 ? lh_now() - sr.max_age_s * LH_US_PER_SEC : INT64_MIN;
     const char *where =
         dir == LH_FORWARD
             ? "WHERE stream = ?1 AND version >= ?2 AND version <= ?3 AND "
@@ -404,7 +402,8 @@ lh_read_stream(lh_db *db, const char *table, const char *stream, int64_t from,
     return LH_OK;
 }
 
-/* ---- the whole table ------------------------------------------------------------ */
+/* ---- the whole table
+ * ------------------------------------------------------------ */
 
 lh_rc
 lh_read_all(lh_db *db, const char *table, const char *checkpoint, bool follow,
@@ -627,7 +626,8 @@ lh_reader_checkpoint(lh_reader *r)
     return r->ckpt.data;
 }
 
-/* ---- subscriptions ------------------------------------------------------------------ */
+/* ---- subscriptions
+ * ------------------------------------------------------------------ */
 
 struct lh_subscription {
     pthread_t thread;
@@ -701,7 +701,8 @@ lh_subscription_close(lh_subscription *s)
     lh_free(s);
 }
 
-/* ---- stream metadata ---------------------------------------------------------------- */
+/* ---- stream metadata
+ * ---------------------------------------------------------------- */
 
 lh_rc
 lh_stream_set_meta(lh_db *db, const char *table, const char *stream,

@@ -10,15 +10,16 @@
 
 /* Envelope column names: a payload column may not take one. */
 static const char *const envelope_names[] = {
-    "event_id",      "stream",         "version",   "type",
-    "ts",            "committed_at",   "shard",     "position",
-    "partition_key", "schema_version", "tier_hint", "ttl_seconds",
-    "embedding",     "checkpoint",     "data",
+    "event_id",       "stream",     "version",
+    "type",           "ts",         "committed_at",
+    "shard",          "position",   "partition_key",
+    "schema_version", "tier_hint",  "ttl_seconds",
+    "embedding",      "checkpoint", "data",
 };
 
 static const char *const known_keys[] = {
-    "name",      "columns",     "partition_by",  "cluster_by",
-    "hot_window", "warm_window", "shard_by",     "shards",
+    "name",          "columns",        "partition_by", "cluster_by",
+    "hot_window",    "warm_window",    "shard_by",     "shards",
     "embedding_dim", "schema_version",
 };
 
@@ -84,9 +85,8 @@ lh__tabledef_free(lh_tabledef *d)
     lh_free(d);
 }
 
-static lh_rc
-field_err(lh_err *err, const char *field, lh_rc code, const char *fmt, ...)
-    LH_PRINTF(4, 5);
+static lh_rc field_err(lh_err *err, const char *field, lh_rc code,
+                       const char *fmt, ...) LH_PRINTF(4, 5);
 
 static lh_rc
 field_err(lh_err *err, const char *field, lh_rc code, const char *fmt, ...)
@@ -389,10 +389,9 @@ normalize(lh_tabledef *d, lh_err *err)
                         json_integer(d->hot_window / LH_US_PER_SEC));
     json_object_set_new(o, "warm_window",
                         json_integer(d->warm_window / LH_US_PER_SEC));
-    json_object_set_new(o, "shard_by",
-                        json_string(d->shard_col < 0
-                                        ? "stream"
-                                        : d->cols[d->shard_col].name));
+    json_object_set_new(
+        o, "shard_by",
+        json_string(d->shard_col < 0 ? "stream" : d->cols[d->shard_col].name));
     json_object_set_new(o, "shards", json_integer(d->nshards));
     json_object_set_new(o, "embedding_dim", json_integer(d->embedding_dim));
     json_object_set_new(o, "schema_version", json_integer(d->schema_version));
@@ -425,8 +424,7 @@ parse_def(lh_tabledef *d, const json_t *root, lh_err *err)
         }
         if (!known) {
             return field_err(err, key, LH_EINVAL,
-                             "unknown key \"%s\" in the table definition",
-                             key);
+                             "unknown key \"%s\" in the table definition", key);
         }
     }
     const json_t *jname = json_object_get(root, "name");
@@ -566,8 +564,7 @@ parse_def(lh_tabledef *d, const json_t *root, lh_err *err)
 }
 
 lh_rc
-lh__tabledef_parse(const char *json, size_t len, lh_tabledef **out,
-                   lh_err *err)
+lh__tabledef_parse(const char *json, size_t len, lh_tabledef **out, lh_err *err)
 {
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -111,8 +111,7 @@ lh__bind_value(sqlite3_stmt *st, int idx, const lh_value *v)
         break;
     case LH_T_VECTOR:
         r = sqlite3_bind_blob(st, idx, v->u.vec.v,
-                              (int)(v->u.vec.n * sizeof(float)),
-                              SQLITE_STATIC);
+                              (int)(v->u.vec.n * sizeof(float)), SQLITE_STATIC);
         break;
     case LH_T_DECIMAL:
         if (v->type.precision <= 18) {
@@ -219,24 +218,23 @@ create_schema(lh_shard *s, lh_err *err)
 {
     const lh_tabledef *d = s->table->def;
     lh_buf q = LH_BUF_INIT;
-    lh_buf_puts(&q,
-                "BEGIN;"
-                "CREATE TABLE meta(key TEXT PRIMARY KEY, value ANY) STRICT,"
-                " WITHOUT ROWID;"
-                "CREATE TABLE events("
-                "position INTEGER PRIMARY KEY,"
-                "event_id BLOB NOT NULL,"
-                "stream TEXT NOT NULL,"
-                "version INTEGER NOT NULL,"
-                "type TEXT NOT NULL,"
-                "ts INTEGER NOT NULL,"
-                "committed_at INTEGER NOT NULL,"
-                "partition_key TEXT NOT NULL,"
-                "schema_version INTEGER NOT NULL,"
-                "tier_hint TEXT,"
-                "ttl_seconds INTEGER,"
-                "content_hash INTEGER NOT NULL,"
-                "embedding BLOB");
+    lh_buf_puts(&q, "BEGIN;"
+                    "CREATE TABLE meta(key TEXT PRIMARY KEY, value ANY) STRICT,"
+                    " WITHOUT ROWID;"
+                    "CREATE TABLE events("
+                    "position INTEGER PRIMARY KEY,"
+                    "event_id BLOB NOT NULL,"
+                    "stream TEXT NOT NULL,"
+                    "version INTEGER NOT NULL,"
+                    "type TEXT NOT NULL,"
+                    "ts INTEGER NOT NULL,"
+                    "committed_at INTEGER NOT NULL,"
+                    "partition_key TEXT NOT NULL,"
+                    "schema_version INTEGER NOT NULL,"
+                    "tier_hint TEXT,"
+                    "ttl_seconds INTEGER,"
+                    "content_hash INTEGER NOT NULL,"
+                    "embedding BLOB");
     for (size_t i = 0; i < d->ncols; i++) {
         lh_buf_printf(&q, ",c%d %s", (int)d->cols[i].field_id,
                       lh__sql_type(d->cols[i].type));
@@ -274,8 +272,8 @@ create_schema(lh_shard *s, lh_err *err)
 static lh_rc
 prepare(lh_shard *s, const char *sql, sqlite3_stmt **st, lh_err *err)
 {
-    int r = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st,
-                               NULL);
+    int r =
+        sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
     if (r != SQLITE_OK) {
         return lh__sqlite_err(s->db, r, "prepare a shard statement", err);
     }
@@ -430,13 +428,12 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
     }
     int64_t maxpos = 0, markpos = 0, lastc = 0;
     if (rc == LH_OK) {
-        rc = query_int(s->db, "SELECT max(position) FROM events", &maxpos,
-                       err);
+        rc = query_int(s->db, "SELECT max(position) FROM events", &maxpos, err);
     }
     if (rc == LH_OK) {
-        rc = query_int(s->db,
-                       "SELECT value FROM meta WHERE key='last_position'",
-                       &markpos, err);
+        rc =
+            query_int(s->db, "SELECT value FROM meta WHERE key='last_position'",
+                      &markpos, err);
     }
     if (rc == LH_OK) {
         /* committed_at never decreases with position (see the handler), so
@@ -449,8 +446,8 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
     }
     int64_t dedup = 0, floors = 0;
     if (rc == LH_OK) {
-        rc = query_int(s->db, "SELECT EXISTS(SELECT 1 FROM dedup)", &dedup,
-                       err);
+        rc =
+            query_int(s->db, "SELECT EXISTS(SELECT 1 FROM dedup)", &dedup, err);
     }
     if (rc == LH_OK) {
         rc = query_int(s->db,
@@ -471,9 +468,9 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
 void
 lh__shard_close(lh_shard *s)
 {
-    sqlite3_stmt **sts[] = {&s->st_ins,       &s->st_byid,  &s->st_dedup,
-                            &s->st_maxver,    &s->st_streamrow,
-                            &s->st_begin,     &s->st_commit, &s->st_rollback};
+    sqlite3_stmt **sts[] = {&s->st_ins,    &s->st_byid,      &s->st_dedup,
+                            &s->st_maxver, &s->st_streamrow, &s->st_begin,
+                            &s->st_commit, &s->st_rollback};
     for (size_t i = 0; i < LH_ARRAY_LEN(sts); i++) {
         sqlite3_finalize(*sts[i]);
         *sts[i] = NULL;
@@ -601,11 +598,11 @@ lookup_id(lh_shard *s, sqlite3_stmt *st, const lh_uuid *id, prior *p,
 
 /* Per-stream state while applying one request. */
 typedef struct stream_state {
-    int64_t version;   /* the stream's version after the events so far */
-    bool from_dup;     /* version came from an idempotent retry */
-    bool db_checked;   /* the database agreed with it */
+    int64_t version; /* the stream's version after the events so far */
+    bool from_dup;   /* version came from an idempotent retry */
+    bool db_checked; /* the database agreed with it */
     bool has_base;
-    int64_t base;      /* the committed version, before this request */
+    int64_t base; /* the committed version, before this request */
 } stream_state;
 
 /* cur: the version the expectation was checked against; base: the
@@ -718,8 +715,8 @@ insert_event(lh_shard *s, const lh_hot_event *e, int64_t version,
 /* An event whose id is known (p): the same event again is an idempotent
  * retry (acked as it was), another event under that id is an error. */
 static lh_rc
-take_duplicate(lh_shard *s, lh_hot_event *e, const prior *p,
-               stream_state *ss, lh_err *err)
+take_duplicate(lh_shard *s, lh_hot_event *e, const prior *p, stream_state *ss,
+               lh_err *err)
 {
     if (strcmp(p->stream, e->stream) != 0 || p->hash != e->content_hash) {
         char idtxt[LH_UUID_STRLEN + 1];
@@ -752,8 +749,7 @@ take_duplicate(lh_shard *s, lh_hot_event *e, const prior *p,
  * events that left the hot tier are in the dedup table, probed first when
  * it has rows. */
 lh_rc
-lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
-                lh_err *err)
+lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at, lh_err *err)
 {
     lh_map streams;
     lh_map_init(&streams);
@@ -986,8 +982,8 @@ signal:
             /* Conflicts and bad input speak of streams and events; other
              * failures say where they happened. */
             if (req->rc != LH_ECONFLICT && req->rc != LH_EINVAL) {
-                lh_err_prefix(&req->err, "shard %d of table \"%s\"",
-                              s->index, s->table->def->name);
+                lh_err_prefix(&req->err, "shard %d of table \"%s\"", s->index,
+                              s->table->def->name);
             }
             req->err.code = req->rc;
         }

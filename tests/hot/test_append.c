@@ -112,8 +112,7 @@ test_idempotent_retry(void **state)
          .data_json = "{\"tenant_id\": \"a\", \"qty\": 2}"},
     };
     lh_event_ack a1[2], a2[2];
-    assert_int_equal(lh_append(f->db, "orders", evs, 2, NULL, a1, &err),
-                     LH_OK);
+    assert_int_equal(lh_append(f->db, "orders", evs, 2, NULL, a1, &err), LH_OK);
     /* the stream moves on */
     lh_event_ack other;
     assert_int_equal(ht_append1(f->db, "orders", "r", "C",
@@ -122,8 +121,7 @@ test_idempotent_retry(void **state)
                      LH_OK);
     assert_int_equal(other.version, 3);
     /* the retry succeeds although no_stream no longer holds */
-    assert_int_equal(lh_append(f->db, "orders", evs, 2, NULL, a2, &err),
-                     LH_OK);
+    assert_int_equal(lh_append(f->db, "orders", evs, 2, NULL, a2, &err), LH_OK);
     for (int i = 0; i < 2; i++) {
         assert_true(a2[i].duplicate);
         assert_int_equal(a2[i].version, a1[i].version);
@@ -222,15 +220,15 @@ test_values_round_trip(void **state)
     fixture *f = *state;
     lh_err err;
     float emb[3] = {0.5f, -1.25f, 3};
-    lh_event_in e = {
-        .stream = "vals",
-        .type = "T",
-        .ts = "2026-01-02T03:04:05.5+01:00",
-        .data_json = "{\"tenant_id\": \"ü\", \"qty\": -7, \"price\": "
-                     "\"12345678.90\", \"at\": \"2026-01-01T00:00:00Z\", "
-                     "\"id\": \"0190F0A0-0000-7000-8000-00000000000A\"}",
-        .embedding = emb,
-        .embedding_len = 3};
+    lh_event_in e = {.stream = "vals",
+                     .type = "T",
+                     .ts = "2026-01-02T03:04:05.5+01:00",
+                     .data_json =
+                         "{\"tenant_id\": \"ü\", \"qty\": -7, \"price\": "
+                         "\"12345678.90\", \"at\": \"2026-01-01T00:00:00Z\", "
+                         "\"id\": \"0190F0A0-0000-7000-8000-00000000000A\"}",
+                     .embedding = emb,
+                     .embedding_len = 3};
     assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
                      LH_OK);
     lh_reader *r;
@@ -324,8 +322,7 @@ test_format_version_checked(void **state)
     fputs("{\"format\": \"lakehouse\", \"format_version\": 1}\n", fp);
     fclose(fp);
     f->db = ht_open(f->dir);
-    assert_int_equal(lh_db_open("/nonexistent/x", NULL, &db, &err),
-                     LH_ENOENT);
+    assert_int_equal(lh_db_open("/nonexistent/x", NULL, &db, &err), LH_ENOENT);
 }
 
 static void
@@ -384,9 +381,11 @@ test_conditional_append(void **state)
     lh_event_ack a;
     /* "reserve seat" only if no reservation for tenant "zz" exists */
     const char *types[] = {"Reserved"};
-    lh_append_condition c = {
-        .types = types, .ntypes = 1, .column = "tenant_id",
-        .value_json = "\"zz\"", .after = "0"};
+    lh_append_condition c = {.types = types,
+                             .ntypes = 1,
+                             .column = "tenant_id",
+                             .value_json = "\"zz\"",
+                             .after = "0"};
     lh_event_in e = {.stream = "seat-1",
                      .type = "Reserved",
                      .data_json = "{\"tenant_id\": \"zz\"}"};
@@ -400,8 +399,7 @@ test_conditional_append(void **state)
     assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a, &err), LH_OK);
     /* after the checkpoint that includes everything, the condition holds */
     lh_reader *r;
-    assert_int_equal(lh_read_all(f->db, "orders", "0", false, &r, &err),
-                     LH_OK);
+    assert_int_equal(lh_read_all(f->db, "orders", "0", false, &r, &err), LH_OK);
     const lh_event *ev;
     while (lh_reader_next(r, &ev, &err) == LH_OK && ev != NULL) {
     }
@@ -430,8 +428,7 @@ test_stream_meta(void **state)
                          LH_OK);
     }
     lh_stream_meta m = {.max_count = 3};
-    assert_int_equal(lh_stream_set_meta(f->db, "orders", "m", &m, &err),
-                     LH_OK);
+    assert_int_equal(lh_stream_set_meta(f->db, "orders", "m", &m, &err), LH_OK);
     lh_reader *r;
     assert_int_equal(
         lh_read_stream(f->db, "orders", "m", 1, LH_FORWARD, 0, &r, &err),
@@ -449,8 +446,7 @@ test_stream_meta(void **state)
     assert_int_equal(first, 8);
     m.max_count = 0;
     m.truncate_before = 6;
-    assert_int_equal(lh_stream_set_meta(f->db, "orders", "m", &m, &err),
-                     LH_OK);
+    assert_int_equal(lh_stream_set_meta(f->db, "orders", "m", &m, &err), LH_OK);
     assert_int_equal(
         lh_read_stream(f->db, "orders", "m", -1, LH_BACKWARD, 0, &r, &err),
         LH_OK);
@@ -478,8 +474,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_expected_version_conflicts, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_idempotent_retry, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_idempotent_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input_rejects_whole_call,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_values_round_trip, setup,

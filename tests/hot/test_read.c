@@ -92,13 +92,11 @@ test_checkpoints(void **state)
     }
     /* after the end: nothing, then exactly the new ones */
     char seen3[200] = {0};
-    assert_int_equal(read_from(f->db, ck, seen3, 200, ck2, sizeof(ck2), NULL,
-                               0),
-                     0);
+    assert_int_equal(
+        read_from(f->db, ck, seen3, 200, ck2, sizeof(ck2), NULL, 0), 0);
     append_n(f->db, 100, 25);
-    assert_int_equal(read_from(f->db, ck, seen3, 200, ck2, sizeof(ck2), NULL,
-                               0),
-                     25);
+    assert_int_equal(
+        read_from(f->db, ck, seen3, 200, ck2, sizeof(ck2), NULL, 0), 25);
     for (int i = 100; i < 125; i++) {
         assert_true(seen3[i]);
     }
@@ -109,9 +107,8 @@ test_checkpoints(void **state)
                      LH_EINVAL);
     assert_int_equal(lh_read_all(f->db, "ev", "garbage", false, &r, &err),
                      LH_EINVAL);
-    assert_int_equal(lh_read_all(f->db, "ev", "ck1.1.2.3.4.-5", false, &r,
-                                 &err),
-                     LH_EINVAL);
+    assert_int_equal(
+        lh_read_all(f->db, "ev", "ck1.1.2.3.4.-5", false, &r, &err), LH_EINVAL);
 }
 
 typedef struct writer_arg {
@@ -229,17 +226,16 @@ test_stream_directions(void **state)
         int64_t limit;
         int64_t first, count;
     } cases[] = {
-        {1, LH_FORWARD, 0, 1, 10},  {4, LH_FORWARD, 0, 4, 7},
-        {4, LH_FORWARD, 2, 4, 2},   {-1, LH_BACKWARD, 0, 10, 10},
-        {5, LH_BACKWARD, 0, 5, 5},  {-1, LH_BACKWARD, 1, 10, 1},
+        {1, LH_FORWARD, 0, 1, 10}, {4, LH_FORWARD, 0, 4, 7},
+        {4, LH_FORWARD, 2, 4, 2},  {-1, LH_BACKWARD, 0, 10, 10},
+        {5, LH_BACKWARD, 0, 5, 5}, {-1, LH_BACKWARD, 1, 10, 1},
         {11, LH_FORWARD, 0, 0, 0},
     };
     for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
         lh_reader *r;
         lh_err err;
         assert_int_equal(lh_read_stream(f->db, "ev", "one", cases[c].from,
-                                        cases[c].dir, cases[c].limit, &r,
-                                        &err),
+                                        cases[c].dir, cases[c].limit, &r, &err),
                          LH_OK);
         const lh_event *ev;
         int64_t n = 0, first = 0, prev = 0;
