@@ -466,6 +466,85 @@ test_stream_meta(void **state)
     assert_int_equal(m.truncate_before, 6);
 }
 
+static void
+test_typed_cells(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    /* orders: tenant_id VARCHAR(8) NOT NULL, qty INT, price DECIMAL(10,2),
+     * at TIMESTAMP, id UUID */
+    uint8_t uuid[16] = {1,    2,  3,  4,  5,  6,  0x70, 8,
+                        0x80, 10, 11, 12, 13, 14, 15,   16};
+    lh_cell cells[5] = {
+        {.kind = LH_CELL_TEXT, .u.s = {"acme", 4}},
+        {.kind = LH_CELL_INT, .u.i = 7},
+        {.kind = LH_CELL_TEXT, .u.s = {"19.99", 5}},
+        {.kind = LH_CELL_INT, .u.i = INT64_C(1767225600000000)},
+        {.kind = LH_CELL_BYTES, .u.s = {uuid, 16}},
+    };
+    const char *id = "0190f0a0-0000-7000-8000-0000000000c1";
+    lh_event_in e = {.event_id = id,
+                     .stream = "cells",
+                     .type = "T",
+                     .cells = cells,
+                     .ncells = 5};
+    lh_event_ack a, b;
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, &a, &err), LH_OK);
+    lh_reader *r;
+    assert_int_equal(
+        lh_read_stream(f->db, "orders", "cells", 1, LH_FORWARD, 0, &r, &err),
+        LH_OK);
+    const lh_event *ev;
+    assert_int_equal(lh_reader_next(r, &ev, &err), LH_OK);
+    assert_non_null(ev);
+    assert_string_equal(ev->data_json,
+                        "{\"tenant_id\":\"acme\",\"qty\":7,\"price\":19.99,"
+                        "\"at\":\"2026-01-01 00:00:00\",\"id\":"
+                        "\"01020304-0506-7008-800a-0b0c0d0e0f10\"}");
+    lh_reader_close(r);
+    /* the same payload as JSON is the same event: an idempotent retry */
+    lh_event_in j = {.event_id = id,
+                     .stream = "cells",
+                     .type = "T",
+                     .data_json = "{\"tenant_id\": \"acme\", \"qty\": 7, "
+                                  "\"price\": 19.99, \"at\": "
+                                  "\"2026-01-01T00:00:00Z\", \"id\": "
+                                  "\"01020304-0506-7008-800a-0b0c0d0e0f10\"}"};
+    assert_int_equal(lh_append(f->db, "orders", &j, 1, NULL, &b, &err), LH_OK);
+    assert_true(b.duplicate);
+    assert_int_equal(b.position, a.position);
+    /* mismatches name the column */
+    e.event_id = NULL;
+    cells[1] = (lh_cell){.kind = LH_CELL_INT, .u.i = INT64_C(1) << 40};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "data.qty");
+    cells[1] = (lh_cell){.kind = LH_CELL_DOUBLE, .u.d = 1.5};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "data.qty");
+    cells[1] = (lh_cell){.kind = LH_CELL_NULL};
+    cells[0] = (lh_cell){.kind = LH_CELL_TEXT, .u.s = {"abcdefghi", 9}};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "data.tenant_id");
+    cells[0] = (lh_cell){.kind = LH_CELL_NULL};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "data.tenant_id");
+    cells[0] = (lh_cell){.kind = LH_CELL_TEXT, .u.s = {"a", 1}};
+    cells[4] = (lh_cell){.kind = LH_CELL_BYTES, .u.s = {uuid, 15}};
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "data.id");
+    e.ncells = 4;
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, NULL, NULL, &err),
+                     LH_EINVAL);
+    int64_t v;
+    lh_stream_info(f->db, "orders", "cells", &v, NULL, &err);
+    assert_int_equal(v, 1);
+}
+
 int
 main(void)
 {
@@ -490,6 +569,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_conditional_append, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stream_meta, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_typed_cells, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
