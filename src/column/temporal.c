@@ -481,8 +481,15 @@ lh__timestamp_parse(const char *s, size_t n, bool tz, int64_t *us, lh_err *err)
     if (!at_end(&c) || !check_date(y, bc, m, d, MAX_TS_YEAR, &days, &w)) {
         return bad(err, type, t, n, &w, expect);
     }
-    /* |days| < 110M and tod, east are small: no overflow */
-    *us = days * LH_US_PER_DAY + tod - east * LH_US_PER_SEC;
+    /* The year cap (PostgreSQL's, counted from 2000) reaches past what
+     * int64 µs since 1970 hold: check, do not trust the range. */
+    int64_t v;
+    if (__builtin_mul_overflow(days, LH_US_PER_DAY, &v) ||
+        __builtin_add_overflow(v, tod - east * LH_US_PER_SEC, &v)) {
+        w = (why){"timestamp out of range"};
+        return bad(err, type, t, n, &w, expect);
+    }
+    *us = v;
     return LH_OK;
 }
 

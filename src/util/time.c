@@ -309,7 +309,14 @@ parse_iso(const char *s, size_t len, lh_us *out)
         }
     }
     int64_t days = lh_days_from_civil(y, m, d);
-    *out = days * LH_US_PER_DAY + tod - off_s * LH_US_PER_SEC;
+    int64_t t = days * LH_US_PER_DAY + tod - off_s * LH_US_PER_SEC;
+    /* An offset can carry a date at either end of the range outside it;
+     * keep what we accept within what we print and read back. */
+    if (t < lh_days_from_civil(1, 1, 1) * LH_US_PER_DAY ||
+        t >= lh_days_from_civil(10000, 1, 1) * LH_US_PER_DAY) {
+        return "the instant in UTC is outside the years 0001-9999";
+    }
+    *out = t;
     return NULL;
 }
 

@@ -358,11 +358,32 @@ test_interval_input(void **state)
                "INTERVAL \"2147483648 days\" is out of range", &arena);
 }
 
+static void
+test_timestamp_int64_edge(void **state)
+{
+    (void)state;
+    lh_value v;
+    lh_err err;
+    lh_type t = type_of("TIMESTAMP");
+    const char *last = "294247-01-10 04:00:54.775807";
+    assert_int_equal(
+        lh_value_from_text(t, last, strlen(last), &arena, &v, &err), LH_OK);
+    assert_int_equal(v.u.i, INT64_MAX);
+    const char *past = "294247-01-10 04:00:54.775808";
+    assert_int_equal(
+        lh_value_from_text(t, past, strlen(past), &arena, &v, &err), LH_EINVAL);
+    assert_non_null(strstr(err.msg, "out of range"));
+    const char *far = "294276-12-31 00:00:00";
+    assert_int_equal(lh_value_from_text(t, far, strlen(far), &arena, &v, &err),
+                     LH_EINVAL);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timestamp_text),
+        cmocka_unit_test(test_timestamp_int64_edge),
         cmocka_unit_test(test_date_time_text),
         cmocka_unit_test(test_timestamp_input),
         cmocka_unit_test(test_timestamp_input_errors),

@@ -34,10 +34,9 @@ fail(const char *fmt, ...)
 
 /* lh_time_parse reads years 0001..9999 only, while lh_time_format_iso writes
  * any year ("0000-12-31T23:00:00Z", "+10000-01-01T..."), so an offset can
- * carry a parsed instant out of the parser's range:
- * "0001-01-01T00:00:00+01:00" formats as year 0 and does not read back.
- * Reported to the lead (util owns the fix: reject such instants, or accept
- * what the formatter writes); until then the round trip is checked for
+ * carry an instant out of the parser's range. The parser refuses such
+ * instants (an offset that moves one out is an error), so the round trip
+ * is checked for
  * instants whose UTC year is 1..9999. */
 static bool
 in_parser_years(lh_us t)

@@ -485,12 +485,31 @@ test_duration_errors(void **state)
     dur_bad("1d23h59m59s999ms1", unit);
 }
 
+static void
+test_parse_offsets_stay_in_range(void **state)
+{
+    (void)state;
+    lh_us t;
+    lh_err err;
+    assert_int_equal(lh_time_parse("0001-01-01T00:00:00+01:00", 25, &t, &err),
+                     LH_EINVAL);
+    assert_non_null(strstr(err.msg, "0001-9999"));
+    assert_int_equal(lh_time_parse("9999-12-31T23:30:00-01:00", 25, &t, &err),
+                     LH_EINVAL);
+    assert_int_equal(lh_time_parse("0001-01-01T00:00:00-01:00", 25, &t, &err),
+                     LH_OK);
+    char buf[32];
+    lh_time_format_iso(t, buf);
+    assert_string_equal(buf, "0001-01-01T01:00:00Z");
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_env_first_call_in_child),
         cmocka_unit_test(test_parse_forms),
+        cmocka_unit_test(test_parse_offsets_stay_in_range),
         cmocka_unit_test(test_parse_errors),
         cmocka_unit_test(test_format),
         cmocka_unit_test(test_round_trip_random),
