@@ -146,6 +146,7 @@ typedef struct lh_shard {
     sqlite3 *db; /* the write connection, NULL when read-only */
     sqlite3_stmt *st_ins, *st_byid, *st_dedup, *st_maxver, *st_streamrow;
     sqlite3_stmt *st_begin, *st_commit, *st_rollback;
+    sqlite3_stmt *st_savepoint, *st_rollback_to, *st_release;
     int64_t last_position;
     lh_us last_committed;
     /* Whether the dedup table has rows, and whether any stream has a

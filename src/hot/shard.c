@@ -391,6 +391,15 @@ prepare_all(lh_shard *s, lh_err *err)
     if (rc == LH_OK) {
         rc = prepare(s, "ROLLBACK", &s->st_rollback, err);
     }
+    if (rc == LH_OK) {
+        rc = prepare(s, "SAVEPOINT req", &s->st_savepoint, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s, "ROLLBACK TO req", &s->st_rollback_to, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare(s, "RELEASE req", &s->st_release, err);
+    }
     return rc;
 }
 
@@ -470,7 +479,9 @@ lh__shard_close(lh_shard *s)
 {
     sqlite3_stmt **sts[] = {&s->st_ins,    &s->st_byid,      &s->st_dedup,
                             &s->st_maxver, &s->st_streamrow, &s->st_begin,
-                            &s->st_commit, &s->st_rollback};
+                            &s->st_commit, &s->st_rollback,
+                            &s->st_savepoint, &s->st_rollback_to,
+                            &s->st_release};
     for (size_t i = 0; i < LH_ARRAY_LEN(sts); i++) {
         sqlite3_finalize(*sts[i]);
         *sts[i] = NULL;
@@ -885,9 +896,9 @@ lh__table_notify(lh_table *t)
 }
 
 static bool
-exec_ok(lh_shard *s, const char *sql)
+step_ok(sqlite3_stmt *st)
 {
-    return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    return step_reset(st) == SQLITE_OK;
 }
 
 void
@@ -918,7 +929,7 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
         lh_shard_req *req = (lh_shard_req *)msgs[i];
         int64_t req_start = s->last_position;
         req->rc = LH_OK;
-        if (savepoints && !exec_ok(s, "SAVEPOINT req")) {
+        if (savepoints && !step_ok(s->st_savepoint)) {
             lh__sqlite_err(s->db, sqlite3_errcode(s->db), "start a savepoint",
                            &req->err);
             req->rc = req->err.code;
@@ -942,13 +953,13 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
                 goto signal;
             }
             if (savepoints) {
-                exec_ok(s, "ROLLBACK TO req");
+                step_ok(s->st_rollback_to);
             }
         } else {
             any_ok = true;
         }
         if (savepoints) {
-            exec_ok(s, "RELEASE req");
+            step_ok(s->st_release);
         }
     }
     r = step_reset(any_ok ? s->st_commit : s->st_rollback);
