@@ -155,6 +155,7 @@ typedef struct lh_shard {
      * such rows sets the flag in the same transaction. */
     bool has_dedup;
     bool has_floors;
+    int wal_frames; /* after the last commit (sqlite3_wal_hook) */
     lh_mailbox mb;
     bool mb_ready;
     /* stats for the benchmark and metrics */

@@ -403,6 +403,19 @@ prepare_all(lh_shard *s, lh_err *err)
     return rc;
 }
 
+/* WAL frames after which the handler checkpoints: SQLite's default. */
+#define CHECKPOINT_FRAMES 1000
+
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db;
+    (void)name;
+    lh_shard *s = arg;
+    s->wal_frames = frames;
+    return SQLITE_OK;
+}
+
 lh_rc
 lh__shard_open(lh_shard *s, bool create, lh_err *err)
 {
@@ -426,6 +439,11 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
                               "PRAGMA foreign_keys=OFF;"
                               "PRAGMA cache_size=-16384;",
                               err);
+    /* Checkpoints run after a group's waiters are acked (see the handler),
+     * not inside the COMMIT that crosses the threshold, where they would
+     * add a database write and fsync to that group's latency. */
+    sqlite3_wal_autocheckpoint(s->db, 0);
+    sqlite3_wal_hook(s->db, wal_hook, s);
     if (rc == LH_OK && create) {
         rc = create_schema(s, err);
     }
@@ -477,11 +495,10 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
 void
 lh__shard_close(lh_shard *s)
 {
-    sqlite3_stmt **sts[] = {&s->st_ins,    &s->st_byid,      &s->st_dedup,
-                            &s->st_maxver, &s->st_streamrow, &s->st_begin,
-                            &s->st_commit, &s->st_rollback,
-                            &s->st_savepoint, &s->st_rollback_to,
-                            &s->st_release};
+    sqlite3_stmt **sts[] = {
+        &s->st_ins,       &s->st_byid,        &s->st_dedup,  &s->st_maxver,
+        &s->st_streamrow, &s->st_begin,       &s->st_commit, &s->st_rollback,
+        &s->st_savepoint, &s->st_rollback_to, &s->st_release};
     for (size_t i = 0; i < LH_ARRAY_LEN(sts); i++) {
         sqlite3_finalize(*sts[i]);
         *sts[i] = NULL;
@@ -999,5 +1016,19 @@ signal:
             req->err.code = req->rc;
         }
         lh_done_signal(req->done);
+    }
+    if (s->wal_frames >= CHECKPOINT_FRAMES) {
+        /* PASSIVE: never waits for readers; what they still need is
+         * copied by a later checkpoint. A failure here loses nothing (the
+         * WAL keeps the frames), so it is only logged. */
+        pthread_mutex_lock(&s->mu);
+        int cr = sqlite3_wal_checkpoint_v2(
+            s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        s->wal_frames = 0;
+        pthread_mutex_unlock(&s->mu);
+        if (cr != SQLITE_OK && cr != SQLITE_BUSY) {
+            lh_log(LH_LOG_WARN, "checkpoint of \"%s\" failed: %s", s->path,
+                   sqlite3_errstr(cr));
+        }
     }
 }
