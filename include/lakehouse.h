@@ -118,8 +118,9 @@ LH_API lh_rc lh_db_init(const char *dir, lh_err *err);
 LH_API lh_rc lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out,
                         lh_err *err);
 
-/* Waits for in-flight appends, closes every shard, releases the lock.
- * NULL is a no-op. */
+/* Closes every shard and releases the lock. Like sqlite3_close, it
+ * requires that no other call on db is running and that every reader and
+ * subscription of db is closed first. NULL is a no-op. */
 LH_API void lh_db_close(lh_db *db);
 
 /* ---- tables
@@ -245,14 +246,21 @@ typedef struct lh_append_condition {
  * and err names the event (err->index) and field (err->field). Then each
  * shard's part commits atomically and durably (fsynced) before this returns;
  * with events in several shards a failure in one shard leaves the others'
- * parts committed (err says which). acks (n entries, caller-provided, may
- * be NULL) receive where each event landed.
+ * parts committed. acks (n entries, caller-provided, may be NULL) receive
+ * where each event landed; after a failure, the events whose ack has
+ * position 0 did not land, the others did.
  *
  * Idempotency: an event whose event_id was appended before (within the
  * dedup window) with the same stream, type and data is not written again;
  * its original ack is returned with .duplicate set. This is checked before
- * expected versions, so a retried call succeeds although its stream moved
- * on. The same id with different content is LH_EINVAL.
+ * expected versions and append conditions, so a retried call succeeds
+ * although its stream moved on. New events that follow retried ones of the
+ * same stream in one call must continue where the retried ones end: if the
+ * stream moved on since, that is LH_ECONFLICT. The same id with different
+ * content is LH_EINVAL when it lands in the same shard; an id is NOT
+ * checked against the other shards of the table (that would cost a lookup
+ * per shard per event), so reusing an id on a stream of another shard goes
+ * undetected: generate ids per event (NULL does that).
  *
  * Errors: LH_EINVAL, LH_ENOENT (no table), LH_ECONFLICT (expected version:
  * err->current_version holds the stream's version; or the condition),

@@ -487,6 +487,13 @@ flush_batch(lh_db *db, const char *table, in_line *lines, lh_event_in *evs,
         print_acks(evs, acks, n);
         return 0;
     }
+    /* With events in several shards, some shards' parts may have landed
+     * before another failed: say which (position 0 = did not land). */
+    for (size_t i = 0; i < n; i++) {
+        if (acks[i].position > 0) {
+            print_acks(&evs[i], &acks[i], 1);
+        }
+    }
     long lineno = err.index >= 0 && (size_t)err.index < n
                       ? lines[err.index].lineno
                       : lines[0].lineno;

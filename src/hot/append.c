@@ -558,11 +558,35 @@ probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
     return LH_OK;
 }
 
+/* t->stream_keys values: a stream's shard-key text. An entry a call
+ * created for a new stream is only a claim until an event of the stream
+ * commits; calls relying on it hold it (pending), and the last one out
+ * drops it if nothing committed, so a failed call leaves no claim behind
+ * while another call still counts on it. */
+typedef struct stream_key {
+    int pending;
+    bool committed;
+    char key[];
+} stream_key;
+
+static stream_key *
+stream_key_new(const char *key, bool committed)
+{
+    size_t n = strlen(key);
+    stream_key *k = lh_malloc(sizeof(*k) + n + 1);
+    if (k != NULL) {
+        k->pending = 0;
+        k->committed = committed;
+        memcpy(k->key, key, n + 1);
+    }
+    return k;
+}
+
 /* For tables sharded by a payload column: every event of a stream carries
- * the same key, within the call and across calls. `registered` collects
- * streams this call introduced, to forget them if the call fails. */
+ * the same key, within the call and across calls. `held` receives the
+ * entries this call relies on (see release_streams). */
 static lh_rc
-check_stream_keys(lh_table *t, lh_hot_event *evs, size_t n, lh_map *registered,
+check_stream_keys(lh_table *t, lh_hot_event *evs, size_t n, lh_map *held,
                   lh_err *err)
 {
     lh_buf key = LH_BUF_INIT;
@@ -576,38 +600,37 @@ check_stream_keys(lh_table *t, lh_hot_event *evs, size_t n, lh_map *registered,
             rc = lh_err_set(err, LH_ENOMEM, "out of memory");
             break;
         }
-        const char *known = lh_map_get(&t->stream_keys, e->stream, slen);
+        stream_key *known = lh_map_get(&t->stream_keys, e->stream, slen);
         if (known == NULL) {
             char *found = NULL;
             rc = probe_stream_key(t, e->stream, &found, err);
             if (rc != LH_OK) {
                 break;
             }
-            if (found == NULL) {
-                found = lh_strdup(key.data);
-                if (found == NULL) {
-                    rc = lh_err_set(err, LH_ENOMEM, "out of memory");
-                    break;
-                }
-                lh_map_put(registered, e->stream, slen, found, NULL);
-            }
-            rc = lh_map_put(&t->stream_keys, e->stream, slen, found, NULL);
-            if (rc != LH_OK) {
-                lh_free(found);
-                lh_map_del(registered, e->stream, slen);
+            known = stream_key_new(found ? found : key.data, found != NULL);
+            lh_free(found);
+            if (known == NULL || lh_map_put(&t->stream_keys, e->stream, slen,
+                                            known, NULL) != LH_OK) {
+                lh_free(known);
                 rc = lh_err_set(err, LH_ENOMEM, "out of memory");
                 break;
             }
-            known = found;
         }
-        if (strcmp(known, key.data) != 0) {
+        if (!lh_map_has(held, e->stream, slen)) {
+            if (lh_map_put(held, e->stream, slen, known, NULL) != LH_OK) {
+                rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+                break;
+            }
+            known->pending++;
+        }
+        if (strcmp(known->key, key.data) != 0) {
             const char *col = t->def->cols[t->def->shard_col].name;
             char field[64];
             snprintf(field, sizeof(field), "data.%s", col);
             rc = ev_err(err, i, field, LH_EINVAL,
                         "stream \"%s\" lives in the shard of %s \"%s\"; an "
                         "event with %s \"%s\" cannot join it",
-                        e->stream, col, known, col, key.data);
+                        e->stream, col, known->key, col, key.data);
         }
     }
     pthread_mutex_unlock(&t->stream_mu);
@@ -615,20 +638,30 @@ check_stream_keys(lh_table *t, lh_hot_event *evs, size_t n, lh_map *registered,
     return rc;
 }
 
+/* Marks the streams whose events landed as committed, lets go of the
+ * call's entries, and drops claims that nothing committed. */
 static void
-forget_streams(lh_table *t, lh_map *registered)
+release_streams(lh_table *t, lh_map *held, const lh_hot_event *evs, size_t n)
 {
-    size_t it = 0;
-    const void *k;
-    size_t kl;
-    void *v;
     pthread_mutex_lock(&t->stream_mu);
-    while (lh_map_next(registered, &it, &k, &kl, &v)) {
-        /* Only drop entries that are still this call's (same pointer). If
-         * the stream got committed by someone else meanwhile, a later call
-         * re-reads it from the shards. */
-        if (lh_map_get(&t->stream_keys, k, kl) == v) {
-            lh_free(lh_map_del(&t->stream_keys, k, kl));
+    for (size_t i = 0; i < n; i++) {
+        if (evs[i].ack != NULL && evs[i].ack->position > 0) {
+            stream_key *k =
+                lh_map_get(held, evs[i].stream, strlen(evs[i].stream));
+            if (k != NULL) {
+                k->committed = true;
+            }
+        }
+    }
+    size_t it = 0;
+    const void *name;
+    size_t nl;
+    void *v;
+    while (lh_map_next(held, &it, &name, &nl, &v)) {
+        stream_key *k = v;
+        if (--k->pending == 0 && !k->committed &&
+            lh_map_get(&t->stream_keys, name, nl) == k) {
+            lh_free(lh_map_del(&t->stream_keys, name, nl));
         }
     }
     pthread_mutex_unlock(&t->stream_mu);
@@ -731,7 +764,13 @@ conditional_append(lh_table *t, const lh_append_condition *c,
     for (int i = 0; i < t->nshards; i++) {
         pthread_mutex_lock(&t->shards[i].mu);
     }
-    for (int i = 0; i < t->nshards && rc == LH_OK; i++) {
+    /* A retried call (every id already stored) is acked as it was: its own
+     * events would otherwise match its condition and fail it. */
+    bool retry = true;
+    for (int k = 0; k < nshards_used && rc == LH_OK && retry; k++) {
+        rc = lh__shard_all_known(&t->shards[used[k]], &reqs[k], &retry, err);
+    }
+    for (int i = 0; i < t->nshards && rc == LH_OK && !retry; i++) {
         bool hit = false;
         rc = condition_matches(t, &t->shards[i], c, after[i], &val, &hit, err);
         if (rc == LH_OK && hit) {
@@ -764,6 +803,9 @@ conditional_append(lh_table *t, const lh_append_condition *c,
                 sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             }
             s->last_position = start;
+            for (size_t i = 0; i < req->nevs; i++) {
+                memset(req->evs[i]->ack, 0, sizeof(lh_event_ack));
+            }
         } else {
             s->last_committed = at;
             any = true;
@@ -794,8 +836,8 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
     }
     lh_arena a;
     lh_arena_init(&a, 0);
-    lh_map registered, ids;
-    lh_map_init(&registered);
+    lh_map held, ids;
+    lh_map_init(&held);
     lh_map_init(&ids);
     lh_hot_event *hev = lh_arena_calloc(&a, sizeof(lh_hot_event) * n);
     lh_event_ack *own_acks = acks;
@@ -846,7 +888,7 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
         hev[i].shard = lh__shard_of(t, key.data, key.len);
     }
     if (rc == LH_OK && t->def->shard_col >= 0) {
-        rc = check_stream_keys(t, hev, n, &registered, err);
+        rc = check_stream_keys(t, hev, n, &held, err);
     }
     if (rc != LH_OK) {
         goto done;
@@ -927,13 +969,11 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
         }
     }
 done:
-    if (rc != LH_OK) {
-        if (t->def->shard_col >= 0) {
-            forget_streams(t, &registered);
-        }
+    if (t->def->shard_col >= 0 && hev != NULL) {
+        release_streams(t, &held, hev, n);
     }
     lh_buf_release(&key);
-    lh_map_release(&registered); /* values now belong to t->stream_keys */
+    lh_map_release(&held); /* values belong to t->stream_keys */
     lh_map_release(&ids);
     lh_arena_release(&a);
     return rc;

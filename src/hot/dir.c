@@ -370,6 +370,10 @@ table_free(lh_table *t)
         return;
     }
     for (int i = 0; t->shards != NULL && i < t->nshards; i++) {
+        if (t->shards[i].mb_ready) {
+            lh_mailbox_release(&t->shards[i].mb);
+            t->shards[i].mb_ready = false;
+        }
         lh__shard_close(&t->shards[i]);
     }
     lh_free(t->shards);

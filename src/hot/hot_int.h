@@ -201,6 +201,10 @@ void lh__shard_handle(void *owner, lh_msg **msgs, size_t n);
  * by conditional appends). On failure the caller rolls back. */
 lh_rc lh__shard_apply(lh_shard *s, lh_shard_req *req, lh_us committed_at,
                       lh_err *err);
+/* Whether every event id of req is already in the shard (a retried call).
+ * Caller holds s->mu. */
+lh_rc lh__shard_all_known(lh_shard *s, const lh_shard_req *req, bool *all,
+                          lh_err *err);
 lh_rc lh__shard_exec(lh_shard *s, const char *sql, lh_err *err);
 lh_rc lh__sqlite_err(sqlite3 *db, int src, const char *what, lh_err *err);
 /* The current version of a stream through connection c (0 = none). */

@@ -69,6 +69,7 @@ typedef struct cursor {
     sqlite3_stmt *st;
     bool row;       /* st is on a row */
     bool exhausted; /* stepped to the end; re-query after a wait */
+    bool advance;   /* its row was returned: step before looking again */
 } cursor;
 
 struct lh_reader {
@@ -456,6 +457,18 @@ refill(lh_reader *r, lh_err *err)
 static lh_rc
 next_all(lh_reader *r, const lh_event **ev, lh_err *err)
 {
+    /* Step past the row returned last time here, not right after loading
+     * it: a failing step then fails this call, and the event already
+     * handed out (and its checkpoint) stays valid. */
+    for (int i = 0; i < r->t->nshards; i++) {
+        if (r->cur[i].advance) {
+            r->cur[i].advance = false;
+            lh_rc rc = cursor_step(r, i, &r->cur[i], err);
+            if (rc != LH_OK) {
+                return rc;
+            }
+        }
+    }
     bool any_row = false;
     for (int i = 0; i < r->t->nshards; i++) {
         any_row = any_row || r->cur[i].row;
@@ -494,10 +507,7 @@ next_all(lh_reader *r, const lh_event **ev, lh_err *err)
         return lh_err_set(err, rc, "out of memory");
     }
     r->ev.checkpoint = r->ckpt.data;
-    rc = cursor_step(r, best, &r->cur[best], err);
-    if (rc != LH_OK) {
-        return rc;
-    }
+    r->cur[best].advance = true;
     *ev = &r->ev;
     return LH_OK;
 }
@@ -752,9 +762,13 @@ lh_stream_set_meta(lh_db *db, const char *table, const char *stream,
         x = sqlite3_step(st);
     }
     sqlite3_finalize(st);
+    lh_rc rc2 = LH_OK;
+    if (x != SQLITE_DONE) { /* read the message while we own the handle */
+        rc2 = lh__sqlite_err(s->db, x, "write stream metadata", err);
+    }
     pthread_mutex_unlock(&s->mu);
-    if (x != SQLITE_DONE) {
-        return lh__sqlite_err(s->db, x, "write stream metadata", err);
+    if (rc2 != LH_OK) {
+        return rc2;
     }
     return LH_OK;
 }

@@ -769,6 +769,27 @@ take_duplicate(lh_shard *s, lh_hot_event *e, const prior *p, stream_state *ss,
     return LH_OK;
 }
 
+lh_rc
+lh__shard_all_known(lh_shard *s, const lh_shard_req *req, bool *all,
+                    lh_err *err)
+{
+    lh_us dedup_since = lh_now() - s->table->db->dedup_window;
+    *all = true;
+    for (size_t i = 0; i < req->nevs && *all; i++) {
+        prior p = {.found = false};
+        lh_rc rc = lookup_id(s, s->st_byid, &req->evs[i]->id, &p, err);
+        if (rc == LH_OK && !p.found && s->has_dedup) {
+            sqlite3_bind_int64(s->st_dedup, 2, dedup_since);
+            rc = lookup_id(s, s->st_dedup, &req->evs[i]->id, &p, err);
+        }
+        if (rc != LH_OK) {
+            return rc;
+        }
+        *all = p.found;
+    }
+    return LH_OK;
+}
+
 /* Applies one request's events in order. Idempotency comes first: an
  * event id seen before makes the event a retry, whatever the expectation
  * says. The events table's unique index on event_id does the looking for
@@ -954,29 +975,44 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
         }
         lh_err_clear(&req->err);
         lh_rc rc = lh__shard_apply(s, req, committed_at, &req->err);
-        if (rc != LH_OK) {
+        if (rc == LH_OK) {
+            any_ok = true;
+        } else {
             req->rc = rc;
             s->last_position = req_start;
-            if (sqlite3_get_autocommit(s->db)) {
-                /* SQLite rolled the whole transaction back (a full disk can
-                 * do that): every request of the group failed. */
+            /* SQLite may have rolled the whole transaction back (a full
+             * disk can do that), or the savepoint cannot be undone: then
+             * every request of the group failed, and nothing of it may
+             * commit. */
+            bool whole = sqlite3_get_autocommit(s->db) ||
+                         (savepoints && !step_ok(s->st_rollback_to)) ||
+                         !savepoints;
+            if (whole) {
+                if (!sqlite3_get_autocommit(s->db)) {
+                    step_reset(s->st_rollback);
+                }
                 for (size_t k = 0; k < n; k++) {
-                    lh_shard_req *o = (lh_shard_req *)msgs[k];
                     if (k != i) {
-                        fail_req(o, rc, &req->err);
+                        fail_req((lh_shard_req *)msgs[k], rc, &req->err);
                     }
                 }
                 s->last_position = group_start;
+                any_ok = false;
                 goto signal;
             }
-            if (savepoints) {
-                step_ok(s->st_rollback_to);
-            }
-        } else {
-            any_ok = true;
         }
-        if (savepoints) {
-            step_ok(s->st_release);
+        if (savepoints && !step_ok(s->st_release)) {
+            lh__sqlite_err(s->db, sqlite3_errcode(s->db), "release a savepoint",
+                           &err);
+            if (!sqlite3_get_autocommit(s->db)) {
+                step_reset(s->st_rollback);
+            }
+            for (size_t k = 0; k < n; k++) {
+                fail_req((lh_shard_req *)msgs[k], err.code, &err);
+            }
+            s->last_position = group_start;
+            any_ok = false;
+            goto signal;
         }
     }
     r = step_reset(any_ok ? s->st_commit : s->st_rollback);
@@ -1007,6 +1043,10 @@ signal:
     for (size_t i = 0; i < n; i++) {
         lh_shard_req *req = (lh_shard_req *)msgs[i];
         if (req->rc != LH_OK) {
+            /* Nothing of a failed request landed: its acks say so. */
+            for (size_t k = 0; k < req->nevs; k++) {
+                memset(req->evs[k]->ack, 0, sizeof(lh_event_ack));
+            }
             /* Conflicts and bad input speak of streams and events; other
              * failures say where they happened. */
             if (req->rc != LH_ECONFLICT && req->rc != LH_EINVAL) {
@@ -1017,18 +1057,19 @@ signal:
         }
         lh_done_signal(req->done);
     }
+    /* PASSIVE: never waits for readers; what they still need is copied by
+     * a later checkpoint. A failure here loses nothing (the WAL keeps the
+     * frames), so it is only logged. */
+    pthread_mutex_lock(&s->mu);
+    int cr = SQLITE_OK;
     if (s->wal_frames >= CHECKPOINT_FRAMES) {
-        /* PASSIVE: never waits for readers; what they still need is
-         * copied by a later checkpoint. A failure here loses nothing (the
-         * WAL keeps the frames), so it is only logged. */
-        pthread_mutex_lock(&s->mu);
-        int cr = sqlite3_wal_checkpoint_v2(
-            s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        cr = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+                                       NULL, NULL);
         s->wal_frames = 0;
-        pthread_mutex_unlock(&s->mu);
-        if (cr != SQLITE_OK && cr != SQLITE_BUSY) {
-            lh_log(LH_LOG_WARN, "checkpoint of \"%s\" failed: %s", s->path,
-                   sqlite3_errstr(cr));
-        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (cr != SQLITE_OK && cr != SQLITE_BUSY) {
+        lh_log(LH_LOG_WARN, "checkpoint of \"%s\" failed: %s", s->path,
+               sqlite3_errstr(cr));
     }
 }

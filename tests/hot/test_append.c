@@ -545,6 +545,73 @@ test_typed_cells(void **state)
     assert_int_equal(v, 1);
 }
 
+static void
+test_failed_calls_leave_no_trace(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    /* B: events in several shards; one shard's part conflicts. Its acks
+     * say position 0, the others' are real. */
+    lh_event_in evs[8];
+    lh_event_ack acks[8];
+    char streams[8][16];
+    for (int i = 0; i < 8; i++) {
+        snprintf(streams[i], sizeof(streams[i]), "multi-%d", i);
+        evs[i] = (lh_event_in){.stream = streams[i],
+                               .type = "T",
+                               .data_json = "{\"tenant_id\": \"a\"}"};
+    }
+    evs[5].expect = LH_EXPECT_EXACT;
+    evs[5].expected_version = 9;
+    assert_int_equal(lh_append(f->db, "orders", evs, 8, NULL, acks, &err),
+                     LH_ECONFLICT);
+    for (int i = 0; i < 8; i++) {
+        int64_t v;
+        lh_stream_info(f->db, "orders", streams[i], &v, NULL, &err);
+        if ((acks[i].position > 0) != (v == 1)) {
+            fail_msg("event %d: ack position %lld but stream version %lld", i,
+                     (long long)acks[i].position, (long long)v);
+        }
+    }
+    assert_int_equal(acks[5].position, 0);
+
+    /* A: a failed call's claim on a new stream's shard key is dropped */
+    ht_create(f->db, "{\"name\": \"bykey\", \"columns\": [{\"name\": "
+                     "\"k\", \"type\": \"VARCHAR\"}], \"shard_by\": \"k\", "
+                     "\"shards\": 4}");
+    assert_int_equal(ht_append1(f->db, "bykey", "S", "T", "{\"k\": \"a\"}",
+                                LH_EXPECT_EXACT, 5, NULL, NULL, &err),
+                     LH_ECONFLICT);
+    assert_int_equal(ht_append1(f->db, "bykey", "S", "T", "{\"k\": \"b\"}",
+                                LH_EXPECT_ANY, 0, NULL, NULL, &err),
+                     LH_OK);
+    assert_int_equal(ht_append1(f->db, "bykey", "S", "T", "{\"k\": \"a\"}",
+                                LH_EXPECT_ANY, 0, NULL, NULL, &err),
+                     LH_EINVAL);
+
+    /* C: a retried conditional append is acked as it was, although its
+     * own event now matches its condition */
+    const char *types[] = {"Booked"};
+    lh_append_condition c = {.types = types,
+                             .ntypes = 1,
+                             .column = "tenant_id",
+                             .value_json = "\"room\"",
+                             .after = "0"};
+    lh_event_in e = {.event_id = "0190f0a0-0000-7000-8000-0000000000d1",
+                     .stream = "booking",
+                     .type = "Booked",
+                     .data_json = "{\"tenant_id\": \"room\"}"};
+    lh_event_ack a1, a2;
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a1, &err), LH_OK);
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a2, &err), LH_OK);
+    assert_true(a2.duplicate);
+    assert_int_equal(a2.position, a1.position);
+    e.event_id = NULL;
+    assert_int_equal(lh_append(f->db, "orders", &e, 1, &c, &a2, &err),
+                     LH_ECONFLICT);
+    assert_int_equal(a2.position, 0);
+}
+
 int
 main(void)
 {
@@ -570,6 +637,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stream_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_cells, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failed_calls_leave_no_trace, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
