@@ -820,6 +820,136 @@ conditional_append(lh_table *t, const lh_append_condition *c,
     return rc;
 }
 
+/* Calls at least this large are validated in parallel: below it, handing
+ * chunks to the pool costs more than it saves. */
+#define PARALLEL_MIN_EVENTS 256
+#define MAX_CHUNKS 8
+
+/* One slice of a call being validated, with its own arena (arenas are
+ * single-threaded): what the events point to lives there until the call
+ * ends. */
+typedef struct vchunk {
+    const lh_table *t;
+    const lh_event_in *evs;
+    lh_hot_event *hev;
+    size_t from, to;
+    lh_arena arena;
+    lh_rc rc;
+    lh_err err;
+    lh_done *done;
+} vchunk;
+
+static void
+validate_chunk(vchunk *c)
+{
+    call_ctx cx = {0, NULL};
+    lh_buf key = LH_BUF_INIT;
+    lh_rc rc = LH_OK;
+    lh_err_clear(&c->err);
+    for (size_t i = c->from; i < c->to && rc == LH_OK; i++) {
+        rc = validate_event(c->t, &c->evs[i], i, &c->hev[i], &c->arena, &cx,
+                            &c->err);
+        if (rc == LH_OK && shard_key(c->t, &c->hev[i], &key) != LH_OK) {
+            rc = lh_err_set(&c->err, LH_ENOMEM, "out of memory");
+        }
+        if (rc == LH_OK) {
+            c->hev[i].shard = lh__shard_of(c->t, key.data, key.len);
+        }
+    }
+    lh_buf_release(&key);
+    c->rc = rc;
+}
+
+static void
+validate_task(void *arg)
+{
+    vchunk *c = arg;
+    validate_chunk(c);
+    lh_done_signal(c->done);
+}
+
+static lh_rc
+validate_all(lh_db *db, const lh_table *t, const lh_event_in *evs,
+             lh_hot_event *hev, size_t n, vchunk *chunks, size_t nchunks,
+             lh_err *err)
+{
+    lh_done done;
+    lh_done_init(&done, (int)nchunks - 1);
+    for (size_t c = 0; c < nchunks; c++) {
+        vchunk *ch = &chunks[c];
+        ch->t = t;
+        ch->evs = evs;
+        ch->hev = hev;
+        ch->from = n * c / nchunks;
+        ch->to = n * (c + 1) / nchunks;
+        ch->done = &done;
+        lh_arena_init(&ch->arena, 0);
+    }
+    for (size_t c = 1; c < nchunks; c++) {
+        if (lh_pool_submit(db->pool, validate_task, &chunks[c]) != LH_OK) {
+            validate_task(&chunks[c]); /* no memory for a task: do it here */
+        }
+    }
+    validate_chunk(&chunks[0]);
+    lh_done_wait(&done);
+    lh_done_release(&done);
+    /* Chunks are in call order: the first failing one has the first bad
+     * event. */
+    for (size_t c = 0; c < nchunks; c++) {
+        if (chunks[c].rc != LH_OK) {
+            if (err != NULL) {
+                *err = chunks[c].err;
+            }
+            return chunks[c].rc;
+        }
+    }
+    return LH_OK;
+}
+
+typedef struct id_ref {
+    lh_uuid id;
+    size_t index;
+} id_ref;
+
+static int
+cmp_id_ref(const void *a, const void *b)
+{
+    const id_ref *x = a, *y = b;
+    int c = memcmp(x->id.b, y->id.b, 16);
+    return c != 0 ? c : (x->index < y->index ? -1 : x->index > y->index);
+}
+
+/* An event id may appear once per call (sorting: no allocation per id). */
+static lh_rc
+check_unique_ids(const lh_event_in *evs, const lh_hot_event *hev, size_t n,
+                 lh_arena *a, lh_err *err)
+{
+    if (n < 2) {
+        return LH_OK;
+    }
+    id_ref *refs = lh_arena_alloc(a, sizeof(id_ref) * n);
+    if (refs == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        refs[i].id = hev[i].id;
+        refs[i].index = i;
+    }
+    qsort(refs, n, sizeof(id_ref), cmp_id_ref);
+    size_t bad = n;
+    for (size_t i = 1; i < n; i++) {
+        if (memcmp(refs[i].id.b, refs[i - 1].id.b, 16) == 0) {
+            bad = LH_MIN(bad, refs[i].index);
+        }
+    }
+    if (bad < n) {
+        return ev_err(err, bad, "event_id", LH_EINVAL,
+                      "event id %s appears twice in one append",
+                      evs[bad].event_id ? evs[bad].event_id : "");
+    }
+    return LH_OK;
+}
+
 lh_rc
 lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
           const lh_append_condition *cond, lh_event_ack *acks, lh_err *err)
@@ -836,9 +966,8 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
     }
     lh_arena a;
     lh_arena_init(&a, 0);
-    lh_map held, ids;
+    lh_map held;
     lh_map_init(&held);
-    lh_map_init(&ids);
     lh_hot_event *hev = lh_arena_calloc(&a, sizeof(lh_hot_event) * n);
     lh_event_ack *own_acks = acks;
     if (own_acks == NULL) {
@@ -850,8 +979,8 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
     lh_shard_req *reqs = NULL;
     int *slot = lh_arena_alloc(&a, sizeof(int) * (size_t)t->nshards);
     int *used = lh_arena_alloc(&a, sizeof(int) * (size_t)t->nshards);
-    lh_buf key = LH_BUF_INIT;
-    call_ctx cx = {0, NULL};
+    vchunk *chunks = NULL;
+    size_t nchunks_live = 0;
     if (rc != LH_OK) {
         goto done;
     }
@@ -861,31 +990,27 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
     }
     memset(own_acks, 0, sizeof(lh_event_ack) * n);
 
-    /* 1. Validate everything before anything is written. */
+    /* 1. Validate everything before anything is written: in chunks on
+     * the pool when the call is large (events are independent), then the
+     * checks across events. */
+    size_t nchunks = 1;
+    if (n >= PARALLEL_MIN_EVENTS && db->ncpu > 1) {
+        nchunks = LH_MIN((size_t)db->ncpu, n / (PARALLEL_MIN_EVENTS / 2));
+        nchunks = LH_MIN(nchunks, (size_t)MAX_CHUNKS);
+    }
+    chunks = lh_arena_calloc(&a, sizeof(vchunk) * nchunks);
+    if (chunks == NULL) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        goto done;
+    }
+    nchunks_live = nchunks;
+    rc = validate_all(db, t, evs, hev, n, chunks, nchunks, err);
+    if (rc == LH_OK) {
+        rc = check_unique_ids(evs, hev, n, &a, err);
+    }
     for (size_t i = 0; i < n && rc == LH_OK; i++) {
-        rc = validate_event(t, &evs[i], i, &hev[i], &a, &cx, err);
-        if (rc != LH_OK) {
-            break;
-        }
-        if (lh_map_has(&ids, hev[i].id.b, 16)) {
-            rc = ev_err(err, i, "event_id", LH_EINVAL,
-                        "event id %s appears twice in one append",
-                        evs[i].event_id ? evs[i].event_id : "");
-            break;
-        }
-        rc = lh_map_put(&ids, hev[i].id.b, 16, &hev[i], NULL);
-        if (rc != LH_OK) {
-            lh_err_set(err, rc, "out of memory");
-            break;
-        }
         hev[i].ack = &own_acks[i];
         hev[i].index = i;
-        rc = shard_key(t, &hev[i], &key);
-        if (rc != LH_OK) {
-            lh_err_set(err, rc, "out of memory");
-            break;
-        }
-        hev[i].shard = lh__shard_of(t, key.data, key.len);
     }
     if (rc == LH_OK && t->def->shard_col >= 0) {
         rc = check_stream_keys(t, hev, n, &held, err);
@@ -972,9 +1097,10 @@ done:
     if (t->def->shard_col >= 0 && hev != NULL) {
         release_streams(t, &held, hev, n);
     }
-    lh_buf_release(&key);
+    for (size_t c = 0; c < nchunks_live; c++) {
+        lh_arena_release(&chunks[c].arena);
+    }
     lh_map_release(&held); /* values belong to t->stream_keys */
-    lh_map_release(&ids);
     lh_arena_release(&a);
     return rc;
 }

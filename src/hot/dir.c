@@ -555,6 +555,7 @@ lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out, lh_err *err)
             /* Shard work is mostly waiting on fsync, not CPU: more
              * threads than cores let more shards commit at once. */
             long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+            db->ncpu = (int)LH_MAX(ncpu, 1);
             int threads = (int)LH_MIN(LH_MAX(ncpu, 1) * 4, 32);
             if (opts && opts->threads > 0) {
                 threads = opts->threads;

@@ -183,6 +183,7 @@ struct lh_db {
     int lock_fd;
     lh_pool *pool;
     lh_us dedup_window;
+    int ncpu; /* online CPUs: how many chunks a large call is validated in */
     pthread_mutex_t mu; /* tables */
     lh_map tables;      /* name -> lh_table* */
 };
