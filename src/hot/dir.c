@@ -562,6 +562,9 @@ lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out, lh_err *err)
             }
             rc = lh_pool_new(threads, &db->pool, err);
         }
+        if (rc == LH_OK) {
+            rc = lh__checkpointer_start(db, err);
+        }
     }
     if (rc == LH_OK) {
         rc = load_tables(db, err);
@@ -595,6 +598,7 @@ lh_db_close(lh_db *db)
             }
         }
     }
+    lh__checkpointer_stop(db);
     lh_pool_free(db->pool);
     it = 0;
     while (lh_map_next(&db->tables, &it, &k, &kl, &v)) {

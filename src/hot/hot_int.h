@@ -155,7 +155,9 @@ typedef struct lh_shard {
      * such rows sets the flag in the same transaction. */
     bool has_dedup;
     bool has_floors;
-    int wal_frames; /* after the last commit (sqlite3_wal_hook) */
+    int wal_frames;          /* after the last commit (sqlite3_wal_hook) */
+    atomic_bool ckpt_wanted; /* for the checkpointer thread */
+    sqlite3 *ckpt_db;        /* the checkpointer's connection */
     lh_mailbox mb;
     bool mb_ready;
     /* stats for the benchmark and metrics */
@@ -184,6 +186,11 @@ struct lh_db {
     lh_pool *pool;
     lh_us dedup_window;
     int ncpu; /* online CPUs: how many chunks a large call is validated in */
+    /* The checkpointer thread (shard.c), for writers. */
+    pthread_t ckpt_thread;
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cv;
+    bool ckpt_running, ckpt_stop, ckpt_pending;
     pthread_mutex_t mu; /* tables */
     lh_map tables;      /* name -> lh_table* */
 };
@@ -219,6 +226,11 @@ lh_rc lh__bind_value(sqlite3_stmt *st, int idx, const lh_value *v);
 lh_rc lh__column_value(sqlite3_stmt *st, int idx, lh_type t, lh_value *out);
 /* The SQL column type of an lh_type in the shard ("INTEGER", ...). */
 const char *lh__sql_type(lh_type t);
+
+/* The thread that runs WAL checkpoints off the append path. */
+lh_rc lh__checkpointer_start(lh_db *db, lh_err *err);
+void lh__checkpointer_kick(lh_db *db);
+void lh__checkpointer_stop(lh_db *db);
 
 /* checkpoint.c: "ck1.P0.P1...": one position per shard. */
 lh_rc lh__checkpoint_parse(const char *s, int nshards, int64_t *pos,

@@ -503,6 +503,10 @@ lh__shard_close(lh_shard *s)
         sqlite3_finalize(*sts[i]);
         *sts[i] = NULL;
     }
+    if (s->ckpt_db != NULL) {
+        sqlite3_close(s->ckpt_db);
+        s->ckpt_db = NULL;
+    }
     if (s->db != NULL) {
         sqlite3_close(s->db);
         s->db = NULL;
@@ -1057,19 +1061,130 @@ signal:
         }
         lh_done_signal(req->done);
     }
-    /* PASSIVE: never waits for readers; what they still need is copied by
-     * a later checkpoint. A failure here loses nothing (the WAL keeps the
-     * frames), so it is only logged. */
+    /* The checkpoint goes to the database's checkpointer thread, on its
+     * own connection: the next group never waits for it. */
     pthread_mutex_lock(&s->mu);
-    int cr = SQLITE_OK;
-    if (s->wal_frames >= CHECKPOINT_FRAMES) {
-        cr = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                       NULL, NULL);
+    bool want = s->wal_frames >= CHECKPOINT_FRAMES;
+    if (want) {
         s->wal_frames = 0;
     }
     pthread_mutex_unlock(&s->mu);
-    if (cr != SQLITE_OK && cr != SQLITE_BUSY) {
-        lh_log(LH_LOG_WARN, "checkpoint of \"%s\" failed: %s", s->path,
-               sqlite3_errstr(cr));
+    if (want) {
+        atomic_store(&s->ckpt_wanted, true);
+        lh__checkpointer_kick(s->table->db);
     }
+}
+
+/* ---- the checkpointer ------------------------------------------------------
+ */
+
+/* Runs PASSIVE checkpoints (never waiting for readers or the writer; what
+ * they still need is copied by a later one) for shards that asked, on a
+ * connection of its own per shard. A failure loses nothing (the WAL keeps
+ * the frames), so it is only logged. */
+static void
+checkpoint_shard(lh_shard *s)
+{
+    if (s->ckpt_db == NULL) {
+        int r =
+            sqlite3_open_v2(s->path, &s->ckpt_db,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (r != SQLITE_OK) {
+            lh_log(LH_LOG_WARN, "checkpointer cannot open \"%s\": %s", s->path,
+                   sqlite3_errstr(r));
+            sqlite3_close(s->ckpt_db);
+            s->ckpt_db = NULL;
+            return;
+        }
+        sqlite3_busy_timeout(s->ckpt_db, BUSY_TIMEOUT_MS);
+    }
+    int r = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL,
+                                      SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (r != SQLITE_OK && r != SQLITE_BUSY) {
+        lh_log(LH_LOG_WARN, "checkpoint of \"%s\" failed: %s", s->path,
+               sqlite3_errstr(r));
+    }
+}
+
+static void *
+checkpointer_main(void *arg)
+{
+    lh_db *db = arg;
+    for (;;) {
+        pthread_mutex_lock(&db->ckpt_mu);
+        while (!db->ckpt_pending && !db->ckpt_stop) {
+            pthread_cond_wait(&db->ckpt_cv, &db->ckpt_mu);
+        }
+        bool stop = db->ckpt_stop;
+        db->ckpt_pending = false;
+        pthread_mutex_unlock(&db->ckpt_mu);
+        if (stop) {
+            return NULL;
+        }
+        /* Tables are only added while the database is open, never freed:
+         * the shards stay valid once seen. */
+        pthread_mutex_lock(&db->mu);
+        size_t nt = db->tables.count, k = 0;
+        lh_table **tables = lh_calloc(nt ? nt : 1, sizeof(lh_table *));
+        size_t it = 0;
+        const void *key;
+        size_t kl;
+        void *v;
+        while (tables != NULL && lh_map_next(&db->tables, &it, &key, &kl, &v)) {
+            tables[k++] = v;
+        }
+        pthread_mutex_unlock(&db->mu);
+        for (size_t ti = 0; ti < k; ti++) {
+            for (int i = 0; i < tables[ti]->nshards; i++) {
+                lh_shard *s = &tables[ti]->shards[i];
+                if (atomic_exchange(&s->ckpt_wanted, false)) {
+                    checkpoint_shard(s);
+                }
+            }
+        }
+        lh_free(tables);
+    }
+}
+
+lh_rc
+lh__checkpointer_start(lh_db *db, lh_err *err)
+{
+    pthread_mutex_init(&db->ckpt_mu, NULL);
+    pthread_cond_init(&db->ckpt_cv, NULL);
+    int e = pthread_create(&db->ckpt_thread, NULL, checkpointer_main, db);
+    if (e != 0) {
+        pthread_mutex_destroy(&db->ckpt_mu);
+        pthread_cond_destroy(&db->ckpt_cv);
+        return lh_err_sys(err, LH_EIO, e, "could not start the checkpointer");
+    }
+    db->ckpt_running = true;
+    return LH_OK;
+}
+
+void
+lh__checkpointer_kick(lh_db *db)
+{
+    if (!db->ckpt_running) {
+        return;
+    }
+    pthread_mutex_lock(&db->ckpt_mu);
+    db->ckpt_pending = true;
+    pthread_cond_signal(&db->ckpt_cv);
+    pthread_mutex_unlock(&db->ckpt_mu);
+}
+
+void
+lh__checkpointer_stop(lh_db *db)
+{
+    if (!db->ckpt_running) {
+        return;
+    }
+    pthread_mutex_lock(&db->ckpt_mu);
+    db->ckpt_stop = true;
+    pthread_cond_signal(&db->ckpt_cv);
+    pthread_mutex_unlock(&db->ckpt_mu);
+    pthread_join(db->ckpt_thread, NULL);
+    pthread_mutex_destroy(&db->ckpt_mu);
+    pthread_cond_destroy(&db->ckpt_cv);
+    db->ckpt_running = false;
 }
