@@ -1,5 +1,7 @@
 /* Appends: expected versions, idempotency, validation, shard keys,
  * conditional appends, persistence across reopen. */
+#include <pthread.h>
+
 #include "hot_test.h"
 
 static const char *orders_json =
@@ -612,6 +614,111 @@ test_failed_calls_leave_no_trace(void **state)
     assert_int_equal(a2.position, 0);
 }
 
+static void
+test_large_call(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    enum { N = 3000 };
+    lh_event_in *evs = calloc(N, sizeof(*evs));
+    lh_event_ack *acks = calloc(N, sizeof(*acks));
+    char(*streams)[16] = calloc(N, 16);
+    for (int i = 0; i < N; i++) {
+        snprintf(streams[i], 16, "big-%d", i % 97);
+        evs[i] = (lh_event_in){.stream = streams[i],
+                               .type = "T",
+                               .data_json = "{\"tenant_id\": \"a\"}"};
+    }
+    /* large calls are validated in chunks: the first bad event is the one
+     * reported, wherever the chunks split, and nothing is written */
+    evs[2999].data_json = "{\"qty\": 1}";
+    evs[1700].data_json = "{\"tenant_id\": 5}";
+    assert_int_equal(lh_append(f->db, "orders", evs, N, NULL, acks, &err),
+                     LH_EINVAL);
+    assert_int_equal(err.index, 1700);
+    assert_string_equal(err.field, "data.tenant_id");
+    int64_t v;
+    lh_stream_info(f->db, "orders", "big-0", &v, NULL, &err);
+    assert_int_equal(v, 0);
+    evs[2999].data_json = evs[1700].data_json = "{\"tenant_id\": \"a\"}";
+    evs[2500].event_id = evs[10].event_id =
+        "0190f0a0-0000-7000-8000-0000000000e1";
+    assert_int_equal(lh_append(f->db, "orders", evs, N, NULL, acks, &err),
+                     LH_EINVAL);
+    assert_int_equal(err.index, 2500);
+    evs[2500].event_id = NULL;
+    assert_int_equal(lh_append(f->db, "orders", evs, N, NULL, acks, &err),
+                     LH_OK);
+    for (int s = 0; s < 97; s++) {
+        char name[16];
+        snprintf(name, sizeof(name), "big-%d", s);
+        lh_stream_info(f->db, "orders", name, &v, NULL, &err);
+        assert_int_equal(v, N / 97 + (s < N % 97));
+    }
+    for (int i = 0; i < N; i++) {
+        assert_true(acks[i].position > 0);
+        assert_int_equal(acks[i].version, i / 97 + 1);
+    }
+    free(evs);
+    free(acks);
+    free(streams);
+}
+
+typedef struct appender {
+    lh_db *db;
+    int id, count, failed;
+} appender;
+
+static void *
+appender_main(void *arg)
+{
+    appender *ap = arg;
+    for (int i = 0; i < ap->count; i++) {
+        char stream[32];
+        snprintf(stream, sizeof(stream), "ck-%d-%d", ap->id, i % 5);
+        lh_err err;
+        if (ht_append1(ap->db, "one", stream, "T", "{}", LH_EXPECT_ANY, 0, NULL,
+                       NULL, &err) != LH_OK) {
+            ap->failed++;
+        }
+    }
+    return NULL;
+}
+
+/* Thousands of single-event commits: the WAL passes the checkpoint
+ * threshold several times while appends go on (checkpointer thread). */
+static void
+test_checkpoints_while_appending(void **state)
+{
+    fixture *f = *state;
+    ht_create(f->db, "{\"name\": \"one\", \"shards\": 1}");
+    appender ap[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        ap[i] = (appender){f->db, i, 600, 0};
+        pthread_create(&th[i], NULL, appender_main, &ap[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(ap[i].failed, 0);
+    }
+    lh_db_close(f->db);
+    f->db = ht_open(f->dir);
+    lh_reader *r;
+    lh_err err;
+    assert_int_equal(lh_read_all(f->db, "one", "0", false, &r, &err), LH_OK);
+    const lh_event *ev;
+    int n = 0;
+    int64_t last = 0;
+    while (lh_reader_next(r, &ev, &err) == LH_OK && ev != NULL) {
+        assert_int_equal(ev->position, last + 1);
+        last = ev->position;
+        n++;
+    }
+    lh_reader_close(r);
+    assert_int_equal(n, 2400);
+}
+
 int
 main(void)
 {
@@ -637,6 +744,9 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_stream_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_cells, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_large_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_checkpoints_while_appending, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_failed_calls_leave_no_trace, setup,
                                         teardown),
     };
