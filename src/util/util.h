@@ -45,8 +45,7 @@
  * msg); clears the other fields: sys_errno and http_status 0, offset, index
  * and current_version -1, field "". Returns code so callers can
  * `return lh_err_set(...)`. */
-lh_rc lh_err_set(lh_err *err, lh_rc code, const char *fmt, ...)
-    LH_PRINTF(3, 4);
+lh_rc lh_err_set(lh_err *err, lh_rc code, const char *fmt, ...) LH_PRINTF(3, 4);
 lh_rc lh_err_setv(lh_err *err, lh_rc code, const char *fmt, va_list ap);
 /* As lh_err_set, and records errno (sys_errno) and appends ": strerror". */
 lh_rc lh_err_sys(lh_err *err, lh_rc code, int errnum, const char *fmt, ...)
@@ -115,7 +114,10 @@ typedef struct lh_buf {
     bool oom;
 } lh_buf;
 
-#define LH_BUF_INIT {NULL, 0, 0, false}
+#define LH_BUF_INIT                                                            \
+    {                                                                          \
+        NULL, 0, 0, false                                                      \
+    }
 
 void lh_buf_init(lh_buf *b);
 lh_rc lh_buf_reserve(lh_buf *b, size_t extra);
@@ -239,7 +241,8 @@ void lh_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
  * empty, negative, malformed or past INT64_MAX µs. */
 lh_rc lh_duration_parse(const char *s, lh_us *out, lh_err *err);
 
-/* ---- UUID ------------------------------------------------------------------ */
+/* ---- UUID ------------------------------------------------------------------
+ */
 
 typedef struct lh_uuid {
     uint8_t b[16];
@@ -266,13 +269,16 @@ lh_rc lh_uuid_parse(const char *s, size_t len, lh_uuid *out, lh_err *err);
 void lh_uuid_format(const lh_uuid *u, char *buf);
 bool lh_uuid_is_nil(const lh_uuid *u);
 
-/* ---- CRC32C ------------------------------------------------------------------ */
+/* ---- CRC32C
+ * ------------------------------------------------------------------ */
 
-/* CRC-32C (Castagnoli, as in iSCSI and ext4; not zlib's CRC-32). Incremental: start with crc = 0. Uses
- * SSE4.2 when the CPU has it, else a table; both give the same answer. */
+/* CRC-32C (Castagnoli, as in iSCSI and ext4; not zlib's CRC-32). Incremental:
+ * start with crc = 0. Uses SSE4.2 when the CPU has it, else a table; both give
+ * the same answer. */
 uint32_t lh_crc32c(uint32_t crc, const void *p, size_t n);
 
-/* ---- small helpers ----------------------------------------------------------- */
+/* ---- small helpers
+ * ----------------------------------------------------------- */
 
 /* Appends s to b with JSON string escaping, including the quotes: " \ and
  * control characters are escaped (\n \t \r \b \f, others \u00XX); valid
