@@ -176,21 +176,6 @@ parse_float(const char *s, size_t n, bool single, double *out)
     return rc;
 }
 
-static int
-hex_val(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* "\x0aff": hex pairs after \x, whitespace allowed between pairs (as
  * PostgreSQL's bytea input); out has room for (n - 2) / 2 bytes */
 static bool
@@ -206,8 +191,8 @@ hex_decode(const char *s, size_t n, unsigned char *out, size_t *outlen)
         if (i + 1 >= n) {
             return false;
         }
-        int hi = hex_val(c);
-        int lo = hex_val(s[i + 1]);
+        int hi = lh_hex_digit(c);
+        int lo = lh_hex_digit(s[i + 1]);
         if (hi < 0 || lo < 0) {
             return false;
         }

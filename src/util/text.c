@@ -118,3 +118,18 @@ lh_buf_json_string(lh_buf *b, const char *s, size_t n)
     lh_buf_putc(b, '"');
     return lh_buf_ok(b) ? LH_OK : LH_ENOMEM;
 }
+
+int
+lh_hex_digit(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}

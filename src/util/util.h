@@ -285,6 +285,8 @@ uint32_t lh_crc32c(uint32_t crc, const void *p, size_t n);
  * UTF-8 is copied as is, and each byte that is not becomes U+FFFD, so the
  * result is always valid JSON. LH_ENOMEM (b's sticky oom) on failure. */
 lh_rc lh_buf_json_string(lh_buf *b, const char *s, size_t n);
+/* The value of a hex digit (either case), or -1. */
+int lh_hex_digit(char c);
 /* Validates UTF-8; true if s[0..n) is well-formed: no overlong forms, no
  * surrogates, nothing above U+10FFFF. */
 bool lh_utf8_valid(const char *s, size_t n);

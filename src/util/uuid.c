@@ -126,21 +126,6 @@ lh_uuid_v7(lh_uuid *out, int64_t unix_ms, lh_err *err)
     return LH_OK;
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 lh_rc
 lh_uuid_parse(const char *s, size_t len, lh_uuid *out, lh_err *err)
 {
@@ -164,8 +149,8 @@ lh_uuid_parse(const char *s, size_t len, lh_uuid *out, lh_err *err)
                 goto bad;
             }
         }
-        int h = hexval(p[j]);
-        int l = hexval(p[j + 1]);
+        int h = lh_hex_digit(p[j]);
+        int l = lh_hex_digit(p[j + 1]);
         if (h < 0 || l < 0) {
             goto bad;
         }
