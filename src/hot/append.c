@@ -494,7 +494,12 @@ shard_key(const lh_table *t, const lh_hot_event *e, lh_buf *out)
 }
 
 /* Finds the shard-key text a stream was first written with, probing the
- * shards (NULL when the stream is new). Caller holds t->stream_mu. */
+ * shards (NULL when the stream is new). Caller holds t->stream_mu.
+ *
+ * It reads through connections of its own, not the shards' writers, so it
+ * never waits for a group commit: every stream this process appended to is
+ * in t->stream_keys (claims stay while anything of theirs committed), so
+ * what the probe must find was committed before, and any snapshot has it. */
 static lh_rc
 probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
 {
@@ -506,10 +511,16 @@ probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
              "LIMIT 1",
              (int)cd->field_id);
     for (int i = 0; i < t->nshards && *out == NULL; i++) {
-        lh_shard *s = &t->shards[i];
-        pthread_mutex_lock(&s->mu);
+        if (t->probe_conns[i] == NULL) {
+            lh_rc orc = lh__shard_open_reader(t->shards[i].path,
+                                              &t->probe_conns[i], err);
+            if (orc != LH_OK) {
+                return orc;
+            }
+        }
+        sqlite3 *db = t->probe_conns[i];
         sqlite3_stmt *st = NULL;
-        int r = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+        int r = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
         if (r == SQLITE_OK) {
             sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
             r = sqlite3_step(st);
@@ -531,14 +542,14 @@ probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
                            stream);
             }
         } else if (r != SQLITE_DONE) {
-            rc = lh__sqlite_err(s->db, r, "look up a stream", err);
+            rc = lh__sqlite_err(db, r, "look up a stream", err);
         }
         if (rc == LH_OK && *out == NULL) {
             /* Streams whose events left the hot tier keep their key. */
             sqlite3_finalize(st);
             st = NULL;
             r = sqlite3_prepare_v2(
-                s->db,
+                db,
                 "SELECT shard_key FROM streams WHERE stream = ? AND shard_key "
                 "IS NOT NULL",
                 -1, &st, NULL);
@@ -550,7 +561,6 @@ probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
             }
         }
         sqlite3_finalize(st);
-        pthread_mutex_unlock(&s->mu);
         if (rc != LH_OK) {
             return rc;
         }

@@ -377,6 +377,10 @@ table_free(lh_table *t)
         lh__shard_close(&t->shards[i]);
     }
     lh_free(t->shards);
+    for (int i = 0; t->probe_conns != NULL && i < t->nshards; i++) {
+        sqlite3_close(t->probe_conns[i]);
+    }
+    lh_free(t->probe_conns);
     size_t it = 0;
     const void *k;
     size_t kl;
@@ -411,7 +415,8 @@ table_load(lh_db *db, lh_tabledef *def, const char *tdir, bool create,
     lh_map_init(&t->stream_keys);
     t->dir = lh_strdup(tdir);
     t->shards = lh_calloc((size_t)def->nshards, sizeof(lh_shard));
-    if (t->dir == NULL || t->shards == NULL) {
+    t->probe_conns = lh_calloc((size_t)def->nshards, sizeof(sqlite3 *));
+    if (t->dir == NULL || t->shards == NULL || t->probe_conns == NULL) {
         t->def = NULL;
         table_free(t);
         return lh_err_set(err, LH_ENOMEM, "out of memory");

@@ -173,6 +173,7 @@ struct lh_table {
     /* stream -> shard-key text, for tables sharded by a payload column */
     pthread_mutex_t stream_mu;
     lh_map stream_keys;
+    sqlite3 **probe_conns; /* per shard, read-only, under stream_mu */
     /* commit notifications for in-process followers */
     pthread_mutex_t notify_mu;
     pthread_cond_t notify_cv;
