@@ -256,11 +256,9 @@ typedef struct lh_append_condition {
  * expected versions and append conditions, so a retried call succeeds
  * although its stream moved on. New events that follow retried ones of the
  * same stream in one call must continue where the retried ones end: if the
- * stream moved on since, that is LH_ECONFLICT. The same id with different
- * content is LH_EINVAL when it lands in the same shard; an id is NOT
- * checked against the other shards of the table (that would cost a lookup
- * per shard per event), so reusing an id on a stream of another shard goes
- * undetected: generate ids per event (NULL does that).
+ * stream moved on since, that is LH_ECONFLICT. An id names one event in
+ * the whole table: the same id with different content, or on a stream of
+ * another shard, is LH_EINVAL (field "event_id").
  *
  * Errors: LH_EINVAL, LH_ENOENT (no table), LH_ECONFLICT (expected version:
  * err->current_version holds the stream's version; or the condition),

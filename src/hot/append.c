@@ -1025,6 +1025,10 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
     if (rc == LH_OK && t->def->shard_col >= 0) {
         rc = check_stream_keys(t, hev, n, &held, err);
     }
+    size_t claimed = 0;
+    if (rc == LH_OK) {
+        rc = lh__ids_claim(t, evs, hev, n, &claimed, err);
+    }
     if (rc != LH_OK) {
         goto done;
     }
@@ -1106,6 +1110,9 @@ lh_append(lh_db *db, const char *table, const lh_event_in *evs, size_t n,
 done:
     if (t->def->shard_col >= 0 && hev != NULL) {
         release_streams(t, &held, hev, n);
+    }
+    if (hev != NULL) {
+        lh__ids_release(t, hev, n);
     }
     for (size_t c = 0; c < nchunks_live; c++) {
         lh_arena_release(&chunks[c].arena);

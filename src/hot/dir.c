@@ -381,6 +381,8 @@ table_free(lh_table *t)
         sqlite3_close(t->probe_conns[i]);
     }
     lh_free(t->probe_conns);
+    lh__idfilter_release(&t->idf);
+    lh_map_release(&t->ids_in_flight);
     size_t it = 0;
     const void *k;
     size_t kl;
@@ -413,6 +415,7 @@ table_load(lh_db *db, lh_tabledef *def, const char *tdir, bool create,
     pthread_mutex_init(&t->notify_mu, NULL);
     pthread_cond_init(&t->notify_cv, NULL);
     lh_map_init(&t->stream_keys);
+    lh_map_init(&t->ids_in_flight);
     t->dir = lh_strdup(tdir);
     t->shards = lh_calloc((size_t)def->nshards, sizeof(lh_shard));
     t->probe_conns = lh_calloc((size_t)def->nshards, sizeof(sqlite3 *));

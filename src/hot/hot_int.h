@@ -112,7 +112,8 @@ typedef struct lh_hot_event {
     const char *type;
     lh_us ts;
     bool ts_given;
-    lh_value *vals; /* ncols values */
+    bool id_claimed; /* in t->ids_in_flight for this call (idcheck.c) */
+    lh_value *vals;  /* ncols values */
     const float *embedding;
     uint32_t embedding_len;
     const char *partition_key;
@@ -127,6 +128,13 @@ typedef struct lh_hot_event {
 } lh_hot_event;
 
 typedef struct lh_table lh_table;
+
+/* A Bloom filter of the table's event ids (idcheck.c). */
+typedef struct lh_idfilter {
+    uint64_t *bits;
+    uint64_t nbits; /* a power of two */
+    uint64_t count;
+} lh_idfilter;
 
 /* One shard's part of one call. */
 typedef struct lh_shard_req {
@@ -174,6 +182,8 @@ struct lh_table {
     pthread_mutex_t stream_mu;
     lh_map stream_keys;
     sqlite3 **probe_conns; /* per shard, read-only, under stream_mu */
+    lh_idfilter idf;       /* under stream_mu */
+    lh_map ids_in_flight;  /* id -> shard + 1, under stream_mu */
     /* commit notifications for in-process followers */
     pthread_mutex_t notify_mu;
     pthread_cond_t notify_cv;
@@ -227,6 +237,14 @@ lh_rc lh__bind_value(sqlite3_stmt *st, int idx, const lh_value *v);
 lh_rc lh__column_value(sqlite3_stmt *st, int idx, lh_type t, lh_value *out);
 /* The SQL column type of an lh_type in the shard ("INTEGER", ...). */
 const char *lh__sql_type(lh_type t);
+
+/* idcheck.c: event ids unique across the table's shards. Claims the ids of
+ * validated events for the call (LH_EINVAL naming the event when one is
+ * held by an event of another shard); release after the call. */
+lh_rc lh__ids_claim(lh_table *t, const lh_event_in *in, lh_hot_event *evs,
+                    size_t n, size_t *claimed, lh_err *err);
+void lh__ids_release(lh_table *t, lh_hot_event *evs, size_t n);
+void lh__idfilter_release(lh_idfilter *f);
 
 /* The thread that runs WAL checkpoints off the append path. */
 lh_rc lh__checkpointer_start(lh_db *db, lh_err *err);

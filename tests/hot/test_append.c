@@ -778,6 +778,65 @@ test_after_events_leave(void **state)
     assert_int_equal(err.current_version, 8);
 }
 
+/* An event id names one event in the whole table, whichever shard its
+ * stream lives in. */
+static void
+test_id_unique_across_shards(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    const char *id = "0190f0a0-0000-7000-8000-0000000000a7";
+    lh_event_ack a;
+    assert_int_equal(ht_append1(f->db, "orders", "x-0", "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0, id,
+                                &a, &err),
+                     LH_OK);
+    /* find a stream in another shard */
+    char other[32];
+    lh_event_ack b;
+    for (int i = 1;; i++) {
+        snprintf(other, sizeof(other), "x-%d", i);
+        assert_int_equal(ht_append1(f->db, "orders", other, "Probe",
+                                    "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0,
+                                    NULL, &b, &err),
+                         LH_OK);
+        if (b.shard != a.shard) {
+            break;
+        }
+    }
+    assert_int_equal(ht_append1(f->db, "orders", other, "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0, id,
+                                NULL, &err),
+                     LH_EINVAL);
+    assert_string_equal(err.field, "event_id");
+    assert_non_null(strstr(err.msg, "x-0"));
+    /* also after a reopen (the filter is rebuilt from the shards) */
+    lh_db_close(f->db);
+    f->db = ht_open(f->dir);
+    assert_int_equal(ht_append1(f->db, "orders", other, "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0, id,
+                                NULL, &err),
+                     LH_EINVAL);
+    /* and a generated id cannot be reused elsewhere either */
+    lh_event_ack g;
+    assert_int_equal(ht_append1(f->db, "orders", "x-0", "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0,
+                                NULL, &g, &err),
+                     LH_OK);
+    assert_int_equal(ht_append1(f->db, "orders", other, "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0,
+                                g.event_id, NULL, &err),
+                     LH_EINVAL);
+    /* the retry of the original still works */
+    lh_event_ack r;
+    assert_int_equal(ht_append1(f->db, "orders", "x-0", "T",
+                                "{\"tenant_id\": \"a\"}", LH_EXPECT_ANY, 0, id,
+                                &r, &err),
+                     LH_OK);
+    assert_true(r.duplicate);
+    assert_int_equal(r.position, a.position);
+}
+
 int
 main(void)
 {
@@ -804,6 +863,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stream_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_cells, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_id_unique_across_shards, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_after_events_leave, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_checkpoints_while_appending, setup,
