@@ -216,7 +216,16 @@ lh__ids_claim(lh_table *t, const lh_event_in *in, lh_hot_event *evs, size_t n,
         void *other = lh_map_get(&t->ids_in_flight, e->id.b, 16);
         if (other != NULL) {
             if ((int)((intptr_t)other - 1) != e->shard) {
-                rc = reused(err, e, "(an append in flight)", 0);
+                char idtxt[LH_UUID_STRLEN + 1];
+                lh_uuid_format(&e->id, idtxt);
+                rc = lh_err_set(err, LH_EINVAL,
+                                "event id %s is being appended by another "
+                                "call for a stream of another shard",
+                                idtxt);
+                if (err != NULL) {
+                    err->index = (int64_t)e->index;
+                    snprintf(err->field, sizeof(err->field), "event_id");
+                }
             }
             continue;
         }
