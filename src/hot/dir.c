@@ -455,6 +455,32 @@ table_load(lh_db *db, lh_tabledef *def, const char *tdir, bool create,
     return LH_OK;
 }
 
+typedef struct broken_table {
+    lh_rc code;
+    char msg[];
+} broken_table;
+
+static lh_rc
+remember_broken(lh_db *db, const char *name, lh_rc code, const lh_err *why)
+{
+    const char *msg = why != NULL ? why->msg : "the table could not be opened";
+    size_t n = strlen(msg);
+    broken_table *b = lh_malloc(sizeof(*b) + n + 1);
+    if (b == NULL) {
+        return LH_ENOMEM;
+    }
+    b->code = code;
+    memcpy(b->msg, msg, n + 1);
+    lh_log(LH_LOG_WARN, "table \"%s\" is unavailable: %s", name, msg);
+    void *old = NULL;
+    if (lh_map_put(&db->broken, name, strlen(name), b, &old) != LH_OK) {
+        lh_free(b);
+        return LH_ENOMEM;
+    }
+    lh_free(old);
+    return LH_OK;
+}
+
 static lh_rc
 load_tables(lh_db *db, lh_err *err)
 {
@@ -475,6 +501,8 @@ load_tables(lh_db *db, lh_err *err)
         if (e->d_name[0] == '.' || !lh__name_valid(e->d_name)) {
             continue; /* ".", "..", and half-created ".name.tmp" dirs */
         }
+        lh_err terr; /* this table's error: it fails alone */
+        lh_err_clear(&terr);
         char *dir = path_join(tdir, e->d_name);
         char *def_path = dir ? path_join(dir, "table.json") : NULL;
         char *text = NULL;
@@ -482,22 +510,20 @@ load_tables(lh_db *db, lh_err *err)
         lh_tabledef *def = NULL;
         lh_table *t = NULL;
         if (def_path == NULL) {
-            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+            rc = lh_err_set(&terr, LH_ENOMEM, "out of memory");
         } else {
-            rc = read_file(def_path, &text, &len, err);
+            rc = read_file(def_path, &text, &len, &terr);
         }
         if (rc == LH_OK) {
-            rc = lh__tabledef_parse(text, len, &def, err);
+            rc = lh__tabledef_parse(text, len, &def, &terr);
             if (rc != LH_OK) {
-                lh_err_prefix(err, "table definition \"%s\"", def_path);
+                lh_err_prefix(&terr, "table definition \"%s\"", def_path);
                 rc = LH_ECORRUPT;
-                if (err != NULL) {
-                    err->code = rc;
-                }
+                terr.code = rc;
             }
         }
         if (rc == LH_OK) {
-            rc = table_load(db, def, dir, false, &t, err);
+            rc = table_load(db, def, dir, false, &t, &terr);
             if (rc != LH_OK) {
                 lh__tabledef_free(def);
             }
@@ -506,8 +532,15 @@ load_tables(lh_db *db, lh_err *err)
             rc = lh_map_put(&db->tables, def->name, strlen(def->name), t, NULL);
             if (rc != LH_OK) {
                 table_free(t);
-                lh_err_set(err, rc, "out of memory");
+                lh_err_set(&terr, rc, "out of memory");
             }
+        } else if (rc != LH_ENOMEM) {
+            /* One damaged table must not take the others down: remember
+             * why, and refuse only that table. */
+            rc = remember_broken(db, e->d_name, rc, &terr);
+        }
+        if (rc != LH_OK && err != NULL) {
+            *err = terr;
         }
         lh_free(text);
         lh_free(def_path);
@@ -553,6 +586,7 @@ lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out, lh_err *err)
                            : LH_DEDUP_WINDOW_DEFAULT;
     pthread_mutex_init(&db->mu, NULL);
     lh_map_init(&db->tables);
+    lh_map_init(&db->broken);
     if (db->dir == NULL) {
         lh_db_close(db);
         return lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -613,6 +647,11 @@ lh_db_close(lh_db *db)
         table_free(v);
     }
     lh_map_release(&db->tables);
+    it = 0;
+    while (lh_map_next(&db->broken, &it, &k, &kl, &v)) {
+        lh_free(v);
+    }
+    lh_map_release(&db->broken);
     pthread_mutex_destroy(&db->mu);
     if (db->lock_fd >= 0) {
         close(db->lock_fd); /* releases the fcntl lock */
@@ -635,7 +674,16 @@ lh__db_table(lh_db *db, const char *name, lh_table **out, lh_err *err)
     }
     pthread_mutex_lock(&db->mu);
     lh_table *t = lh_map_get(&db->tables, folded, n);
+    const broken_table *b = lh_map_get(&db->broken, folded, n);
+    lh_rc bcode = b != NULL ? b->code : LH_OK;
+    char bmsg[sizeof(((lh_err *)0)->msg)];
+    if (b != NULL) {
+        snprintf(bmsg, sizeof(bmsg), "%s", b->msg);
+    }
     pthread_mutex_unlock(&db->mu);
+    if (t == NULL && bcode != LH_OK) {
+        return lh_err_set(err, bcode, "%s", bmsg);
+    }
     if (t == NULL) {
         return lh_err_set(err, LH_ENOENT, "table \"%s\" does not exist", name);
     }
@@ -681,7 +729,8 @@ lh_table_create(lh_db *db, const char *json, size_t len, lh_err *err)
     char *tables = path_join(db->dir, "tables");
     char *tmp = NULL, *final = NULL;
     lh_table *t = NULL;
-    if (lh_map_has(&db->tables, def->name, strlen(def->name))) {
+    if (lh_map_has(&db->tables, def->name, strlen(def->name)) ||
+        lh_map_has(&db->broken, def->name, strlen(def->name))) {
         rc = lh_err_set(err, LH_EEXIST, "table \"%s\" already exists",
                         def->name);
         goto done;

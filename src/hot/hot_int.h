@@ -204,6 +204,7 @@ struct lh_db {
     bool ckpt_running, ckpt_stop, ckpt_pending;
     pthread_mutex_t mu; /* tables */
     lh_map tables;      /* name -> lh_table* */
+    lh_map broken;      /* name -> why it could not be opened (dir.c) */
 };
 
 /* dir.c */

@@ -837,6 +837,34 @@ test_id_unique_across_shards(void **state)
     assert_int_equal(r.position, a.position);
 }
 
+/* A damaged table is refused alone; the others stay writable. */
+static void
+test_damaged_table_is_isolated(void **state)
+{
+    fixture *f = *state;
+    ht_create(f->db, "{\"name\": \"other\", \"shards\": 2}");
+    lh_db_close(f->db);
+    char path[700];
+    snprintf(path, sizeof(path), "%s/tables/orders/shard-001.db", f->dir);
+    FILE *fp = fopen(path, "r+b");
+    assert_non_null(fp);
+    char junk[100];
+    memset(junk, 0x5a, sizeof(junk));
+    fwrite(junk, 1, sizeof(junk), fp); /* destroys the SQLite header */
+    fclose(fp);
+    f->db = ht_open(f->dir);
+    lh_err err;
+    assert_int_equal(ht_append1(f->db, "other", "s", "T", "{}", LH_EXPECT_ANY,
+                                0, NULL, NULL, &err),
+                     LH_OK);
+    lh_rc rc = ht_append1(f->db, "orders", "s", "T", "{\"tenant_id\": \"a\"}",
+                          LH_EXPECT_ANY, 0, NULL, NULL, &err);
+    assert_true(rc == LH_ECORRUPT || rc == LH_EIO);
+    assert_non_null(strstr(err.msg, "shard-001.db"));
+    assert_int_equal(lh_table_create(f->db, "{\"name\": \"orders\"}", 18, &err),
+                     LH_EEXIST);
+}
+
 int
 main(void)
 {
@@ -863,6 +891,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_stream_meta, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typed_cells, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_call, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_damaged_table_is_isolated, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_id_unique_across_shards, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_after_events_leave, setup,
