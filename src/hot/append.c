@@ -511,14 +511,11 @@ probe_stream_key(lh_table *t, const char *stream, char **out, lh_err *err)
              "LIMIT 1",
              (int)cd->field_id);
     for (int i = 0; i < t->nshards && *out == NULL; i++) {
-        if (t->probe_conns[i] == NULL) {
-            lh_rc orc = lh__shard_open_reader(t->shards[i].path,
-                                              &t->probe_conns[i], err);
-            if (orc != LH_OK) {
-                return orc;
-            }
+        sqlite3 *db;
+        lh_rc orc = lh__probe_conn(t, i, &db, err);
+        if (orc != LH_OK) {
+            return orc;
         }
-        sqlite3 *db = t->probe_conns[i];
         sqlite3_stmt *st = NULL;
         int r = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
         if (r == SQLITE_OK) {

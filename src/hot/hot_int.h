@@ -246,6 +246,9 @@ lh_rc lh__ids_claim(lh_table *t, const lh_event_in *in, lh_hot_event *evs,
                     size_t n, size_t *claimed, lh_err *err);
 void lh__ids_release(lh_table *t, lh_hot_event *evs, size_t n);
 void lh__idfilter_release(lh_idfilter *f);
+/* The table's read-only connection to a shard, opened on first use; for
+ * lookups that must not wait on the writer. Caller holds t->stream_mu. */
+lh_rc lh__probe_conn(lh_table *t, int shard, sqlite3 **out, lh_err *err);
 
 /* The thread that runs WAL checkpoints off the append path. */
 lh_rc lh__checkpointer_start(lh_db *db, lh_err *err);

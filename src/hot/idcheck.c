@@ -67,8 +67,8 @@ lh__idfilter_release(lh_idfilter *f)
     memset(f, 0, sizeof(*f));
 }
 
-static lh_rc
-probe_conn(lh_table *t, int shard, sqlite3 **out, lh_err *err)
+lh_rc
+lh__probe_conn(lh_table *t, int shard, sqlite3 **out, lh_err *err)
 {
     if (t->probe_conns[shard] == NULL) {
         lh_rc rc = lh__shard_open_reader(t->shards[shard].path,
@@ -96,7 +96,7 @@ filter_build(lh_table *t, uint64_t want, lh_err *err)
     lh_idfilter f = {bits, nbits, 0};
     for (int i = 0; i < t->nshards; i++) {
         sqlite3 *c;
-        lh_rc rc = probe_conn(t, i, &c, err);
+        lh_rc rc = lh__probe_conn(t, i, &c, err);
         if (rc != LH_OK) {
             lh_free(bits);
             return rc;
@@ -147,7 +147,7 @@ held_elsewhere(lh_table *t, const lh_uuid *id, int shard, bool *found,
             continue;
         }
         sqlite3 *c;
-        lh_rc rc = probe_conn(t, i, &c, err);
+        lh_rc rc = lh__probe_conn(t, i, &c, err);
         if (rc != LH_OK) {
             return rc;
         }
