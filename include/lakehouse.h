@@ -288,6 +288,13 @@ typedef struct lh_event {
     size_t embedding_len;
     const char *partition_key;
     int32_t schema_version;
+    /* The same values as text, by the output rules every command follows
+     * (shared/design/output-formats.md): ts and committed_at in TIMESTAMP
+     * form ("2026-11-25 12:00:00.5"), the embedding as a JSON array of
+     * shortest round-trip floats (NULL when the event has none). */
+    const char *ts_text;
+    const char *committed_at_text;
+    const char *embedding_json;
 } lh_event;
 
 typedef struct lh_reader lh_reader;

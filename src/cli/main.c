@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "lakehouse.h"
 
@@ -623,45 +622,16 @@ on_signal(int sig)
     }
 }
 
-static void
-format_ts(int64_t us, char *buf, size_t n)
-{
-    /* TIMESTAMP's text form (output-formats.md): space separator, no zone,
-     * trailing fraction zeros dropped. */
-    int64_t secs = us / 1000000, frac = us % 1000000;
-    if (frac < 0) {
-        frac += 1000000;
-        secs -= 1;
-    }
-    time_t t = (time_t)secs;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t k = strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
-    if (frac != 0 && k + 8 < n) {
-        char f[8];
-        snprintf(f, sizeof(f), "%06lld", (long long)frac);
-        int end = 6;
-        while (end > 0 && f[end - 1] == '0') {
-            end--;
-        }
-        f[end] = 0;
-        snprintf(buf + k, n - k, ".%s", f);
-    }
-}
-
 static int
 print_event(const lh_event *ev)
 {
     json_t *o = json_object();
-    char ts[40], cat[40];
-    format_ts(ev->ts, ts, sizeof(ts));
-    format_ts(ev->committed_at, cat, sizeof(cat));
     json_object_set_new(o, "event_id", json_string(ev->event_id));
     json_object_set_new(o, "stream", json_string(ev->stream));
     json_object_set_new(o, "version", json_integer(ev->version));
     json_object_set_new(o, "type", json_string(ev->type));
-    json_object_set_new(o, "ts", json_string(ts));
-    json_object_set_new(o, "committed_at", json_string(cat));
+    json_object_set_new(o, "ts", json_string(ev->ts_text));
+    json_object_set_new(o, "committed_at", json_string(ev->committed_at_text));
     json_object_set_new(o, "shard", json_integer(ev->shard));
     json_object_set_new(o, "position", json_integer(ev->position));
     json_object_set_new(o, "checkpoint", json_string(ev->checkpoint));
@@ -676,15 +646,9 @@ print_event(const lh_event *ev)
     fputs(head, stdout);
     fputs(",\"data\":", stdout);
     fputs(ev->data_json, stdout);
-    if (ev->embedding != NULL) {
-        fputs(",\"embedding\":[", stdout);
-        for (size_t i = 0; i < ev->embedding_len; i++) {
-            char num[32];
-            /* %.9g round-trips any float */
-            snprintf(num, sizeof(num), "%.9g", (double)ev->embedding[i]);
-            fprintf(stdout, i ? ",%s" : "%s", num);
-        }
-        fputc(']', stdout);
+    if (ev->embedding_json != NULL) {
+        fputs(",\"embedding\":", stdout);
+        fputs(ev->embedding_json, stdout);
     }
     fputs("}\n", stdout);
     free(head);

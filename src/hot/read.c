@@ -195,6 +195,50 @@ cursor_step(lh_reader *r, int shard, cursor *c, lh_err *err)
     return LH_OK;
 }
 
+/* Renders v as text (JSON when json) into the event's arena. */
+static const char *
+value_text(lh_reader *r, const lh_value *v, bool json)
+{
+    lh_buf b = LH_BUF_INIT;
+    if (json) {
+        lh_value_to_json(v, &b);
+    } else {
+        lh_value_to_text(v, &b);
+    }
+    const char *out =
+        lh_buf_ok(&b)
+            ? lh_arena_strndup(&r->ev_arena, b.data ? b.data : "", b.len)
+            : NULL;
+    lh_buf_release(&b);
+    return out;
+}
+
+/* The envelope's text forms, from the column module like every value. */
+static lh_rc
+envelope_text(lh_reader *r, lh_event *ev, lh_err *err)
+{
+    lh_value v = {.type = {.id = LH_T_TIMESTAMP}};
+    v.u.i = ev->ts;
+    ev->ts_text = value_text(r, &v, false);
+    v.u.i = ev->committed_at;
+    ev->committed_at_text = value_text(r, &v, false);
+    ev->embedding_json = NULL;
+    if (ev->embedding != NULL) {
+        lh_value e = {
+            .type = {.id = LH_T_VECTOR, .dim = (uint32_t)ev->embedding_len}};
+        e.u.vec.v = ev->embedding;
+        e.u.vec.n = (uint32_t)ev->embedding_len;
+        ev->embedding_json = value_text(r, &e, true);
+        if (ev->embedding_json == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+    }
+    if (ev->ts_text == NULL || ev->committed_at_text == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    return LH_OK;
+}
+
 /* Copies the cursor's row into r->ev (the row itself goes away with the
  * next step). */
 static lh_rc
@@ -259,7 +303,7 @@ load_event(lh_reader *r, int shard, sqlite3_stmt *st, lh_err *err)
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     ev->data_json = r->data.data;
-    return LH_OK;
+    return envelope_text(r, ev, err);
 }
 
 /* ---- one stream
