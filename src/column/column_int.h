@@ -75,4 +75,8 @@ lh_rc lh__timestamp_parse(const char *s, size_t n, bool tz, int64_t *us,
                           lh_err *err);
 lh_rc lh__interval_parse(const char *s, size_t n, lh_interval *iv, lh_err *err);
 
+/* Types whose JSON form is a string holding their text form as is
+ * (temporal types, UUID): text.c writes them so, input.c reads them so. */
+bool lh__json_as_text(uint8_t id);
+
 #endif

@@ -938,27 +938,10 @@ json_json(const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
     return LH_OK;
 }
 
-/* Types read from a JSON string through their text input. */
-static bool
-from_string(uint8_t id)
-{
-    switch (id) {
-    case LH_T_DATE:
-    case LH_T_TIME:
-    case LH_T_TIMESTAMP:
-    case LH_T_TIMESTAMPTZ:
-    case LH_T_INTERVAL:
-    case LH_T_UUID:
-        return true;
-    default:
-        return false;
-    }
-}
-
 static lh_rc
 from_json(lh_type t, const json_t *j, lh_arena *a, lh_value *out, lh_err *err)
 {
-    if (from_string(t.id)) {
+    if (lh__json_as_text(t.id)) {
         if (!json_is_string(j)) {
             return mismatch(err, t, j);
         }

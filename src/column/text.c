@@ -119,9 +119,8 @@ lh_value_to_text(const lh_value *v, lh_buf *out)
     return lh_buf_ok(out) ? LH_OK : LH_ENOMEM;
 }
 
-/* Types whose JSON is a string holding the text form as is. */
-static bool
-json_as_string(uint8_t id)
+bool
+lh__json_as_text(uint8_t id)
 {
     switch (id) {
     case LH_T_DATE:
@@ -154,7 +153,7 @@ lh_value_to_json(const lh_value *v, lh_buf *out)
         lh_buf_putc(out, '\\');
         blob_text(out, v->u.s.p, v->u.s.len);
         lh_buf_putc(out, '"');
-    } else if (json_as_string(id)) {
+    } else if (lh__json_as_text(id)) {
         /* temporal and UUID text holds nothing JSON must escape */
         lh_buf_putc(out, '"');
         text_form(v, out);

@@ -124,10 +124,9 @@ cell_value(const lh_coldef *cd, const lh_cell *c, lh_arena *a, lh_value *out,
         out->is_null = true;
         return LH_OK;
     case LH_CELL_TEXT:
-        if (t.id == LH_T_VARCHAR || t.id == LH_T_JSON) {
-            break; /* below: length and UTF-8 checks */
-        }
-        return lh_value_from_text(t, c->u.s.p, c->u.s.len, a, out, verr);
+        /* Every type's text input, VARCHAR's length and UTF-8 checks too. */
+        return lh_value_from_text(t, c->u.s.p ? c->u.s.p : "", c->u.s.len, a,
+                                  out, verr);
     case LH_CELL_BOOL:
         if (t.id != LH_T_BOOLEAN) {
             goto mismatch;
@@ -205,33 +204,6 @@ cell_value(const lh_coldef *cd, const lh_cell *c, lh_arena *a, lh_value *out,
         goto mismatch;
     default:
         return lh_err_set(verr, LH_EINVAL, "unknown cell kind %d", c->kind);
-    }
-    /* VARCHAR or JSON from text: the JSON-input path checks the same. */
-    {
-        const char *p = c->u.s.p ? c->u.s.p : "";
-        if (t.id == LH_T_JSON) {
-            return lh_value_from_text(t, p, c->u.s.len, a, out, verr);
-        }
-        if (!lh_utf8_valid(p, c->u.s.len) || memchr(p, 0, c->u.s.len)) {
-            return lh_err_set(verr, LH_EINVAL,
-                              "text is not valid UTF-8 (or holds a NUL)");
-        }
-        if (t.length > 0) {
-            size_t chars = 0;
-            for (size_t k = 0; k < c->u.s.len; k++) {
-                chars += ((unsigned char)p[k] & 0xC0) != 0x80;
-            }
-            if (chars > t.length) {
-                return lh_err_set(verr, LH_EINVAL,
-                                  "string of %zu characters is longer than "
-                                  "VARCHAR(%u)",
-                                  chars, t.length);
-            }
-        }
-        out->u.s.p = lh_arena_strndup(a, p, c->u.s.len);
-        out->u.s.len = c->u.s.len;
-        return out->u.s.p ? LH_OK
-                          : lh_err_set(verr, LH_ENOMEM, "out of memory");
     }
 mismatch:;
     char tn[48];
