@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -365,6 +366,32 @@ LH_API lh_rc lh_stream_set_meta(lh_db *db, const char *table,
 LH_API lh_rc lh_stream_info(lh_db *db, const char *table, const char *stream,
                             int64_t *version, lh_stream_meta *meta,
                             lh_err *err);
+
+/* ---- Parquet files
+ * ------------------------------------------------------------------ */
+
+/* Prints a Parquet file's rows to `out` in the forms of output-formats.md
+ * ("csv", "json", "ndjson" or "table"; nested values as JSON). columns is
+ * a comma-separated list of top-level column names (NULL = all), limit the
+ * most rows (-1 = all). LH_ENOENT / LH_EIO for the file, LH_EFORMAT for a
+ * file that is not Parquet, LH_EUNSUPPORTED ("unsupported: <feature>"),
+ * LH_ECORRUPT naming the column, row group and page at fault, LH_EINVAL
+ * for an unknown column or format. Rows printed before a failure stay
+ * printed. */
+typedef struct lh_parquet_cat_opts {
+    const char *columns;
+    int64_t limit;
+    const char *format; /* NULL = "csv" */
+} lh_parquet_cat_opts;
+LH_API lh_rc lh_parquet_cat(const char *path, const lh_parquet_cat_opts *opts,
+                            FILE *out, lh_err *err);
+
+/* Prints a file's structure: schema (physical, logical and lakehouse
+ * types, field ids), row groups and their column chunks (encodings,
+ * codec, sizes, statistics, page index and bloom filter presence), as
+ * text or, with json, as one JSON object. Codes as lh_parquet_cat. */
+LH_API lh_rc lh_parquet_inspect(const char *path, bool json, FILE *out,
+                                lh_err *err);
 
 #ifdef __cplusplus
 }

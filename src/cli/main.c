@@ -33,7 +33,13 @@ static const char *usage_text =
     "  lakehouse read DIR TABLE --from CHECKPOINT [--follow]\n"
     "  lakehouse stream info DIR TABLE ID\n"
     "  lakehouse stream meta DIR TABLE ID [--max-age SECONDS]"
-    " [--max-count N] [--truncate-before VERSION]\n";
+    " [--max-count N] [--truncate-before VERSION]\n"
+    "  lakehouse parquet inspect FILE [--format json]\n"
+    "  lakehouse parquet cat FILE [--columns a,b] [--limit N]"
+    " [--format csv|json|ndjson|table]\n"
+    "  lakehouse parquet write OUT.parquet --from FILE.csv|FILE.ndjson"
+    " [--schema FILE.json] [--codec zstd] [--row-group-rows N]"
+    " [--bloom col,..]\n";
 
 /* ---- arguments: positionals and --options in any order ------------------- */
 
@@ -811,6 +817,71 @@ cmd_stream(int argc, char **argv)
     return rc == LH_OK ? 0 : fail(&err, rc);
 }
 
+/* ---- parquet --------------------------------------------------------------
+ */
+
+/* A file we refuse is bad input (exit 2); the OS failing is exit 1. */
+static int
+parquet_fail(const lh_err *err, lh_rc rc)
+{
+    fprintf(stderr, "lakehouse: %s\n", err->msg);
+    switch (rc) {
+    case LH_EFORMAT:
+    case LH_ECORRUPT:
+    case LH_EUNSUPPORTED:
+    case LH_ELIMIT:
+    case LH_EINVAL:
+        return EXIT_BADINPUT;
+    default:
+        return EXIT_FAIL;
+    }
+}
+
+static int
+cmd_parquet(int argc, char **argv)
+{
+    opt opts[] = {{"format", true, NULL, false},
+                  {"columns", true, NULL, false},
+                  {"limit", true, NULL, false}};
+    args a;
+    int r = parse_args(argc, argv, opts, 3, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos != 2) {
+        return usage_error("%s", "parquet inspect|cat FILE [options]");
+    }
+    lh_err err;
+    lh_rc rc;
+    if (strcmp(a.pos[0], "inspect") == 0) {
+        bool json = false;
+        if (opts[0].set) {
+            if (strcmp(opts[0].value, "json") == 0) {
+                json = true;
+            } else if (strcmp(opts[0].value, "text") != 0) {
+                return usage_error("inspect --format is json or text, found "
+                                   "\"%s\"",
+                                   opts[0].value);
+            }
+        }
+        if (opts[1].set || opts[2].set) {
+            return usage_error("%s", "inspect takes only --format");
+        }
+        rc = lh_parquet_inspect(a.pos[1], json, stdout, &err);
+    } else if (strcmp(a.pos[0], "cat") == 0) {
+        lh_parquet_cat_opts co = {
+            .columns = opts[1].value, .limit = -1, .format = opts[0].value};
+        if (opts[2].set && !parse_int(opts[2].value, 0, &co.limit)) {
+            return usage_error("--limit must be a number >= 0, found \"%s\"",
+                               opts[2].value);
+        }
+        rc = lh_parquet_cat(a.pos[1], &co, stdout, &err);
+    } else {
+        return usage_error("unknown parquet subcommand \"%s\"", a.pos[0]);
+    }
+    return rc == LH_OK ? 0 : parquet_fail(&err, rc);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -841,6 +912,9 @@ main(int argc, char **argv)
     }
     if (strcmp(cmd, "stream") == 0) {
         return cmd_stream(argc - 2, argv + 2);
+    }
+    if (strcmp(cmd, "parquet") == 0) {
+        return cmd_parquet(argc - 2, argv + 2);
     }
     return usage_error("unknown command \"%s\"", cmd);
 }

@@ -38,6 +38,12 @@ typedef enum lh_type_id {
     LH_T_UUID,
     LH_T_JSON,
     LH_T_VECTOR, /* FLOAT[n]: dim = n float32 values */
+    /* Nested types exist only in column vectors (batch.h), whose children
+     * carry the element and field types; as single values they travel as
+     * their JSON text (LH_T_JSON). */
+    LH_T_LIST,
+    LH_T_STRUCT,
+    LH_T_MAP,
     LH_T_COUNT_
 } lh_type_id;
 

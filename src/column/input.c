@@ -585,6 +585,9 @@ from_text(lh_type t, const char *raw, size_t rawlen, lh_arena *a, lh_value *out,
         return vector_text(t, s, n, a, out, err);
     case LH_T_NULL:
         return lh_err_set(err, LH_EINVAL, "a NULL-typed value has no text");
+    case LH_T_LIST:
+    case LH_T_STRUCT:
+    case LH_T_MAP:
     case LH_T_COUNT_:
         break;
     }

@@ -101,6 +101,9 @@ text_form(const lh_value *v, lh_buf *out)
     case LH_T_VECTOR:
         vector_text(out, v->u.vec.v, v->u.vec.n, false);
         return true;
+    case LH_T_LIST:
+    case LH_T_STRUCT:
+    case LH_T_MAP:
     case LH_T_COUNT_:
         break;
     }

@@ -301,6 +301,8 @@ lh_type_name(lh_type t, char *buf)
         [LH_T_TIMESTAMP] = "TIMESTAMP", [LH_T_TIMESTAMPTZ] = "TIMESTAMPTZ",
         [LH_T_INTERVAL] = "INTERVAL",   [LH_T_UUID] = "UUID",
         [LH_T_JSON] = "JSON",           [LH_T_VECTOR] = "FLOAT",
+        [LH_T_LIST] = "LIST",           [LH_T_STRUCT] = "STRUCT",
+        [LH_T_MAP] = "MAP",
     };
     /* 40 bytes hold the longest: "FLOAT[4294967295]", "VARCHAR(4294967295)" */
     if (t.id >= LH_T_COUNT_) {

@@ -1,0 +1,814 @@
+/*
+ * Scanning a Parquet file into column batches: row group by row group,
+ * page by page, only the projected columns, skipping row groups the
+ * predicates rule out (statistics, bloom filters).
+ *
+ * Nested columns are assembled from definition and repetition levels into
+ * offsets and validity bitmaps. Every node of the schema tree owns a slot
+ * array per batch; an entry (d, r) of a leaf opens a new slot in node X
+ * when r <= X.rep (X does not continue an earlier slot) and d >= X.d_reach
+ * (X is reached at all); the slot is valid when d >= X.d_valid. Nodes with
+ * several leaves below them take their slots from the first leaf only: the
+ * other leaves agree on the shape and fill only their own nodes.
+ *
+ * Memory: a batch lives in the scan's batch arena and in the pages it
+ * points into; pages used up during one call are freed at the start of the
+ * next, which is when the batch's life ends.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/parquet/bloom.h"
+#include "format/parquet/reader_int.h"
+
+typedef struct leaf_cur {
+    const lh_pq_node *node;
+    const lh_pq_column_metadata *cm;
+    uint64_t pos, end;
+    int64_t ent_left; /* entries the chunk still holds (num_values) */
+    lh_pq_dict dict;
+    lh_pq_page *cur;
+    char where[192];
+} leaf_cur;
+
+typedef struct node_out {
+    uint64_t *valid;
+    size_t valid_words;
+    uint8_t *data;
+    size_t data_cap;
+    uint32_t nslots;
+} node_out;
+
+struct lh_pq_scan {
+    lh_pq_file *f;
+    bool check_crc;
+    uint32_t batch_rows;
+    uint32_t *cols;
+    uint32_t ncols;
+    lh_pq_pred *preds;
+    uint32_t npreds;
+    leaf_cur *leaves;  /* one per file leaf; node NULL when not projected */
+    node_out *outs;    /* one per node */
+    uint32_t rg;       /* next row group to open */
+    int64_t rows_left; /* in the open row group; 0 = none open */
+    uint32_t cur_rg;
+    lh_arena batch;
+    lh_vector *vecs;
+    lh_pq_page *retired;
+    lh_pq_scan_stats stats;
+    bool failed;
+};
+
+static void
+retire(lh_pq_scan *s, lh_pq_page *p)
+{
+    if (p) {
+        p->next = s->retired;
+        s->retired = p;
+    }
+}
+
+static void
+free_retired(lh_pq_scan *s)
+{
+    while (s->retired) {
+        lh_pq_page *n = s->retired->next;
+        lh__pq_page_free(s->retired);
+        s->retired = n;
+    }
+}
+
+static void
+mark_leaves(lh_pq_scan *s, const lh_pq_node *n)
+{
+    if (n->leaf >= 0) {
+        s->leaves[n->leaf].node = n;
+    }
+    for (uint32_t i = 0; i < n->nchildren; i++) {
+        mark_leaves(s, &n->children[i]);
+    }
+}
+
+lh_rc
+lh_pq_scan_open(lh_pq_file *f, const lh_pq_scan_opts *opts, lh_pq_scan **out,
+                lh_err *err)
+{
+    *out = NULL;
+    lh_pq_scan_opts none;
+    memset(&none, 0, sizeof none);
+    if (!opts) {
+        opts = &none;
+    }
+    uint32_t ncols = opts->columns ? opts->ncolumns : lh_pq_ncolumns(f);
+    for (uint32_t i = 0; opts->columns && i < ncols; i++) {
+        if (opts->columns[i] >= lh_pq_ncolumns(f)) {
+            return lh_err_set(err, LH_EINVAL,
+                              "column %u is out of range: the file has %u",
+                              opts->columns[i], lh_pq_ncolumns(f));
+        }
+    }
+    for (uint32_t i = 0; i < opts->npreds; i++) {
+        if (opts->preds[i].column >= lh_pq_ncolumns(f)) {
+            return lh_err_set(err, LH_EINVAL,
+                              "predicate on column %u: out of range",
+                              opts->preds[i].column);
+        }
+        if (lh_pq_column(f, opts->preds[i].column)->leaf < 0) {
+            return lh_err_set(err, LH_EINVAL,
+                              "predicate on nested column \"%s\"",
+                              lh_pq_column(f, opts->preds[i].column)->name);
+        }
+    }
+    lh_pq_scan *s = calloc(1, sizeof *s);
+    if (!s) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory opening a scan");
+    }
+    s->f = f;
+    s->check_crc = !opts->skip_crc;
+    s->batch_rows = opts->batch_rows && opts->batch_rows < LH_BATCH_ROWS
+                        ? opts->batch_rows
+                        : LH_BATCH_ROWS;
+    s->ncols = ncols;
+    s->npreds = opts->npreds;
+    lh_arena_init(&s->batch, 0);
+    s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
+    s->preds = calloc(opts->npreds ? opts->npreds : 1, sizeof *s->preds);
+    s->leaves = calloc(f->nleaves ? f->nleaves : 1, sizeof *s->leaves);
+    s->outs = calloc(f->nnodes ? f->nnodes : 1, sizeof *s->outs);
+    if (!s->cols || !s->preds || !s->leaves || !s->outs) {
+        lh_pq_scan_close(s);
+        return lh_err_set(err, LH_ENOMEM, "out of memory opening a scan");
+    }
+    for (uint32_t i = 0; i < ncols; i++) {
+        s->cols[i] = opts->columns ? opts->columns[i] : i;
+        mark_leaves(s, lh_pq_column(f, s->cols[i]));
+    }
+    if (opts->npreds) {
+        memcpy(s->preds, opts->preds, opts->npreds * sizeof *s->preds);
+    }
+    *out = s;
+    return LH_OK;
+}
+
+void
+lh_pq_scan_close(lh_pq_scan *s)
+{
+    if (!s) {
+        return;
+    }
+    for (uint32_t i = 0; s->leaves && i < s->f->nleaves; i++) {
+        lh__pq_page_free(s->leaves[i].cur);
+        lh__pq_page_free(s->leaves[i].dict.page);
+    }
+    free_retired(s);
+    for (uint32_t i = 0; s->outs && i < s->f->nnodes; i++) {
+        free(s->outs[i].valid);
+        free(s->outs[i].data);
+    }
+    lh_arena_release(&s->batch);
+    free(s->cols);
+    free(s->preds);
+    free(s->leaves);
+    free(s->outs);
+    free(s);
+}
+
+void
+lh_pq_scan_get_stats(const lh_pq_scan *s, lh_pq_scan_stats *out)
+{
+    *out = s->stats;
+}
+
+/* ---- pruning ------------------------------------------------------------ */
+
+static int
+cmp_values(const lh_value *a, const lh_value *b)
+{
+    switch ((lh_type_id)a->type.id) {
+    case LH_T_REAL:
+    case LH_T_DOUBLE:
+        return a->u.d < b->u.d ? -1 : a->u.d > b->u.d;
+    case LH_T_DECIMAL:
+        return a->u.dec < b->u.dec ? -1 : a->u.dec > b->u.dec;
+    case LH_T_VARCHAR:
+    case LH_T_BLOB: {
+        size_t n = a->u.s.len < b->u.s.len ? a->u.s.len : b->u.s.len;
+        int c = n ? memcmp(a->u.s.p, b->u.s.p, n) : 0;
+        if (c) {
+            return c;
+        }
+        return a->u.s.len < b->u.s.len ? -1 : a->u.s.len > b->u.s.len;
+    }
+    default:
+        return a->u.i < b->u.i ? -1 : a->u.i > b->u.i;
+    }
+}
+
+/* Whether the statistics' bounds may be trusted for this column. */
+static bool
+stats_bounds(const lh_pq_file *f, const lh_pq_node *leaf,
+             const lh_pq_statistics *st, lh_arena *a, lh_value *mn,
+             lh_value *mx)
+{
+    uint32_t li = (uint32_t)leaf->leaf;
+    if (f->meta.n_column_orders > li &&
+        f->meta.column_orders[li].kind != LH_PQ_ORDER_TYPE_DEFINED) {
+        return false;
+    }
+    if (leaf->type.id == LH_T_REAL || leaf->type.id == LH_T_DOUBLE) {
+        if (f->meta.n_column_orders <= li) {
+            return false; /* no order recorded: NaN handling unknown */
+        }
+    }
+    if (st->has_min_value && st->has_max_value) {
+        return lh__pq_stat_value(leaf, st->min_value, a, mn) &&
+               lh__pq_stat_value(leaf, st->max_value, a, mx);
+    }
+    /* The deprecated fields used signed order: only trust them where that
+     * is the type's order. */
+    if (!st->has_min || !st->has_max || leaf->conv != LH_PQ_CV_NONE ||
+        leaf->el->type == LH_PQ_TYPE_BYTE_ARRAY ||
+        leaf->el->type == LH_PQ_TYPE_FIXED_LEN_BYTE_ARRAY) {
+        return false;
+    }
+    return lh__pq_stat_value(leaf, st->min, a, mn) &&
+           lh__pq_stat_value(leaf, st->max, a, mx);
+}
+
+/* The PLAIN bytes of a value as the file would store it, for bloom
+ * probes; false when the column's conversion is not invertible here. */
+static bool
+plain_bytes(const lh_pq_node *leaf, const lh_value *v, uint8_t *tmp,
+            const void **p, size_t *len)
+{
+    if (v->is_null) {
+        return false;
+    }
+    int t = leaf->el->type;
+    if (leaf->conv == LH_PQ_CV_STR &&
+        (leaf->type.id == LH_T_VARCHAR || leaf->type.id == LH_T_BLOB ||
+         leaf->type.id == LH_T_JSON)) {
+        *p = v->u.s.p;
+        *len = v->u.s.len;
+        return true;
+    }
+    if (leaf->conv != LH_PQ_CV_NONE) {
+        return false;
+    }
+    if (t == LH_PQ_TYPE_INT32 && leaf->type.id != LH_T_REAL) {
+        int32_t x = (int32_t)v->u.i;
+        memcpy(tmp, &x, 4);
+        *len = 4;
+    } else if (t == LH_PQ_TYPE_INT64 && leaf->type.id != LH_T_DECIMAL) {
+        memcpy(tmp, &v->u.i, 8);
+        *len = 8;
+    } else if (t == LH_PQ_TYPE_DOUBLE) {
+        memcpy(tmp, &v->u.d, 8);
+        *len = 8;
+    } else if (t == LH_PQ_TYPE_FLOAT) {
+        float x = (float)v->u.d;
+        memcpy(tmp, &x, 4);
+        *len = 4;
+    } else {
+        return false;
+    }
+    *p = tmp;
+    return true;
+}
+
+/* True when the chunk's bloom filter shows none of the values is there. */
+static bool
+bloom_excludes(const lh_pq_file *f, const lh_pq_node *leaf,
+               const lh_pq_column_metadata *cm, const lh_value *vals,
+               uint32_t n)
+{
+    if (!cm->has_bloom_filter_offset || cm->bloom_filter_offset <= 0 ||
+        (uint64_t)cm->bloom_filter_offset >= f->size) {
+        return false;
+    }
+    uint64_t off = (uint64_t)cm->bloom_filter_offset;
+    lh_arena a;
+    lh_arena_init(&a, 0);
+    lh_pq_bloom_filter_header h;
+    size_t used = 0;
+    lh_err e;
+    bool excluded = false;
+    if (lh_pq_decode_bloom_filter_header(f->base + off, f->size - off, &a, &h,
+                                         &used, &e) == LH_OK &&
+        h.num_bytes > 0 && (uint64_t)h.num_bytes <= f->size - off - used &&
+        (h.num_bytes % 32) == 0) {
+        const uint8_t *bits = f->base + off + used;
+        excluded = true;
+        for (uint32_t i = 0; i < n && excluded; i++) {
+            uint8_t tmp[16];
+            const void *p;
+            size_t len;
+            if (!plain_bytes(leaf, &vals[i], tmp, &p, &len)) {
+                excluded = false;
+                break;
+            }
+            uint64_t hash = lh_pq_bloom_hash(p, len);
+            if (lh_pq_bloom_check(bits, (size_t)h.num_bytes, hash)) {
+                excluded = false;
+            }
+        }
+    }
+    lh_arena_release(&a);
+    return excluded;
+}
+
+static bool
+pred_excludes(const lh_pq_scan *s, const lh_pq_row_group *rg,
+              const lh_pq_pred *p)
+{
+    const lh_pq_node *leaf = lh_pq_column(s->f, p->column);
+    const lh_pq_column_metadata *cm = &rg->columns[leaf->leaf].meta_data;
+    const lh_pq_statistics *st = cm->has_statistics ? &cm->statistics : NULL;
+    bool all_null = st && st->has_null_count && st->null_count == rg->num_rows;
+    if (p->op == LH_PQ_IS_NULL) {
+        return st && st->has_null_count && st->null_count == 0;
+    }
+    if (p->op == LH_PQ_NOT_NULL || all_null) {
+        return all_null;
+    }
+    uint32_t nv = p->op == LH_PQ_IN ? p->nvalues : 1;
+    if (nv == 0 || p->nvalues < nv) {
+        return p->op == LH_PQ_IN; /* IN () matches nothing */
+    }
+    if (st) {
+        lh_arena a;
+        lh_arena_init(&a, 0);
+        lh_value mn, mx;
+        bool ok = stats_bounds(s->f, leaf, st, &a, &mn, &mx);
+        bool out = false;
+        if (ok) {
+            const lh_value *v = &p->values[0];
+            switch (p->op) {
+            case LH_PQ_EQ:
+            case LH_PQ_IN:
+                out = true;
+                for (uint32_t i = 0; i < nv && out; i++) {
+                    v = &p->values[i];
+                    out = v->is_null || cmp_values(v, &mn) < 0 ||
+                          cmp_values(v, &mx) > 0;
+                }
+                break;
+            case LH_PQ_LT:
+                out = v->is_null || cmp_values(&mn, v) >= 0;
+                break;
+            case LH_PQ_LE:
+                out = v->is_null || cmp_values(&mn, v) > 0;
+                break;
+            case LH_PQ_GT:
+                out = v->is_null || cmp_values(&mx, v) <= 0;
+                break;
+            case LH_PQ_GE:
+                out = v->is_null || cmp_values(&mx, v) < 0;
+                break;
+            default:
+                break;
+            }
+        }
+        lh_arena_release(&a);
+        if (out) {
+            return true;
+        }
+    }
+    if (p->op == LH_PQ_EQ || p->op == LH_PQ_IN) {
+        return bloom_excludes(s->f, leaf, cm, p->values, nv);
+    }
+    return false;
+}
+
+/* ---- row groups --------------------------------------------------------- */
+
+static void
+close_rg(lh_pq_scan *s)
+{
+    for (uint32_t i = 0; i < s->f->nleaves; i++) {
+        leaf_cur *lc = &s->leaves[i];
+        retire(s, lc->cur);
+        retire(s, lc->dict.page);
+        lc->cur = NULL;
+        memset(&lc->dict, 0, sizeof lc->dict);
+    }
+    s->rows_left = 0;
+}
+
+/* Opens the next row group with rows that the predicates do not rule
+ * out. false at the end of the file. */
+static bool
+open_rg(lh_pq_scan *s)
+{
+    const lh_pq_file_metadata *m = &s->f->meta;
+    while (s->rg < m->n_row_groups) {
+        uint32_t g = s->rg++;
+        const lh_pq_row_group *rg = &m->row_groups[g];
+        s->stats.row_groups++;
+        if (rg->num_rows == 0) {
+            continue;
+        }
+        bool pruned = false;
+        for (uint32_t i = 0; i < s->npreds && !pruned; i++) {
+            pruned = pred_excludes(s, rg, &s->preds[i]);
+        }
+        if (pruned) {
+            s->stats.row_groups_pruned++;
+            continue;
+        }
+        for (uint32_t i = 0; i < s->f->nleaves; i++) {
+            leaf_cur *lc = &s->leaves[i];
+            if (!lc->node) {
+                continue;
+            }
+            const lh_pq_column_metadata *cm = &rg->columns[i].meta_data;
+            uint64_t start = (uint64_t)cm->data_page_offset;
+            /* Some writers put 0 here when there is no dictionary. */
+            if (cm->has_dictionary_page_offset &&
+                cm->dictionary_page_offset > 0 &&
+                cm->dictionary_page_offset < cm->data_page_offset) {
+                start = (uint64_t)cm->dictionary_page_offset;
+            }
+            lc->cm = cm;
+            lc->pos = start;
+            lc->end = start + (uint64_t)cm->total_compressed_size;
+            lc->ent_left = cm->num_values;
+            snprintf(lc->where, sizeof lc->where, "column \"%s\", row group %u",
+                     lc->node->name, g);
+        }
+        s->cur_rg = g;
+        s->rows_left = rg->num_rows;
+        return true;
+    }
+    return false;
+}
+
+/* Makes lc->cur a page with entries left; false at the chunk's end. */
+static lh_rc
+next_page(lh_pq_scan *s, leaf_cur *lc, bool *have, lh_err *err)
+{
+    *have = false;
+    while (!lc->cur || lc->cur->ent_pos >= lc->cur->nent) {
+        if (lc->cur) {
+            retire(s, lc->cur);
+            lc->cur = NULL;
+        }
+        if (lc->ent_left <= 0) {
+            return LH_OK;
+        }
+        lh_pq_page *pg = NULL;
+        uint64_t before = lc->pos;
+        lh_rc rc =
+            lh__pq_read_page(s->f, lc->node, lc->cm, &lc->pos, lc->end,
+                             s->check_crc, &lc->dict, &pg, lc->where, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        s->stats.bytes_read += lc->pos - before;
+        if (pg) {
+            s->stats.pages++;
+            if ((int64_t)pg->nent > lc->ent_left) {
+                lh__pq_page_free(pg);
+                return lh_err_set(err, LH_ECORRUPT,
+                                  "%s: pages hold more values than the "
+                                  "chunk's %lld",
+                                  lc->where, (long long)lc->cm->num_values);
+            }
+            lc->ent_left -= pg->nent;
+            lc->cur = pg;
+        }
+    }
+    *have = true;
+    return LH_OK;
+}
+
+static lh_rc
+short_chunk(const leaf_cur *lc, lh_err *err)
+{
+    return lh_err_set(err, LH_ECORRUPT,
+                      "%s: the column chunk holds fewer rows than its row "
+                      "group",
+                      lc->where);
+}
+
+/* ---- flat columns ------------------------------------------------------- */
+
+static lh_rc
+read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, lh_err *err)
+{
+    const lh_pq_node *leaf = lc->node;
+    size_t w = lh_type_width(leaf->type);
+    bool nullable = leaf->max_def > 0;
+    lh_rc rc;
+    memset(v, 0, sizeof *v);
+    v->type = leaf->type;
+    uint32_t filled = 0;
+    while (filled < n) {
+        bool have;
+        rc = next_page(s, lc, &have, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        if (!have) {
+            return short_chunk(lc, err);
+        }
+        lh_pq_page *pg = lc->cur;
+        uint32_t take = pg->nent - pg->ent_pos;
+        if (take > n - filled) {
+            take = n - filled;
+        }
+        const uint32_t *def = pg->def ? pg->def + pg->ent_pos : NULL;
+        uint32_t nvalid = take;
+        if (def) {
+            nvalid = 0;
+            for (uint32_t i = 0; i < take; i++) {
+                nvalid += def[i] == (uint32_t)leaf->max_def;
+            }
+        }
+        const uint8_t *src =
+            (const uint8_t *)pg->vals + (size_t)pg->val_pos * w;
+        if (filled == 0 && take == n && nvalid == take) {
+            /* The whole batch sits in this page without nulls: point at
+             * the page's values instead of copying them. */
+            v->data = (void *)src;
+        } else {
+            if (!v->data) {
+                rc =
+                    lh_vector_alloc(v, leaf->type, n, nullable, &s->batch, err);
+                if (rc != LH_OK) {
+                    return rc;
+                }
+            }
+            uint8_t *dst = (uint8_t *)v->data + (size_t)filled * w;
+            if (nvalid == take) {
+                memcpy(dst, src, (size_t)take * w);
+            } else {
+                const uint8_t *q = src;
+                for (uint32_t i = 0; i < take; i++) {
+                    if (def[i] == (uint32_t)leaf->max_def) {
+                        memcpy(dst + (size_t)i * w, q, w);
+                        q += w;
+                    } else {
+                        lh_bit_set(v->validity, filled + i, false);
+                    }
+                }
+            }
+        }
+        pg->ent_pos += take;
+        pg->val_pos += nvalid;
+        filled += take;
+    }
+    return LH_OK;
+}
+
+/* ---- nested columns ----------------------------------------------------- */
+
+static lh_rc
+grow(node_out *o, uint32_t slot, size_t w, lh_err *err)
+{
+    size_t words = (size_t)slot / 64 + 1;
+    if (words > o->valid_words) {
+        size_t nw = o->valid_words ? o->valid_words * 2 : 64;
+        while (nw < words) {
+            nw *= 2;
+        }
+        uint64_t *p = realloc(o->valid, nw * 8);
+        if (!p) {
+            return lh_err_set(err, LH_ENOMEM,
+                              "out of memory assembling "
+                              "nested values");
+        }
+        o->valid = p;
+        o->valid_words = nw;
+    }
+    size_t need = ((size_t)slot + 2) * w;
+    if (need > o->data_cap) {
+        size_t nc = o->data_cap ? o->data_cap * 2 : 4096;
+        while (nc < need) {
+            nc *= 2;
+        }
+        uint8_t *p = realloc(o->data, nc);
+        if (!p) {
+            return lh_err_set(err, LH_ENOMEM,
+                              "out of memory assembling "
+                              "nested values");
+        }
+        o->data = p;
+        o->data_cap = nc;
+    }
+    return LH_OK;
+}
+
+static lh_rc
+assemble_leaf(lh_pq_scan *s, leaf_cur *lc, uint32_t nrows, lh_err *err)
+{
+    const lh_pq_node *leaf = lc->node;
+    const lh_pq_node *path[80];
+    int plen = 0;
+    for (const lh_pq_node *x = leaf; x; x = x->parent) {
+        if (plen == 80) {
+            return lh_err_set(err, LH_EUNSUPPORTED,
+                              "unsupported: nesting deeper than 80 levels");
+        }
+        path[plen++] = x;
+    }
+    for (int i = 0; i < plen / 2; i++) { /* top first */
+        const lh_pq_node *t = path[i];
+        path[i] = path[plen - 1 - i];
+        path[plen - 1 - i] = t;
+    }
+    size_t w = lh_type_width(leaf->type);
+    uint32_t rows = 0;
+    for (;;) {
+        bool have;
+        lh_rc rc = next_page(s, lc, &have, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        if (!have) {
+            return rows == nrows ? LH_OK : short_chunk(lc, err);
+        }
+        lh_pq_page *pg = lc->cur;
+        for (; pg->ent_pos < pg->nent; pg->ent_pos++) {
+            uint32_t r = pg->rep ? pg->rep[pg->ent_pos] : 0;
+            uint32_t d =
+                pg->def ? pg->def[pg->ent_pos] : (uint32_t)leaf->max_def;
+            if (r == 0) {
+                if (rows == nrows) {
+                    return LH_OK;
+                }
+                rows++;
+            } else if (rows == 0) {
+                return lh_err_set(err, LH_ECORRUPT,
+                                  "%s: the first value of a row group "
+                                  "continues a row",
+                                  lc->where);
+            }
+            for (int k = 0; k < plen; k++) {
+                const lh_pq_node *x = path[k];
+                if (d < (uint32_t)x->d_reach) {
+                    break;
+                }
+                if (r > (uint32_t)x->rep || x->first_leaf != leaf->leaf) {
+                    continue;
+                }
+                node_out *o = &s->outs[x->id];
+                bool is_list =
+                    x->type.id == LH_T_LIST || x->type.id == LH_T_MAP;
+                size_t xw = x->leaf >= 0 ? w : is_list ? 4 : 0;
+                uint32_t slot = o->nslots;
+                rc = grow(o, slot, xw, err);
+                if (rc != LH_OK) {
+                    return rc;
+                }
+                o->nslots++;
+                bool valid = d >= (uint32_t)x->d_valid;
+                lh_bit_set(o->valid, slot, valid);
+                if (is_list) {
+                    ((uint32_t *)o->data)[slot] =
+                        s->outs[x->children[0].id].nslots;
+                } else if (x->leaf >= 0) {
+                    uint8_t *dst = o->data + (size_t)slot * w;
+                    if (valid) {
+                        if (pg->val_pos >= pg->nvals) {
+                            return lh_err_set(err, LH_ECORRUPT,
+                                              "%s: more levels than values",
+                                              lc->where);
+                        }
+                        memcpy(dst,
+                               (const uint8_t *)pg->vals +
+                                   (size_t)pg->val_pos * w,
+                               w);
+                        pg->val_pos++;
+                    } else {
+                        memset(dst, 0, w);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/* Builds the vector of node x from the slot arrays. */
+static lh_rc
+build_vector(lh_pq_scan *s, const lh_pq_node *x, lh_vector *v, lh_err *err)
+{
+    node_out *o = &s->outs[x->id];
+    memset(v, 0, sizeof *v);
+    v->type = x->type;
+    v->kind = LH_VEC_FLAT;
+    v->validity = x->d_valid > x->d_reach ? o->valid : NULL;
+    if (x->leaf >= 0) {
+        v->data = o->data;
+        return LH_OK;
+    }
+    if (x->type.id == LH_T_LIST || x->type.id == LH_T_MAP) {
+        lh_rc rc = grow(o, o->nslots, 4, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        ((uint32_t *)o->data)[o->nslots] = s->outs[x->children[0].id].nslots;
+        v->data = o->data;
+    }
+    v->nchildren = x->nchildren;
+    v->children = lh_arena_alloc(&s->batch, x->nchildren * sizeof *v->children);
+    const char **names =
+        lh_arena_alloc(&s->batch, x->nchildren * sizeof *names);
+    lh_vector *kids = lh_arena_alloc(&s->batch, x->nchildren * sizeof *kids);
+    if (!v->children || !names || !kids) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory building a batch");
+    }
+    for (uint32_t i = 0; i < x->nchildren; i++) {
+        lh_rc rc = build_vector(s, &x->children[i], &kids[i], err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        v->children[i] = &kids[i];
+        names[i] = x->children[i].name;
+    }
+    v->child_names = names;
+    return LH_OK;
+}
+
+static void
+reset_outs(lh_pq_scan *s, const lh_pq_node *x)
+{
+    s->outs[x->id].nslots = 0;
+    for (uint32_t i = 0; i < x->nchildren; i++) {
+        reset_outs(s, &x->children[i]);
+    }
+}
+
+static lh_rc
+read_nested(lh_pq_scan *s, const lh_pq_node *top, uint32_t n, lh_vector *v,
+            lh_err *err)
+{
+    reset_outs(s, top);
+    for (int32_t li = top->first_leaf; li >= 0 && li < (int32_t)s->f->nleaves;
+         li++) {
+        leaf_cur *lc = &s->leaves[li];
+        /* Leaves of one top-level column are consecutive. */
+        const lh_pq_node *t = lc->node;
+        while (t && t->parent) {
+            t = t->parent;
+        }
+        if (t != top) {
+            break;
+        }
+        lh_rc rc = assemble_leaf(s, lc, n, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    if (s->outs[top->id].nslots != n) {
+        return lh_err_set(err, LH_ECORRUPT,
+                          "column \"%s\": assembled %u rows of %u", top->name,
+                          s->outs[top->id].nslots, n);
+    }
+    return build_vector(s, top, v, err);
+}
+
+lh_rc
+lh_pq_scan_next(lh_pq_scan *s, lh_batch *out, lh_err *err)
+{
+    memset(out, 0, sizeof *out);
+    if (s->failed) {
+        return lh_err_set(err, LH_EINVAL, "the scan failed earlier");
+    }
+    free_retired(s);
+    lh_arena_reset(&s->batch);
+    if (s->rows_left == 0) {
+        close_rg(s);
+        free_retired(s);
+        if (!open_rg(s)) {
+            return LH_OK;
+        }
+    }
+    uint32_t n = s->rows_left < (int64_t)s->batch_rows ? (uint32_t)s->rows_left
+                                                       : s->batch_rows;
+    lh_vector *vecs =
+        lh_arena_calloc(&s->batch, (s->ncols ? s->ncols : 1) * sizeof *vecs);
+    if (!vecs) {
+        s->failed = true;
+        return lh_err_set(err, LH_ENOMEM, "out of memory building a batch");
+    }
+    for (uint32_t c = 0; c < s->ncols; c++) {
+        const lh_pq_node *top = lh_pq_column(s->f, s->cols[c]);
+        lh_rc rc;
+        if (top->leaf >= 0) {
+            rc = read_flat(s, &s->leaves[top->leaf], n, &vecs[c], err);
+        } else {
+            rc = read_nested(s, top, n, &vecs[c], err);
+        }
+        if (rc != LH_OK) {
+            s->failed = true;
+            return rc;
+        }
+    }
+    s->rows_left -= n;
+    s->stats.rows += n;
+    out->count = n;
+    out->ncols = s->ncols;
+    out->cols = vecs;
+    return LH_OK;
+}
