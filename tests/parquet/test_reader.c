@@ -6,11 +6,16 @@
  * run the decoders through). Value-level agreement with DuckDB and
  * hyparquet is checked by tests/parquet/conformance.py.
  */
-#include <cmocka.h>
-#include <dirent.h>
+/* cmocka.h needs these first; the blank line keeps clang-format from
+ * sorting it above them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <dirent.h>
 
 #include "format/parquet/parquet.h"
 #include "pq_test.h"

@@ -35,10 +35,16 @@
  * `parquet footer: ColumnMetaData.path_in_schema: list of 4000000 elements
  * exceeds the 812 bytes left`, err->field holding "ColumnMetaData.path_in_
  * schema" and err->offset the byte offset into the input. A required field
- * that is missing, or a known field sent with another wire type, is
- * LH_ECORRUPT naming it. LH_ENOMEM when the arena runs out. Fields unknown
- * here are skipped whatever their type. On error *out holds a partial
- * decode: do not use it.
+ * that is missing is LH_ECORRUPT naming it. LH_ENOMEM when the arena runs
+ * out. On error *out holds a partial decode: do not use it.
+ *
+ * Leniency, as Thrift's own C++ and Java readers (so files they read, we
+ * read): fields and union members unknown here are skipped whatever their
+ * type; a known field sent with another wire type is skipped too (an error
+ * only when it is required: "required field sent as binary, not i32"); the
+ * integer types i16, i32 and i64, which share one encoding, pass for one
+ * another when the value fits; a repeated field or union member replaces
+ * the earlier one; bytes after the struct's end are not looked at.
  *
  * Encoders append to an lh_buf: required fields always, optional ones only
  * when present (has_ set, string non-NULL, list non-NULL or n > 0), in field
