@@ -2,12 +2,17 @@
 JOBS ?= $(shell nproc)
 DATA ?= ./data
 
-.PHONY: all build deps test test-asan run bench clean fuzz format
+.PHONY: all build deps peers test test-asan run bench clean fuzz format
 
 all: build
 
 deps:
 	@./scripts/deps.sh
+
+# npm test peers (DuckDB, hyparquet...) into .npm-peers/, pinned by
+# tests/peers/package-lock.json; quiet when already installed.
+peers: deps
+	@./scripts/peers.sh
 
 build/CMakeCache.txt:
 	@cmake --preset dev >/dev/null
@@ -15,13 +20,13 @@ build/CMakeCache.txt:
 build: deps build/CMakeCache.txt
 	@cmake --build build -j$(JOBS)
 
-test: build
+test: build peers
 	@cd build && ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 
 build-asan/CMakeCache.txt:
 	@cmake --preset asan >/dev/null
 
-test-asan: deps build-asan/CMakeCache.txt
+test-asan: deps peers build-asan/CMakeCache.txt
 	@cmake --build build-asan -j$(JOBS)
 	@cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j$(JOBS) $(CTEST_ARGS)
 

@@ -128,8 +128,7 @@ test_hashes(void **state)
     assert_true(lh_pq_bloom_hash("", 0) == UINT64_C(0xef46db3751d8e999));
     assert_true(lh_pq_bloom_hash(NULL, 0) == UINT64_C(0xef46db3751d8e999));
     const uint8_t le32[4] = {0x78, 0x56, 0x34, 0x12};
-    assert_true(lh_pq_bloom_hash_i32(0x12345678) ==
-                lh_pq_bloom_hash(le32, 4));
+    assert_true(lh_pq_bloom_hash_i32(0x12345678) == lh_pq_bloom_hash(le32, 4));
     const uint8_t m1[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     assert_true(lh_pq_bloom_hash_i64(-1) == lh_pq_bloom_hash(m1, 8));
     assert_true(lh_pq_bloom_hash_i32(-1) == lh_pq_bloom_hash(m1, 4));
@@ -137,8 +136,7 @@ test_hashes(void **state)
     assert_true(lh_pq_bloom_hash_float(1.0f) == lh_pq_bloom_hash(one_f, 4));
     const uint8_t one_d[8] = {0, 0, 0, 0, 0, 0, 0xf0, 0x3f};
     assert_true(lh_pq_bloom_hash_double(1.0) == lh_pq_bloom_hash(one_d, 8));
-    assert_true(lh_pq_bloom_hash_double(0.0) !=
-                lh_pq_bloom_hash_double(-0.0));
+    assert_true(lh_pq_bloom_hash_double(0.0) != lh_pq_bloom_hash_double(-0.0));
 }
 
 static void
@@ -198,8 +196,8 @@ test_rates(void **state)
             lh_pq_bloom_insert(bits, nbytes, lh_pq_bloom_hash_i64((int64_t)i));
         }
         for (uint64_t i = 0; i < ndv; i++) {
-            assert_true(
-                lh_pq_bloom_check(bits, nbytes, lh_pq_bloom_hash_i64((int64_t)i)));
+            assert_true(lh_pq_bloom_check(bits, nbytes,
+                                          lh_pq_bloom_hash_i64((int64_t)i)));
         }
         int fp = 0;
         const int probes = 200000;

@@ -119,8 +119,8 @@ static void
 expect_code(lh_rc want, lh_rc got, const lh_err *err)
 {
     if (want != got) {
-        print_error("want %s, got %s: %s\n", lh_rc_name(want),
-                    lh_rc_name(got), got == LH_OK ? "" : err->msg);
+        print_error("want %s, got %s: %s\n", lh_rc_name(want), lh_rc_name(got),
+                    got == LH_OK ? "" : err->msg);
         fail();
     }
 }
@@ -194,8 +194,8 @@ test_levels(void **state)
     const struct {
         int codec, lo, hi;
     } ranges[] = {
-        {LH_PQ_CODEC_GZIP, 1, 9},    {LH_PQ_CODEC_BROTLI, 1, 11},
-        {LH_PQ_CODEC_ZSTD, -5, 19},  {LH_PQ_CODEC_LZ4, 1, 12},
+        {LH_PQ_CODEC_GZIP, 1, 9},     {LH_PQ_CODEC_BROTLI, 1, 11},
+        {LH_PQ_CODEC_ZSTD, -5, 19},   {LH_PQ_CODEC_LZ4, 1, 12},
         {LH_PQ_CODEC_LZ4_RAW, 1, 12},
     };
     lh_err err;
@@ -215,9 +215,9 @@ test_levels(void **state)
                     lh_pq_compress(ranges[r].codec, bad, in, 100, &b, &err),
                     &err);
         assert_int_equal(b.len, 0);
-        expect_code(LH_EINVAL,
-                    lh_pq_compress(ranges[r].codec, -1000000, in, 100, &b, &err),
-                    &err);
+        expect_code(
+            LH_EINVAL,
+            lh_pq_compress(ranges[r].codec, -1000000, in, 100, &b, &err), &err);
         lh_buf_release(&b);
     }
     /* Codecs without levels ignore them. */
@@ -294,10 +294,9 @@ test_unsupported(void **state)
                          LH_OK);
     }
     /* UNCOMPRESSED must match in size. */
-    expect_code(LH_ECORRUPT,
-                lh_pq_decompress(LH_PQ_CODEC_UNCOMPRESSED, src, 4, dst, 3,
-                                 &err),
-                &err);
+    expect_code(
+        LH_ECORRUPT,
+        lh_pq_decompress(LH_PQ_CODEC_UNCOMPRESSED, src, 4, dst, 3, &err), &err);
 }
 
 /* A 4 MiB page of zeros claims 1000 bytes: every decoder stops at the
@@ -341,9 +340,8 @@ test_garbage(void **state)
             for (size_t i = 0; i < jl; i++) {
                 junk[i] = (uint8_t)rnd(&seed);
             }
-            lh_rc rc = decompress_exact(codec, junk, jl,
-                                        (size_t)(rnd(&seed) % 4096), NULL,
-                                        &err);
+            lh_rc rc = decompress_exact(
+                codec, junk, jl, (size_t)(rnd(&seed) % 4096), NULL, &err);
             assert_true(rc == LH_OK || rc == LH_ECORRUPT);
         }
         lh_buf b = LH_BUF_INIT;
@@ -379,9 +377,8 @@ test_gzip_members(void **state)
     assert_int_equal(lh_pq_compress(LH_PQ_CODEC_GZIP, 0, in, 0, &b, &err),
                      LH_OK);
     uint8_t *out = NULL;
-    assert_int_equal(decompress_exact(LH_PQ_CODEC_GZIP,
-                                      (const uint8_t *)b.data, b.len, 6000,
-                                      &out, &err),
+    assert_int_equal(decompress_exact(LH_PQ_CODEC_GZIP, (const uint8_t *)b.data,
+                                      b.len, 6000, &out, &err),
                      LH_OK);
     assert_memory_equal(out, in, 6000);
     free(out);
@@ -443,9 +440,8 @@ test_lz4_framings(void **state)
     assert_int_equal(
         lh_pq_compress(LH_PQ_CODEC_LZ4_RAW, 0, in, 20000, &b, &err), LH_OK);
     uint8_t *out = NULL;
-    assert_int_equal(decompress_exact(LH_PQ_CODEC_LZ4,
-                                      (const uint8_t *)b.data, b.len, 20000,
-                                      &out, &err),
+    assert_int_equal(decompress_exact(LH_PQ_CODEC_LZ4, (const uint8_t *)b.data,
+                                      b.len, 20000, &out, &err),
                      LH_OK);
     assert_memory_equal(out, in, 20000);
     free(out);
@@ -456,9 +452,8 @@ test_lz4_framings(void **state)
     uint8_t *fr = malloc(2 * cap);
     size_t f1 = LZ4F_compressFrame(fr, cap, in, 70000, NULL);
     assert_false(LZ4F_isError(f1));
-    assert_int_equal(decompress_exact(LH_PQ_CODEC_LZ4, fr, f1, 70000, &out,
-                                      &err),
-                     LH_OK);
+    assert_int_equal(
+        decompress_exact(LH_PQ_CODEC_LZ4, fr, f1, 70000, &out, &err), LH_OK);
     assert_memory_equal(out, in, 70000);
     free(out);
     expect_code(LH_ECORRUPT,
@@ -467,22 +462,21 @@ test_lz4_framings(void **state)
     expect_code(LH_ECORRUPT,
                 decompress_exact(LH_PQ_CODEC_LZ4, fr, f1, 70001, NULL, &err),
                 &err);
-    expect_code(LH_ECORRUPT,
-                decompress_exact(LH_PQ_CODEC_LZ4, fr, f1 - 3, 70000, NULL,
-                                 &err),
-                &err);
+    expect_code(
+        LH_ECORRUPT,
+        decompress_exact(LH_PQ_CODEC_LZ4, fr, f1 - 3, 70000, NULL, &err), &err);
     size_t f2 = LZ4F_compressFrame(fr + f1, cap, in + 70000, 1000, NULL);
     assert_false(LZ4F_isError(f2));
-    assert_int_equal(decompress_exact(LH_PQ_CODEC_LZ4, fr, f1 + f2, 71000,
-                                      &out, &err),
-                     LH_OK);
+    assert_int_equal(
+        decompress_exact(LH_PQ_CODEC_LZ4, fr, f1 + f2, 71000, &out, &err),
+        LH_OK);
     assert_memory_equal(out, in, 71000);
     free(out);
     free(fr);
     free(in);
 }
 
-/* ---- fixtures ------------------------------------------------------------- */
+/* ---- fixtures ------------------------------------------------------------ */
 
 static char fixture_dir[1024];
 
@@ -534,8 +528,7 @@ read_fixture(const char *name, size_t *len)
 
 /* One page body of a fixture: [off, off + clen) decompresses to ulen. */
 static uint8_t *
-fixture_page(const char *name, int codec, size_t off, size_t clen,
-             size_t ulen)
+fixture_page(const char *name, int codec, size_t off, size_t clen, size_t ulen)
 {
     size_t flen;
     uint8_t *file = read_fixture(name, &flen);
@@ -562,9 +555,8 @@ test_fixture_gzip_members(void **state)
      * 3 bytes of definition levels (uncompressed) come first; the GZIP
      * stream (two members) is bytes 0x37.. of 1416, holding 513 uint64
      * values 1..513. */
-    uint8_t *out =
-        fixture_page("concatenated_gzip_members.parquet", LH_PQ_CODEC_GZIP,
-                     0x37, 1416, 4104);
+    uint8_t *out = fixture_page("concatenated_gzip_members.parquet",
+                                LH_PQ_CODEC_GZIP, 0x37, 1416, 4104);
     for (uint64_t i = 0; i < 513; i++) {
         uint64_t v;
         memcpy(&v, out + 8 * i, 8);
@@ -582,8 +574,8 @@ test_fixture_lz4(void **state)
     }
     /* Dictionary pages of 16 bytes (two int64 timestamps): Hadoop-framed
      * from parquet-mr, raw from old parquet-cpp. */
-    uint8_t *a = fixture_page("hadoop_lz4_compressed.parquet",
-                              LH_PQ_CODEC_LZ4, 0x11, 26, 16);
+    uint8_t *a = fixture_page("hadoop_lz4_compressed.parquet", LH_PQ_CODEC_LZ4,
+                              0x11, 26, 16);
     uint8_t *b = fixture_page("non_hadoop_lz4_compressed.parquet",
                               LH_PQ_CODEC_LZ4, 0x12, 18, 16);
     assert_memory_equal(a, b, 16);
@@ -601,8 +593,7 @@ test_fixture_lz4(void **state)
     free(c);
 }
 
-/* ---- out of memory ---------------------------------------------------------
- */
+/* ---- out of memory ------------------------------------------------------- */
 
 static void
 test_oom(void **state)

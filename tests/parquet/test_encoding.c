@@ -25,10 +25,10 @@
 
 #include "format/parquet/encoding.h"
 
-static const uint32_t sizes[] = {0, 1, 7, 8, 9, 31, 32, 33, 127, 128, 129,
-                                 10000};
+static const uint32_t sizes[] = {0,  1,  7,   8,   9,   31,
+                                 32, 33, 127, 128, 129, 10000};
 
-/* ---- helpers ------------------------------------------------------------ */
+/* ---- helpers ------------------------------------------------------------- */
 
 static uint64_t
 rnd(uint64_t *s)
@@ -110,8 +110,8 @@ expect_str_eq(const lh_str *want, const lh_str *got, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++) {
         if (want[i].len != got[i].len ||
-            memcmp(lh_str_data(&want[i]), lh_str_data(&got[i]),
-                   want[i].len) != 0) {
+            memcmp(lh_str_data(&want[i]), lh_str_data(&got[i]), want[i].len) !=
+                0) {
             print_error("string %u: want \"%.*s\", got \"%.*s\"\n", i,
                         (int)want[i].len, lh_str_data(&want[i]),
                         (int)got[i].len, lh_str_data(&got[i]));
@@ -187,8 +187,7 @@ fill_pattern(uint64_t *v, uint32_t n, unsigned w, int pat, uint64_t *seed)
     }
 }
 
-/* ---- bit width ------------------------------------------------------------
- */
+/* ---- bit width ----------------------------------------------------------- */
 
 static void
 test_bit_width(void **state)
@@ -373,8 +372,7 @@ test_rle_errors(void **state)
     /* Out of data: an RLE run of 16 read as 17 values. */
     const uint8_t run16[] = {0x20, 0x01};
     assert_int_equal(lh_pq_rle_decode(run16, 2, 1, out, 16, &err), LH_OK);
-    expect_corrupt(lh_pq_rle_decode(run16, 2, 1, out, 17, &err), &err,
-                   "RLE: ");
+    expect_corrupt(lh_pq_rle_decode(run16, 2, 1, out, 17, &err), &err, "RLE: ");
     /* No data at all. */
     expect_corrupt(lh_pq_rle_decode(run16, 0, 1, out, 1, &err), &err, "RLE: ");
     expect_corrupt(lh_pq_rle_decode(NULL, 0, 4, out, 1, &err), &err, "RLE: ");
@@ -395,8 +393,8 @@ test_rle_errors(void **state)
     expect_corrupt(lh_pq_rle_decode(huge, 12, 2, out, 8, &err), &err, "RLE: ");
     /* A bit-packed run claiming 2^62 groups with 2 bytes behind it: the 8
      * values we want need 2 bytes at width 2, so it decodes. */
-    const uint8_t claim[] = {0x81, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-                             0x80, 0x80, 0x01, 0xe4, 0xe4};
+    const uint8_t claim[] = {0x81, 0x80, 0x80, 0x80, 0x80, 0x80,
+                             0x80, 0x80, 0x80, 0x01, 0xe4, 0xe4};
     assert_int_equal(lh_pq_rle_decode(claim, sizeof(claim), 2, out, 8, &err),
                      LH_OK);
     expect_corrupt(lh_pq_rle_decode(claim, sizeof(claim), 2, out, 9, &err),
@@ -457,7 +455,7 @@ test_rle_fuzzish(void **state)
     }
 }
 
-/* ---- DELTA_BINARY_PACKED -------------------------------------------------- */
+/* ---- DELTA_BINARY_PACKED ------------------------------------------------- */
 
 static void
 test_delta_spec_examples(void **state)
@@ -499,8 +497,8 @@ test_delta_spec_examples(void **state)
     assert_memory_equal(out, ex2, sizeof(ex2));
     assert_int_equal(used, sizeof(ex2_bytes));
     int64_t out64[8];
-    assert_int_equal(lh_pq_delta_decode_i64(ex2_bytes, sizeof(ex2_bytes),
-                                            out64, 8, &used, &err),
+    assert_int_equal(lh_pq_delta_decode_i64(ex2_bytes, sizeof(ex2_bytes), out64,
+                                            8, &used, &err),
                      LH_OK);
     for (int i = 0; i < 8; i++) {
         assert_int_equal(out64[i], ex2[i]);
@@ -508,11 +506,11 @@ test_delta_spec_examples(void **state)
 
     /* The examples as the spec writes them, with block size 8: the spec
      * itself says that is invalid, and (like Arrow) we refuse it. */
-    const uint8_t spec8[] = {0x08, 0x01, 0x08, 0x0e, 0x03, 0x02,
-                             0xc0, 0x3f, 0x00, 0x00};
-    expect_corrupt(lh_pq_delta_decode_i32(spec8, sizeof(spec8), out, 8, &used,
-                                          &err),
-                   &err, "DELTA_BINARY_PACKED: block size 8");
+    const uint8_t spec8[] = {0x08, 0x01, 0x08, 0x0e, 0x03,
+                             0x02, 0xc0, 0x3f, 0x00, 0x00};
+    expect_corrupt(
+        lh_pq_delta_decode_i32(spec8, sizeof(spec8), out, 8, &used, &err), &err,
+        "DELTA_BINARY_PACKED: block size 8");
     write_seed("delta-example2-i32", 2, 0, 8, ex2_bytes, sizeof(ex2_bytes));
     write_seed("delta-example2-i64", 3, 0, 8, ex2_bytes, sizeof(ex2_bytes));
 }
@@ -655,8 +653,7 @@ test_delta_roundtrip(void **state)
 /* A hand-built stream: header, then one block with the given widths and
  * body bytes. */
 static size_t
-delta_stream(uint8_t *buf, uint32_t count, const uint8_t widths[4],
-             size_t body)
+delta_stream(uint8_t *buf, uint32_t count, const uint8_t widths[4], size_t body)
 {
     size_t n = 0;
     buf[n++] = 0x80; /* block 128 */
@@ -684,14 +681,12 @@ test_delta_errors(void **state)
     /* A miniblock wider than the type. */
     const uint8_t w70[4] = {70, 0, 0, 0};
     size_t len = delta_stream(buf, 10, w70, 4 * 70);
-    expect_corrupt(lh_pq_delta_decode_i64(buf, len, out, 10, &used, &err),
-                   &err,
+    expect_corrupt(lh_pq_delta_decode_i64(buf, len, out, 10, &used, &err), &err,
                    "DELTA_BINARY_PACKED: miniblock bit width 70 exceeds 64");
     assert_int_equal(err.offset, 6);
     const uint8_t w33[4] = {33, 0, 0, 0};
     len = delta_stream(buf, 10, w33, 4 * 33);
-    expect_corrupt(lh_pq_delta_decode_i32(buf, len, o32, 10, &used, &err),
-                   &err,
+    expect_corrupt(lh_pq_delta_decode_i32(buf, len, o32, 10, &used, &err), &err,
                    "DELTA_BINARY_PACKED: miniblock bit width 33 exceeds 32");
     assert_int_equal(lh_pq_delta_decode_i64(buf, len, out, 10, &used, &err),
                      LH_OK);
@@ -707,40 +702,40 @@ test_delta_errors(void **state)
     }
     /* ... but one that is reached is checked. */
     len = delta_stream(buf, 40, junk, 4);
-    expect_corrupt(lh_pq_delta_decode_i32(buf, len, o32, 40, &used, &err),
-                   &err, "DELTA_BINARY_PACKED: miniblock bit width 200");
+    expect_corrupt(lh_pq_delta_decode_i32(buf, len, o32, 40, &used, &err), &err,
+                   "DELTA_BINARY_PACKED: miniblock bit width 200");
 
     /* Bad headers. */
     const uint8_t zero_block[] = {0x00, 0x04, 0x01, 0x00};
     expect_corrupt(lh_pq_delta_decode_i32(zero_block, 4, o32, 1, &used, &err),
                    &err, "DELTA_BINARY_PACKED: block size 0");
     const uint8_t odd_mb[] = {0x80, 0x01, 0x03, 0x01, 0x00};
-    expect_corrupt(lh_pq_delta_decode_i32(odd_mb, 5, o32, 1, &used, &err),
-                   &err, "DELTA_BINARY_PACKED: 3 miniblocks");
+    expect_corrupt(lh_pq_delta_decode_i32(odd_mb, 5, o32, 1, &used, &err), &err,
+                   "DELTA_BINARY_PACKED: 3 miniblocks");
     const uint8_t mb16[] = {0x80, 0x01, 0x08, 0x01, 0x00};
     expect_corrupt(lh_pq_delta_decode_i32(mb16, 5, o32, 1, &used, &err), &err,
                    "DELTA_BINARY_PACKED: 8 miniblocks");
     const uint8_t no_mb[] = {0x80, 0x01, 0x00, 0x01, 0x00};
-    expect_corrupt(lh_pq_delta_decode_i32(no_mb, 5, o32, 1, &used, &err),
-                   &err, "DELTA_BINARY_PACKED: 0 miniblocks");
-    const uint8_t huge_block[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
-                                  0x80, 0x80, 0x80, 0x01, 0x01, 0x01, 0x00};
+    expect_corrupt(lh_pq_delta_decode_i32(no_mb, 5, o32, 1, &used, &err), &err,
+                   "DELTA_BINARY_PACKED: 0 miniblocks");
+    const uint8_t huge_block[] = {0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80,
+                                  0x80, 0x80, 0x01, 0x01, 0x01, 0x00};
     expect_corrupt(lh_pq_delta_decode_i32(huge_block, sizeof(huge_block), o32,
                                           1, &used, &err),
                    &err, "DELTA_BINARY_PACKED: block size");
-    const uint8_t few[] = {0x80, 0x01, 0x04, 0x02, 0x00, 0x02,
-                           0x00, 0x00, 0x00, 0x00};
-    expect_corrupt(lh_pq_delta_decode_i32(few, sizeof(few), o32, 3, &used,
-                                          &err),
-                   &err, "DELTA_BINARY_PACKED: the stream holds 2 values");
+    const uint8_t few[] = {0x80, 0x01, 0x04, 0x02, 0x00,
+                           0x02, 0x00, 0x00, 0x00, 0x00};
+    expect_corrupt(
+        lh_pq_delta_decode_i32(few, sizeof(few), o32, 3, &used, &err), &err,
+        "DELTA_BINARY_PACKED: the stream holds 2 values");
     expect_corrupt(lh_pq_delta_decode_i32(few, 3, o32, 1, &used, &err), &err,
                    "DELTA_BINARY_PACKED: truncated header");
     /* The header claims 2^40 values but the data ends. */
     const uint8_t many[] = {0x80, 0x01, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80,
                             0x20, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00};
-    expect_corrupt(lh_pq_delta_decode_i32(many, sizeof(many), o32, 5, &used,
-                                          &err),
-                   &err, "DELTA_BINARY_PACKED: ");
+    expect_corrupt(
+        lh_pq_delta_decode_i32(many, sizeof(many), o32, 5, &used, &err), &err,
+        "DELTA_BINARY_PACKED: ");
     /* An empty stream for no values (some writers leave it out). */
     assert_int_equal(lh_pq_delta_decode_i32(NULL, 0, o32, 0, &used, &err),
                      LH_OK);
@@ -978,8 +973,8 @@ test_byte_array_errors(void **state)
     const lh_str v[3] = {S("one"), S("two"), S("three")};
     lh_buf b = LH_BUF_INIT;
     assert_int_equal(lh_pq_dlba_encode(v, 3, &b, &err), LH_OK);
-    expect_corrupt(lh_pq_dlba_decode((const uint8_t *)b.data, b.len - 1, out,
-                                     3, NULL, &used, &err),
+    expect_corrupt(lh_pq_dlba_decode((const uint8_t *)b.data, b.len - 1, out, 3,
+                                     NULL, &used, &err),
                    &err, "DELTA_LENGTH_BYTE_ARRAY: value 2 of 5 bytes");
     lh_buf_release(&b);
     const int32_t neg[2] = {3, -1};
@@ -1000,20 +995,20 @@ test_byte_array_errors(void **state)
     lh_buf_append(&b, "abcd", 4);
     lh_arena a;
     lh_arena_init(&a, 0);
-    expect_corrupt(lh_pq_dba_decode((const uint8_t *)b.data, b.len, out, 2, &a,
-                                    &err),
-                   &err,
-                   "DELTA_BYTE_ARRAY: value 1 has a prefix of 4 bytes, the "
-                   "previous value has 3");
+    expect_corrupt(
+        lh_pq_dba_decode((const uint8_t *)b.data, b.len, out, 2, &a, &err),
+        &err,
+        "DELTA_BYTE_ARRAY: value 1 has a prefix of 4 bytes, the "
+        "previous value has 3");
     lh_buf_release(&b);
     /* A first value with a prefix. */
     const int32_t pre1[1] = {1};
     assert_int_equal(lh_pq_delta_encode_i32(pre1, 1, &b, &err), LH_OK);
     assert_int_equal(lh_pq_delta_encode_i32(suf, 1, &b, &err), LH_OK);
     lh_buf_append(&b, "abc", 3);
-    expect_corrupt(lh_pq_dba_decode((const uint8_t *)b.data, b.len, out, 1, &a,
-                                    &err),
-                   &err, "DELTA_BYTE_ARRAY: value 0 has a prefix");
+    expect_corrupt(
+        lh_pq_dba_decode((const uint8_t *)b.data, b.len, out, 1, &a, &err),
+        &err, "DELTA_BYTE_ARRAY: value 0 has a prefix");
     lh_buf_release(&b);
 
     /* A small page that expands a lot: 2000 values of 1000 bytes each from
@@ -1076,8 +1071,7 @@ test_byte_array_errors(void **state)
     }
 }
 
-/* ---- BYTE_STREAM_SPLIT ------------------------------------------------------
- */
+/* ---- BYTE_STREAM_SPLIT --------------------------------------------------- */
 
 static void
 test_bss(void **state)
@@ -1119,17 +1113,16 @@ test_bss(void **state)
             }
             /* Fewer values than the streams hold: the first ones. */
             if (n > 1) {
-                assert_int_equal(
-                    lh_pq_bss_decode(p, b.len, w, n - 1, o, &err), LH_OK);
+                assert_int_equal(lh_pq_bss_decode(p, b.len, w, n - 1, o, &err),
+                                 LH_OK);
                 assert_memory_equal(o, v, (n - 1) * w);
             }
             if (w > 1 && n > 0) {
-                expect_corrupt(
-                    lh_pq_bss_decode(p, b.len - 1, w, n, o, &err), &err,
-                    "BYTE_STREAM_SPLIT: ");
+                expect_corrupt(lh_pq_bss_decode(p, b.len - 1, w, n, o, &err),
+                               &err, "BYTE_STREAM_SPLIT: ");
             }
-            expect_corrupt(lh_pq_bss_decode(p, b.len, w, n + 1, o, &err),
-                           &err, "BYTE_STREAM_SPLIT: ");
+            expect_corrupt(lh_pq_bss_decode(p, b.len, w, n + 1, o, &err), &err,
+                           "BYTE_STREAM_SPLIT: ");
             free(p);
             lh_buf_release(&b);
         }
@@ -1142,8 +1135,7 @@ test_bss(void **state)
     free(v);
 }
 
-/* ---- PLAIN booleans ---------------------------------------------------------
- */
+/* ---- PLAIN booleans ------------------------------------------------------ */
 
 static void
 test_plain_bool(void **state)
@@ -1188,7 +1180,7 @@ test_plain_bool(void **state)
     write_seed("plain-byte-array", 8, 0, 2, plain, sizeof(plain));
 }
 
-/* ---- speed (printed, not asserted) ----------------------------------------- */
+/* ---- speed (printed, not asserted) --------------------------------------- */
 
 static double
 now_s(void)
@@ -1227,9 +1219,9 @@ test_speed(void **state)
         double t0 = now_s();
         int reps = 5;
         for (int r = 0; r < reps; r++) {
-            assert_int_equal(lh_pq_rle_decode((const uint8_t *)b.data, b.len,
-                                              w, o, N, &err),
-                             LH_OK);
+            assert_int_equal(
+                lh_pq_rle_decode((const uint8_t *)b.data, b.len, w, o, N, &err),
+                LH_OK);
         }
         double dt = now_s() - t0;
         assert_memory_equal(o, v, N * sizeof(uint32_t));
@@ -1255,11 +1247,10 @@ test_speed(void **state)
 
     /* Delta: timestamps a few ms apart (narrow miniblocks), and random. */
     for (int kind = 0; kind < 2; kind++) {
-        int64_t acc = INT64_C(1700000000000000);
+        uint64_t acc = UINT64_C(1700000000000000);
         for (uint32_t i = 0; i < N; i++) {
-            acc += kind == 0 ? (int64_t)(rnd(&seed) % 5000)
-                             : (int64_t)(rnd(&seed) >> 1);
-            v64[i] = acc;
+            acc += kind == 0 ? rnd(&seed) % 5000 : rnd(&seed) >> 1;
+            v64[i] = (int64_t)acc; /* wraps: any int64 sequence */
         }
         assert_int_equal(lh_pq_delta_encode_i64(v64, N, &b, &err), LH_OK);
         t0 = now_s();

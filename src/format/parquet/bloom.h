@@ -20,8 +20,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-
-
 #define LH_PQ_BLOOM_BLOCK 32 /* bytes a block */
 /* The sizes Arrow and parquet-mr write between: one block, and 128 MiB. */
 #define LH_PQ_BLOOM_MIN_BYTES ((size_t)32)

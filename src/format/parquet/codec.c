@@ -80,8 +80,7 @@ lh_pq_codec_parse(const char *name, int *codec, lh_err *err)
                       name);
 }
 
-/* ---- helpers -------------------------------------------------------------
- */
+/* ---- helpers ------------------------------------------------------------- */
 
 static lh_rc
 too_long(lh_err *err, int codec, size_t dstlen)
@@ -154,6 +153,16 @@ buf_commit(lh_buf *out, size_t n)
     out->data[out->len] = '\0';
 }
 
+/* Drops what an unfinished compression appended. */
+static void
+buf_truncate(lh_buf *out, size_t len)
+{
+    if (out->data != NULL) {
+        out->len = len;
+        out->data[len] = '\0';
+    }
+}
+
 static lh_rc
 oom(lh_err *err, int codec)
 {
@@ -161,8 +170,7 @@ oom(lh_err *err, int codec)
                       lh_pq_codec_name(codec));
 }
 
-/* ---- decompression -------------------------------------------------------
- */
+/* ---- decompression ------------------------------------------------------- */
 
 static lh_rc
 snappy_dec(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen,
@@ -230,8 +238,7 @@ gzip_dec(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen,
             rc = lh_err_set(err, LH_ENOMEM,
                             "out of memory decompressing a GZIP page");
         } else {
-            rc = bad_data(err, LH_PQ_CODEC_GZIP,
-                          zs.msg ? zs.msg : zError(zr));
+            rc = bad_data(err, LH_PQ_CODEC_GZIP, zs.msg ? zs.msg : zError(zr));
         }
         break;
     }
@@ -247,8 +254,8 @@ static lh_rc
 brotli_dec(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen,
            lh_err *err)
 {
-    BrotliDecoderState *s = BrotliDecoderCreateInstance(br_alloc, br_free,
-                                                        NULL);
+    BrotliDecoderState *s =
+        BrotliDecoderCreateInstance(br_alloc, br_free, NULL);
     if (s == NULL) {
         return lh_err_set(err, LH_ENOMEM,
                           "out of memory decompressing a BROTLI page");
@@ -265,8 +272,8 @@ brotli_dec(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen,
         if (avail_in != 0) {
             rc = bad_data(err, LH_PQ_CODEC_BROTLI, "data after the stream");
         } else if (avail_out != 0) {
-            rc = wrong_size(err, LH_PQ_CODEC_BROTLI, dstlen - avail_out,
-                            dstlen);
+            rc =
+                wrong_size(err, LH_PQ_CODEC_BROTLI, dstlen - avail_out, dstlen);
         }
         break;
     case BROTLI_DECODER_RESULT_NEEDS_MORE_OUTPUT:
@@ -282,8 +289,8 @@ brotli_dec(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen,
             rc = lh_err_set(err, LH_ENOMEM,
                             "out of memory decompressing a BROTLI page");
         } else {
-            rc = bad_data(err, LH_PQ_CODEC_BROTLI,
-                          BrotliDecoderErrorString(ec));
+            rc =
+                bad_data(err, LH_PQ_CODEC_BROTLI, BrotliDecoderErrorString(ec));
         }
         break;
     }
@@ -381,9 +388,9 @@ lz4_frame(const uint8_t *src, size_t srclen, uint8_t *dst, size_t dstlen,
         out += osz;
         if (hint != 0 && (in == srclen || (isz == 0 && osz == 0))) {
             /* The frame wants more: output when dst is full, else input. */
-            rc = out == dstlen ? too_long(err, LH_PQ_CODEC_LZ4, dstlen)
-                               : bad_data(err, LH_PQ_CODEC_LZ4,
-                                          "truncated frame");
+            rc = out == dstlen
+                     ? too_long(err, LH_PQ_CODEC_LZ4, dstlen)
+                     : bad_data(err, LH_PQ_CODEC_LZ4, "truncated frame");
             break;
         }
     }
@@ -469,8 +476,7 @@ lh_pq_decompress(int codec, const uint8_t *src, size_t srclen, uint8_t *dst,
     return lh_err_set(err, LH_EINTERNAL, "codec %d fell through", codec);
 }
 
-/* ---- compression ---------------------------------------------------------
- */
+/* ---- compression --------------------------------------------------------- */
 
 static lh_rc
 gzip_enc(int level, const uint8_t *src, size_t len, lh_buf *out, lh_err *err)
@@ -480,13 +486,13 @@ gzip_enc(int level, const uint8_t *src, size_t len, lh_buf *out, lh_err *err)
     zs.zalloc = z_alloc;
     zs.zfree = z_free;
     /* 15 + 16: the largest window with a gzip (not zlib) wrapper. */
-    int zr = deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8,
-                          Z_DEFAULT_STRATEGY);
+    int zr =
+        deflateInit2(&zs, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
     if (zr != Z_OK) {
-        return zr == Z_MEM_ERROR ? oom(err, LH_PQ_CODEC_GZIP)
-                                 : lh_err_set(err, LH_EINTERNAL,
-                                              "could not start GZIP: %s",
-                                              zError(zr));
+        return zr == Z_MEM_ERROR
+                   ? oom(err, LH_PQ_CODEC_GZIP)
+                   : lh_err_set(err, LH_EINTERNAL, "could not start GZIP: %s",
+                                zError(zr));
     }
     size_t bound = deflateBound(&zs, (uLong)len);
     uint8_t *dst = buf_tail(out, bound);
@@ -513,8 +519,7 @@ gzip_enc(int level, const uint8_t *src, size_t len, lh_buf *out, lh_err *err)
 }
 
 static lh_rc
-brotli_enc(int level, const uint8_t *src, size_t len, lh_buf *out,
-           lh_err *err)
+brotli_enc(int level, const uint8_t *src, size_t len, lh_buf *out, lh_err *err)
 {
     /* Plain malloc, not lh_malloc: brotli 1.0's encoder calls exit() when
      * an allocation fails (BROTLI_ENCODER_EXIT_ON_OOM), so injected
@@ -549,9 +554,8 @@ brotli_enc(int level, const uint8_t *src, size_t len, lh_buf *out,
         }
         buf_commit(out, step - avail_out);
     }
-    if (rc != LH_OK && out->data != NULL) {
-        out->len = start;
-        out->data[start] = '\0';
+    if (rc != LH_OK) {
+        buf_truncate(out, start);
     }
     BrotliEncoderDestroyInstance(s);
     return rc;
@@ -585,8 +589,7 @@ lz4_enc_block(int level, const uint8_t *src, size_t len, uint8_t *dst)
     int cap = LZ4_compressBound((int)len);
     int n;
     if (level <= 1) {
-        n = LZ4_compress_default((const char *)src, (char *)dst, (int)len,
-                                 cap);
+        n = LZ4_compress_default((const char *)src, (char *)dst, (int)len, cap);
     } else {
         n = LZ4_compress_HC((const char *)src, (char *)dst, (int)len, cap,
                             level);
@@ -618,12 +621,12 @@ lz4_enc(int codec, int level, const uint8_t *src, size_t len, lh_buf *out,
         uint8_t *dst =
             buf_tail(out, prefix + (size_t)LZ4_compressBound((int)chunk));
         if (dst == NULL) {
+            buf_truncate(out, start);
             return oom(err, codec);
         }
         size_t n = lz4_enc_block(level, src + off, chunk, dst + prefix);
         if (n == 0 && chunk > 0) {
-            out->len = start;
-            out->data[start] = '\0';
+            buf_truncate(out, start);
             return lh_err_set(err, LH_EINTERNAL, "%s compression failed",
                               lh_pq_codec_name(codec));
         }

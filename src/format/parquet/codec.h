@@ -47,22 +47,20 @@ lh_rc lh_pq_codec_parse(const char *name, int *codec, lh_err *err);
  * dstlen is the exact uncompressed size the page header states. Nothing is
  * allocated in proportion to what the data claims (a 4 KB page that
  * inflates to gigabytes stops at dstlen); the libraries' own working state
- * is bounded (zlib and brotli allocate through lh_malloc, zstd and the lz4
- * frame decoder through malloc). srclen == 0 with dstlen == 0 is an empty
- * page for every codec.
- * Returns LH_OK when exactly dstlen bytes came out; LH_ECORRUPT (naming the
- * codec) for data that does not decompress or gives another size;
+ * is bounded (zlib and brotli's decoder allocate through lh_malloc, zstd
+ * and the lz4 frame decoder through malloc). srclen == 0 with dstlen == 0
+ * is an empty page for every codec.
+ * Returns LH_OK when exactly dstlen bytes came out; LH_ECORRUPT (naming
+ * the codec) for data that does not decompress or gives another size;
  * LH_EUNSUPPORTED ("unsupported: ...") for LZO and codec numbers the spec
  * does not define; LH_ENOMEM. dst's contents are unspecified on error. */
 lh_rc lh_pq_decompress(int codec, const uint8_t *src, size_t srclen,
                        uint8_t *dst, size_t dstlen, lh_err *err);
 
-/* Compresses src[0..len) and appends the result to out (BROTLI caveat:
- * libbrotlienc 1.0 exits the process if malloc fails while compressing;
- * it allocates through malloc, outside lh_malloc's fault injection). level 0 is the
+/* Compresses src[0..len) and appends the result to out. level 0 is the
  * codec's default: GZIP 6 (zlib's), BROTLI 8 (Arrow's; brotli's own 11 is
- * several times slower), ZSTD 3, LZ4/LZ4_RAW 1 (the fast compressor;
- * 2..12 use LZ4HC). Ranges: GZIP 1..9, BROTLI 1..11, ZSTD zstd's
+ * several times slower), ZSTD 3, LZ4/LZ4_RAW 1 (the fast compressor; 2..12
+ * use LZ4HC). Ranges: GZIP 1..9, BROTLI 1..11, ZSTD zstd's
  * [ZSTD_minCLevel(), ZSTD_maxCLevel()], LZ4 1..12; UNCOMPRESSED and SNAPPY
  * ignore the level. LZ4 (Hadoop) writes one block per 64 KiB of input:
  * LZ4's window is 64 KiB, so the split costs no ratio, and each block fits
@@ -70,7 +68,10 @@ lh_rc lh_pq_decompress(int codec, const uint8_t *src, size_t srclen,
  * LH_EINVAL for a level out of range or an unknown codec, LH_EUNSUPPORTED
  * for LZO, LH_ELIMIT for input past 2 GiB (page sizes are int32 in the
  * page header), LH_ENOMEM (out's sticky oom). On error out->len is as it
- * was. */
+ * was.
+ * BROTLI caveat: libbrotlienc 1.0 calls exit() when malloc fails while
+ * compressing; it allocates through malloc, so lh_malloc's fault injection
+ * does not reach it. */
 lh_rc lh_pq_compress(int codec, int level, const uint8_t *src, size_t len,
                      lh_buf *out, lh_err *err);
 

@@ -113,8 +113,7 @@ lh_pq_bit_width(uint32_t max_value)
     return max_value == 0 ? 0 : 32 - __builtin_clz(max_value);
 }
 
-/* ---- varints ---------------------------------------------------------------
- */
+/* ---- varints ------------------------------------------------------------- */
 
 /* ULEB128 into *out; false when the input ends inside it or it does not
  * fit 64 bits. */
@@ -166,8 +165,7 @@ put_uleb(lh_buf *out, uint64_t v)
     lh_buf_append(out, tmp, n);
 }
 
-/* ---- bit unpacking -----------------------------------------------------------
- */
+/* ---- bit unpacking ------------------------------------------------------- */
 
 #if defined(__clang__)
 #define UNROLL32 _Pragma("clang loop unroll(full)")
@@ -224,14 +222,18 @@ typedef void (*unpack64_fn)(const uint8_t *in, uint64_t *out);
     }
 #define EACH_0_32(X)                                                           \
     X(0)                                                                       \
-    X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) \
-        X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25)      \
-            X(26) X(27) X(28) X(29) X(30) X(31) X(32)
+    X(1)                                                                       \
+    X(2)                                                                       \
+    X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15)     \
+        X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26)      \
+            X(27) X(28) X(29) X(30) X(31) X(32)
 #define EACH_33_64(X)                                                          \
     X(33)                                                                      \
-    X(34) X(35) X(36) X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45)    \
-        X(46) X(47) X(48) X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56)      \
-            X(57) X(58) X(59) X(60) X(61) X(62) X(63) X(64)
+    X(34)                                                                      \
+    X(35)                                                                      \
+    X(36) X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47)    \
+        X(48) X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58)      \
+            X(59) X(60) X(61) X(62) X(63) X(64)
 
 EACH_0_32(DEF32)
 EACH_0_32(DEF64)
@@ -307,8 +309,7 @@ put_packed(lh_buf *out, const uint64_t *v, size_t count, unsigned w)
     lh_buf_append(out, tmp, nb);
 }
 
-/* ---- RLE / bit-packing hybrid --------------------------------------------
- */
+/* ---- RLE / bit-packing hybrid -------------------------------------------- */
 
 static inline void
 fill32(uint32_t *out, uint32_t v, uint64_t n)
@@ -375,9 +376,8 @@ lh_pq_rle_decode(const uint8_t *p, size_t len, int bit_width, uint32_t *out,
         } else {
             uint64_t count = h >> 1;
             if (vbytes > avail) {
-                return corrupt(err, at,
-                               "RLE: run at byte %zu ends inside its value",
-                               at);
+                return corrupt(
+                    err, at, "RLE: run at byte %zu ends inside its value", at);
             }
             uint32_t v = 0;
             for (size_t k = 0; k < vbytes; k++) {
@@ -444,8 +444,8 @@ lh_pq_rle_encode(const uint32_t *v, uint32_t n, int bit_width, lh_buf *out,
     for (uint32_t i = 0; i < n; i++) {
         if (v[i] > vmax) {
             lh_err_set(err, LH_EINVAL,
-                       "RLE: value %u (index %u) does not fit in %u bits",
-                       v[i], i, w);
+                       "RLE: value %u (index %u) does not fit in %u bits", v[i],
+                       i, w);
             if (err != NULL) {
                 err->index = i;
             }
@@ -516,8 +516,7 @@ lh_pq_bitpacked_legacy_decode(const uint8_t *p, size_t len, int bit_width,
     return LH_OK;
 }
 
-/* ---- DELTA_BINARY_PACKED -------------------------------------------------
- */
+/* ---- DELTA_BINARY_PACKED ------------------------------------------------- */
 
 #define DBP "DELTA_BINARY_PACKED"
 
@@ -541,8 +540,8 @@ typedef struct delta_rd {
 } delta_rd;
 
 static lh_rc
-delta_open(delta_rd *r, const uint8_t *p, size_t len, unsigned maxw,
-           uint32_t n, lh_err *err)
+delta_open(delta_rd *r, const uint8_t *p, size_t len, unsigned maxw, uint32_t n,
+           lh_err *err)
 {
     memset(r, 0, sizeof(*r));
     if (p == NULL) {
@@ -569,8 +568,7 @@ delta_open(delta_rd *r, const uint8_t *p, size_t len, unsigned maxw,
         return corrupt(err, 0,
                        "%s: %llu miniblocks do not split a block of %llu "
                        "values into multiples of 32",
-                       DBP, (unsigned long long)nmb,
-                       (unsigned long long)block);
+                       DBP, (unsigned long long)nmb, (unsigned long long)block);
     }
     if (total < n) {
         return corrupt(err, 0, "%s: the stream holds %llu values, %u expected",
@@ -610,8 +608,8 @@ delta_next_mb(delta_rd *r, lh_err *err)
     unsigned w = r->widths[r->mb];
     size_t at = (size_t)(r->widths + r->mb - r->start);
     if (w > r->maxw) {
-        return corrupt(err, at, "%s: miniblock bit width %u exceeds %u", DBP,
-                       w, r->maxw);
+        return corrupt(err, at, "%s: miniblock bit width %u exceeds %u", DBP, w,
+                       r->maxw);
     }
     uint64_t bytes = r->per_mb / 8 * w;
     if (bytes > (uint64_t)(r->end - r->p)) {
@@ -827,8 +825,7 @@ lh_pq_delta_encode_i64(const int64_t *v, uint32_t n, lh_buf *out, lh_err *err)
     return delta_encode(v, true, n, out, err);
 }
 
-/* ---- DELTA_LENGTH_BYTE_ARRAY ---------------------------------------------
- */
+/* ---- DELTA_LENGTH_BYTE_ARRAY --------------------------------------------- */
 
 #define DLBA "DELTA_LENGTH_BYTE_ARRAY"
 #define DBA "DELTA_BYTE_ARRAY"
@@ -935,8 +932,7 @@ lh_pq_dlba_encode(const lh_str *v, uint32_t n, lh_buf *out, lh_err *err)
     return rc;
 }
 
-/* ---- DELTA_BYTE_ARRAY ----------------------------------------------------
- */
+/* ---- DELTA_BYTE_ARRAY ---------------------------------------------------- */
 
 /* Pass 1 leaves in out[i]: len = the value's length, prefix = its prefix
  * length (4 bytes, memcpy), u.ptr = its suffix in the input. Pass 2
@@ -993,8 +989,8 @@ dba_lengths(const uint8_t *p, size_t len, lh_str *out, uint32_t n,
             }
             uint64_t l = (uint64_t)pl[k] + sl[k];
             if (l > UINT32_MAX) {
-                return corrupt(err, 0, "%s: value %u is longer than 4 GiB",
-                               DBA, i);
+                return corrupt(err, 0, "%s: value %u is longer than 4 GiB", DBA,
+                               i);
             }
             if (l > LH_STR_INLINE) {
                 total += l;
@@ -1025,8 +1021,8 @@ lh_pq_dba_decode(const uint8_t *p, size_t len, lh_str *out, uint32_t n,
         if (total > SIZE_MAX / 2 ||
             (w = lh_arena_alloc(a, (size_t)total)) == NULL) {
             return lh_err_set(err, LH_ENOMEM,
-                              "%s: out of memory for %llu bytes of values",
-                              DBA, (unsigned long long)total);
+                              "%s: out of memory for %llu bytes of values", DBA,
+                              (unsigned long long)total);
         }
     }
     const char *prev = NULL;
@@ -1095,8 +1091,7 @@ lh_pq_dba_encode(const lh_str *v, uint32_t n, lh_buf *out, lh_err *err)
     return rc;
 }
 
-/* ---- BYTE_STREAM_SPLIT ---------------------------------------------------
- */
+/* ---- BYTE_STREAM_SPLIT --------------------------------------------------- */
 
 #define BSS "BYTE_STREAM_SPLIT"
 
@@ -1181,12 +1176,11 @@ lh_pq_bss_encode(const void *v, size_t width, uint32_t n, lh_buf *out,
     return LH_OK;
 }
 
-/* ---- PLAIN -----------------------------------------------------------------
- */
+/* ---- PLAIN --------------------------------------------------------------- */
 
 lh_rc
-lh_pq_plain_bool_decode(const uint8_t *p, size_t len, uint8_t *out,
-                        uint32_t n, lh_err *err)
+lh_pq_plain_bool_decode(const uint8_t *p, size_t len, uint8_t *out, uint32_t n,
+                        lh_err *err)
 {
     size_t need = ((size_t)n + 7) / 8;
     if (need > len) {
@@ -1207,8 +1201,7 @@ lh_pq_plain_bool_decode(const uint8_t *p, size_t len, uint8_t *out,
 }
 
 lh_rc
-lh_pq_plain_bool_encode(const uint8_t *v, uint32_t n, lh_buf *out,
-                        lh_err *err)
+lh_pq_plain_bool_encode(const uint8_t *v, uint32_t n, lh_buf *out, lh_err *err)
 {
     uint8_t chunk[64];
     uint32_t i = 0;

@@ -57,9 +57,8 @@ lh_rc lh_pq_rle_encode(const uint32_t *v, uint32_t n, int bit_width,
 /* The deprecated BIT_PACKED level encoding: n values of bit_width bits
  * packed most significant bit first, (n * bit_width + 7) / 8 bytes.
  * LH_EINVAL for bit_width outside 0..32, LH_ECORRUPT when len is short. */
-lh_rc lh_pq_bitpacked_legacy_decode(const uint8_t *p, size_t len,
-                                    int bit_width, uint32_t *out, uint32_t n,
-                                    lh_err *err);
+lh_rc lh_pq_bitpacked_legacy_decode(const uint8_t *p, size_t len, int bit_width,
+                                    uint32_t *out, uint32_t n, lh_err *err);
 
 /* ---- DELTA_BINARY_PACKED ----------------------------------------------- */
 
@@ -99,8 +98,7 @@ lh_rc lh_pq_dlba_decode(const uint8_t *p, size_t len, lh_str *out, uint32_t n,
 
 /* Appends the lengths (DELTA_BINARY_PACKED) then the bytes of v[0..n).
  * LH_EINVAL for a value longer than INT32_MAX bytes. */
-lh_rc lh_pq_dlba_encode(const lh_str *v, uint32_t n, lh_buf *out,
-                        lh_err *err);
+lh_rc lh_pq_dlba_encode(const lh_str *v, uint32_t n, lh_buf *out, lh_err *err);
 
 /* ---- DELTA_BYTE_ARRAY -------------------------------------------------- */
 

@@ -965,15 +965,20 @@ lh__pq_convert(const lh_pq_node *leaf, const void *phys, uint32_t n, void *out,
         return LH_OK;
     }
     case LH_PQ_CV_INT96: {
-        /* 8 bytes of nanoseconds in the day, then 4 of Julian day. */
+        /* 8 bytes of nanoseconds in the day, then 4 of Julian day. Spark
+         * computes µs = (day - epoch) * 86400e6 + nanos / 1000 in wrapping
+         * 64-bit arithmetic, and writes instants outside the nanosecond
+         * range so that only that wrapping reading gets them back
+         * (int96_from_spark.md): read them the same way. */
         const uint8_t *s = phys;
         int64_t *d = out;
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *p = s + (size_t)i * 12;
-            uint64_t ns = (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
-            int64_t jd = (int32_t)rd32(p + 8);
-            int64_t days = jd - 2440588; /* Julian day of 1970-01-01 */
-            d[i] = days * 86400000000LL + (int64_t)(ns / 1000);
+            int64_t ns = (int64_t)((uint64_t)rd32(p) | (uint64_t)rd32(p + 4)
+                                                           << 32);
+            int64_t days = (int64_t)(int32_t)rd32(p + 8) - 2440588;
+            d[i] = (int64_t)((uint64_t)days * 86400000000ull +
+                             (uint64_t)floor_div(ns, 1000));
         }
         return LH_OK;
     }

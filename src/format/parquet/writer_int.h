@@ -1,0 +1,272 @@
+/*
+ * Internals of the Parquet writer (writer.h): writer.c (schema, batches to
+ * leaf values and levels, row groups, page indexes, footer, the file sink)
+ * and wcol.c (one leaf column's chunk: pages, dictionary, statistics,
+ * Bloom filter).
+ *
+ * File layout, in the order the bytes go to the sink:
+ *
+ *   "PAR1"
+ *   row group 0: column chunk 0, column chunk 1, ... (leaves in schema
+ *                order); each chunk is [dictionary page] data pages...
+ *                then the row group's Bloom filters (BloomFilterHeader +
+ *                bitset, for the columns that asked), so that a writer
+ *                holds at most one row group's filters
+ *   row group 1 ...
+ *   every ColumnIndex (row group by row group, column by column)
+ *   every OffsetIndex (the same order)
+ *   FileMetaData, its 4-byte little-endian length, "PAR1"
+ *
+ * A row group is built in memory: batches arrive with all columns at once
+ * while the file wants each column's chunk in one piece, so every leaf
+ * keeps its chunk's pages until the row group fills (122880 rows by
+ * default, DuckDB's size) and then the chunks go out one after another.
+ *
+ * Rows to leaves (writer.c): a flat column's values are gathered straight
+ * from its vector into a staging array of physical values (INT32, INT64,
+ * FLOAT, DOUBLE, lh_str views for BYTE_ARRAY, raw bytes for
+ * FIXED_LEN_BYTE_ARRAY) or, when the vector already holds them that way
+ * (no NULLs, no selection, same width), used in place. Nested columns
+ * (LIST, MAP, STRUCT, FLOAT[n]) are shredded row by row into definition
+ * and repetition levels (Dremel) for each leaf below them. Either way a
+ * leaf gets (values, def levels, rep levels) for whole rows at a time:
+ * lh__pqw_col_add.
+ *
+ * A leaf's chunk (wcol.c): values go into the current page, either as
+ * dictionary codes (an open-addressing table keyed by XXH3 of the value's
+ * bytes; the dictionary page is the PLAIN bytes of the distinct values in
+ * order of first appearance) or as PLAIN bytes. A page closes at row
+ * boundaries once its encoded values pass page_bytes (or page_rows): its
+ * levels are RLE-encoded, PLAIN pages are compressed at once, dictionary
+ * pages are kept uncompressed (levels + RLE codes) until the chunk ends,
+ * because only then is it known whether the dictionary paid: when the
+ * dictionary and the codes are not smaller than the PLAIN bytes of the
+ * same values, the codes are decoded back into PLAIN pages and the chunk
+ * has no dictionary. A dictionary that passes dict_bytes or dict_values
+ * stops growing: the page closes and the chunk's later pages are PLAIN.
+ *
+ * Statistics are kept per page (min, max, nulls, NaNs) and merged into the
+ * chunk's; the page bounds make the ColumnIndex. Floats: NaN never is a
+ * bound (nan_count is written), a zero min is written as -0.0 and a zero
+ * max as +0.0 (parquet.thrift, ColumnOrder), and a chunk that has a page
+ * whose values are all NaN gets no ColumnIndex. INTERVAL has no defined
+ * order: no bounds and no ColumnIndex. Byte-array bounds longer than
+ * stats_bytes are cut: the min to a prefix, the max to a prefix whose
+ * last byte (UTF-8 character, for strings) is incremented; is_*_exact
+ * says which. DECIMAL in FIXED_LEN_BYTE_ARRAY orders as signed numbers.
+ *
+ * Determinism: nothing depends on time, addresses or hash seeds, so the
+ * same batches and options give the same bytes.
+ */
+#ifndef LH_FORMAT_PARQUET_WRITER_INT_H
+#define LH_FORMAT_PARQUET_WRITER_INT_H
+
+#include "format/parquet/writer.h"
+
+#define LH_PQW_MAX_DEPTH 32
+/* Entries a leaf hands to a page at a time: pages close between pieces. */
+#define LH_PQW_PIECE 1024
+/* A page holds at most this many level entries, whatever their size. */
+#define LH_PQW_PAGE_MAX_ENTRIES ((uint32_t)1 << 22)
+
+/* Schema node shapes (what the node writes into the Parquet schema). */
+enum {
+    LH_PQW_PRIM = 0,
+    LH_PQW_LIST,   /* group (LIST) { repeated group list { element } } */
+    LH_PQW_VECTOR, /* the same, element a required FLOAT */
+    LH_PQW_MAP,    /* group (MAP) { key_value } */
+    LH_PQW_KV,     /* repeated group key_value { key; value } */
+    LH_PQW_STRUCT, /* group { fields } */
+};
+
+/* How a leaf's batch values become physical values. */
+enum {
+    LH_PQW_CV_COPY = 0, /* same bytes (width = the staging width) */
+    LH_PQW_CV_BOOL,     /* uint8, normalized to 0/1 */
+    LH_PQW_CV_I16,      /* int16 -> INT32 */
+    LH_PQW_CV_I64_I32,  /* DECIMAL(p <= 9) held as int64 -> INT32 */
+    LH_PQW_CV_DEC_BE,   /* DECIMAL(p > 18) lh_i128 -> big-endian FLBA */
+    LH_PQW_CV_INTERVAL, /* lh_interval -> FLBA(12) */
+};
+
+/* How statistics order a leaf's values. */
+enum {
+    LH_PQW_ORD_NONE = 0, /* INTERVAL: no bounds */
+    LH_PQW_ORD_BOOL,
+    LH_PQW_ORD_I32,
+    LH_PQW_ORD_I64,
+    LH_PQW_ORD_FLOAT,
+    LH_PQW_ORD_DOUBLE,
+    LH_PQW_ORD_BYTES,  /* unsigned byte-wise */
+    LH_PQW_ORD_DEC_BE, /* big-endian two's complement, same width */
+};
+
+typedef struct lh__pqw_node {
+    char *name;
+    lh_type type;
+    uint8_t shape;
+    bool nullable;
+    bool has_field_id;
+    int32_t field_id;
+    bool bloom, no_dict;
+    struct lh__pqw_node *children;
+    uint32_t nchildren;
+    int16_t def; /* definition level of a present, non-null node */
+    int16_t rep; /* repetition level of the node's own slots */
+    int32_t leaf; /* primitive: its leaf index; groups: -1 */
+    uint32_t first_leaf, nleaves;
+} lh__pqw_node;
+
+/* Running statistics of a page or a chunk. */
+typedef struct lh__pqw_stats {
+    bool has; /* min and max hold a value */
+    int64_t nulls, nans;
+    union {
+        int32_t i32;
+        int64_t i64;
+        float f;
+        double d;
+    } min, max;
+    lh_buf minb, maxb; /* byte arrays: the whole value */
+} lh__pqw_stats;
+
+/* A closed data page of the current chunk. */
+typedef struct lh__pqw_page {
+    uint32_t nent, nvals, nrows;
+    int64_t first_row; /* in the row group */
+    int64_t nans;
+    bool dict;         /* pending: levels + codes in col->pend */
+    bool has_bounds;   /* min/max below are valid (not a null page) */
+    bool nan_only;     /* values, but all NaN */
+    size_t pend_off;   /* dict: [rep][def][vals] in col->pend */
+    uint32_t rep_len, def_len, vals_len;
+    size_t done_off; /* where the finished page (header + body) starts */
+    bool in_head;    /* ... in the chunk's head buffer, else in done */
+    uint32_t csize;  /* header + stored body */
+    uint32_t usize;  /* header + uncompressed body */
+    size_t min_off, max_off; /* column-index bounds in col->ci_mm */
+    uint32_t min_len, max_len;
+} lh__pqw_page;
+
+typedef struct lh__pqw_dict {
+    uint64_t *slots; /* (tag << 32) | (code + 1); 0 = empty */
+    uint32_t mask;   /* slots - 1 (slots a power of two) */
+    uint32_t n;
+    lh_buf plain;  /* the dictionary page: PLAIN values, code order */
+    uint32_t *off; /* BYTE_ARRAY: where value k's bytes start in plain */
+    uint32_t off_cap;
+} lh__pqw_dict;
+
+/* A set of 64-bit hashes (the Bloom filter's input for one chunk). */
+typedef struct lh__pqw_hset {
+    uint64_t *s;
+    uint32_t mask, n;
+    bool zero;
+} lh__pqw_hset;
+
+typedef struct lh_pq_writer lh_pq_writer;
+
+/* One leaf column's chunk writer. */
+typedef struct lh__pqw_col {
+    const lh__pqw_node *node;
+    const lh_pq_writer *w;
+    char **path;
+    uint32_t npath;
+    int phys;
+    int32_t type_length; /* FIXED_LEN_BYTE_ARRAY */
+    uint8_t conv;        /* LH_PQW_CV_* */
+    uint8_t ord;         /* LH_PQW_ORD_* */
+    size_t vw;           /* bytes of one staged value */
+    bool utf8;           /* STRING/JSON: cut bounds at characters */
+    int16_t max_def, max_rep;
+    bool want_dict;
+
+    /* The page being filled. */
+    uint8_t *def, *rep;
+    uint32_t nent, ent_cap;
+    uint32_t nvals, nrows;
+    uint32_t *codes;
+    uint32_t code_cap;
+    lh_buf vals; /* PLAIN values (BOOLEAN: one byte each until close) */
+    lh__pqw_stats pst;
+    int64_t page_first_row;
+
+    /* The chunk. */
+    bool dict_mode;
+    bool dict_all; /* every value of the chunk went through the dict */
+    lh__pqw_dict dict;
+    uint64_t dict_plain_bytes; /* PLAIN size of the dict pages' values */
+    uint64_t dict_code_bytes;  /* their codes as encoded */
+    lh__pqw_page *pages;
+    uint32_t npages, pages_cap;
+    lh_buf pend, done, ci_mm;
+    lh__pqw_stats cst;
+    int64_t rows, values;
+    lh__pqw_hset bloom;
+
+    /* Scratch, kept between chunks for its capacity. */
+    lh_buf lv, body, cbuf, head, conv_buf;
+    uint32_t *tmp32;
+    uint32_t tmp32_cap;
+} lh__pqw_col;
+
+struct lh_pq_writer {
+    lh_pq_writer_opts o;
+    lh_pq_sink sink;
+    lh_arena arena; /* schema, options, footer metadata */
+    lh_arena tmp;   /* reset after each chunk */
+    lh__pqw_node root;
+    lh__pqw_col *cols; /* one per leaf */
+    uint32_t nleaves;
+    lh__pqw_node **leaf_nodes;
+    lh_pq_schema_element *schema;
+    uint32_t nschema;
+    uint64_t pos;     /* bytes handed to the sink */
+    uint64_t rows;    /* rows written (all row groups) */
+    uint64_t rg_rows; /* rows in the current row group */
+    lh_pq_row_group *rgs;
+    uint32_t nrgs, rgs_cap;
+    lh_buf ci, oi;   /* encoded page indexes of all row groups */
+    lh_buf blooms;   /* the current row group's Bloom filters */
+    lh_rc failed;    /* sticky: after a failure only close/abort */
+    lh_err fail_err;
+    bool sink_done;
+    void *owned; /* the file sink of lh_pq_writer_open_path */
+    /* Staging of one leaf's values and levels (writer.c). */
+    uint8_t *st_vals;
+    size_t st_vals_cap;
+    uint8_t *st_def, *st_rep;
+    uint32_t st_nent, st_nvals, st_ent_cap;
+    uint32_t *st_rows; /* row indexes of a piece */
+};
+
+/* ---- wcol.c ------------------------------------------------------------ */
+
+/* Sets up c for leaf node n (the writer's options apply). LH_ENOMEM. */
+lh_rc lh__pqw_col_init(lh__pqw_col *c, lh_pq_writer *w, const lh__pqw_node *n,
+                       char **path, uint32_t npath, lh_err *err);
+void lh__pqw_col_release(lh__pqw_col *c);
+
+/* Adds whole rows of one leaf: nent level entries, nvals values (those
+ * whose def is max_def, in order). def NULL = every entry is a value;
+ * rep NULL = every entry starts a row. vals are staged physical values
+ * (c->vw bytes each; lh_str for BYTE_ARRAY), borrowed for the call.
+ * LH_ENOMEM, LH_ELIMIT, codec errors. */
+lh_rc lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
+                      const uint8_t *def, const uint8_t *rep, uint32_t nent,
+                      lh_err *err);
+
+/* Ends the chunk: writes its pages to the sink (through
+ * lh__pqw_sink_write), fills *cc (strings and bytes in w->arena), appends
+ * its page index to w->ci / w->oi (offsets in *cc relative to those
+ * buffers) and its Bloom filter to w->blooms (offset relative to it).
+ * Leaves c empty for the next chunk. */
+lh_rc lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w,
+                         lh_pq_column_chunk *cc, lh_err *err);
+
+/* ---- writer.c ---------------------------------------------------------- */
+
+lh_rc lh__pqw_sink_write(lh_pq_writer *w, const void *p, size_t n,
+                         lh_err *err);
+
+#endif
