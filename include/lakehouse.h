@@ -393,6 +393,39 @@ LH_API lh_rc lh_parquet_cat(const char *path, const lh_parquet_cat_opts *opts,
 LH_API lh_rc lh_parquet_inspect(const char *path, bool json, FILE *out,
                                 lh_err *err);
 
+/* Writes a Parquet file at out_path from a CSV or NDJSON file, told apart
+ * by in_path's extension (.csv; .ndjson, .jsonl, .json). CSV is RFC 4180
+ * with a header row as output-formats.md writes it (an empty unquoted
+ * field is NULL, "" the empty string), so `parquet cat --format csv`
+ * output reads back as the same values; NDJSON is one object a line, keys
+ * are columns, a missing key is NULL.
+ * The columns come from schema_path, a JSON file {"columns": [{"name":
+ * "qty", "type": "DECIMAL(10,2)", "nullable": false, "field_id": 1},
+ * ...]} (the column objects of a table's JSON; other keys are ignored;
+ * nullable defaults to true), or, when it is NULL, from the input: a first
+ * pass infers BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP, TIMESTAMPTZ (a
+ * zone or Z given), else VARCHAR, and for NDJSON JSON for arrays, objects
+ * and columns of mixed kinds; columns in first-seen order, all nullable.
+ * codec is a name lh_pq_codec_parse takes (NULL = "zstd"), row_group_rows
+ * 0 = 122880, bloom a comma-separated list of columns that get Bloom
+ * filters (NULL = none), page_v2 writes DataPageV2 pages.
+ * The file appears at out_path only when complete (written beside it,
+ * fsynced, renamed); on any failure nothing is left there and a file that
+ * was there stays as it was.
+ * LH_EINVAL for bad input, with the line and column named
+ * (`"in.csv" line 3, column "qty": invalid INTEGER "abc"`), a bad schema
+ * or option, an unknown --bloom column; LH_EUNSUPPORTED for the LZO codec;
+ * LH_ENOENT / LH_EIO / LH_ENOSPC for the files; LH_ENOMEM. */
+typedef struct lh_parquet_write_opts {
+    const char *schema_path;
+    const char *codec;
+    int64_t row_group_rows;
+    const char *bloom;
+    bool page_v2;
+} lh_parquet_write_opts;
+LH_API lh_rc lh_parquet_write(const char *out_path, const char *in_path,
+                              const lh_parquet_write_opts *opts, lh_err *err);
+
 #ifdef __cplusplus
 }
 #endif

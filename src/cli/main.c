@@ -39,7 +39,7 @@ static const char *usage_text =
     " [--format csv|json|ndjson|table]\n"
     "  lakehouse parquet write OUT.parquet --from FILE.csv|FILE.ndjson"
     " [--schema FILE.json] [--codec zstd] [--row-group-rows N]"
-    " [--bloom col,..]\n";
+    " [--bloom col,..] [--page-v2]\n";
 
 /* ---- arguments: positionals and --options in any order ------------------- */
 
@@ -837,9 +837,45 @@ parquet_fail(const lh_err *err, lh_rc rc)
     }
 }
 
+/* parquet write OUT --from IN [--schema F] [--codec C] [--row-group-rows N]
+ * [--bloom a,b] [--page-v2] */
+static int
+cmd_parquet_write(int argc, char **argv)
+{
+    opt opts[] = {{"from", true, NULL, false},
+                  {"schema", true, NULL, false},
+                  {"codec", true, NULL, false},
+                  {"row-group-rows", true, NULL, false},
+                  {"bloom", true, NULL, false},
+                  {"page-v2", false, NULL, false}};
+    args a;
+    int r = parse_args(argc, argv, opts, 6, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos != 1 || !opts[0].set) {
+        return usage_error("%s", "parquet write OUT.parquet --from FILE");
+    }
+    lh_parquet_write_opts wo = {.schema_path = opts[1].value,
+                                .codec = opts[2].value,
+                                .bloom = opts[4].value,
+                                .page_v2 = opts[5].set};
+    if (opts[3].set && !parse_int(opts[3].value, 1, &wo.row_group_rows)) {
+        return usage_error("--row-group-rows must be a number >= 1, found "
+                           "\"%s\"",
+                           opts[3].value);
+    }
+    lh_err err;
+    lh_rc rc = lh_parquet_write(a.pos[0], opts[0].value, &wo, &err);
+    return rc == LH_OK ? 0 : parquet_fail(&err, rc);
+}
+
 static int
 cmd_parquet(int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "write") == 0) {
+        return cmd_parquet_write(argc - 1, argv + 1);
+    }
     opt opts[] = {{"format", true, NULL, false},
                   {"columns", true, NULL, false},
                   {"limit", true, NULL, false}};

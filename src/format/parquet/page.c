@@ -7,6 +7,7 @@
  * uncompressed pages, straight into the file's mapping (which outlives
  * every page).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -20,13 +21,86 @@ lh__pq_page_free(lh_pq_page *p)
 {
     if (p) {
         lh_arena_release(&p->arena);
+        free(p->mem);
         free(p);
     }
 }
 
-static lh_pq_page *
-page_new(void)
+void
+lh__pq_page_recycle(lh_pq_page *p, lh_pq_page **pool)
 {
+    if (!p) {
+        return;
+    }
+    lh_arena_release(&p->arena);
+    lh_arena_init(&p->arena, 0);
+    if (p->want > p->cap) {
+        /* Next time everything fits the block (a quarter to spare). */
+        size_t cap = p->want + p->want / 4;
+        uint8_t *m = malloc(cap);
+        if (m) {
+            free(p->mem);
+            p->mem = m;
+            p->cap = cap;
+        }
+    }
+    p->off = p->want = 0;
+    p->def = p->rep = NULL;
+    p->vals = NULL;
+    p->nent = p->nvals = p->ent_pos = p->val_pos = 0;
+    p->next = *pool;
+    *pool = p;
+}
+
+/* Pages outlive scans in a process-wide pool of at most this many bytes,
+ * so that a scan does not fault in fresh memory for its first pages (a
+ * page fault per 4 KiB is a large part of a short scan's time). */
+#define POOL_MAX ((size_t)256 << 20)
+
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static lh_pq_page *shared_pool;
+static size_t shared_bytes;
+
+void
+lh__pq_pool_give(lh_pq_page **pool)
+{
+    while (*pool) {
+        lh_pq_page *p = *pool;
+        *pool = p->next;
+        pthread_mutex_lock(&pool_mu);
+        bool keep = shared_bytes + p->cap <= POOL_MAX;
+        if (keep) {
+            p->next = shared_pool;
+            shared_pool = p;
+            shared_bytes += p->cap;
+        }
+        pthread_mutex_unlock(&pool_mu);
+        if (!keep) {
+            lh__pq_page_free(p);
+        }
+    }
+}
+
+static lh_pq_page *
+page_new(lh_pq_page **pool)
+{
+    if (pool && *pool) {
+        lh_pq_page *p = *pool;
+        *pool = p->next;
+        p->next = NULL;
+        return p;
+    }
+    pthread_mutex_lock(&pool_mu);
+    lh_pq_page *sp = shared_pool;
+    if (sp) {
+        shared_pool = sp->next;
+        shared_bytes -= sp->cap;
+    }
+    pthread_mutex_unlock(&pool_mu);
+    if (sp) {
+        sp->next = NULL;
+        return sp;
+    }
     lh_pq_page *p = calloc(1, sizeof *p);
     if (p) {
         lh_arena_init(&p->arena, 0);
@@ -37,7 +111,17 @@ page_new(void)
 static void *
 page_alloc(lh_pq_page *pg, size_t n)
 {
-    return lh_arena_alloc(&pg->arena, n ? n : 1);
+    n = (n + 15) & ~(size_t)15;
+    if (n == 0) {
+        n = 16;
+    }
+    pg->want += n;
+    if (pg->mem && n <= pg->cap - pg->off) {
+        void *p = pg->mem + pg->off;
+        pg->off += n;
+        return p;
+    }
+    return lh_arena_alloc(&pg->arena, n);
 }
 
 static lh_rc
@@ -403,7 +487,8 @@ decompress(const lh_pq_column_metadata *cm, const uint8_t *src, size_t slen,
 static lh_rc
 read_dict(const lh_pq_file *f, const lh_pq_node *leaf,
           const lh_pq_column_metadata *cm, const lh_pq_page_header *ph,
-          const uint8_t *body, lh_pq_dict *dict, const char *where, lh_err *err)
+          const uint8_t *body, lh_pq_dict *dict, lh_pq_page **pool,
+          const char *where, lh_err *err)
 {
     if (!ph->has_dictionary_page_header) {
         return lh_err_set(err, LH_ECORRUPT,
@@ -424,7 +509,7 @@ read_dict(const lh_pq_file *f, const lh_pq_node *leaf,
         return lh_err_set(err, LH_ECORRUPT, "%s: a second dictionary page",
                           where);
     }
-    lh_pq_page *pg = page_new();
+    lh_pq_page *pg = page_new(pool);
     if (!pg) {
         return oom(err, where);
     }
@@ -600,7 +685,7 @@ lh_rc
 lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
                  const lh_pq_column_metadata *cm, uint64_t *pos, uint64_t end,
                  bool check_crc, lh_pq_dict *dict, lh_pq_page **page,
-                 const char *where, lh_err *err)
+                 lh_pq_page **pool, const char *where, lh_err *err)
 {
     *page = NULL;
     if (end > f->size) {
@@ -656,7 +741,7 @@ lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
         }
     }
     if (ph.type == LH_PQ_PAGE_DICTIONARY_PAGE) {
-        rc = read_dict(f, leaf, cm, &ph, body, dict, where, err);
+        rc = read_dict(f, leaf, cm, &ph, body, dict, pool, where, err);
         lh_arena_release(&scratch);
         return rc;
     }
@@ -664,7 +749,7 @@ lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
         lh_arena_release(&scratch); /* index pages and unknown kinds */
         return LH_OK;
     }
-    lh_pq_page *pg = page_new();
+    lh_pq_page *pg = page_new(pool);
     if (!pg) {
         lh_arena_release(&scratch);
         return oom(err, where);

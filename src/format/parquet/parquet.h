@@ -19,6 +19,7 @@
 #ifndef LH_FORMAT_PARQUET_H
 #define LH_FORMAT_PARQUET_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -107,6 +108,11 @@ typedef struct lh_pq_scan_opts {
     uint32_t npreds;
     uint32_t batch_rows; /* 0 = LH_BATCH_ROWS */
     bool skip_crc;       /* do not check page CRCs */
+    /* Morsel-driven parallelism: scans of one file that share this
+     * counter (start it at 0) take row groups from it in turn, so each row
+     * group is read by exactly one of them, on whatever thread runs it.
+     * NULL: the scan reads every row group itself. */
+    _Atomic uint32_t *next_row_group;
 } lh_pq_scan_opts;
 
 typedef struct lh_pq_scan_stats {

@@ -54,10 +54,15 @@ size_t lh__pq_phys_width(int physical);
 lh_rc lh__pq_convert(const lh_pq_node *leaf, const void *phys, uint32_t n,
                      void *out, lh_err *err);
 
-/* One decoded data page: levels and the non-null values, converted. */
+/* One decoded data page: levels and the non-null values, converted.
+ * Pages are recycled by the scan that reads them (lh__pq_page_recycle):
+ * their memory block grows to what the largest page needed and is then
+ * reused, so a scan does not fault in fresh memory for every page. */
 typedef struct lh_pq_page {
-    struct lh_pq_page *next; /* retire list */
-    lh_arena arena;          /* everything below */
+    struct lh_pq_page *next; /* retire list / free list */
+    uint8_t *mem;            /* the reusable block */
+    size_t cap, off, want;   /* its size, bump offset, bytes asked */
+    lh_arena arena;          /* what did not fit (and decoder scratch) */
     uint32_t *def, *rep;     /* nent entries, NULL when the max level is 0 */
     void *vals;              /* nvals values of the leaf's type */
     uint32_t nent, nvals;
@@ -73,15 +78,22 @@ typedef struct lh_pq_dict {
 
 /* Reads the page whose header starts at *pos (within [*pos, end) of the
  * file), decodes it and advances *pos past it. A dictionary page fills
- * *dict (and *page stays NULL); a data page fills *page (allocated, the
- * caller frees it with lh__pq_page_free); index and unknown pages are
+ * *dict (and *page stays NULL); a data page fills *page (taken from *pool
+ * when it has one, else allocated; the caller recycles or frees it);
+ * index and unknown pages are
  * skipped (both NULL). `where` names the column and row group in
  * messages. */
 lh_rc lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
                        const lh_pq_column_metadata *cm, uint64_t *pos,
                        uint64_t end, bool check_crc, lh_pq_dict *dict,
-                       lh_pq_page **page, const char *where, lh_err *err);
+                       lh_pq_page **page, lh_pq_page **pool, const char *where,
+                       lh_err *err);
 void lh__pq_page_free(lh_pq_page *p);
+/* Empties p for reuse and pushes it on *pool (NULL p: nothing). */
+void lh__pq_page_recycle(lh_pq_page *p, lh_pq_page **pool);
+/* Hands a scan's recycled pages to the process-wide pool (freeing what
+ * does not fit its cap); *pool is empty afterwards. */
+void lh__pq_pool_give(lh_pq_page **pool);
 
 /* Decodes a statistics value (PLAIN bytes of one physical value) into a
  * value of the leaf's type. false when it cannot (odd length, a type we

@@ -15,6 +15,7 @@
  * points into; pages used up during one call are freed at the start of the
  * next, which is when the batch's life ends.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,14 +48,17 @@ struct lh_pq_scan {
     uint32_t ncols;
     lh_pq_pred *preds;
     uint32_t npreds;
-    leaf_cur *leaves;  /* one per file leaf; node NULL when not projected */
-    node_out *outs;    /* one per node */
-    uint32_t rg;       /* next row group to open */
-    int64_t rows_left; /* in the open row group; 0 = none open */
+    leaf_cur *leaves; /* one per file leaf; node NULL when not projected */
+    node_out *outs;   /* one per node */
+    uint32_t rg;      /* next row group to open */
+    _Atomic uint32_t *shared_rg; /* or the counter shared with other scans */
+    int64_t rows_left;           /* in the open row group; 0 = none open */
     uint32_t cur_rg;
     lh_arena batch;
     lh_vector *vecs;
     lh_pq_page *retired;
+    lh_pq_page *pool; /* recycled pages */
+    node_out *flat;   /* per projected column: a flat column's buffers */
     lh_pq_scan_stats stats;
     bool failed;
 };
@@ -73,7 +77,7 @@ free_retired(lh_pq_scan *s)
 {
     while (s->retired) {
         lh_pq_page *n = s->retired->next;
-        lh__pq_page_free(s->retired);
+        lh__pq_page_recycle(s->retired, &s->pool);
         s->retired = n;
     }
 }
@@ -130,12 +134,14 @@ lh_pq_scan_open(lh_pq_file *f, const lh_pq_scan_opts *opts, lh_pq_scan **out,
                         : LH_BATCH_ROWS;
     s->ncols = ncols;
     s->npreds = opts->npreds;
+    s->shared_rg = opts->next_row_group;
     lh_arena_init(&s->batch, 0);
     s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
     s->preds = calloc(opts->npreds ? opts->npreds : 1, sizeof *s->preds);
     s->leaves = calloc(f->nleaves ? f->nleaves : 1, sizeof *s->leaves);
     s->outs = calloc(f->nnodes ? f->nnodes : 1, sizeof *s->outs);
-    if (!s->cols || !s->preds || !s->leaves || !s->outs) {
+    s->flat = calloc(ncols ? ncols : 1, sizeof *s->flat);
+    if (!s->cols || !s->preds || !s->leaves || !s->outs || !s->flat) {
         lh_pq_scan_close(s);
         return lh_err_set(err, LH_ENOMEM, "out of memory opening a scan");
     }
@@ -161,10 +167,16 @@ lh_pq_scan_close(lh_pq_scan *s)
         lh__pq_page_free(s->leaves[i].dict.page);
     }
     free_retired(s);
+    lh__pq_pool_give(&s->pool);
     for (uint32_t i = 0; s->outs && i < s->f->nnodes; i++) {
         free(s->outs[i].valid);
         free(s->outs[i].data);
     }
+    for (uint32_t i = 0; s->flat && i < s->ncols; i++) {
+        free(s->flat[i].valid);
+        free(s->flat[i].data);
+    }
+    free(s->flat);
     lh_arena_release(&s->batch);
     free(s->cols);
     free(s->preds);
@@ -401,8 +413,11 @@ static bool
 open_rg(lh_pq_scan *s)
 {
     const lh_pq_file_metadata *m = &s->f->meta;
-    while (s->rg < m->n_row_groups) {
-        uint32_t g = s->rg++;
+    for (;;) {
+        uint32_t g = s->shared_rg ? atomic_fetch_add(s->shared_rg, 1) : s->rg++;
+        if (g >= m->n_row_groups) {
+            break;
+        }
         const lh_pq_row_group *rg = &m->row_groups[g];
         s->stats.row_groups++;
         if (rg->num_rows == 0) {
@@ -458,9 +473,9 @@ next_page(lh_pq_scan *s, leaf_cur *lc, bool *have, lh_err *err)
         }
         lh_pq_page *pg = NULL;
         uint64_t before = lc->pos;
-        lh_rc rc =
-            lh__pq_read_page(s->f, lc->node, lc->cm, &lc->pos, lc->end,
-                             s->check_crc, &lc->dict, &pg, lc->where, err);
+        lh_rc rc = lh__pq_read_page(s->f, lc->node, lc->cm, &lc->pos, lc->end,
+                                    s->check_crc, &lc->dict, &pg, &s->pool,
+                                    lc->where, err);
         if (rc != LH_OK) {
             return rc;
         }
@@ -493,8 +508,11 @@ short_chunk(const leaf_cur *lc, lh_err *err)
 
 /* ---- flat columns ------------------------------------------------------- */
 
+static lh_rc grow(node_out *o, uint32_t slot, size_t w, lh_err *err);
+
 static lh_rc
-read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, lh_err *err)
+read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, node_out *buf,
+          lh_err *err)
 {
     const lh_pq_node *leaf = lc->node;
     size_t w = lh_type_width(leaf->type);
@@ -533,10 +551,15 @@ read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, lh_err *err)
             v->data = (void *)src;
         } else {
             if (!v->data) {
-                rc =
-                    lh_vector_alloc(v, leaf->type, n, nullable, &s->batch, err);
+                /* The scan's own buffers, reused batch after batch. */
+                rc = grow(buf, n, w, err);
                 if (rc != LH_OK) {
                     return rc;
+                }
+                v->data = buf->data;
+                if (nullable) {
+                    v->validity = buf->valid;
+                    memset(v->validity, 0xff, ((size_t)n + 63) / 64 * 8);
                 }
             }
             uint8_t *dst = (uint8_t *)v->data + (size_t)filled * w;
@@ -796,7 +819,8 @@ lh_pq_scan_next(lh_pq_scan *s, lh_batch *out, lh_err *err)
         const lh_pq_node *top = lh_pq_column(s->f, s->cols[c]);
         lh_rc rc;
         if (top->leaf >= 0) {
-            rc = read_flat(s, &s->leaves[top->leaf], n, &vecs[c], err);
+            rc = read_flat(s, &s->leaves[top->leaf], n, &vecs[c], &s->flat[c],
+                           err);
         } else {
             rc = read_nested(s, top, n, &vecs[c], err);
         }

@@ -759,7 +759,7 @@ too_big(const lh__pqw_col *c, size_t n, lh_err *err)
 /* Compresses src[0..n) into c->cbuf (reset first); *out points at the
  * stored bytes (src itself when uncompressed). */
 static lh_rc
-compress(lh__pqw_col *c, const uint8_t *src, size_t n, const uint8_t **out,
+page_compress(lh__pqw_col *c, const uint8_t *src, size_t n, const uint8_t **out,
          size_t *outlen, lh_err *err)
 {
     const lh_pq_writer_opts *o = &c->w->o;
@@ -836,7 +836,7 @@ emit_data_page(lh__pqw_col *c, lh__pqw_page *p, const uint8_t *lv,
             return nomem(err);
         }
         ulen = body->len;
-        rc = compress(c, (const uint8_t *)body->data, body->len, &stored,
+        rc = page_compress(c, (const uint8_t *)body->data, body->len, &stored,
                       &slen, err);
         if (rc != LH_OK) {
             return rc;
@@ -850,7 +850,7 @@ emit_data_page(lh__pqw_col *c, lh__pqw_page *p, const uint8_t *lv,
     } else {
         const uint8_t *cv;
         size_t cvl;
-        rc = compress(c, p->vals_len ? vals : (const uint8_t *)"",
+        rc = page_compress(c, p->vals_len ? vals : (const uint8_t *)"",
                       p->vals_len, &cv, &cvl, err);
         if (rc != LH_OK) {
             return rc;
@@ -1114,8 +1114,7 @@ page_append(lh__pqw_col *c, const uint8_t *v, uint32_t nv, const uint8_t *def,
     }
     uint32_t rows = n;
     if (c->max_rep > 0) {
-        /* rep shares ent_cap with def (every leaf with rep has def). */
-        if (!grow_to(&c->rep, &c->ent_cap, need, 1)) {
+        if (!grow_to(&c->rep, &c->rep_cap, need, 1)) {
             return nomem(err);
         }
         if (!ALWAYS(c->def != NULL)) {
@@ -1260,7 +1259,7 @@ emit_dict_page(lh__pqw_col *c, lh_buf *out, uint32_t *csize, uint32_t *usize,
                                                : "");
     const uint8_t *stored;
     size_t slen, hlen = 0;
-    lh_rc rc = compress(c, src, c->dict.plain.len, &stored, &slen, err);
+    lh_rc rc = page_compress(c, src, c->dict.plain.len, &stored, &slen, err);
     if (rc != LH_OK) {
         return rc;
     }
@@ -1345,7 +1344,7 @@ page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
         return nomem(err);
     }
     oi.n_page_locations = np;
-    bool ci_ok = c->ord != LH_PQW_ORD_NONE && w->o.statistics;
+    bool ci_ok = c->ord != LH_PQW_ORD_NONE;
     for (uint32_t i = 0; i < np; i++) {
         const lh__pqw_page *p = &c->pages[i];
         lh_pq_page_location *l = &oi.page_locations[i];

@@ -183,7 +183,7 @@ typedef struct lh__pqw_col {
 
     /* The page being filled. */
     uint8_t *def, *rep;
-    uint32_t nent, ent_cap;
+    uint32_t nent, ent_cap, rep_cap;
     uint32_t nvals, nrows;
     uint32_t *codes;
     uint32_t code_cap;
@@ -219,6 +219,8 @@ struct lh_pq_writer {
     lh__pqw_col *cols; /* one per leaf */
     uint32_t nleaves;
     lh__pqw_node **leaf_nodes;
+    const lh__pqw_node ***chains; /* each leaf's nodes, top-level first */
+    uint32_t *nchain;
     lh_pq_schema_element *schema;
     uint32_t nschema;
     uint64_t pos;     /* bytes handed to the sink */
@@ -236,8 +238,7 @@ struct lh_pq_writer {
     uint8_t *st_vals;
     size_t st_vals_cap;
     uint8_t *st_def, *st_rep;
-    uint32_t st_nent, st_nvals, st_ent_cap;
-    uint32_t *st_rows; /* row indexes of a piece */
+    size_t st_nent, st_nvals, st_ent_cap;
 };
 
 /* ---- wcol.c ------------------------------------------------------------ */

@@ -1,0 +1,1696 @@
+/*
+ * The Parquet writer (writer.h; the design is at the top of
+ * writer_int.h): options, the schema, batches to leaf values and levels,
+ * row groups, page indexes, the footer, and the atomic file sink.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format/parquet/codec.h"
+#include "format/parquet/writer_int.h"
+
+#define CREATED_BY "lakehouse version 0.1.0"
+
+/* Rows of a nested column shredded at a time (a flat one takes
+ * LH_PQW_PIECE). */
+#define NESTED_PIECE 256
+
+static lh_rc
+nomem(lh_err *err)
+{
+    return lh_err_set(err, LH_ENOMEM, "out of memory writing a parquet file");
+}
+
+/* As wcol.c's: grows *pp (an object pointer's address) to `need`
+ * elements. */
+static bool
+grow_to(void *pp, uint32_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap) {
+        return true;
+    }
+    if (need > UINT32_MAX / 2) {
+        return false;
+    }
+    size_t nc = *cap ? *cap : 256;
+    while (nc < need) {
+        nc *= 2;
+    }
+    void *p;
+    memcpy(&p, pp, sizeof p);
+    void *q = lh_realloc(p, nc * elem);
+    if (q == NULL) {
+        return false;
+    }
+    memcpy(pp, &q, sizeof q);
+    *cap = (uint32_t)nc;
+    return true;
+}
+
+void
+lh_pq_writer_opts_init(lh_pq_writer_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->codec = LH_PQ_CODEC_ZSTD;
+    o->row_group_rows = 122880;
+    o->page_bytes = (size_t)1 << 20;
+    o->dictionary = true;
+    o->dict_bytes = (size_t)1 << 20;
+    o->dict_values = (uint32_t)1 << 20;
+    o->statistics = true;
+    o->page_index = true;
+    o->stats_bytes = 64;
+    o->bloom_fpp = 0.01;
+}
+
+/* ---- the sink ------------------------------------------------------------ */
+
+lh_rc
+lh__pqw_sink_write(lh_pq_writer *w, const void *p, size_t n, lh_err *err)
+{
+    if (n == 0) {
+        return LH_OK;
+    }
+    lh_rc rc = w->sink.write(w->sink.ctx, p, n, err);
+    if (rc == LH_OK) {
+        w->pos += n;
+    }
+    return rc;
+}
+
+/* Finishes the sink once: ok true commits. */
+static lh_rc
+sink_finish(lh_pq_writer *w, bool ok, lh_err *err)
+{
+    if (w->sink_done) {
+        return LH_OK;
+    }
+    w->sink_done = true;
+    if (w->sink.finish == NULL) {
+        return LH_OK;
+    }
+    lh_err scratch;
+    return w->sink.finish(w->sink.ctx, ok, ok ? err : &scratch);
+}
+
+/* ---- the schema ---------------------------------------------------------- */
+
+typedef struct build {
+    lh_pq_writer *w;
+    lh_err *err;
+    lh_pq_schema_element *els;
+    uint32_t nels, cap;
+    const lh__pqw_node *chain[LH_PQW_MAX_DEPTH + 2];
+    char *path[3 * LH_PQW_MAX_DEPTH + 2];
+    uint32_t depth, npath;
+} build;
+
+/* Schema elements and leaves a column needs (counted before building, so
+ * the arrays never move). Anything malformed counts as little as it can:
+ * build_node refuses it. */
+static void
+count_column(const lh_pq_wcolumn *c, int depth, uint32_t *els,
+             uint32_t *leaves)
+{
+    if (depth > LH_PQW_MAX_DEPTH) {
+        return;
+    }
+    switch (c->type.id) {
+    case LH_T_LIST:
+        *els += 2;
+        if (c->children && c->nchildren >= 1) {
+            count_column(&c->children[0], depth + 1, els, leaves);
+        }
+        return;
+    case LH_T_VECTOR:
+        *els += 3;
+        *leaves += 1;
+        return;
+    case LH_T_MAP:
+        *els += 2;
+        for (uint32_t i = 0; c->children && i < c->nchildren && i < 2; i++) {
+            count_column(&c->children[i], depth + 1, els, leaves);
+        }
+        return;
+    case LH_T_STRUCT:
+        *els += 1;
+        for (uint32_t i = 0; c->children && i < c->nchildren; i++) {
+            count_column(&c->children[i], depth + 1, els, leaves);
+        }
+        return;
+    default:
+        *els += 1;
+        *leaves += 1;
+        return;
+    }
+}
+
+/* The fewest bytes whose two's complement holds every DECIMAL(p). */
+static int32_t
+decimal_bytes(int p)
+{
+    lh_i128 max = 1;
+    for (int i = 0; i < p; i++) {
+        max *= 10;
+    }
+    max -= 1;
+    int32_t n = 1;
+    while (n < 16 && max >= ((lh_i128)1 << (8 * n - 1))) {
+        n++;
+    }
+    return n;
+}
+
+static void
+set_logical(lh_pq_schema_element *el, int32_t kind)
+{
+    el->has_logical_type = true;
+    el->logical_type.kind = kind;
+}
+
+static void
+set_converted(lh_pq_schema_element *el, int32_t conv)
+{
+    el->has_converted_type = true;
+    el->converted_type = conv;
+}
+
+/* The physical type and annotations of a primitive node, and how its
+ * values are staged. */
+static lh_rc
+map_leaf(build *b, const lh__pqw_node *n, lh_pq_schema_element *el,
+         lh__pqw_col *c)
+{
+    lh_type t = n->type;
+    el->has_type = true;
+    c->conv = LH_PQW_CV_COPY;
+    switch ((lh_type_id)t.id) {
+    case LH_T_BOOLEAN:
+        c->phys = LH_PQ_TYPE_BOOLEAN;
+        c->conv = LH_PQW_CV_BOOL;
+        c->ord = LH_PQW_ORD_BOOL;
+        c->vw = 1;
+        break;
+    case LH_T_SMALLINT:
+        c->phys = LH_PQ_TYPE_INT32;
+        c->conv = LH_PQW_CV_I16;
+        c->ord = LH_PQW_ORD_I32;
+        c->vw = 4;
+        set_logical(el, LH_PQ_LT_INTEGER);
+        el->logical_type.bit_width = 16;
+        el->logical_type.is_signed = true;
+        set_converted(el, LH_PQ_CONV_INT_16);
+        break;
+    case LH_T_INTEGER:
+    case LH_T_DATE:
+        c->phys = LH_PQ_TYPE_INT32;
+        c->ord = LH_PQW_ORD_I32;
+        c->vw = 4;
+        if (t.id == LH_T_DATE) {
+            set_logical(el, LH_PQ_LT_DATE);
+            set_converted(el, LH_PQ_CONV_DATE);
+        }
+        break;
+    case LH_T_BIGINT:
+        c->phys = LH_PQ_TYPE_INT64;
+        c->ord = LH_PQW_ORD_I64;
+        c->vw = 8;
+        break;
+    case LH_T_TIME:
+    case LH_T_TIMESTAMP:
+    case LH_T_TIMESTAMPTZ:
+        c->phys = LH_PQ_TYPE_INT64;
+        c->ord = LH_PQW_ORD_I64;
+        c->vw = 8;
+        set_logical(el, t.id == LH_T_TIME ? LH_PQ_LT_TIME : LH_PQ_LT_TIMESTAMP);
+        el->logical_type.unit = LH_PQ_UNIT_MICROS;
+        el->logical_type.is_adjusted_to_utc = t.id == LH_T_TIMESTAMPTZ;
+        /* The legacy annotations mean UTC-adjusted values: only
+         * TIMESTAMPTZ has one. */
+        if (t.id == LH_T_TIMESTAMPTZ) {
+            set_converted(el, LH_PQ_CONV_TIMESTAMP_MICROS);
+        }
+        break;
+    case LH_T_REAL:
+        c->phys = LH_PQ_TYPE_FLOAT;
+        c->ord = LH_PQW_ORD_FLOAT;
+        c->vw = 4;
+        break;
+    case LH_T_DOUBLE:
+        c->phys = LH_PQ_TYPE_DOUBLE;
+        c->ord = LH_PQW_ORD_DOUBLE;
+        c->vw = 8;
+        break;
+    case LH_T_DECIMAL:
+        if (t.precision < 1 || t.precision > LH_DECIMAL_MAX_PRECISION ||
+            t.scale > t.precision) {
+            return lh_err_set(b->err, LH_EINVAL,
+                              "parquet column \"%s\": DECIMAL(%u,%u) is out "
+                              "of range",
+                              n->name, t.precision, t.scale);
+        }
+        if (t.precision <= 9) {
+            c->phys = LH_PQ_TYPE_INT32;
+            c->conv = LH_PQW_CV_I64_I32;
+            c->ord = LH_PQW_ORD_I32;
+            c->vw = 4;
+        } else if (t.precision <= 18) {
+            c->phys = LH_PQ_TYPE_INT64;
+            c->ord = LH_PQW_ORD_I64;
+            c->vw = 8;
+        } else {
+            c->phys = LH_PQ_TYPE_FIXED_LEN_BYTE_ARRAY;
+            c->type_length = decimal_bytes(t.precision);
+            c->conv = LH_PQW_CV_DEC_BE;
+            c->ord = LH_PQW_ORD_DEC_BE;
+            c->vw = (size_t)c->type_length;
+        }
+        set_logical(el, LH_PQ_LT_DECIMAL);
+        el->logical_type.precision = t.precision;
+        el->logical_type.scale = t.scale;
+        set_converted(el, LH_PQ_CONV_DECIMAL);
+        el->precision = t.precision;
+        el->has_precision = true;
+        el->scale = t.scale;
+        el->has_scale = true;
+        break;
+    case LH_T_VARCHAR:
+    case LH_T_BLOB:
+    case LH_T_JSON:
+        c->phys = LH_PQ_TYPE_BYTE_ARRAY;
+        c->ord = LH_PQW_ORD_BYTES;
+        c->vw = sizeof(lh_str);
+        if (t.id == LH_T_VARCHAR) {
+            set_logical(el, LH_PQ_LT_STRING);
+            set_converted(el, LH_PQ_CONV_UTF8);
+            c->utf8 = true;
+        } else if (t.id == LH_T_JSON) {
+            set_logical(el, LH_PQ_LT_JSON);
+            set_converted(el, LH_PQ_CONV_JSON);
+            c->utf8 = true;
+        }
+        break;
+    case LH_T_UUID:
+        c->phys = LH_PQ_TYPE_FIXED_LEN_BYTE_ARRAY;
+        c->type_length = 16;
+        c->ord = LH_PQW_ORD_BYTES;
+        c->vw = 16;
+        set_logical(el, LH_PQ_LT_UUID);
+        break;
+    case LH_T_INTERVAL:
+        /* No logical type exists for it; the converted type's order is
+         * undefined, so no bounds either. */
+        c->phys = LH_PQ_TYPE_FIXED_LEN_BYTE_ARRAY;
+        c->type_length = 12;
+        c->conv = LH_PQW_CV_INTERVAL;
+        c->ord = LH_PQW_ORD_NONE;
+        c->vw = 12;
+        set_converted(el, LH_PQ_CONV_INTERVAL);
+        break;
+    default: {
+        char tn[40];
+        return lh_err_set(b->err, LH_EINVAL,
+                          "parquet column \"%s\": no Parquet type for %s",
+                          n->name, lh_type_name(t, tn));
+    }
+    }
+    el->type = c->phys;
+    if (c->phys == LH_PQ_TYPE_FIXED_LEN_BYTE_ARRAY) {
+        el->type_length = c->type_length;
+        el->has_type_length = true;
+    }
+    return LH_OK;
+}
+
+static lh_pq_schema_element *
+next_el(build *b, const char *name, int rep)
+{
+    lh_pq_schema_element *el = &b->els[b->nels++];
+    memset(el, 0, sizeof *el);
+    el->name = (char *)name;
+    el->repetition_type = rep;
+    el->has_repetition_type = true;
+    return el;
+}
+
+static lh_rc build_node(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
+                        const char *name, int16_t d_slot, int16_t rep,
+                        int depth);
+
+static lh_rc
+build_children(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
+               const char *const *names, uint32_t nc, int16_t d_slot,
+               int16_t rep, int depth)
+{
+    n->children = lh_arena_calloc(&b->w->arena, nc * sizeof *n->children);
+    if (n->children == NULL) {
+        return nomem(b->err);
+    }
+    n->nchildren = nc;
+    for (uint32_t i = 0; i < nc; i++) {
+        const char *nm = names ? names[i] : src[i].name;
+        for (uint32_t k = 0; !names && k < i; k++) {
+            if (strcmp(src[k].name, nm) == 0) {
+                return lh_err_set(b->err, LH_EINVAL,
+                                  "parquet column \"%s\": two fields named "
+                                  "\"%s\"",
+                                  n->name, nm);
+            }
+        }
+        lh_rc rc = build_node(b, &n->children[i], &src[i], nm, d_slot, rep,
+                              depth + 1);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    return LH_OK;
+}
+
+static lh_rc
+build_leaf(build *b, lh__pqw_node *n, lh_pq_schema_element *el)
+{
+    lh_pq_writer *w = b->w;
+    n->shape = LH_PQW_PRIM;
+    n->leaf = (int32_t)w->nleaves;
+    lh__pqw_col *c = &w->cols[w->nleaves];
+    lh_rc rc = map_leaf(b, n, el, c);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    if (n->bloom && c->phys == LH_PQ_TYPE_BOOLEAN) {
+        return lh_err_set(b->err, LH_EINVAL,
+                          "parquet column \"%s\": no Bloom filter on a "
+                          "BOOLEAN column",
+                          n->name);
+    }
+    /* build_node has pushed n onto the path and the chain already. */
+    uint32_t np = b->npath;
+    char **path = lh_arena_alloc(&w->arena, np * sizeof *path);
+    const lh__pqw_node **chain =
+        lh_arena_alloc(&w->arena, b->depth * sizeof *chain);
+    if (path == NULL || chain == NULL) {
+        return nomem(b->err);
+    }
+    memcpy(path, b->path, np * sizeof *path);
+    memcpy(chain, b->chain, b->depth * sizeof *chain);
+    w->leaf_nodes[w->nleaves] = n;
+    w->chains[w->nleaves] = chain;
+    w->nchain[w->nleaves] = b->depth;
+    w->nleaves++;
+    return lh__pqw_col_init(c, w, n, path, np, b->err);
+}
+
+static lh_rc
+build_node(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
+           const char *name, int16_t d_slot, int16_t rep, int depth)
+{
+    lh_pq_writer *w = b->w;
+    if (depth > LH_PQW_MAX_DEPTH) {
+        return lh_err_set(b->err, LH_EINVAL,
+                          "parquet column \"%s\": nested deeper than %d "
+                          "levels",
+                          name ? name : "", LH_PQW_MAX_DEPTH);
+    }
+    if (name == NULL || name[0] == 0) {
+        return lh_err_set(b->err, LH_EINVAL, "parquet column without a name");
+    }
+    memset(n, 0, sizeof *n);
+    n->name = lh_arena_strdup(&w->arena, name);
+    if (n->name == NULL) {
+        return nomem(b->err);
+    }
+    n->type = src->type;
+    n->nullable = src->nullable;
+    n->has_field_id = src->has_field_id;
+    n->field_id = src->field_id;
+    n->bloom = src->bloom;
+    n->no_dict = src->no_dict;
+    n->def = (int16_t)(d_slot + (src->nullable ? 1 : 0));
+    n->rep = rep;
+    n->leaf = -1;
+    n->first_leaf = w->nleaves;
+    lh_pq_schema_element *el = next_el(
+        b, n->name, src->nullable ? LH_PQ_REP_OPTIONAL : LH_PQ_REP_REQUIRED);
+    el->field_id = src->field_id;
+    el->has_field_id = src->has_field_id;
+    bool group = src->type.id == LH_T_LIST || src->type.id == LH_T_MAP ||
+                 src->type.id == LH_T_STRUCT || src->type.id == LH_T_VECTOR;
+    if (group && src->bloom) {
+        return lh_err_set(b->err, LH_EINVAL,
+                          "parquet column \"%s\": Bloom filters are for "
+                          "primitive columns",
+                          n->name);
+    }
+    b->chain[b->depth++] = n;
+    b->path[b->npath++] = n->name;
+    lh_rc rc = LH_OK;
+    int16_t erep = (int16_t)(rep + 1);
+    switch (src->type.id) {
+    case LH_T_LIST:
+    case LH_T_VECTOR: {
+        lh_pq_wcolumn vel;
+        const lh_pq_wcolumn *elem;
+        if (src->type.id == LH_T_VECTOR) {
+            if (src->type.dim < 1) {
+                rc = lh_err_set(b->err, LH_EINVAL,
+                                "parquet column \"%s\": FLOAT[%u] has no "
+                                "elements",
+                                n->name, src->type.dim);
+                break;
+            }
+            memset(&vel, 0, sizeof vel);
+            vel.name = "element";
+            vel.type.id = LH_T_REAL;
+            elem = &vel;
+            n->shape = LH_PQW_VECTOR;
+        } else {
+            if (src->children == NULL || src->nchildren != 1) {
+                rc = lh_err_set(b->err, LH_EINVAL,
+                                "parquet column \"%s\": a LIST needs one "
+                                "child, its element",
+                                n->name);
+                break;
+            }
+            elem = &src->children[0];
+            n->shape = LH_PQW_LIST;
+        }
+        el->num_children = 1;
+        el->has_num_children = true;
+        set_converted(el, LH_PQ_CONV_LIST);
+        set_logical(el, LH_PQ_LT_LIST);
+        lh_pq_schema_element *le = next_el(b, "list", LH_PQ_REP_REPEATED);
+        le->num_children = 1;
+        le->has_num_children = true;
+        b->path[b->npath++] = "list";
+        static const char *const ename[] = {"element"};
+        rc = build_children(b, n, elem, ename, 1, (int16_t)(n->def + 1), erep,
+                            depth);
+        b->npath--;
+        break;
+    }
+    case LH_T_MAP: {
+        if (src->children == NULL || src->nchildren != 2) {
+            rc = lh_err_set(b->err, LH_EINVAL,
+                            "parquet column \"%s\": a MAP needs two "
+                            "children, key and value",
+                            n->name);
+            break;
+        }
+        if (src->children[0].nullable) {
+            rc = lh_err_set(b->err, LH_EINVAL,
+                            "parquet column \"%s\": MAP keys cannot be "
+                            "nullable",
+                            n->name);
+            break;
+        }
+        n->shape = LH_PQW_MAP;
+        el->num_children = 1;
+        el->has_num_children = true;
+        set_converted(el, LH_PQ_CONV_MAP);
+        set_logical(el, LH_PQ_LT_MAP);
+        n->children = lh_arena_calloc(&w->arena, sizeof *n->children);
+        if (n->children == NULL) {
+            rc = nomem(b->err);
+            break;
+        }
+        n->nchildren = 1;
+        lh__pqw_node *kv = &n->children[0];
+        kv->name = "key_value";
+        kv->type.id = LH_T_STRUCT;
+        kv->shape = LH_PQW_KV;
+        kv->def = (int16_t)(n->def + 1);
+        kv->rep = erep;
+        kv->leaf = -1;
+        kv->first_leaf = w->nleaves;
+        lh_pq_schema_element *ke =
+            next_el(b, "key_value", LH_PQ_REP_REPEATED);
+        ke->num_children = 2;
+        ke->has_num_children = true;
+        b->chain[b->depth++] = kv;
+        b->path[b->npath++] = kv->name;
+        static const char *const kvn[] = {"key", "value"};
+        rc = build_children(b, kv, src->children, kvn, 2, kv->def, erep,
+                            depth + 1);
+        kv->nleaves = w->nleaves - kv->first_leaf;
+        b->depth--;
+        b->npath--;
+        break;
+    }
+    case LH_T_STRUCT:
+        if (src->children == NULL || src->nchildren == 0) {
+            rc = lh_err_set(b->err, LH_EINVAL,
+                            "parquet column \"%s\": a STRUCT needs fields",
+                            n->name);
+            break;
+        }
+        n->shape = LH_PQW_STRUCT;
+        el->num_children = (int32_t)src->nchildren;
+        el->has_num_children = true;
+        rc = build_children(b, n, src->children, NULL, src->nchildren,
+                            n->def, rep, depth);
+        break;
+    default:
+        rc = build_leaf(b, n, el);
+        break;
+    }
+    b->depth--;
+    b->npath--;
+    n->nleaves = w->nleaves - n->first_leaf;
+    return rc;
+}
+
+static lh_rc
+build_schema(lh_pq_writer *w, const lh_pq_wcolumn *cols, uint32_t ncols,
+             lh_err *err)
+{
+    uint32_t nels = 1, nleaves = 0;
+    for (uint32_t i = 0; i < ncols; i++) {
+        count_column(&cols[i], 1, &nels, &nleaves);
+    }
+    build b;
+    memset(&b, 0, sizeof b);
+    b.w = w;
+    b.err = err;
+    b.els = lh_arena_calloc(&w->arena, nels * sizeof *b.els);
+    b.cap = nels;
+    w->cols = lh_calloc(nleaves ? nleaves : 1, sizeof *w->cols);
+    w->leaf_nodes = lh_arena_calloc(&w->arena,
+                                    (nleaves ? nleaves : 1) * sizeof(void *));
+    w->chains = lh_arena_calloc(&w->arena,
+                                (nleaves ? nleaves : 1) * sizeof(void *));
+    w->nchain = lh_arena_calloc(&w->arena,
+                                (nleaves ? nleaves : 1) * sizeof(uint32_t));
+    if (!b.els || !w->cols || !w->leaf_nodes || !w->chains || !w->nchain) {
+        return nomem(err);
+    }
+    lh_pq_schema_element *root = &b.els[b.nels++];
+    root->name = "schema";
+    root->num_children = (int32_t)ncols;
+    root->has_num_children = true;
+    memset(&w->root, 0, sizeof w->root);
+    w->root.name = "schema";
+    w->root.type.id = LH_T_STRUCT;
+    w->root.shape = LH_PQW_STRUCT;
+    w->root.leaf = -1;
+    lh_rc rc = build_children(&b, &w->root, cols, NULL, ncols, 0, 0, 0);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    if (!ALWAYS(b.nels == nels && w->nleaves == nleaves)) {
+        return lh_err_set(err, LH_EINTERNAL, "parquet schema count mismatch");
+    }
+    w->schema = b.els;
+    w->nschema = b.nels;
+    return LH_OK;
+}
+
+/* ---- open ---------------------------------------------------------------- */
+
+static lh_rc
+check_opts(lh_pq_writer_opts *o, lh_err *err)
+{
+    lh_pq_writer_opts d;
+    lh_pq_writer_opts_init(&d);
+    if (o->row_group_rows == 0) {
+        o->row_group_rows = d.row_group_rows;
+    }
+    if (o->page_bytes == 0) {
+        o->page_bytes = d.page_bytes;
+    }
+    if (o->dict_bytes == 0) {
+        o->dict_bytes = d.dict_bytes;
+    }
+    if (o->dict_values == 0) {
+        o->dict_values = d.dict_values;
+    }
+    if (o->stats_bytes == 0) {
+        o->stats_bytes = d.stats_bytes;
+    }
+    if (o->bloom_fpp == 0) {
+        o->bloom_fpp = d.bloom_fpp;
+    }
+    if (!(o->bloom_fpp > 0 && o->bloom_fpp < 1)) {
+        return lh_err_set(err, LH_EINVAL,
+                          "parquet writer: Bloom filter fpp %g is not in "
+                          "(0, 1)",
+                          o->bloom_fpp);
+    }
+    if (o->row_group_rows > INT64_MAX / 2 || o->page_bytes > ((size_t)1 << 30) ||
+        o->dict_bytes > ((size_t)1 << 30) || o->dict_values > (1u << 28)) {
+        return lh_err_set(err, LH_EINVAL,
+                          "parquet writer: row group, page or dictionary "
+                          "size out of range");
+    }
+    if (o->codec < 0 || o->codec > LH_PQ_CODEC_LZ4_RAW) {
+        return lh_err_set(err, LH_EINVAL, "parquet writer: unknown codec %d",
+                          o->codec);
+    }
+    /* Compressing nothing checks the codec and level once, up front. */
+    lh_buf t;
+    lh_buf_init(&t);
+    lh_rc rc = lh_pq_compress(o->codec, o->level, (const uint8_t *)"", 0, &t,
+                              err);
+    lh_buf_release(&t);
+    if (rc != LH_OK) {
+        lh_err_prefix(err, "parquet writer");
+    }
+    return rc;
+}
+
+static lh_rc
+copy_opts(lh_pq_writer *w, const lh_pq_writer_opts *src, lh_err *err)
+{
+    if (src) {
+        w->o = *src;
+    } else {
+        lh_pq_writer_opts_init(&w->o);
+    }
+    lh_rc rc = check_opts(&w->o, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    lh_pq_writer_opts *o = &w->o;
+    if (o->nsorting) {
+        if (o->sorting == NULL) {
+            return lh_err_set(err, LH_EINVAL, "parquet writer: no sorting "
+                                              "columns given");
+        }
+        o->sorting = lh_arena_memdup(&w->arena, o->sorting,
+                                     o->nsorting * sizeof *o->sorting);
+        if (o->sorting == NULL) {
+            return nomem(err);
+        }
+    } else {
+        o->sorting = NULL;
+    }
+    if (o->nkv) {
+        if (o->kv == NULL) {
+            return lh_err_set(err, LH_EINVAL,
+                              "parquet writer: no key-value metadata given");
+        }
+        lh_pq_key_value *kv = lh_arena_calloc(&w->arena, o->nkv * sizeof *kv);
+        if (kv == NULL) {
+            return nomem(err);
+        }
+        for (uint32_t i = 0; i < o->nkv; i++) {
+            const lh_pq_key_value *s = &o->kv[i];
+            if (s->key == NULL) {
+                return lh_err_set(err, LH_EINVAL,
+                                  "parquet writer: key-value metadata %u "
+                                  "has no key",
+                                  i);
+            }
+            kv[i].key = lh_arena_strdup(&w->arena, s->key);
+            if (s->value) {
+                uint32_t vl = s->value_len ? s->value_len
+                                           : (uint32_t)strlen(s->value);
+                kv[i].value = lh_arena_memdup(&w->arena, s->value, vl + 1);
+                kv[i].value_len = vl;
+                if (kv[i].value) {
+                    kv[i].value[vl] = 0;
+                }
+                if (kv[i].value == NULL) {
+                    return nomem(err);
+                }
+            }
+            if (kv[i].key == NULL) {
+                return nomem(err);
+            }
+        }
+        o->kv = kv;
+    } else {
+        o->kv = NULL;
+    }
+    return LH_OK;
+}
+
+static void
+writer_free(lh_pq_writer *w)
+{
+    if (w == NULL) {
+        return;
+    }
+    for (uint32_t i = 0; w->cols && i < w->nleaves; i++) {
+        lh__pqw_col_release(&w->cols[i]);
+    }
+    lh_free(w->cols);
+    lh_free(w->rgs);
+    lh_buf_release(&w->ci);
+    lh_buf_release(&w->oi);
+    lh_buf_release(&w->blooms);
+    lh_free(w->st_vals);
+    lh_free(w->st_def);
+    lh_free(w->st_rep);
+    lh_arena_release(&w->arena);
+    lh_arena_release(&w->tmp);
+    lh_free(w);
+}
+
+lh_rc
+lh_pq_writer_open(const lh_pq_wcolumn *cols, uint32_t ncols,
+                  const lh_pq_writer_opts *opts, const lh_pq_sink *sink,
+                  lh_pq_writer **out, lh_err *err)
+{
+    *out = NULL;
+    if (sink == NULL || sink->write == NULL) {
+        return lh_err_set(err, LH_EINVAL, "parquet writer: no sink");
+    }
+    if (ncols == 0 || cols == NULL) {
+        return lh_err_set(err, LH_EINVAL, "parquet writer: no columns");
+    }
+    lh_pq_writer *w = lh_calloc(1, sizeof *w);
+    if (w == NULL) {
+        return nomem(err);
+    }
+    lh_arena_init(&w->arena, 0);
+    lh_arena_init(&w->tmp, 0);
+    w->sink = *sink;
+    lh_rc rc = copy_opts(w, opts, err);
+    if (rc == LH_OK) {
+        rc = build_schema(w, cols, ncols, err);
+    }
+    if (rc == LH_OK) {
+        rc = lh__pqw_sink_write(w, "PAR1", 4, err);
+    }
+    if (rc != LH_OK) {
+        w->sink_done = true; /* the caller still owns the sink */
+        writer_free(w);
+        return rc;
+    }
+    *out = w;
+    return LH_OK;
+}
+
+/* ---- batches ------------------------------------------------------------- */
+
+static inline bool
+bit_at(const uint64_t *bits, uint32_t i)
+{
+    return (bits[i >> 6] >> (i & 63)) & 1;
+}
+
+/* The FLAT vector and row holding row `row` of v, and whether it is
+ * valid (a DICT row is NULL when its code or its dictionary entry is). */
+static inline bool
+row_at(const lh_vector *v, uint32_t row, const lh_vector **f, uint32_t *rr)
+{
+    if (v->kind == LH_VEC_CONSTANT) {
+        *f = v;
+        *rr = 0;
+        return !v->validity || bit_at(v->validity, 0);
+    }
+    bool ok = !v->validity || bit_at(v->validity, row);
+    if (v->kind == LH_VEC_DICT) {
+        uint32_t code = ((const uint32_t *)v->data)[row];
+        *f = v->dict;
+        *rr = code;
+        return ok && (!v->dict->validity || bit_at(v->dict->validity, code));
+    }
+    *f = v;
+    *rr = row;
+    return ok;
+}
+
+static lh_rc
+bad_batch(lh_err *err, uint32_t col, const char *fmt, const char *name,
+          const char *detail)
+{
+    lh_err_set(err, LH_EINVAL, fmt, name, detail);
+    if (err) {
+        err->index = col;
+    }
+    return LH_EINVAL;
+}
+
+/* Checks that vector v (of top-level column `col`) has node n's shape. */
+static lh_rc
+check_type(const lh__pqw_node *n, const lh_vector *v, uint32_t col,
+           lh_err *err)
+{
+    char want[40], got[40];
+    if (v == NULL || (v->kind == LH_VEC_DICT && v->dict == NULL) ||
+        v->kind > LH_VEC_DICT) {
+        return bad_batch(err, col, "parquet writer: column \"%s\": %s",
+                         n->name, "a malformed vector");
+    }
+    const lh_vector *f = v->kind == LH_VEC_DICT ? v->dict : v;
+    lh_type t = f->type, e = n->type;
+    bool ok = t.id == e.id;
+    if (ok && t.id == LH_T_DECIMAL) {
+        ok = t.precision == e.precision && t.scale == e.scale;
+    } else if (ok && t.id == LH_T_VECTOR) {
+        ok = t.dim == e.dim;
+    }
+    if (!ok) {
+        lh_err_set(err, LH_EINVAL,
+                   "parquet writer: column \"%s\" is %s, the batch has %s",
+                   n->name, lh_type_name(e, want), lh_type_name(t, got));
+        if (err) {
+            err->index = col;
+        }
+        return LH_EINVAL;
+    }
+    if (t.id != LH_T_STRUCT && t.id != LH_T_LIST && t.id != LH_T_MAP) {
+        if (f->data == NULL) {
+            return bad_batch(err, col, "parquet writer: column \"%s\": %s",
+                             n->name, "a vector without data");
+        }
+        return LH_OK;
+    }
+    if (t.id == LH_T_STRUCT) {
+        if (f->nchildren != n->nchildren || f->children == NULL) {
+            return bad_batch(err, col, "parquet writer: column \"%s\": %s",
+                             n->name, "a STRUCT of another number of fields");
+        }
+        for (uint32_t i = 0; i < n->nchildren; i++) {
+            lh_rc rc = check_type(&n->children[i], f->children[i], col, err);
+            if (rc != LH_OK) {
+                return rc;
+            }
+        }
+        return LH_OK;
+    }
+    if (f->data == NULL || f->nchildren < 1 || f->children == NULL) {
+        return bad_batch(err, col, "parquet writer: column \"%s\": %s",
+                         n->name, "a LIST or MAP without its elements");
+    }
+    return check_type(&n->children[0], f->children[0], col, err);
+}
+
+static bool
+needs_null_check(const lh__pqw_node *n)
+{
+    if (!n->nullable && n->shape != LH_PQW_KV) {
+        return true;
+    }
+    for (uint32_t i = 0; i < n->nchildren; i++) {
+        if (needs_null_check(&n->children[i])) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static lh_rc
+null_error(const lh__pqw_node *n, uint32_t col, uint32_t row, lh_err *err)
+{
+    lh_err_set(err, LH_EINVAL,
+               "parquet writer: NULL in column \"%s\", which is not nullable "
+               "(batch row %u)",
+               n->name, row);
+    if (err) {
+        err->index = col;
+    }
+    return LH_EINVAL;
+}
+
+/* Checks that no row of v below node n is NULL where the schema says it
+ * cannot be (the rows: idx[0..cnt), or r0.. when idx is NULL). */
+static lh_rc
+check_nulls(const lh__pqw_node *n, const lh_vector *v, const uint32_t *idx,
+            uint32_t r0, uint32_t cnt, uint32_t col, lh_err *err)
+{
+    for (uint32_t k = 0; k < cnt; k++) {
+        uint32_t r = idx ? idx[k] : r0 + k;
+        const lh_vector *f;
+        uint32_t rr;
+        if (!row_at(v, r, &f, &rr)) {
+            if (!n->nullable) {
+                return null_error(n, col, r, err);
+            }
+            continue;
+        }
+        lh_rc rc = LH_OK;
+        switch (n->shape) {
+        case LH_PQW_LIST:
+        case LH_PQW_MAP: {
+            const uint32_t *off = f->data;
+            if (off[rr + 1] > off[rr] && needs_null_check(&n->children[0])) {
+                rc = check_nulls(&n->children[0], f->children[0], NULL,
+                                 off[rr], off[rr + 1] - off[rr], col, err);
+            }
+            break;
+        }
+        case LH_PQW_STRUCT:
+        case LH_PQW_KV:
+            for (uint32_t i = 0; i < n->nchildren && rc == LH_OK; i++) {
+                if (needs_null_check(&n->children[i])) {
+                    rc = check_nulls(&n->children[i], f->children[i], &rr, 0,
+                                     1, col, err);
+                }
+            }
+            break;
+        default:
+            break;
+        }
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    return LH_OK;
+}
+
+static lh_rc
+check_batch(lh_pq_writer *w, const lh_batch *b, lh_err *err)
+{
+    if (b->ncols != w->root.nchildren || (b->ncols && b->cols == NULL)) {
+        return lh_err_set(err, LH_EINVAL,
+                          "parquet writer: the batch has %u columns, the file "
+                          "%u",
+                          b->ncols, w->root.nchildren);
+    }
+    if (b->count > LH_BATCH_ROWS * 64u || (b->sel && b->nsel > b->count)) {
+        return lh_err_set(err, LH_EINVAL,
+                          "parquet writer: a batch of %u rows with %u "
+                          "selected",
+                          b->count, b->sel ? b->nsel : b->count);
+    }
+    uint32_t n = b->sel ? b->nsel : b->count;
+    for (uint32_t i = 0; i < b->ncols; i++) {
+        const lh__pqw_node *node = &w->root.children[i];
+        lh_rc rc = check_type(node, &b->cols[i], i, err);
+        if (rc == LH_OK && needs_null_check(node)) {
+            rc = check_nulls(node, &b->cols[i], b->sel, 0, n, i, err);
+        }
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    return LH_OK;
+}
+
+/* Converts row rr of FLAT vector f into the staged physical value at d. */
+static inline void
+conv_one(const lh__pqw_col *c, const lh_vector *f, uint32_t rr, uint8_t *d)
+{
+    const uint8_t *data = f->data;
+    switch (c->conv) {
+    case LH_PQW_CV_BOOL:
+        d[0] = data[rr] != 0;
+        return;
+    case LH_PQW_CV_I16: {
+        int32_t x = ((const int16_t *)f->data)[rr];
+        memcpy(d, &x, 4);
+        return;
+    }
+    case LH_PQW_CV_I64_I32: {
+        int32_t x = (int32_t)((const int64_t *)f->data)[rr];
+        memcpy(d, &x, 4);
+        return;
+    }
+    case LH_PQW_CV_DEC_BE: {
+        lh_i128 x;
+        memcpy(&x, data + (size_t)rr * sizeof x, sizeof x);
+        unsigned __int128 u = (unsigned __int128)x;
+        for (int32_t i = c->type_length - 1; i >= 0; i--) {
+            d[i] = (uint8_t)u;
+            u >>= 8;
+        }
+        return;
+    }
+    case LH_PQW_CV_INTERVAL: {
+        lh_interval iv;
+        memcpy(&iv, data + (size_t)rr * sizeof iv, sizeof iv);
+        uint32_t p[3] = {(uint32_t)iv.months, (uint32_t)iv.days,
+                         (uint32_t)(iv.micros / 1000)};
+        for (int k = 0; k < 3; k++) {
+            d[4 * k] = (uint8_t)p[k];
+            d[4 * k + 1] = (uint8_t)(p[k] >> 8);
+            d[4 * k + 2] = (uint8_t)(p[k] >> 16);
+            d[4 * k + 3] = (uint8_t)(p[k] >> 24);
+        }
+        return;
+    }
+    default:
+        memcpy(d, data + (size_t)rr * c->vw, c->vw);
+        return;
+    }
+}
+
+static bool
+range_valid(const lh_vector *v, uint32_t r0, uint32_t n)
+{
+    if (v->validity == NULL) {
+        return true;
+    }
+    uint32_t r = r0, end = r0 + n;
+    while (r < end && (r & 63)) {
+        if (!bit_at(v->validity, r)) {
+            return false;
+        }
+        r++;
+    }
+    while (r + 64 <= end) {
+        if (v->validity[r >> 6] != UINT64_MAX) {
+            return false;
+        }
+        r += 64;
+    }
+    for (; r < end; r++) {
+        if (!bit_at(v->validity, r)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Room in the staging arrays for nent level entries and nv values. */
+static bool
+stage_reserve(lh_pq_writer *w, const lh__pqw_col *c, size_t nent, size_t nv)
+{
+    size_t vb = nv * c->vw + 16;
+    if (vb > w->st_vals_cap) {
+        size_t nc = LH_MAX(vb, LH_MAX(w->st_vals_cap * 2, (size_t)4096));
+        uint8_t *p = lh_realloc(w->st_vals, nc);
+        if (p == NULL) {
+            return false;
+        }
+        w->st_vals = p;
+        w->st_vals_cap = nc;
+    }
+    if (nent > w->st_ent_cap) {
+        size_t nc = LH_MAX(nent, LH_MAX(w->st_ent_cap * 2, (size_t)1024));
+        uint8_t *d = lh_realloc(w->st_def, nc);
+        if (d == NULL) {
+            return false;
+        }
+        w->st_def = d;
+        uint8_t *r = lh_realloc(w->st_rep, nc);
+        if (r == NULL) {
+            return false;
+        }
+        w->st_rep = r;
+        w->st_ent_cap = nc;
+    }
+    return true;
+}
+
+#define COPY_LOOP(T)                                                           \
+    do {                                                                       \
+        const T *src = v->data;                                                \
+        T *dst = (T *)(void *)w->st_vals;                                      \
+        for (uint32_t k = 0; k < n; k++) {                                     \
+            uint32_t r = idx ? idx[k] : r0 + k;                                \
+            bool ok = vb == NULL || bit_at(vb, r);                             \
+            dl[k] = ok;                                                        \
+            dst[nv] = src[r];                                                  \
+            nv += ok;                                                          \
+        }                                                                      \
+    } while (0)
+
+/* A flat column's rows into its leaf. */
+static lh_rc
+write_flat(lh_pq_writer *w, lh__pqw_col *c, const lh_vector *v,
+           const uint32_t *idx, uint32_t r0, uint32_t n, lh_err *err)
+{
+    if (v->kind == LH_VEC_FLAT && idx == NULL && c->conv == LH_PQW_CV_COPY &&
+        range_valid(v, r0, n)) {
+        const uint8_t *vals = (const uint8_t *)v->data + (size_t)r0 * c->vw;
+        return lh__pqw_col_add(c, vals, n, NULL, NULL, n, err);
+    }
+    if (!stage_reserve(w, c, n, n)) {
+        return nomem(err);
+    }
+    uint8_t *dl = w->st_def;
+    uint32_t nv = 0;
+    const uint64_t *vb = v->validity;
+    if (v->kind == LH_VEC_FLAT && c->conv == LH_PQW_CV_COPY && c->vw == 4) {
+        COPY_LOOP(uint32_t);
+    } else if (v->kind == LH_VEC_FLAT && c->conv == LH_PQW_CV_COPY &&
+               c->vw == 8) {
+        COPY_LOOP(uint64_t);
+    } else if (v->kind == LH_VEC_FLAT && c->conv == LH_PQW_CV_COPY &&
+               c->vw == sizeof(lh_str)) {
+        COPY_LOOP(lh_str);
+    } else {
+        for (uint32_t k = 0; k < n; k++) {
+            uint32_t r = idx ? idx[k] : r0 + k;
+            const lh_vector *f;
+            uint32_t rr;
+            bool ok = row_at(v, r, &f, &rr);
+            dl[k] = ok;
+            if (ok) {
+                conv_one(c, f, rr, w->st_vals + (size_t)nv * c->vw);
+                nv++;
+            }
+        }
+    }
+    return lh__pqw_col_add(c, w->st_vals, nv, c->max_def > 0 ? dl : NULL,
+                           NULL, n, err);
+}
+
+/* Shredding a nested column into one leaf's staging (Dremel). */
+typedef struct shred {
+    lh_pq_writer *w;
+    lh__pqw_col *c;
+    const lh__pqw_node *const *chain;
+    uint32_t nchain;
+    bool oom;
+} shred;
+
+static inline void
+push_entry(shred *s, int16_t d, int16_t r)
+{
+    lh_pq_writer *w = s->w;
+    if (w->st_nent >= w->st_ent_cap &&
+        !stage_reserve(w, s->c, (size_t)w->st_nent + 1, w->st_nvals)) {
+        s->oom = true;
+        return;
+    }
+    w->st_def[w->st_nent] = (uint8_t)d;
+    w->st_rep[w->st_nent] = (uint8_t)r;
+    w->st_nent++;
+}
+
+static void
+push_value(shred *s, int16_t d, int16_t r, const lh_vector *f, uint32_t rr)
+{
+    lh_pq_writer *w = s->w;
+    size_t need = ((size_t)w->st_nvals + 1) * s->c->vw + 16;
+    if (need > w->st_vals_cap &&
+        !stage_reserve(w, s->c, w->st_nent, (size_t)w->st_nvals + 1)) {
+        s->oom = true;
+        return;
+    }
+    push_entry(s, d, r);
+    if (!s->oom) {
+        conv_one(s->c, f, rr, w->st_vals + (size_t)w->st_nvals * s->c->vw);
+        w->st_nvals++;
+    }
+}
+
+static void
+shred_row(shred *s, uint32_t k, const lh_vector *v, uint32_t row,
+          int16_t d_slot, int16_t r, int depth)
+{
+    const lh__pqw_node *n = s->chain[k];
+    const lh_vector *f;
+    uint32_t rr;
+    if (s->oom || depth > LH_PQW_MAX_DEPTH + 2) {
+        return;
+    }
+    if (!row_at(v, row, &f, &rr)) {
+        push_entry(s, d_slot, r); /* checked: n is nullable */
+        return;
+    }
+    switch (n->shape) {
+    case LH_PQW_PRIM:
+        push_value(s, n->def, r, f, rr);
+        return;
+    case LH_PQW_STRUCT:
+    case LH_PQW_KV: {
+        const lh__pqw_node *child = s->chain[k + 1];
+        uint32_t i = (uint32_t)(child - n->children);
+        shred_row(s, k + 1, f->children[i], rr, n->def, r, depth + 1);
+        return;
+    }
+    case LH_PQW_LIST:
+    case LH_PQW_MAP: {
+        const uint32_t *off = f->data;
+        uint32_t b = off[rr], e = off[rr + 1];
+        if (b >= e) {
+            push_entry(s, n->def, r);
+            return;
+        }
+        for (uint32_t j = b; j < e && !s->oom; j++) {
+            shred_row(s, k + 1, f->children[0], j, (int16_t)(n->def + 1),
+                      j == b ? r : (int16_t)(n->rep + 1), depth + 1);
+        }
+        return;
+    }
+    case LH_PQW_VECTOR: {
+        lh_pq_writer *w = s->w;
+        uint32_t dim = f->type.dim;
+        if (!stage_reserve(w, s->c, (size_t)w->st_nent + dim,
+                           (size_t)w->st_nvals + dim)) {
+            s->oom = true;
+            return;
+        }
+        const float *src = (const float *)f->data + (size_t)rr * dim;
+        memcpy(w->st_vals + (size_t)w->st_nvals * 4, src, (size_t)dim * 4);
+        memset(w->st_def + w->st_nent, n->def + 1, dim);
+        w->st_rep[w->st_nent] = (uint8_t)r;
+        memset(w->st_rep + w->st_nent + 1, n->rep + 1, dim - 1);
+        w->st_nent += dim;
+        w->st_nvals += dim;
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+static lh_rc
+write_nested(lh_pq_writer *w, uint32_t leaf, const lh_vector *v,
+             const uint32_t *idx, uint32_t r0, uint32_t n, lh_err *err)
+{
+    lh__pqw_col *c = &w->cols[leaf];
+    shred s = {w, c, w->chains[leaf], w->nchain[leaf], false};
+    w->st_nent = 0;
+    w->st_nvals = 0;
+    for (uint32_t k = 0; k < n && !s.oom; k++) {
+        shred_row(&s, 0, v, idx ? idx[k] : r0 + k, 0, 0, 0);
+    }
+    if (s.oom) {
+        return nomem(err);
+    }
+    return lh__pqw_col_add(c, w->st_vals, w->st_nvals,
+                           c->max_def > 0 ? w->st_def : NULL,
+                           c->max_rep > 0 ? w->st_rep : NULL, w->st_nent, err);
+}
+
+static lh_rc
+write_rows(lh_pq_writer *w, const lh_batch *b, uint32_t start, uint32_t n,
+           lh_err *err)
+{
+    const uint32_t *sel = b->sel ? b->sel + start : NULL;
+    for (uint32_t i = 0; i < w->root.nchildren; i++) {
+        const lh__pqw_node *node = &w->root.children[i];
+        const lh_vector *v = &b->cols[i];
+        uint32_t piece = node->shape == LH_PQW_PRIM ? LH_PQW_PIECE
+                                                    : NESTED_PIECE;
+        for (uint32_t k = 0; k < n; k += piece) {
+            uint32_t m = LH_MIN(piece, n - k);
+            const uint32_t *idx = sel ? sel + k : NULL;
+            lh_rc rc = LH_OK;
+            if (node->shape == LH_PQW_PRIM) {
+                rc = write_flat(w, &w->cols[node->leaf], v, idx, start + k, m,
+                                err);
+            } else {
+                for (uint32_t l = 0; l < node->nleaves && rc == LH_OK; l++) {
+                    rc = write_nested(w, node->first_leaf + l, v, idx,
+                                      start + k, m, err);
+                }
+            }
+            if (rc != LH_OK) {
+                return rc;
+            }
+        }
+    }
+    return LH_OK;
+}
+
+/* ---- row groups ---------------------------------------------------------- */
+
+static lh_rc
+flush_row_group(lh_pq_writer *w, lh_err *err)
+{
+    if (w->rg_rows == 0) {
+        return LH_OK;
+    }
+    if (!grow_to(&w->rgs, &w->rgs_cap, (size_t)w->nrgs + 1, sizeof *w->rgs)) {
+        return nomem(err);
+    }
+    lh_pq_row_group *rg = &w->rgs[w->nrgs];
+    memset(rg, 0, sizeof *rg);
+    rg->columns = lh_arena_calloc(&w->arena,
+                                  (w->nleaves ? w->nleaves : 1) *
+                                      sizeof *rg->columns);
+    if (rg->columns == NULL) {
+        return nomem(err);
+    }
+    rg->n_columns = w->nleaves;
+    uint64_t start = w->pos;
+    lh_buf_reset(&w->blooms);
+    for (uint32_t i = 0; i < w->nleaves; i++) {
+        lh_rc rc = lh__pqw_col_finish(&w->cols[i], w, &rg->columns[i], err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        lh_arena_reset(&w->tmp);
+    }
+    if (w->blooms.len > 0) {
+        uint64_t base = w->pos;
+        lh_rc rc = lh__pqw_sink_write(w, w->blooms.data, w->blooms.len, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        for (uint32_t i = 0; i < w->nleaves; i++) {
+            lh_pq_column_metadata *m = &rg->columns[i].meta_data;
+            if (m->has_bloom_filter_offset) {
+                m->bloom_filter_offset += (int64_t)base;
+            }
+        }
+    }
+    int64_t usize = 0, csize = 0;
+    for (uint32_t i = 0; i < w->nleaves; i++) {
+        usize += rg->columns[i].meta_data.total_uncompressed_size;
+        csize += rg->columns[i].meta_data.total_compressed_size;
+    }
+    rg->num_rows = (int64_t)w->rg_rows;
+    rg->total_byte_size = usize;
+    rg->total_compressed_size = csize;
+    rg->has_total_compressed_size = true;
+    rg->file_offset = (int64_t)start;
+    rg->has_file_offset = true;
+    if (w->nrgs <= INT16_MAX) {
+        rg->ordinal = (int16_t)w->nrgs;
+        rg->has_ordinal = true;
+    }
+    rg->sorting_columns = (lh_pq_sorting_column *)w->o.sorting;
+    rg->n_sorting_columns = w->o.nsorting;
+    w->nrgs++;
+    w->rg_rows = 0;
+    return LH_OK;
+}
+
+/* Remembers the first failure past validation: the file is then broken
+ * and every later call repeats it. */
+static lh_rc
+fail(lh_pq_writer *w, lh_rc rc, const lh_err *e)
+{
+    if (rc != LH_OK && w->failed == LH_OK) {
+        w->failed = rc;
+        w->fail_err = *e;
+    }
+    return rc;
+}
+
+static lh_rc
+replay(const lh_pq_writer *w, lh_err *err)
+{
+    if (err) {
+        *err = w->fail_err;
+    }
+    return w->failed;
+}
+
+lh_rc
+lh_pq_writer_write(lh_pq_writer *w, const lh_batch *b, lh_err *err)
+{
+    if (w->failed) {
+        return replay(w, err);
+    }
+    lh_rc rc = check_batch(w, b, err);
+    if (rc != LH_OK) {
+        return rc; /* nothing written: the writer goes on */
+    }
+    lh_err e;
+    lh_err_clear(&e);
+    uint32_t n = b->sel ? b->nsel : b->count;
+    uint32_t done = 0;
+    while (done < n) {
+        uint64_t room = w->o.row_group_rows - w->rg_rows;
+        uint32_t take = (uint32_t)LH_MIN((uint64_t)(n - done), room);
+        rc = write_rows(w, b, done, take, &e);
+        if (rc != LH_OK) {
+            break;
+        }
+        w->rg_rows += take;
+        w->rows += take;
+        done += take;
+        if (w->rg_rows >= w->o.row_group_rows) {
+            rc = flush_row_group(w, &e);
+            if (rc != LH_OK) {
+                break;
+            }
+        }
+    }
+    if (rc != LH_OK) {
+        fail(w, rc, &e);
+        return replay(w, err);
+    }
+    return LH_OK;
+}
+
+lh_rc
+lh_pq_writer_flush(lh_pq_writer *w, lh_err *err)
+{
+    if (w->failed) {
+        return replay(w, err);
+    }
+    lh_err e;
+    lh_err_clear(&e);
+    lh_rc rc = flush_row_group(w, &e);
+    if (rc != LH_OK) {
+        fail(w, rc, &e);
+        return replay(w, err);
+    }
+    return LH_OK;
+}
+
+uint64_t
+lh_pq_writer_rows(const lh_pq_writer *w)
+{
+    return w->rows;
+}
+
+uint64_t
+lh_pq_writer_bytes(const lh_pq_writer *w)
+{
+    return w->pos;
+}
+
+/* ---- close --------------------------------------------------------------- */
+
+static lh_rc
+write_tail(lh_pq_writer *w, lh_err *err)
+{
+    lh_rc rc = flush_row_group(w, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    /* The page indexes, then their offsets in the footer. */
+    uint64_t ci_base = w->pos;
+    rc = lh__pqw_sink_write(w, w->ci.data, w->ci.len, err);
+    uint64_t oi_base = w->pos;
+    if (rc == LH_OK) {
+        rc = lh__pqw_sink_write(w, w->oi.data, w->oi.len, err);
+    }
+    if (rc != LH_OK) {
+        return rc;
+    }
+    for (uint32_t g = 0; g < w->nrgs; g++) {
+        for (uint32_t i = 0; i < w->rgs[g].n_columns; i++) {
+            lh_pq_column_chunk *cc = &w->rgs[g].columns[i];
+            if (cc->has_column_index_offset) {
+                cc->column_index_offset += (int64_t)ci_base;
+            }
+            if (cc->has_offset_index_offset) {
+                cc->offset_index_offset += (int64_t)oi_base;
+            }
+        }
+    }
+    lh_pq_file_metadata m;
+    memset(&m, 0, sizeof m);
+    m.version = w->o.page_v2 ? 2 : 1;
+    m.schema = w->schema;
+    m.n_schema = w->nschema;
+    m.num_rows = (int64_t)w->rows;
+    m.row_groups = w->rgs;
+    m.n_row_groups = w->nrgs;
+    m.key_value_metadata = (lh_pq_key_value *)w->o.kv;
+    m.n_key_value_metadata = w->o.nkv;
+    m.created_by = CREATED_BY;
+    m.column_orders = lh_arena_calloc(&w->arena, (w->nleaves ? w->nleaves : 1) *
+                                                     sizeof *m.column_orders);
+    if (m.column_orders == NULL) {
+        return nomem(err);
+    }
+    for (uint32_t i = 0; i < w->nleaves; i++) {
+        m.column_orders[i].kind = LH_PQ_ORDER_TYPE_DEFINED;
+    }
+    m.n_column_orders = w->nleaves;
+    lh_buf f;
+    lh_buf_init(&f);
+    rc = lh_pq_encode_file_metadata(&m, &f, err);
+    if (rc == LH_OK && f.len > UINT32_MAX) {
+        rc = lh_err_set(err, LH_ELIMIT, "parquet footer of %zu bytes is past "
+                                        "4 GiB",
+                        f.len);
+    }
+    if (rc == LH_OK) {
+        uint8_t tail[8];
+        uint32_t len = (uint32_t)f.len;
+        tail[0] = (uint8_t)len;
+        tail[1] = (uint8_t)(len >> 8);
+        tail[2] = (uint8_t)(len >> 16);
+        tail[3] = (uint8_t)(len >> 24);
+        memcpy(tail + 4, "PAR1", 4);
+        lh_buf_append(&f, tail, 8);
+        rc = f.oom ? nomem(err) : lh__pqw_sink_write(w, f.data, f.len, err);
+    }
+    lh_buf_release(&f);
+    return rc;
+}
+
+lh_rc
+lh_pq_writer_close(lh_pq_writer *w, lh_err *err)
+{
+    if (w == NULL) {
+        return LH_OK;
+    }
+    lh_rc rc = w->failed;
+    if (rc != LH_OK) {
+        replay(w, err);
+    } else {
+        rc = write_tail(w, err);
+    }
+    if (rc == LH_OK) {
+        rc = sink_finish(w, true, err);
+    } else {
+        sink_finish(w, false, NULL);
+    }
+    writer_free(w);
+    return rc;
+}
+
+void
+lh_pq_writer_abort(lh_pq_writer *w)
+{
+    if (w == NULL) {
+        return;
+    }
+    sink_finish(w, false, NULL);
+    writer_free(w);
+}
+
+/* ---- the file sink ------------------------------------------------------- */
+
+typedef struct fsink {
+    int fd;
+    char *path;
+    char *tmp;
+} fsink;
+
+static lh_rc
+fsink_write(void *ctx, const void *p, size_t n, lh_err *err)
+{
+    fsink *s = ctx;
+    const char *q = p;
+    while (n > 0) {
+        ssize_t k = write(s->fd, q, n);
+        if (k < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            int e = errno;
+            return lh_err_sys(err, e == ENOSPC ? LH_ENOSPC : LH_EIO, e,
+                              "cannot write \"%s\"", s->path);
+        }
+        q += k;
+        n -= (size_t)k;
+    }
+    return LH_OK;
+}
+
+static void
+fsink_free(fsink *s)
+{
+    lh_free(s->path);
+    lh_free(s->tmp);
+    lh_free(s);
+}
+
+/* The directory part of path ("." when none), in buf. */
+static void
+dir_of(const char *path, char *buf, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        snprintf(buf, cap, ".");
+    } else if (slash == path) {
+        snprintf(buf, cap, "/");
+    } else {
+        snprintf(buf, cap, "%.*s", (int)(slash - path), path);
+    }
+}
+
+static lh_rc
+fsink_finish(void *ctx, bool ok, lh_err *err)
+{
+    fsink *s = ctx;
+    lh_rc rc = LH_OK;
+    if (ok) {
+        if (fsync(s->fd) != 0) {
+            int e = errno;
+            rc = lh_err_sys(err, e == ENOSPC ? LH_ENOSPC : LH_EIO, e,
+                            "cannot fsync \"%s\"", s->tmp);
+        }
+    }
+    if (close(s->fd) != 0 && ok && rc == LH_OK) {
+        int e = errno;
+        rc = lh_err_sys(err, LH_EIO, e, "cannot close \"%s\"", s->tmp);
+    }
+    if (ok && rc == LH_OK && rename(s->tmp, s->path) != 0) {
+        int e = errno;
+        rc = lh_err_sys(err, LH_EIO, e, "cannot rename \"%s\" to \"%s\"",
+                        s->tmp, s->path);
+    }
+    if (!ok || rc != LH_OK) {
+        unlink(s->tmp);
+    } else {
+        char dir[4096];
+        dir_of(s->path, dir, sizeof dir);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            if (fsync(dfd) != 0) {
+                int e = errno;
+                rc = lh_err_sys(err, LH_EIO, e, "cannot fsync directory "
+                                                "\"%s\"",
+                                dir);
+            }
+            close(dfd);
+        }
+    }
+    fsink_free(s);
+    return rc;
+}
+
+lh_rc
+lh_pq_writer_open_path(const char *path, const lh_pq_wcolumn *cols,
+                       uint32_t ncols, const lh_pq_writer_opts *opts,
+                       lh_pq_writer **out, lh_err *err)
+{
+    *out = NULL;
+    if (path == NULL || path[0] == 0) {
+        return lh_err_set(err, LH_EINVAL, "parquet writer: no path");
+    }
+    fsink *s = lh_calloc(1, sizeof *s);
+    if (s == NULL) {
+        return nomem(err);
+    }
+    s->fd = -1;
+    s->path = lh_strdup(path);
+    size_t cap = strlen(path) + 64;
+    s->tmp = lh_malloc(cap);
+    if (s->path == NULL || s->tmp == NULL) {
+        fsink_free(s);
+        return nomem(err);
+    }
+    /* ".NAME.tmp-PID-N" beside path: same file system, so rename is
+     * atomic; hidden, so nobody takes it for a finished file. */
+    const char *slash = strrchr(path, '/');
+    int dlen = slash ? (int)(slash - path + 1) : 0;
+    const char *base = slash ? slash + 1 : path;
+    for (unsigned i = 0;; i++) {
+        snprintf(s->tmp, cap, "%.*s.%s.tmp-%ld-%u", dlen, path, base,
+                 (long)getpid(), i + (unsigned)(lh_mono_now() & 0xffff));
+        s->fd = open(s->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (s->fd >= 0 || errno != EEXIST || i > 100) {
+            break;
+        }
+    }
+    if (s->fd < 0) {
+        int e = errno;
+        lh_rc rc = lh_err_sys(err, e == ENOENT ? LH_ENOENT : LH_EIO, e,
+                              "cannot create \"%s\"", path);
+        fsink_free(s);
+        return rc;
+    }
+    lh_pq_sink sink = {fsink_write, fsink_finish, s};
+    lh_rc rc = lh_pq_writer_open(cols, ncols, opts, &sink, out, err);
+    if (rc != LH_OK) {
+        close(s->fd);
+        unlink(s->tmp);
+        fsink_free(s);
+        return rc;
+    }
+    (*out)->owned = s;
+    return LH_OK;
+}
