@@ -247,7 +247,7 @@ scan_run(void *arg)
         }
         for (uint32_t c = 0; c < b.ncols; c++) {
             const lh_vector *v = &b.cols[c];
-            int64_t acc = 0;
+            uint64_t acc = 0; /* wraps: a checksum, not a total */
             switch (v->type.id) {
             case LH_T_VARCHAR:
             case LH_T_JSON: {
@@ -260,19 +260,20 @@ scan_run(void *arg)
             case LH_T_INTEGER: {
                 const int32_t *d = v->data;
                 for (uint32_t r = 0; r < b.count; r++) {
-                    acc += d[r];
+                    acc += (uint64_t)(int64_t)d[r];
                 }
                 break;
             }
             default: { /* BIGINT, TIMESTAMPTZ, DECIMAL(12,2) */
                 const int64_t *d = v->data;
                 for (uint32_t r = 0; r < b.count; r++) {
-                    acc += d[r];
+                    acc += (uint64_t)d[r];
                 }
                 break;
             }
             }
-            j->sums[j->all ? c : 8] += acc;
+            j->sums[j->all ? c : 8] =
+                (int64_t)((uint64_t)j->sums[j->all ? c : 8] + acc);
         }
     }
     lh_pq_scan_close(s);
@@ -302,7 +303,7 @@ our_scan(lh_pq_file *f, int threads, bool all, int64_t *sums, uint64_t *bytes)
             exit(1);
         }
         for (int c = 0; c < NCOLS; c++) {
-            sums[c] += jobs[i].sums[c];
+            sums[c] = (int64_t)((uint64_t)sums[c] + (uint64_t)jobs[i].sums[c]);
         }
     }
     double t = now_s() - t0;

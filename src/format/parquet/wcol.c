@@ -1161,16 +1161,42 @@ lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
     const uint8_t *v = vals;
     uint32_t e = 0, used = 0;
     while (e < nent) {
+        /* Pages may close only every LH_PQW_PIECE rows of the chunk (or
+         * at page_rows), so where they close depends on the rows alone,
+         * not on how batches cut them. */
+        uint32_t limit = LH_PQW_PIECE - (uint32_t)(c->rows % LH_PQW_PIECE);
+        if (o->page_rows && o->page_rows > c->nrows) {
+            limit = LH_MIN(limit, o->page_rows - c->nrows);
+        }
         uint32_t take;
+        bool crossed = false;
         if (rep == NULL) {
-            take = LH_MIN(nent - e, (uint32_t)LH_PQW_PIECE);
-            if (o->page_rows && o->page_rows > c->nrows) {
-                take = LH_MIN(take, o->page_rows - c->nrows);
+            take = LH_MIN(nent - e, limit);
+            if (c->phys == LH_PQ_TYPE_BYTE_ARRAY) {
+                /* Long strings: also a boundary at the row where the bytes
+                 * since the last one pass a page. */
+                const lh_str *sv = (const lh_str *)(const void *)v;
+                uint32_t j = 0;
+                for (uint32_t i = 0; i < take; i++) {
+                    if (def == NULL || def[e + i] == c->max_def) {
+                        c->raw_bytes += 4 + (uint64_t)sv[j++].len;
+                        if (c->raw_bytes >= o->page_bytes) {
+                            take = i + 1;
+                            crossed = true;
+                            break;
+                        }
+                    }
+                }
             }
         } else {
-            /* Pieces end where a row starts. */
-            uint32_t i = e + 1;
-            while (i < nent && (i - e < LH_PQW_PIECE || rep[i] != 0)) {
+            uint32_t i = e, rows = 0;
+            while (i < nent) {
+                if (rep[i] == 0) {
+                    if (rows == limit) {
+                        break;
+                    }
+                    rows++;
+                }
                 i++;
             }
             take = i - e;
@@ -1193,6 +1219,12 @@ lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
         v += (size_t)nv * c->vw;
         used += nv;
         e += take;
+        bool boundary = crossed || c->rows % LH_PQW_PIECE == 0 ||
+                        (o->page_rows && c->nrows >= o->page_rows);
+        if (!boundary) {
+            continue; /* the call ended between two boundaries */
+        }
+        c->raw_bytes = 0;
         bool over = c->dict_mode && (c->dict.plain.len > o->dict_bytes ||
                                      c->dict.n > o->dict_values);
         if (over || page_full(c)) {
@@ -1493,6 +1525,7 @@ chunk_reset(lh__pqw_col *c)
     c->rows = 0;
     c->values = 0;
     c->page_first_row = 0;
+    c->raw_bytes = 0;
     dict_reset(&c->dict);
     c->dict_mode = c->want_dict;
     c->dict_all = c->want_dict;

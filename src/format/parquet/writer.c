@@ -795,7 +795,8 @@ bit_at(const uint64_t *bits, uint32_t i)
 }
 
 /* The FLAT vector and row holding row `row` of v, and whether it is
- * valid (a DICT row is NULL when its code or its dictionary entry is). */
+ * valid. As lh_vec_valid says, a DICT row's validity is the DICT vector's
+ * own (its dictionary's bitmap is not consulted). */
 static inline bool
 row_at(const lh_vector *v, uint32_t row, const lh_vector **f, uint32_t *rr)
 {
@@ -806,10 +807,9 @@ row_at(const lh_vector *v, uint32_t row, const lh_vector **f, uint32_t *rr)
     }
     bool ok = !v->validity || bit_at(v->validity, row);
     if (v->kind == LH_VEC_DICT) {
-        uint32_t code = ((const uint32_t *)v->data)[row];
         *f = v->dict;
-        *rr = code;
-        return ok && (!v->dict->validity || bit_at(v->dict->validity, code));
+        *rr = ((const uint32_t *)v->data)[row];
+        return ok;
     }
     *f = v;
     *rr = row;

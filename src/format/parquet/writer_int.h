@@ -190,6 +190,7 @@ typedef struct lh__pqw_col {
     lh_buf vals; /* PLAIN values (BOOLEAN: one byte each until close) */
     lh__pqw_stats pst;
     int64_t page_first_row;
+    uint64_t raw_bytes; /* byte-array bytes since the last boundary */
 
     /* The chunk. */
     bool dict_mode;
