@@ -618,6 +618,28 @@ static const uint32_t every_col[NCOLS] = {
 /* ---- round trips ----------------------------------------------------------
  */
 
+/* LH_PQ_WRITER_DUMP=<dir> keeps the every-type files of
+ * test_types_every_codec there (writer-<codec>-<dict|plain>-<v1|v2>.parquet),
+ * for checking them with other readers (tests/peers/). */
+static void
+dump(const lh_buf *file, int codec, int dict, int v2)
+{
+    const char *dir = getenv("LH_PQ_WRITER_DUMP");
+    if (dir == NULL || dir[0] == 0) {
+        return;
+    }
+    static const char *const names[] = {"uncompressed", "snappy", "gzip",
+                                        "lzo",          "brotli", "lz4",
+                                        "zstd",         "lz4_raw"};
+    char path[1024];
+    snprintf(path, sizeof path, "%s/writer-%s-%s-%s.parquet", dir,
+             names[codec], dict ? "dict" : "plain", v2 ? "v2" : "v1");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(file->data, 1, file->len, f), file->len);
+    assert_int_equal(fclose(f), 0);
+}
+
 static void
 test_types_every_codec(void **state)
 {
@@ -644,6 +666,7 @@ test_types_every_codec(void **state)
                 snprintf(what, sizeof what, "codec %d dict %d v2 %d",
                          codecs[ci], dict, v2);
                 expect_same_text(&want, &got, what);
+                dump(&s.b, codecs[ci], dict, v2);
 
                 /* Row groups and pages as asked. */
                 lh_pq_file *f;

@@ -9,7 +9,9 @@
  * and logical type) and decodes the projected columns into batches of up to
  * LH_BATCH_ROWS rows. Pushdown: only projected column chunks are read; row
  * groups are pruned by statistics and bloom filters against the scan's
- * predicates. Predicates only prune: the rows that come back are a superset
+ * predicates, and (when every projected column is primitive) pages by the
+ * column index, the other columns skipping the same rows through their
+ * offset index. Predicates only prune: the rows that come back are a superset
  * of the matching rows, and the caller filters.
  *
  * Thread rules: an lh_pq_file is immutable after open and may be shared by
@@ -118,6 +120,8 @@ typedef struct lh_pq_scan_opts {
 typedef struct lh_pq_scan_stats {
     uint64_t row_groups, row_groups_pruned;
     uint64_t pages, bytes_read; /* compressed bytes of pages read */
+    uint64_t pages_pruned;      /* by a predicate column's column index */
+    uint64_t rows_skipped;      /* ... and the rows skipped for them */
     uint64_t rows;
 } lh_pq_scan_stats;
 

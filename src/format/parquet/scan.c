@@ -25,8 +25,10 @@
 typedef struct leaf_cur {
     const lh_pq_node *node;
     const lh_pq_column_metadata *cm;
-    uint64_t pos, end;
+    uint64_t start, pos, end;
     int64_t ent_left; /* entries the chunk still holds (num_values) */
+    int64_t row;      /* flat columns: the row of the next entry */
+    const lh_pq_offset_index *oi; /* pages' first rows, when skipping */
     lh_pq_dict dict;
     lh_pq_page *cur;
     char where[192];
@@ -54,6 +56,15 @@ struct lh_pq_scan {
     _Atomic uint32_t *shared_rg; /* or the counter shared with other scans */
     int64_t rows_left;           /* in the open row group; 0 = none open */
     uint32_t cur_rg;
+    /* Rows of the open row group that the page index leaves in (sorted,
+     * disjoint); batches come from these ranges only. */
+    struct row_range {
+        int64_t begin, end;
+    } * ranges;
+    uint32_t nranges, range_i, ranges_cap;
+    int64_t cur_row;
+    bool flat_only;    /* every projected column is primitive */
+    lh_arena rg_arena; /* page indexes of the open row group */
     lh_arena batch;
     lh_vector *vecs;
     lh_pq_page *retired;
@@ -136,6 +147,7 @@ lh_pq_scan_open(lh_pq_file *f, const lh_pq_scan_opts *opts, lh_pq_scan **out,
     s->npreds = opts->npreds;
     s->shared_rg = opts->next_row_group;
     lh_arena_init(&s->batch, 0);
+    lh_arena_init(&s->rg_arena, 0);
     s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
     s->preds = calloc(opts->npreds ? opts->npreds : 1, sizeof *s->preds);
     s->leaves = calloc(f->nleaves ? f->nleaves : 1, sizeof *s->leaves);
@@ -145,9 +157,11 @@ lh_pq_scan_open(lh_pq_file *f, const lh_pq_scan_opts *opts, lh_pq_scan **out,
         lh_pq_scan_close(s);
         return lh_err_set(err, LH_ENOMEM, "out of memory opening a scan");
     }
+    s->flat_only = true;
     for (uint32_t i = 0; i < ncols; i++) {
         s->cols[i] = opts->columns ? opts->columns[i] : i;
         mark_leaves(s, lh_pq_column(f, s->cols[i]));
+        s->flat_only &= lh_pq_column(f, s->cols[i])->leaf >= 0;
     }
     if (opts->npreds) {
         memcpy(s->preds, opts->preds, opts->npreds * sizeof *s->preds);
@@ -178,6 +192,8 @@ lh_pq_scan_close(lh_pq_scan *s)
     }
     free(s->flat);
     lh_arena_release(&s->batch);
+    lh_arena_release(&s->rg_arena);
+    free(s->ranges);
     free(s->cols);
     free(s->preds);
     free(s->leaves);
@@ -329,6 +345,40 @@ bloom_excludes(const lh_pq_file *f, const lh_pq_node *leaf,
     return excluded;
 }
 
+/* True when no value in [mn, mx] can satisfy p (a comparison or IN). */
+static bool
+bounds_exclude(const lh_pq_pred *p, const lh_value *mn, const lh_value *mx)
+{
+    uint32_t nv = p->op == LH_PQ_IN ? p->nvalues : 1;
+    const lh_value *v = &p->values[0];
+    bool out = false;
+    switch (p->op) {
+    case LH_PQ_EQ:
+    case LH_PQ_IN:
+        out = true;
+        for (uint32_t i = 0; i < nv && out; i++) {
+            v = &p->values[i];
+            out = v->is_null || cmp_values(v, mn) < 0 || cmp_values(v, mx) > 0;
+        }
+        break;
+    case LH_PQ_LT:
+        out = v->is_null || cmp_values(mn, v) >= 0;
+        break;
+    case LH_PQ_LE:
+        out = v->is_null || cmp_values(mn, v) > 0;
+        break;
+    case LH_PQ_GT:
+        out = v->is_null || cmp_values(mx, v) <= 0;
+        break;
+    case LH_PQ_GE:
+        out = v->is_null || cmp_values(mx, v) < 0;
+        break;
+    default:
+        break;
+    }
+    return out;
+}
+
 static bool
 pred_excludes(const lh_pq_scan *s, const lh_pq_row_group *rg,
               const lh_pq_pred *p)
@@ -351,36 +401,8 @@ pred_excludes(const lh_pq_scan *s, const lh_pq_row_group *rg,
         lh_arena a;
         lh_arena_init(&a, 0);
         lh_value mn, mx;
-        bool ok = stats_bounds(s->f, leaf, st, &a, &mn, &mx);
-        bool out = false;
-        if (ok) {
-            const lh_value *v = &p->values[0];
-            switch (p->op) {
-            case LH_PQ_EQ:
-            case LH_PQ_IN:
-                out = true;
-                for (uint32_t i = 0; i < nv && out; i++) {
-                    v = &p->values[i];
-                    out = v->is_null || cmp_values(v, &mn) < 0 ||
-                          cmp_values(v, &mx) > 0;
-                }
-                break;
-            case LH_PQ_LT:
-                out = v->is_null || cmp_values(&mn, v) >= 0;
-                break;
-            case LH_PQ_LE:
-                out = v->is_null || cmp_values(&mn, v) > 0;
-                break;
-            case LH_PQ_GT:
-                out = v->is_null || cmp_values(&mx, v) <= 0;
-                break;
-            case LH_PQ_GE:
-                out = v->is_null || cmp_values(&mx, v) < 0;
-                break;
-            default:
-                break;
-            }
-        }
+        bool out = stats_bounds(s->f, leaf, st, &a, &mn, &mx) &&
+                   bounds_exclude(p, &mn, &mx);
         lh_arena_release(&a);
         if (out) {
             return true;
@@ -390,6 +412,178 @@ pred_excludes(const lh_pq_scan *s, const lh_pq_row_group *rg,
         return bloom_excludes(s->f, leaf, cm, p->values, nv);
     }
     return false;
+}
+
+/* ---- page index ------------------------------------------------------- */
+
+/* The chunk's offset index, checked against the chunk, or NULL. */
+static const lh_pq_offset_index *
+load_offset_index(lh_pq_scan *s, const lh_pq_column_chunk *cc, int64_t rows,
+                  uint64_t start, uint64_t end)
+{
+    const lh_pq_file *f = s->f;
+    if (!cc->has_offset_index_offset || !cc->has_offset_index_length ||
+        cc->offset_index_offset < 0 || cc->offset_index_length <= 0 ||
+        (uint64_t)cc->offset_index_offset > f->size ||
+        (uint64_t)cc->offset_index_length >
+            f->size - (uint64_t)cc->offset_index_offset) {
+        return NULL;
+    }
+    lh_pq_offset_index *oi = lh_arena_alloc(&s->rg_arena, sizeof *oi);
+    lh_err e;
+    if (!oi ||
+        lh_pq_decode_offset_index(f->base + cc->offset_index_offset,
+                                  (size_t)cc->offset_index_length, &s->rg_arena,
+                                  oi, NULL, &e) != LH_OK ||
+        oi->n_page_locations == 0) {
+        return NULL;
+    }
+    /* A damaged index must not send the reader astray: pages inside the
+     * chunk, first rows increasing from 0 and inside the row group. */
+    for (uint32_t i = 0; i < oi->n_page_locations; i++) {
+        const lh_pq_page_location *pl = &oi->page_locations[i];
+        if (pl->offset < 0 || (uint64_t)pl->offset < start ||
+            (uint64_t)pl->offset >= end || pl->first_row_index < 0 ||
+            pl->first_row_index >= rows ||
+            (i == 0 ? pl->first_row_index != 0
+                    : pl->first_row_index <=
+                          oi->page_locations[i - 1].first_row_index)) {
+            return NULL;
+        }
+    }
+    return oi;
+}
+
+/* Whether page i (per the column index) may hold a row matching p. */
+static bool
+page_may_match(const lh_pq_scan *s, const lh_pq_node *leaf,
+               const lh_pq_column_index *ci, uint32_t i, const lh_pq_pred *p)
+{
+    bool all_null = ci->null_pages[i];
+    if (p->op == LH_PQ_IS_NULL) {
+        return all_null || i >= ci->n_null_counts || ci->null_counts[i] > 0;
+    }
+    if (all_null) {
+        return false;
+    }
+    if (p->op == LH_PQ_NOT_NULL) {
+        return true;
+    }
+    uint32_t li = (uint32_t)leaf->leaf;
+    if (s->f->meta.n_column_orders > li &&
+        s->f->meta.column_orders[li].kind != LH_PQ_ORDER_TYPE_DEFINED) {
+        return true;
+    }
+    if ((leaf->type.id == LH_T_REAL || leaf->type.id == LH_T_DOUBLE) &&
+        s->f->meta.n_column_orders <= li) {
+        return true;
+    }
+    lh_arena a;
+    lh_arena_init(&a, 0);
+    lh_value mn, mx;
+    bool out = lh__pq_stat_value(leaf, ci->min_values[i], &a, &mn) &&
+               lh__pq_stat_value(leaf, ci->max_values[i], &a, &mx) &&
+               bounds_exclude(p, &mn, &mx);
+    lh_arena_release(&a);
+    return !out;
+}
+
+static bool
+add_range(lh_pq_scan *s, struct row_range **r, uint32_t *n, uint32_t *cap,
+          int64_t b, int64_t e)
+{
+    (void)s;
+    if (*n && (*r)[*n - 1].end == b) {
+        (*r)[*n - 1].end = e; /* adjacent pages merge */
+        return true;
+    }
+    if (*n == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 16;
+        struct row_range *p = realloc(*r, nc * sizeof *p);
+        if (!p) {
+            return false;
+        }
+        *r = p;
+        *cap = nc;
+    }
+    (*r)[(*n)++] = (struct row_range){b, e};
+    return true;
+}
+
+/* Narrows s->ranges to the rows whose pages may match every predicate,
+ * through each predicate column's column index and offset index (where
+ * the file has them). Only for scans of primitive columns: nested columns
+ * cannot skip rows without assembling them. */
+static void
+prune_pages(lh_pq_scan *s, const lh_pq_row_group *rg)
+{
+    const lh_pq_file *f = s->f;
+    for (uint32_t k = 0; k < s->npreds; k++) {
+        const lh_pq_pred *p = &s->preds[k];
+        const lh_pq_node *leaf = lh_pq_column(f, p->column);
+        const lh_pq_column_chunk *cc = &rg->columns[leaf->leaf];
+        const lh_pq_column_metadata *cm = &cc->meta_data;
+        if (p->op == LH_PQ_IN && p->nvalues == 0) {
+            continue; /* row groups already handle IN () */
+        }
+        if (!cc->has_column_index_offset || !cc->has_column_index_length ||
+            cc->column_index_offset < 0 || cc->column_index_length <= 0 ||
+            (uint64_t)cc->column_index_offset > f->size ||
+            (uint64_t)cc->column_index_length >
+                f->size - (uint64_t)cc->column_index_offset) {
+            continue;
+        }
+        uint64_t start = (uint64_t)cm->data_page_offset;
+        const lh_pq_offset_index *oi =
+            load_offset_index(s, cc, rg->num_rows, 0,
+                              start + (uint64_t)cm->total_compressed_size);
+        lh_pq_column_index ci;
+        lh_err e;
+        if (!oi ||
+            lh_pq_decode_column_index(f->base + cc->column_index_offset,
+                                      (size_t)cc->column_index_length,
+                                      &s->rg_arena, &ci, NULL, &e) != LH_OK) {
+            continue;
+        }
+        uint32_t np = oi->n_page_locations;
+        if (ci.n_null_pages != np || ci.n_min_values != np ||
+            ci.n_max_values != np) {
+            continue;
+        }
+        /* Intersect the current ranges with the matching pages' rows. */
+        struct row_range *out = NULL;
+        uint32_t nout = 0, cap = 0;
+        uint32_t ri = 0;
+        bool ok = true;
+        for (uint32_t i = 0; i < np && ok; i++) {
+            int64_t b = oi->page_locations[i].first_row_index;
+            int64_t e2 = i + 1 < np ? oi->page_locations[i + 1].first_row_index
+                                    : rg->num_rows;
+            if (!page_may_match(s, leaf, &ci, i, p)) {
+                s->stats.pages_pruned++;
+                continue;
+            }
+            while (ri < s->nranges && s->ranges[ri].end <= b) {
+                ri++;
+            }
+            for (uint32_t j = ri; j < s->nranges && s->ranges[j].begin < e2;
+                 j++) {
+                int64_t lo = s->ranges[j].begin > b ? s->ranges[j].begin : b;
+                int64_t hi = s->ranges[j].end < e2 ? s->ranges[j].end : e2;
+                if (lo < hi) {
+                    ok = add_range(s, &out, &nout, &cap, lo, hi);
+                }
+            }
+        }
+        if (!ok) {
+            free(out);
+            continue; /* out of memory: read those rows after all */
+        }
+        free(s->ranges);
+        s->ranges = out;
+        s->nranges = nout;
+        s->ranges_cap = cap;
+    }
 }
 
 /* ---- row groups --------------------------------------------------------- */
@@ -402,9 +596,12 @@ close_rg(lh_pq_scan *s)
         retire(s, lc->cur);
         retire(s, lc->dict.page);
         lc->cur = NULL;
+        lc->oi = NULL;
         memset(&lc->dict, 0, sizeof lc->dict);
     }
     s->rows_left = 0;
+    s->nranges = s->range_i = 0;
+    lh_arena_reset(&s->rg_arena);
 }
 
 /* Opens the next row group with rows that the predicates do not rule
@@ -431,6 +628,22 @@ open_rg(lh_pq_scan *s)
             s->stats.row_groups_pruned++;
             continue;
         }
+        s->nranges = 0;
+        s->range_i = 0;
+        if (!add_range(s, &s->ranges, &s->nranges, &s->ranges_cap, 0,
+                       rg->num_rows)) {
+            s->nranges = 0;
+        }
+        if (s->flat_only && s->npreds && s->nranges) {
+            prune_pages(s, rg);
+            if (s->nranges == 0) {
+                s->stats.row_groups_pruned++;
+                lh_arena_reset(&s->rg_arena);
+                continue;
+            }
+        }
+        bool partial = s->nranges != 1 || s->ranges[0].begin != 0 ||
+                       s->ranges[0].end != rg->num_rows;
         for (uint32_t i = 0; i < s->f->nleaves; i++) {
             leaf_cur *lc = &s->leaves[i];
             if (!lc->node) {
@@ -445,14 +658,19 @@ open_rg(lh_pq_scan *s)
                 start = (uint64_t)cm->dictionary_page_offset;
             }
             lc->cm = cm;
-            lc->pos = start;
+            lc->start = lc->pos = start;
             lc->end = start + (uint64_t)cm->total_compressed_size;
             lc->ent_left = cm->num_values;
+            lc->row = 0;
+            lc->oi = partial ? load_offset_index(s, &rg->columns[i],
+                                                 rg->num_rows, start, lc->end)
+                             : NULL;
             snprintf(lc->where, sizeof lc->where, "column \"%s\", row group %u",
                      lc->node->name, g);
         }
         s->cur_rg = g;
         s->rows_left = rg->num_rows;
+        s->cur_row = 0;
         return true;
     }
     return false;
@@ -507,6 +725,77 @@ short_chunk(const leaf_cur *lc, lh_err *err)
 }
 
 /* ---- flat columns ------------------------------------------------------- */
+
+/* Moves a primitive column's cursor to row `target` of the row group:
+ * whole pages are jumped over through the offset index (reading the
+ * dictionary page first when the jump would pass it), the rest is
+ * consumed from decoded pages. */
+static lh_rc
+skip_rows(lh_pq_scan *s, leaf_cur *lc, int64_t target, lh_err *err)
+{
+    s->stats.rows_skipped += (uint64_t)(target - lc->row);
+    while (lc->row < target) {
+        lh_pq_page *pg = lc->cur;
+        if (pg && pg->ent_pos < pg->nent) {
+            uint32_t take = pg->nent - pg->ent_pos;
+            if ((int64_t)take > target - lc->row) {
+                take = (uint32_t)(target - lc->row);
+            }
+            uint32_t valid = take;
+            if (pg->def) {
+                valid = 0;
+                for (uint32_t i = 0; i < take; i++) {
+                    valid +=
+                        pg->def[pg->ent_pos + i] == (uint32_t)lc->node->max_def;
+                }
+            }
+            pg->ent_pos += take;
+            pg->val_pos += valid;
+            lc->row += take;
+            continue;
+        }
+        const lh_pq_offset_index *oi = lc->oi;
+        if (oi) {
+            const lh_pq_page_location *pl = oi->page_locations;
+            uint32_t j = 0;
+            while (j + 1 < oi->n_page_locations &&
+                   pl[j + 1].first_row_index <= target) {
+                j++;
+            }
+            if (pl[j].first_row_index > lc->row &&
+                (uint64_t)pl[j].offset >= lc->pos) {
+                if (!lc->dict.page && lc->pos == lc->start &&
+                    lc->start < (uint64_t)pl[0].offset) {
+                    lh_pq_page *dp = NULL;
+                    lh_rc rc = lh__pq_read_page(
+                        s->f, lc->node, lc->cm, &lc->pos, lc->end, s->check_crc,
+                        &lc->dict, &dp, &s->pool, lc->where, err);
+                    if (rc != LH_OK) {
+                        return rc;
+                    }
+                    if (dp) { /* not a dictionary after all: read on */
+                        lc->ent_left -= dp->nent;
+                        lc->cur = dp;
+                        continue;
+                    }
+                }
+                lc->ent_left -= pl[j].first_row_index - lc->row;
+                lc->row = pl[j].first_row_index;
+                lc->pos = (uint64_t)pl[j].offset;
+                continue;
+            }
+        }
+        bool have;
+        lh_rc rc = next_page(s, lc, &have, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        if (!have) {
+            return short_chunk(lc, err);
+        }
+    }
+    return LH_OK;
+}
 
 static lh_rc grow(node_out *o, uint32_t slot, size_t w, lh_err *err);
 
@@ -581,6 +870,7 @@ read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, node_out *buf,
         pg->val_pos += nvalid;
         filled += take;
     }
+    lc->row += n;
     return LH_OK;
 }
 
@@ -800,15 +1090,29 @@ lh_pq_scan_next(lh_pq_scan *s, lh_batch *out, lh_err *err)
     }
     free_retired(s);
     lh_arena_reset(&s->batch);
-    if (s->rows_left == 0) {
+    while (s->range_i >= s->nranges) {
         close_rg(s);
         free_retired(s);
         if (!open_rg(s)) {
             return LH_OK;
         }
     }
-    uint32_t n = s->rows_left < (int64_t)s->batch_rows ? (uint32_t)s->rows_left
-                                                       : s->batch_rows;
+    const struct row_range *r = &s->ranges[s->range_i];
+    if (s->cur_row < r->begin) {
+        /* Rows the page index ruled out: move every column past them. */
+        for (uint32_t c = 0; c < s->ncols; c++) {
+            const lh_pq_node *top = lh_pq_column(s->f, s->cols[c]);
+            lh_rc rc = skip_rows(s, &s->leaves[top->leaf], r->begin, err);
+            if (rc != LH_OK) {
+                s->failed = true;
+                return rc;
+            }
+        }
+        s->cur_row = r->begin;
+    }
+    uint32_t n = r->end - s->cur_row < (int64_t)s->batch_rows
+                     ? (uint32_t)(r->end - s->cur_row)
+                     : s->batch_rows;
     lh_vector *vecs =
         lh_arena_calloc(&s->batch, (s->ncols ? s->ncols : 1) * sizeof *vecs);
     if (!vecs) {
@@ -830,6 +1134,10 @@ lh_pq_scan_next(lh_pq_scan *s, lh_batch *out, lh_err *err)
         }
     }
     s->rows_left -= n;
+    s->cur_row += n;
+    if (s->cur_row == r->end) {
+        s->range_i++;
+    }
     s->stats.rows += n;
     out->count = n;
     out->ncols = s->ncols;

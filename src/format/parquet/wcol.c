@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -756,6 +758,34 @@ too_big(const lh__pqw_col *c, size_t n, lh_err *err)
                       c->node->name, n);
 }
 
+static lh_rc
+zstd_page(lh__pqw_col *c, const uint8_t *src, size_t n, lh_err *err)
+{
+    lh_pq_writer *w = (lh_pq_writer *)c->w;
+    if (w->zctx == NULL) {
+        w->zctx = ZSTD_createCCtx();
+        if (w->zctx == NULL) {
+            return nomem(err);
+        }
+    }
+    size_t bound = ZSTD_compressBound(n);
+    if (lh_buf_reserve(&c->cbuf, bound) != LH_OK) {
+        return nomem(err);
+    }
+    int level = c->w->o.level ? c->w->o.level : ZSTD_CLEVEL_DEFAULT;
+    size_t k = ZSTD_compressCCtx(w->zctx, c->cbuf.data + c->cbuf.len, bound,
+                                 n ? src : (const uint8_t *)"", n, level);
+    if (ZSTD_isError(k)) {
+        if (ZSTD_getErrorCode(k) == ZSTD_error_memory_allocation) {
+            return nomem(err);
+        }
+        return lh_err_set(err, LH_EINTERNAL, "ZSTD compression failed: %s",
+                          ZSTD_getErrorName(k));
+    }
+    c->cbuf.len += k;
+    return LH_OK;
+}
+
 /* Compresses src[0..n) into c->cbuf (reset first); *out points at the
  * stored bytes (src itself when uncompressed). */
 static lh_rc
@@ -769,7 +799,14 @@ page_compress(lh__pqw_col *c, const uint8_t *src, size_t n, const uint8_t **out,
         return LH_OK;
     }
     lh_buf_reset(&c->cbuf);
-    lh_rc rc = lh_pq_compress(o->codec, o->level, src, n, &c->cbuf, err);
+    lh_rc rc;
+    if (o->codec == LH_PQ_CODEC_ZSTD) {
+        /* ZSTD_compress would set up a fresh context (megabytes of tables)
+         * for every page; one context per writer makes the same bytes. */
+        rc = zstd_page(c, src, n, err);
+    } else {
+        rc = lh_pq_compress(o->codec, o->level, src, n, &c->cbuf, err);
+    }
     if (rc != LH_OK) {
         return rc;
     }
@@ -1032,6 +1069,37 @@ bloom_values(lh__pqw_col *c, const uint8_t *v, uint32_t n)
     return ok;
 }
 
+/* dict_put for 4- and 8-byte values: the same table, integer compares. */
+#define DICT_PUT_FIXED(NAME, T)                                                \
+    static inline uint32_t NAME(lh__pqw_col *c, const uint8_t *p, bool *oom)   \
+    {                                                                          \
+        lh__pqw_dict *d = &c->dict;                                            \
+        T x;                                                                   \
+        memcpy(&x, p, sizeof x);                                               \
+        uint64_t h = XXH3_64bits(p, sizeof x);                                 \
+        uint64_t tag = h >> 32 << 32;                                          \
+        uint32_t pos = (uint32_t)h & d->mask;                                  \
+        const T *base = (const T *)(const void *)d->plain.data;                \
+        for (;;) {                                                             \
+            uint64_t s = d->slots[pos];                                        \
+            if (s == 0) {                                                      \
+                break;                                                         \
+            }                                                                  \
+            if ((s & 0xFFFFFFFF00000000u) == tag) {                            \
+                T y;                                                           \
+                memcpy(&y, &base[(uint32_t)s - 1], sizeof y);                  \
+                if (x == y) {                                                  \
+                    return (uint32_t)s - 1;                                    \
+                }                                                              \
+            }                                                                  \
+            pos = (pos + 1) & d->mask;                                         \
+        }                                                                      \
+        return dict_put(c, p, sizeof x, oom);                                  \
+    }
+
+DICT_PUT_FIXED(dict_put4, uint32_t)
+DICT_PUT_FIXED(dict_put8, uint64_t)
+
 /* Dictionary codes of n staged values into c->codes. */
 static bool
 dict_codes(lh__pqw_col *c, const uint8_t *v, uint32_t n)
@@ -1051,12 +1119,12 @@ dict_codes(lh__pqw_col *c, const uint8_t *v, uint32_t n)
     switch (c->vw) {
     case 4:
         for (uint32_t i = 0; i < n && !oom; i++) {
-            out[i] = dict_put(c, v + (size_t)i * 4, 4, &oom);
+            out[i] = dict_put4(c, v + (size_t)i * 4, &oom);
         }
         break;
     case 8:
         for (uint32_t i = 0; i < n && !oom; i++) {
-            out[i] = dict_put(c, v + (size_t)i * 8, 8, &oom);
+            out[i] = dict_put8(c, v + (size_t)i * 8, &oom);
         }
         break;
     default:
@@ -1140,6 +1208,7 @@ page_append(lh__pqw_col *c, const uint8_t *v, uint32_t nv, const uint8_t *def,
             !dict_codes(c, v, nv)) {
             return nomem(err);
         }
+        c->dict_vals += nv;
     } else {
         if (!plain_values(c, v, nv)) {
             return nomem(err);
@@ -1150,6 +1219,16 @@ page_append(lh__pqw_col *c, const uint8_t *v, uint32_t nv, const uint8_t *def,
     }
     c->nvals += nv;
     return LH_OK;
+}
+
+/* A dictionary whose values are nearly all distinct so far will not
+ * pay (each value costs its bytes in the dictionary plus a code): stop
+ * hashing the chunk's values once enough of them say so. */
+static bool
+nearly_unique(const lh__pqw_col *c)
+{
+    uint64_t seen = c->dict_vals;
+    return seen >= LH_PQW_DICT_PROBE && (uint64_t)c->dict.n * 10 > seen * 9;
 }
 
 lh_rc
@@ -1226,7 +1305,8 @@ lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
         }
         c->raw_bytes = 0;
         bool over = c->dict_mode && (c->dict.plain.len > o->dict_bytes ||
-                                     c->dict.n > o->dict_values);
+                                     c->dict.n > o->dict_values ||
+                                     nearly_unique(c));
         if (over || page_full(c)) {
             rc = close_page(c, err);
             if (rc != LH_OK) {
@@ -1531,6 +1611,7 @@ chunk_reset(lh__pqw_col *c)
     c->dict_all = c->want_dict;
     c->dict_plain_bytes = 0;
     c->dict_code_bytes = 0;
+    c->dict_vals = 0;
     hset_reset(&c->bloom);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zstd.h>
 
 #include "format/parquet/codec.h"
 #include "format/parquet/writer_int.h"
@@ -746,6 +747,7 @@ writer_free(lh_pq_writer *w)
     lh_free(w->st_vals);
     lh_free(w->st_def);
     lh_free(w->st_rep);
+    ZSTD_freeCCtx(w->zctx);
     lh_arena_release(&w->arena);
     lh_arena_release(&w->tmp);
     lh_free(w);

@@ -66,6 +66,9 @@
 #define LH_PQW_MAX_DEPTH 32
 /* Entries a leaf hands to a page at a time: pages close between pieces. */
 #define LH_PQW_PIECE 1024
+/* Values a chunk's dictionary sees before it may give up on a column
+ * whose values are (nearly) all distinct. */
+#define LH_PQW_DICT_PROBE 8192
 /* A page holds at most this many level entries, whatever their size. */
 #define LH_PQW_PAGE_MAX_ENTRIES ((uint32_t)1 << 22)
 
@@ -196,6 +199,7 @@ typedef struct lh__pqw_col {
     bool dict_mode;
     bool dict_all; /* every value of the chunk went through the dict */
     lh__pqw_dict dict;
+    uint64_t dict_vals;        /* values that went through the dict */
     uint64_t dict_plain_bytes; /* PLAIN size of the dict pages' values */
     uint64_t dict_code_bytes;  /* their codes as encoded */
     lh__pqw_page *pages;
@@ -235,6 +239,7 @@ struct lh_pq_writer {
     lh_err fail_err;
     bool sink_done;
     void *owned; /* the file sink of lh_pq_writer_open_path */
+    void *zctx;  /* ZSTD_CCtx, reused for every page */
     /* Staging of one leaf's values and levels (writer.c). */
     uint8_t *st_vals;
     size_t st_vals_cap;
