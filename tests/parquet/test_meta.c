@@ -1664,8 +1664,8 @@ test_fixture_footers(void **state)
             lh_free(p);
             continue;
         }
-        const uint8_t *fp;
-        size_t flen;
+        const uint8_t *fp = NULL;
+        size_t flen = 0;
         if (!footer_of(p, len, &fp, &flen)) {
             fail_msg("%s: no footer", name);
         }
@@ -1846,8 +1846,8 @@ test_fixtures_against_hyparquet(void **state)
         }
         size_t len;
         uint8_t *p = read_file(names[i], &len);
-        const uint8_t *fp;
-        size_t flen;
+        const uint8_t *fp = NULL;
+        size_t flen = 0;
         assert_true(footer_of(p, len, &fp, &flen));
         lh_pq_file_metadata m;
         lh_err err;
@@ -1914,8 +1914,8 @@ test_bad_data(void **state)
     for (size_t i = 0; i < n; i++) {
         size_t len;
         uint8_t *p = read_file(names[i], &len);
-        const uint8_t *fp;
-        size_t flen;
+        const uint8_t *fp = NULL;
+        size_t flen = 0;
         if (footer_of(p, len, &fp, &flen)) {
             lh_pq_file_metadata m;
             lh_err err;
@@ -1950,8 +1950,8 @@ test_truncated_and_flipped(void **state)
     for (size_t i = 0; i < n; i++) {
         size_t len;
         uint8_t *p = read_file(names[i], &len);
-        const uint8_t *fp;
-        size_t flen;
+        const uint8_t *fp = NULL;
+        size_t flen = 0;
         if (!footer_of(p, len, &fp, &flen)) {
             lh_free(p);
             continue;

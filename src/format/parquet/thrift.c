@@ -116,7 +116,7 @@ static lh_rc
 read_zigzag(lh_tc_reader *r, int64_t lo, int64_t hi, const char *what,
             int64_t *v)
 {
-    uint64_t z;
+    uint64_t z = 0;
     lh_rc rc = lh_tc_read_varint(r, &z);
     if (rc != LH_OK) {
         return rc;
@@ -201,7 +201,7 @@ lh_tc_read_bool(lh_tc_reader *r, bool *v)
 lh_rc
 lh_tc_read_binary(lh_tc_reader *r, const uint8_t **p, uint32_t *len)
 {
-    uint64_t n;
+    uint64_t n = 0;
     lh_rc rc = lh_tc_read_varint(r, &n);
     if (rc != LH_OK) {
         return rc;
@@ -387,7 +387,7 @@ skip_list(lh_tc_reader *r)
 static lh_rc
 skip_map(lh_tc_reader *r)
 {
-    uint64_t n;
+    uint64_t n = 0;
     lh_rc rc = lh_tc_read_varint(r, &n);
     if (rc != LH_OK || n == 0) {
         return rc;
@@ -462,6 +462,7 @@ skip_struct(lh_tc_reader *r)
     lh_rc rc = lh_tc_struct_begin(r, &saved);
     while (rc == LH_OK) {
         lh_tc_field f;
+        memset(&f, 0, sizeof f);
         rc = lh_tc_field_next(r, &f);
         if (rc != LH_OK || f.type == LH_TC_STOP) {
             break;
