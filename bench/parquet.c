@@ -500,11 +500,13 @@ int
 main(int argc, char **argv)
 {
     uint64_t rows = 1000000;
-    bool big = false;
+    bool big = false, keep = false;
     const char *dir = "/tmp";
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) {
             rows = 20000;
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            keep = true; /* leave the files for inspection */
         } else if (strcmp(argv[i], "--big") == 0) {
             big = true;
         } else if (strcmp(argv[i], "--rows") == 0 && i + 1 < argc) {
@@ -537,6 +539,9 @@ main(int argc, char **argv)
         rc = run(10000000, dir);
     }
     char p[4200];
+    if (keep) {
+        return rc;
+    }
     snprintf(p, sizeof p, "%s/ours-%" PRIu64 ".parquet", dir, rows);
     unlink(p);
     snprintf(p, sizeof p, "%s/duck-%" PRIu64 ".parquet", dir, rows);
