@@ -427,6 +427,30 @@ run(uint64_t rows, const char *dir)
         double t = now_s() - t0;
         best_w = t < best_w ? t : best_w;
     }
+    /* The same rows uncompressed: how close decoding alone comes to the
+     * memory bandwidth, without ZSTD in the way. */
+    char plain_path[4300];
+    snprintf(plain_path, sizeof plain_path, "%s.uncompressed", ours_path);
+    {
+        lh_pq_writer_opts po = wo;
+        po.codec = LH_PQ_CODEC_UNCOMPRESSED;
+        lh_pq_writer *w = NULL;
+        if (lh_pq_writer_open_path(plain_path, wcols, NCOLS, &po, &w, &err) !=
+            LH_OK) {
+            fprintf(stderr, "bench_parquet: %s\n", err.msg);
+            return 1;
+        }
+        for (uint32_t i = 0; i < nb; i++) {
+            if (lh_pq_writer_write(w, &batches[i], &err) != LH_OK) {
+                fprintf(stderr, "bench_parquet: write: %s\n", err.msg);
+                return 1;
+            }
+        }
+        if (lh_pq_writer_close(w, &err) != LH_OK) {
+            fprintf(stderr, "bench_parquet: close: %s\n", err.msg);
+            return 1;
+        }
+    }
     free(batches);
     lh_arena_release(&a);
     double ours_wrs = (double)rows / best_w;
@@ -453,6 +477,24 @@ run(uint64_t rows, const char *dir)
     }
     double bw = mem_bandwidth();
     printf("memory bandwidth (read+sum, 1 thread): %.1f GB/s\n", bw);
+    {
+        lh_pq_file *f = NULL;
+        if (lh_pq_open(plain_path, &f, &err) != LH_OK) {
+            fprintf(stderr, "bench_parquet: %s\n", err.msg);
+            return 1;
+        }
+        for (int q = 0; q < 2; q++) {
+            int64_t sums[NCOLS];
+            uint64_t bytes = 0;
+            double t = best_scan(f, 1, q == 1, sums, &bytes);
+            printf("our file, uncompressed, %-13s 1 thr  %10.0f rows/s "
+                   "(%.2f GB/s decoded, %.2fx of bandwidth time)\n",
+                   q ? "all columns" : "sum(revenue)", (double)rows / t,
+                   (double)bytes / t / 1e9, t / ((double)bytes / (bw * 1e9)));
+        }
+        lh_pq_close(f);
+        unlink(plain_path);
+    }
     const char *files[2] = {ours_path, duck_path};
     const char *fname[2] = {"our file", "duckdb's file"};
     for (int fi = 0; fi < 2; fi++) {

@@ -717,7 +717,6 @@ lh__pqw_col_release(lh__pqw_col *c)
     lh_free(c->dict.off);
     lh_free(c->pages);
     lh_buf_release(&c->pend);
-    lh_buf_release(&c->done);
     lh_buf_release(&c->ci_mm);
     hset_reset(&c->bloom);
     lh_buf_release(&c->lv);
@@ -761,19 +760,15 @@ too_big(const lh__pqw_col *c, size_t n, lh_err *err)
 static lh_rc
 zstd_page(lh__pqw_col *c, const uint8_t *src, size_t n, lh_err *err)
 {
-    lh_pq_writer *w = (lh_pq_writer *)c->w;
-    if (w->zctx == NULL) {
-        w->zctx = ZSTD_createCCtx();
-        if (w->zctx == NULL) {
-            return nomem(err);
-        }
+    if (!ALWAYS(c->zctx != NULL)) {
+        return lh_err_set(err, LH_EINTERNAL, "no ZSTD context");
     }
     size_t bound = ZSTD_compressBound(n);
     if (lh_buf_reserve(&c->cbuf, bound) != LH_OK) {
         return nomem(err);
     }
     int level = c->w->o.level ? c->w->o.level : ZSTD_CLEVEL_DEFAULT;
-    size_t k = ZSTD_compressCCtx(w->zctx, c->cbuf.data + c->cbuf.len, bound,
+    size_t k = ZSTD_compressCCtx(c->zctx, c->cbuf.data + c->cbuf.len, bound,
                                  n ? src : (const uint8_t *)"", n, level);
     if (ZSTD_isError(k)) {
         if (ZSTD_getErrorCode(k) == ZSTD_error_memory_allocation) {
@@ -1010,12 +1005,15 @@ close_page(lh__pqw_col *c, lh_err *err)
         if (vlen > INT32_MAX) {
             return too_big(c, vlen, err);
         }
+        /* Kept as [rep][def][values] too: compressing waits for the
+         * chunk's end, where the columns of a row group are sealed in
+         * parallel. */
+        p->pend_off = c->pend.len;
+        lh_buf_append(&c->pend, c->lv.data ? c->lv.data : "", c->lv.len);
+        lh_buf_append(&c->pend, vlen ? vals : (const uint8_t *)"", vlen);
         p->vals_len = (uint32_t)vlen;
-        rc = emit_data_page(c, p, (const uint8_t *)c->lv.data,
-                            vlen ? vals : (const uint8_t *)"", LH_PQ_ENC_PLAIN,
-                            &c->done, err);
-        if (rc != LH_OK) {
-            return rc;
+        if (!lh_buf_ok(&c->pend)) {
+            return nomem(err);
         }
     }
     if (!lh_buf_ok(&c->ci_mm) || !lh_buf_ok(&c->pst.minb) ||
@@ -1444,7 +1442,7 @@ chunk_statistics(lh__pqw_col *c, lh_pq_writer *w, lh_pq_statistics *st)
 
 static lh_rc
 page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
-             uint64_t chunk_start, size_t head_len, lh_err *err)
+             uint64_t chunk_start, lh_err *err)
 {
     lh_arena *a = &w->tmp;
     uint32_t np = c->npages;
@@ -1460,8 +1458,7 @@ page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     for (uint32_t i = 0; i < np; i++) {
         const lh__pqw_page *p = &c->pages[i];
         lh_pq_page_location *l = &oi.page_locations[i];
-        l->offset = (int64_t)(chunk_start + p->done_off +
-                              (p->in_head ? 0 : head_len));
+        l->offset = (int64_t)(chunk_start + p->done_off);
         l->compressed_page_size = (int32_t)p->csize;
         l->first_row_index = p->first_row;
         if (p->nan_only) {
@@ -1598,7 +1595,6 @@ chunk_reset(lh__pqw_col *c)
 {
     c->npages = 0;
     lh_buf_reset(&c->pend);
-    lh_buf_reset(&c->done);
     lh_buf_reset(&c->ci_mm);
     stats_reset(&c->cst);
     stats_reset(&c->pst);
@@ -1616,9 +1612,9 @@ chunk_reset(lh__pqw_col *c)
 }
 
 lh_rc
-lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
-                   lh_err *err)
+lh__pqw_col_seal(lh__pqw_col *c, void *zctx, lh_err *err)
 {
+    c->zctx = zctx;
     lh_rc rc = close_page(c, err);
     if (rc != LH_OK) {
         return rc;
@@ -1642,11 +1638,13 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
         }
         usize += dus;
     }
-    for (uint32_t i = 0; i < ndict; i++) {
+    for (uint32_t i = 0; i < c->npages; i++) {
         lh__pqw_page *p = &c->pages[i];
         const uint8_t *lv = (const uint8_t *)c->pend.data + p->pend_off;
         const uint8_t *vals = lv + p->rep_len + p->def_len;
-        if (keep) {
+        if (!p->dict) {
+            rc = emit_data_page(c, p, lv, vals, LH_PQ_ENC_PLAIN, &c->head, err);
+        } else if (keep) {
             rc = emit_data_page(c, p, lv, vals, LH_PQ_ENC_RLE_DICTIONARY,
                                 &c->head, err);
         } else {
@@ -1666,16 +1664,23 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
         if (rc != LH_OK) {
             return rc;
         }
-        p->in_head = true;
+        usize += p->usize;
     }
-    for (uint32_t i = 0; i < c->npages; i++) {
-        usize += c->pages[i].usize;
-    }
+    c->keep = keep;
+    c->ndict = ndict;
+    c->dict_csize = dcs;
+    c->usize = usize;
+    return LH_OK;
+}
+
+lh_rc
+lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
+                   lh_err *err)
+{
+    bool keep = c->keep;
+    uint32_t ndict = c->ndict;
     uint64_t start = w->pos;
-    rc = lh__pqw_sink_write(w, c->head.data, c->head.len, err);
-    if (rc == LH_OK) {
-        rc = lh__pqw_sink_write(w, c->done.data, c->done.len, err);
-    }
+    lh_rc rc = lh__pqw_sink_write(w, c->head.data, c->head.len, err);
     if (rc != LH_OK) {
         return rc;
     }
@@ -1705,9 +1710,9 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     m->n_path_in_schema = c->npath;
     m->codec = w->o.codec;
     m->num_values = c->values;
-    m->total_uncompressed_size = (int64_t)usize;
-    m->total_compressed_size = (int64_t)(c->head.len + c->done.len);
-    m->data_page_offset = (int64_t)(start + (keep ? dcs : 0));
+    m->total_uncompressed_size = (int64_t)c->usize;
+    m->total_compressed_size = (int64_t)c->head.len;
+    m->data_page_offset = (int64_t)(start + (keep ? c->dict_csize : 0));
     if (keep) {
         m->dictionary_page_offset = (int64_t)start;
         m->has_dictionary_page_offset = true;
@@ -1738,7 +1743,7 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
         m->has_statistics = true;
     }
     if (w->o.page_index) {
-        rc = page_indexes(c, w, cc, start, c->head.len, err);
+        rc = page_indexes(c, w, cc, start, err);
         if (rc != LH_OK) {
             return rc;
         }

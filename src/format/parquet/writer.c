@@ -5,6 +5,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -730,6 +732,26 @@ copy_opts(lh_pq_writer *w, const lh_pq_writer_opts *src, lh_err *err)
     return LH_OK;
 }
 
+static lh_rc
+setup_threads(lh_pq_writer *w, lh_err *err)
+{
+    uint32_t n = w->o.threads;
+    if (n == 0) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        n = cpus > 0 ? (uint32_t)LH_MIN(cpus, 8L) : 1;
+    }
+    n = LH_MAX(1, LH_MIN(n, LH_MAX(w->nleaves, 1)));
+    n = LH_MIN(n, 64);
+    w->nthreads = n;
+    w->zctx = lh_calloc(n, sizeof *w->zctx);
+    w->seal_rc = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_rc);
+    w->seal_err = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_err);
+    if (!w->zctx || !w->seal_rc || !w->seal_err) {
+        return nomem(err);
+    }
+    return LH_OK;
+}
+
 static void
 writer_free(lh_pq_writer *w)
 {
@@ -747,7 +769,12 @@ writer_free(lh_pq_writer *w)
     lh_free(w->st_vals);
     lh_free(w->st_def);
     lh_free(w->st_rep);
-    ZSTD_freeCCtx(w->zctx);
+    for (uint32_t i = 0; w->zctx && i < w->nthreads; i++) {
+        ZSTD_freeCCtx(w->zctx[i]);
+    }
+    lh_free(w->zctx);
+    lh_free(w->seal_rc);
+    lh_free(w->seal_err);
     lh_arena_release(&w->arena);
     lh_arena_release(&w->tmp);
     lh_free(w);
@@ -775,6 +802,9 @@ lh_pq_writer_open(const lh_pq_wcolumn *cols, uint32_t ncols,
     lh_rc rc = copy_opts(w, opts, err);
     if (rc == LH_OK) {
         rc = build_schema(w, cols, ncols, err);
+    }
+    if (rc == LH_OK) {
+        rc = setup_threads(w, err);
     }
     if (rc == LH_OK) {
         rc = lh__pqw_sink_write(w, "PAR1", 4, err);
@@ -1299,6 +1329,69 @@ write_rows(lh_pq_writer *w, const lh_batch *b, uint32_t start, uint32_t n,
 
 /* ---- row groups ---------------------------------------------------------- */
 
+/* Sealing a row group's leaves on w->nthreads threads: each takes the
+ * next leaf until none is left. */
+typedef struct sealer {
+    lh_pq_writer *w;
+    uint32_t slot; /* its ZSTD context */
+    _Atomic uint32_t *next;
+} sealer;
+
+static void *
+seal_worker(void *arg)
+{
+    sealer *s = arg;
+    lh_pq_writer *w = s->w;
+    for (;;) {
+        uint32_t i = atomic_fetch_add(s->next, 1);
+        if (i >= w->nleaves) {
+            break;
+        }
+        if (w->o.codec == LH_PQ_CODEC_ZSTD && w->zctx[s->slot] == NULL) {
+            w->zctx[s->slot] = ZSTD_createCCtx();
+        }
+        if (w->o.codec == LH_PQ_CODEC_ZSTD && w->zctx[s->slot] == NULL) {
+            w->seal_rc[i] = nomem(&w->seal_err[i]);
+            continue;
+        }
+        w->seal_rc[i] = lh__pqw_col_seal(&w->cols[i], w->zctx[s->slot],
+                                         &w->seal_err[i]);
+    }
+    return NULL;
+}
+
+static lh_rc
+seal_all(lh_pq_writer *w, lh_err *err)
+{
+    _Atomic uint32_t next = 0;
+    sealer s[64];
+    pthread_t th[64];
+    uint32_t started = 0;
+    for (uint32_t t = 0; t < w->nthreads; t++) {
+        s[t] = (sealer){w, t, &next};
+    }
+    /* Helpers only when there is more than one leaf to share. */
+    for (uint32_t t = 1; t < w->nthreads && w->nleaves > 1; t++) {
+        if (pthread_create(&th[t], NULL, seal_worker, &s[t]) != 0) {
+            break; /* the threads there are do the work */
+        }
+        started = t;
+    }
+    seal_worker(&s[0]);
+    for (uint32_t t = 1; t <= started; t++) {
+        pthread_join(th[t], NULL);
+    }
+    for (uint32_t i = 0; i < w->nleaves; i++) {
+        if (w->seal_rc[i] != LH_OK) {
+            if (err) {
+                *err = w->seal_err[i];
+            }
+            return w->seal_rc[i];
+        }
+    }
+    return LH_OK;
+}
+
 static lh_rc
 flush_row_group(lh_pq_writer *w, lh_err *err)
 {
@@ -1319,8 +1412,12 @@ flush_row_group(lh_pq_writer *w, lh_err *err)
     rg->n_columns = w->nleaves;
     uint64_t start = w->pos;
     lh_buf_reset(&w->blooms);
+    lh_rc rc = seal_all(w, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
     for (uint32_t i = 0; i < w->nleaves; i++) {
-        lh_rc rc = lh__pqw_col_finish(&w->cols[i], w, &rg->columns[i], err);
+        rc = lh__pqw_col_finish(&w->cols[i], w, &rg->columns[i], err);
         if (rc != LH_OK) {
             return rc;
         }
@@ -1328,7 +1425,7 @@ flush_row_group(lh_pq_writer *w, lh_err *err)
     }
     if (w->blooms.len > 0) {
         uint64_t base = w->pos;
-        lh_rc rc = lh__pqw_sink_write(w, w->blooms.data, w->blooms.len, err);
+        rc = lh__pqw_sink_write(w, w->blooms.data, w->blooms.len, err);
         if (rc != LH_OK) {
             return rc;
         }

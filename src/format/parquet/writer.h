@@ -41,7 +41,10 @@
  *   MAP            MAP, repeated group key_value {required key; value}
  *
  * Thread rules: a writer is used by one thread at a time; writers share
- * nothing.
+ * nothing. Inside lh_pq_writer_write (when a row group fills) and
+ * lh_pq_writer_close, the writer may run short-lived threads of its own
+ * (opts.threads), joined before the call returns; the sink is called only
+ * from the caller's thread.
  */
 #ifndef LH_FORMAT_PARQUET_WRITER_H
 #define LH_FORMAT_PARQUET_WRITER_H
@@ -88,6 +91,10 @@ typedef struct lh_pq_writer_opts {
     size_t stats_bytes;      /* byte-array bounds are cut to this: 64 */
     double bloom_fpp;        /* Bloom filter false positives: 0.01 */
     bool page_crc;           /* CRC-32 in every page header: default off */
+    uint32_t threads;        /* threads compressing a full row group's
+                                columns: 0 = one per CPU, at most 8 (the
+                                default); 1 = the caller's thread only.
+                                The bytes are the same either way. */
     /* Borrowed until lh_pq_writer_open returns (copied). */
     const lh_pq_sorting_column *sorting; /* written in every row group */
     uint32_t nsorting;

@@ -138,13 +138,13 @@ typedef struct lh__pqw_page {
     uint32_t nent, nvals, nrows;
     int64_t first_row; /* in the row group */
     int64_t nans;
-    bool dict;         /* pending: levels + codes in col->pend */
+    bool dict;         /* its values are dictionary codes */
     bool has_bounds;   /* min/max below are valid (not a null page) */
     bool nan_only;     /* values, but all NaN */
-    size_t pend_off;   /* dict: [rep][def][vals] in col->pend */
+    size_t pend_off;   /* [rep][def][vals] in col->pend, uncompressed */
     uint32_t rep_len, def_len, vals_len;
-    size_t done_off; /* where the finished page (header + body) starts */
-    bool in_head;    /* ... in the chunk's head buffer, else in done */
+    size_t done_off; /* where the finished page (header + body) starts in
+                        col->head */
     uint32_t csize;  /* header + stored body */
     uint32_t usize;  /* header + uncompressed body */
     size_t min_off, max_off; /* column-index bounds in col->ci_mm */
@@ -204,10 +204,17 @@ typedef struct lh__pqw_col {
     uint64_t dict_code_bytes;  /* their codes as encoded */
     lh__pqw_page *pages;
     uint32_t npages, pages_cap;
-    lh_buf pend, done, ci_mm;
+    lh_buf pend, ci_mm;
     lh__pqw_stats cst;
     int64_t rows, values;
     lh__pqw_hset bloom;
+
+    /* Sealed (lh__pqw_col_seal): the chunk's pages, finished, in head. */
+    bool keep;           /* with its dictionary page */
+    uint32_t ndict;      /* pages of dictionary codes (the first ones) */
+    uint32_t dict_csize; /* the dictionary page's bytes in head */
+    uint64_t usize;      /* total_uncompressed_size */
+    void *zctx;          /* the ZSTD_CCtx of the sealing thread */
 
     /* Scratch, kept between chunks for its capacity. */
     lh_buf lv, body, cbuf, head, conv_buf;
@@ -239,7 +246,10 @@ struct lh_pq_writer {
     lh_err fail_err;
     bool sink_done;
     void *owned; /* the file sink of lh_pq_writer_open_path */
-    void *zctx;  /* ZSTD_CCtx, reused for every page */
+    uint32_t nthreads; /* sealing a row group's leaves */
+    void **zctx;       /* a ZSTD_CCtx for each of them, made when needed */
+    lh_rc *seal_rc;    /* each leaf's sealing outcome */
+    lh_err *seal_err;
     /* Staging of one leaf's values and levels (writer.c). */
     uint8_t *st_vals;
     size_t st_vals_cap;
@@ -263,11 +273,18 @@ lh_rc lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
                       const uint8_t *def, const uint8_t *rep, uint32_t nent,
                       lh_err *err);
 
-/* Ends the chunk: writes its pages to the sink (through
+/* Ends the chunk's pages: closes the last, decides on the dictionary and
+ * compresses every page (header + body) into c->head. Touches nothing
+ * but c (and zctx, a ZSTD_CCtx the caller gives each thread, used when
+ * the codec is ZSTD), so the leaves of a row group are sealed on several
+ * threads at once. */
+lh_rc lh__pqw_col_seal(lh__pqw_col *c, void *zctx, lh_err *err);
+
+/* After lh__pqw_col_seal: writes the chunk to the sink (through
  * lh__pqw_sink_write), fills *cc (strings and bytes in w->arena), appends
  * its page index to w->ci / w->oi (offsets in *cc relative to those
  * buffers) and its Bloom filter to w->blooms (offset relative to it).
- * Leaves c empty for the next chunk. */
+ * Leaves c empty for the next chunk. One thread, leaves in order. */
 lh_rc lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w,
                          lh_pq_column_chunk *cc, lh_err *err);
 
