@@ -83,6 +83,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     scan(f, &o);
     o.skip_crc = true;
     o.batch_rows = 7; /* batches that cut rows across pages */
+    o.keep_dict = true;
     scan(f, &o);
     for (uint32_t i = 0; i < lh_pq_ncolumns(f); i++) {
         const lh_pq_node *n = lh_pq_column(f, i);

@@ -135,6 +135,66 @@ check_valid(const char *path, const char *name)
     lh_pq_close(f);
 }
 
+static int dict_vectors_seen;
+
+/* A scan with keep_dict gives the same values as one without, column by
+ * column and row by row. */
+static void
+check_keep_dict(const char *path, const char *name)
+{
+    if (is_negative(name)) {
+        return;
+    }
+    lh_err err;
+    lh_pq_file *f = NULL;
+    assert_int_equal(lh_pq_open(path, &f, &err), LH_OK);
+    lh_pq_scan_opts plain = {.batch_rows = 1000};
+    lh_pq_scan_opts dict = {.batch_rows = 1000, .keep_dict = true};
+    lh_pq_scan *a = NULL, *b = NULL;
+    assert_int_equal(lh_pq_scan_open(f, &plain, &a, &err), LH_OK);
+    assert_int_equal(lh_pq_scan_open(f, &dict, &b, &err), LH_OK);
+    lh_buf x, y;
+    lh_buf_init(&x);
+    lh_buf_init(&y);
+    for (;;) {
+        lh_batch ba, bb;
+        assert_int_equal(lh_pq_scan_next(a, &ba, &err), LH_OK);
+        assert_int_equal(lh_pq_scan_next(b, &bb, &err), LH_OK);
+        assert_int_equal(ba.count, bb.count);
+        if (ba.count == 0) {
+            break;
+        }
+        for (uint32_t c = 0; c < ba.ncols; c++) {
+            dict_vectors_seen += bb.cols[c].kind == LH_VEC_DICT;
+            for (uint32_t r = 0; r < ba.count; r++) {
+                lh_buf_reset(&x);
+                lh_buf_reset(&y);
+                lh_vector_to_json(&ba.cols[c], r, &x);
+                lh_vector_to_json(&bb.cols[c], r, &y);
+                if (x.len != y.len || memcmp(x.data, y.data, x.len) != 0) {
+                    fail_msg("%s: column %u row %u: %.*s against %.*s", name, c,
+                             r, (int)x.len, x.data, (int)y.len, y.data);
+                }
+            }
+        }
+    }
+    lh_buf_release(&x);
+    lh_buf_release(&y);
+    lh_pq_scan_close(a);
+    lh_pq_scan_close(b);
+    lh_pq_close(f);
+}
+
+static void
+keep_dict_matches_materialized(void **state)
+{
+    (void)state;
+    PQ_NEED_FIXTURES();
+    dict_vectors_seen = 0;
+    for_each_file(pq_fixtures, check_keep_dict);
+    assert_true(dict_vectors_seen > 10);
+}
+
 static void
 valid_fixtures_read_every_row(void **state)
 {
@@ -487,6 +547,7 @@ main(void)
         cmocka_unit_test(projection_matches_full_read),
         cmocka_unit_test(bloom_filter_prunes_absent_values),
         cmocka_unit_test(page_index_prunes_pages),
+        cmocka_unit_test(keep_dict_matches_materialized),
         cmocka_unit_test(not_parquet_is_a_format_error),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -974,8 +974,8 @@ lh__pq_convert(const lh_pq_node *leaf, const void *phys, uint32_t n, void *out,
         int64_t *d = out;
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *p = s + (size_t)i * 12;
-            int64_t ns = (int64_t)((uint64_t)rd32(p) | (uint64_t)rd32(p + 4)
-                                                           << 32);
+            int64_t ns =
+                (int64_t)((uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32);
             int64_t days = (int64_t)(int32_t)rd32(p + 8) - 2440588;
             d[i] = (int64_t)((uint64_t)days * 86400000000ull +
                              (uint64_t)floor_div(ns, 1000));

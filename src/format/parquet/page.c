@@ -47,6 +47,8 @@ lh__pq_page_recycle(lh_pq_page *p, lh_pq_page **pool)
     p->off = p->want = 0;
     p->def = p->rep = NULL;
     p->vals = NULL;
+    p->codes = NULL;
+    p->keep_codes = false;
     p->nent = p->nvals = p->ent_pos = p->val_pos = 0;
     p->next = *pool;
     *pool = p;
@@ -191,12 +193,14 @@ enc_name(int e)
                                                              : "unknown";
 }
 
-/* Gathers dictionary values by code. */
 static lh_rc
-gather(const lh_pq_dict *d, const uint32_t *codes, uint32_t n, size_t w,
-       void *out, lh_err *err)
+check_codes(const lh_pq_dict *d, const uint32_t *codes, uint32_t n, lh_err *err)
 {
+    uint32_t bad = 0;
     for (uint32_t i = 0; i < n; i++) {
+        bad |= codes[i] >= d->n; /* no branch in the loop */
+    }
+    for (uint32_t i = 0; bad && i < n; i++) {
         if (codes[i] >= d->n) {
             return lh_err_set(err, LH_ECORRUPT,
                               "dictionary code %u past the dictionary's %u "
@@ -204,6 +208,13 @@ gather(const lh_pq_dict *d, const uint32_t *codes, uint32_t n, size_t w,
                               codes[i], d->n);
         }
     }
+    return LH_OK;
+}
+
+void
+lh__pq_gather(const lh_pq_dict *d, const uint32_t *codes, uint32_t n, size_t w,
+              void *out)
+{
     switch (w) {
     case 1:
         for (uint32_t i = 0; i < n; i++) {
@@ -238,7 +249,6 @@ gather(const lh_pq_dict *d, const uint32_t *codes, uint32_t n, size_t w,
         }
         break;
     }
-    return LH_OK;
 }
 
 /* Decodes n values of encoding `enc` from p[0..len) into pg->vals. */
@@ -255,10 +265,16 @@ decode_values(lh_pq_page *pg, const lh_pq_node *leaf, int enc, const uint8_t *p,
                               "a dictionary-encoded page without a dictionary "
                               "page");
         }
-        pg->vals = page_alloc(pg, (size_t)n * w);
         uint32_t *codes = page_alloc(pg, (size_t)n * 4);
-        if (!pg->vals || !codes) {
+        if (!codes) {
             return LH_ENOMEM;
+        }
+        pg->codes = codes;
+        if (!pg->keep_codes) {
+            pg->vals = page_alloc(pg, (size_t)n * w);
+            if (!pg->vals) {
+                return LH_ENOMEM;
+            }
         }
         if (n == 0) {
             return LH_OK;
@@ -274,7 +290,10 @@ decode_values(lh_pq_page *pg, const lh_pq_node *leaf, int enc, const uint8_t *p,
         }
         rc = lh_pq_rle_decode(p + 1, len - 1, p[0], codes, n, err);
         if (rc == LH_OK) {
-            rc = gather(dict, codes, n, w, pg->vals, err);
+            rc = check_codes(dict, codes, n, err);
+        }
+        if (rc == LH_OK && pg->vals) {
+            lh__pq_gather(dict, codes, n, w, pg->vals);
         }
         return rc;
     }
@@ -684,8 +703,9 @@ read_data(const lh_pq_node *leaf, const lh_pq_column_metadata *cm,
 lh_rc
 lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
                  const lh_pq_column_metadata *cm, uint64_t *pos, uint64_t end,
-                 bool check_crc, lh_pq_dict *dict, lh_pq_page **page,
-                 lh_pq_page **pool, const char *where, lh_err *err)
+                 bool check_crc, bool keep_codes, lh_pq_dict *dict,
+                 lh_pq_page **page, lh_pq_page **pool, const char *where,
+                 lh_err *err)
 {
     *page = NULL;
     if (end > f->size) {
@@ -754,6 +774,7 @@ lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
         lh_arena_release(&scratch);
         return oom(err, where);
     }
+    pg->keep_codes = keep_codes;
     rc = read_data(leaf, cm, &ph, body, dict, pg, err);
     lh_arena_release(&scratch);
     if (rc != LH_OK) {

@@ -110,6 +110,10 @@ typedef struct lh_pq_scan_opts {
     uint32_t npreds;
     uint32_t batch_rows; /* 0 = LH_BATCH_ROWS */
     bool skip_crc;       /* do not check page CRCs */
+    /* Late materialization: a dictionary-encoded primitive column may come
+     * back as an LH_VEC_DICT vector (codes into the chunk's dictionary,
+     * itself a FLAT vector) when the consumer can use codes. */
+    bool keep_dict;
     /* Morsel-driven parallelism: scans of one file that share this
      * counter (start it at 0) take row groups from it in turn, so each row
      * group is read by exactly one of them, on whatever thread runs it.

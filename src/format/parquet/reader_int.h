@@ -64,7 +64,11 @@ typedef struct lh_pq_page {
     size_t cap, off, want;   /* its size, bump offset, bytes asked */
     lh_arena arena;          /* what did not fit (and decoder scratch) */
     uint32_t *def, *rep;     /* nent entries, NULL when the max level is 0 */
-    void *vals;              /* nvals values of the leaf's type */
+    void *vals;              /* nvals values of the leaf's type, or NULL
+                                when keep_codes left them as codes */
+    uint32_t *codes;         /* dictionary-encoded pages: nvals codes
+                                (checked against the dictionary) */
+    bool keep_codes;         /* do not gather dictionary values */
     uint32_t nent, nvals;
     uint32_t ent_pos, val_pos; /* consumed so far */
 } lh_pq_page;
@@ -77,7 +81,9 @@ typedef struct lh_pq_dict {
 } lh_pq_dict;
 
 /* Reads the page whose header starts at *pos (within [*pos, end) of the
- * file), decodes it and advances *pos past it. A dictionary page fills
+ * file), decodes it and advances *pos past it. With keep_codes, a
+ * dictionary-encoded data page keeps its codes instead of gathering the
+ * values (late materialization). A dictionary page fills
  * *dict (and *page stays NULL); a data page fills *page (taken from *pool
  * when it has one, else allocated; the caller recycles or frees it);
  * index and unknown pages are
@@ -85,12 +91,16 @@ typedef struct lh_pq_dict {
  * messages. */
 lh_rc lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
                        const lh_pq_column_metadata *cm, uint64_t *pos,
-                       uint64_t end, bool check_crc, lh_pq_dict *dict,
-                       lh_pq_page **page, lh_pq_page **pool, const char *where,
-                       lh_err *err);
+                       uint64_t end, bool check_crc, bool keep_codes,
+                       lh_pq_dict *dict, lh_pq_page **page, lh_pq_page **pool,
+                       const char *where, lh_err *err);
 void lh__pq_page_free(lh_pq_page *p);
 /* Empties p for reuse and pushes it on *pool (NULL p: nothing). */
 void lh__pq_page_recycle(lh_pq_page *p, lh_pq_page **pool);
+/* Gathers n dictionary values by code into out (w bytes each); the codes
+ * were checked when the page was read. */
+void lh__pq_gather(const lh_pq_dict *d, const uint32_t *codes, uint32_t n,
+                   size_t w, void *out);
 /* Hands a scan's recycled pages to the process-wide pool (freeing what
  * does not fit its cap); *pool is empty afterwards. */
 void lh__pq_pool_give(lh_pq_page **pool);

@@ -45,6 +45,7 @@ typedef struct node_out {
 struct lh_pq_scan {
     lh_pq_file *f;
     bool check_crc;
+    bool keep_dict; /* flat dictionary-encoded columns as LH_VEC_DICT */
     uint32_t batch_rows;
     uint32_t *cols;
     uint32_t ncols;
@@ -140,6 +141,7 @@ lh_pq_scan_open(lh_pq_file *f, const lh_pq_scan_opts *opts, lh_pq_scan **out,
     }
     s->f = f;
     s->check_crc = !opts->skip_crc;
+    s->keep_dict = opts->keep_dict;
     s->batch_rows = opts->batch_rows && opts->batch_rows < LH_BATCH_ROWS
                         ? opts->batch_rows
                         : LH_BATCH_ROWS;
@@ -691,9 +693,10 @@ next_page(lh_pq_scan *s, leaf_cur *lc, bool *have, lh_err *err)
         }
         lh_pq_page *pg = NULL;
         uint64_t before = lc->pos;
-        lh_rc rc = lh__pq_read_page(s->f, lc->node, lc->cm, &lc->pos, lc->end,
-                                    s->check_crc, &lc->dict, &pg, &s->pool,
-                                    lc->where, err);
+        lh_rc rc =
+            lh__pq_read_page(s->f, lc->node, lc->cm, &lc->pos, lc->end,
+                             s->check_crc, s->keep_dict && !lc->node->parent,
+                             &lc->dict, &pg, &s->pool, lc->where, err);
         if (rc != LH_OK) {
             return rc;
         }
@@ -769,7 +772,7 @@ skip_rows(lh_pq_scan *s, leaf_cur *lc, int64_t target, lh_err *err)
                     lh_pq_page *dp = NULL;
                     lh_rc rc = lh__pq_read_page(
                         s->f, lc->node, lc->cm, &lc->pos, lc->end, s->check_crc,
-                        &lc->dict, &dp, &s->pool, lc->where, err);
+                        s->keep_dict, &lc->dict, &dp, &s->pool, lc->where, err);
                     if (rc != LH_OK) {
                         return rc;
                     }
@@ -832,9 +835,49 @@ read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, node_out *buf,
                 nvalid += def[i] == (uint32_t)leaf->max_def;
             }
         }
+        if (!pg->vals && filled == 0 && take == n) {
+            /* Late materialization: the batch is codes into the chunk's
+             * dictionary, which stays a vector of its own. */
+            lh_vector *dv = lh_arena_calloc(&s->batch, sizeof *dv);
+            if (!dv) {
+                return lh_err_set(err, LH_ENOMEM,
+                                  "out of memory building a "
+                                  "batch");
+            }
+            dv->type = leaf->type;
+            dv->kind = LH_VEC_FLAT;
+            dv->data = lc->dict.vals;
+            v->kind = LH_VEC_DICT;
+            v->dict = dv;
+            const uint32_t *codes = pg->codes + pg->val_pos;
+            if (nvalid == take) {
+                v->data = (void *)codes;
+            } else {
+                rc = grow(buf, n, 4, err);
+                if (rc != LH_OK) {
+                    return rc;
+                }
+                uint32_t *out = (uint32_t *)buf->data;
+                v->data = out;
+                v->validity = buf->valid;
+                memset(v->validity, 0xff, ((size_t)n + 63) / 64 * 8);
+                for (uint32_t i = 0, q = 0; i < take; i++) {
+                    bool ok = def[i] == (uint32_t)leaf->max_def;
+                    out[i] = ok ? codes[q++] : 0;
+                    if (!ok) {
+                        lh_bit_set(v->validity, i, false);
+                    }
+                }
+            }
+            pg->ent_pos += take;
+            pg->val_pos += nvalid;
+            filled += take;
+            continue;
+        }
         const uint8_t *src =
-            (const uint8_t *)pg->vals + (size_t)pg->val_pos * w;
-        if (filled == 0 && take == n && nvalid == take) {
+            pg->vals ? (const uint8_t *)pg->vals + (size_t)pg->val_pos * w
+                     : NULL;
+        if (src && filled == 0 && take == n && nvalid == take) {
             /* The whole batch sits in this page without nulls: point at
              * the page's values instead of copying them. */
             v->data = (void *)src;
@@ -852,7 +895,22 @@ read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, node_out *buf,
                 }
             }
             uint8_t *dst = (uint8_t *)v->data + (size_t)filled * w;
-            if (nvalid == take) {
+            if (!src) {
+                /* Codes kept for a batch that crosses pages: gather. */
+                const uint32_t *codes = pg->codes + pg->val_pos;
+                if (nvalid == take) {
+                    lh__pq_gather(&lc->dict, codes, take, w, dst);
+                } else {
+                    for (uint32_t i = 0, q = 0; i < take; i++) {
+                        if (def[i] == (uint32_t)leaf->max_def) {
+                            lh__pq_gather(&lc->dict, codes + q++, 1, w,
+                                          dst + (size_t)i * w);
+                        } else {
+                            lh_bit_set(v->validity, filled + i, false);
+                        }
+                    }
+                }
+            } else if (nvalid == take) {
                 memcpy(dst, src, (size_t)take * w);
             } else {
                 const uint8_t *q = src;
