@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lakehouse.h"
 
@@ -907,6 +908,10 @@ cmd_parquet(int argc, char **argv)
     } else if (strcmp(a.pos[0], "cat") == 0) {
         lh_parquet_cat_opts co = {
             .columns = opts[1].value, .limit = -1, .format = opts[0].value};
+        if (!co.format) {
+            /* output-formats.md: the table on a terminal, else CSV */
+            co.format = isatty(STDOUT_FILENO) ? "table" : "csv";
+        }
         if (opts[2].set && !parse_int(opts[2].value, 0, &co.limit)) {
             return usage_error("--limit must be a number >= 0, found \"%s\"",
                                opts[2].value);
