@@ -843,12 +843,10 @@ parquet_fail(const lh_err *err, lh_rc rc)
 static int
 cmd_parquet_write(int argc, char **argv)
 {
-    opt opts[] = {{"from", true, NULL, false},
-                  {"schema", true, NULL, false},
-                  {"codec", true, NULL, false},
-                  {"row-group-rows", true, NULL, false},
-                  {"bloom", true, NULL, false},
-                  {"page-v2", false, NULL, false}};
+    opt opts[] = {
+        {"from", true, NULL, false},  {"schema", true, NULL, false},
+        {"codec", true, NULL, false}, {"row-group-rows", true, NULL, false},
+        {"bloom", true, NULL, false}, {"page-v2", false, NULL, false}};
     args a;
     int r = parse_args(argc, argv, opts, 6, &a);
     if (r != 0) {

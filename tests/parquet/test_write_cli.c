@@ -106,10 +106,10 @@ run(const char *first, ...)
     snprintf(errp, sizeof errp, "%s/.stderr", dir);
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, outp,
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&fa, 2, errp,
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&fa, 1, outp, O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
+    posix_spawn_file_actions_addopen(&fa, 2, errp, O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     pid_t pid;
     int rc = posix_spawn(&pid, bin, &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
@@ -166,8 +166,8 @@ count_files(void)
 static char *
 columns_of(const char *file)
 {
-    result r = run("parquet", "inspect", path_of(file), "--format", "json",
-                   NULL);
+    result r =
+        run("parquet", "inspect", path_of(file), "--format", "json", NULL);
     expect_status(&r, 0);
     json_error_t je;
     json_t *j = json_loads(r.out, 0, &je);
@@ -177,12 +177,10 @@ columns_of(const char *file)
     json_t *c;
     json_array_foreach(json_object_get(j, "columns"), i, c)
     {
-        lh_buf_printf(&b, "%s %s%s",
-                      json_string_value(json_object_get(c, "name")),
-                      json_string_value(json_object_get(c, "type")),
-                      json_is_true(json_object_get(c, "nullable"))
-                          ? ""
-                          : " NOT NULL");
+        lh_buf_printf(
+            &b, "%s %s%s", json_string_value(json_object_get(c, "name")),
+            json_string_value(json_object_get(c, "type")),
+            json_is_true(json_object_get(c, "nullable")) ? "" : " NOT NULL");
         json_t *id = json_object_get(c, "field_id");
         if (id) {
             lh_buf_printf(&b, " id=%lld", (long long)json_integer_value(id));
@@ -225,8 +223,8 @@ teardown(void **state)
     if (d) {
         struct dirent *e;
         while ((e = readdir(d)) != NULL) {
-            if (e->d_name[0] != '.' || (strcmp(e->d_name, ".") != 0 &&
-                                        strcmp(e->d_name, "..") != 0)) {
+            if (e->d_name[0] != '.' ||
+                (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)) {
                 unlink(path_of(e->d_name));
             }
         }
@@ -307,7 +305,8 @@ test_ndjson_inference(void **state)
     lh_free(out);
 }
 
-/* ---- --schema and the round trip ------------------------------------------ */
+/* ---- --schema and the round trip ------------------------------------------
+ */
 
 static const char *schema_json =
     "{\"name\":\"t\",\"columns\":["
@@ -392,9 +391,9 @@ test_schema_and_roundtrip(void **state)
     /* The header may order the columns its own way; missing columns are
      * NULL. */
     put_file("few.csv", "note,id\nhello,5\n,6\n");
-    result r = run("parquet", "write", path_of("few.parquet"), "--from",
-                   path_of("few.csv"), "--schema", path_of("schema.json"),
-                   NULL);
+    result r =
+        run("parquet", "write", path_of("few.parquet"), "--from",
+            path_of("few.csv"), "--schema", path_of("schema.json"), NULL);
     expect_status(&r, 0);
     result_free(&r);
     char *out = cat("few.parquet", "csv");
@@ -446,12 +445,10 @@ test_options(void **state)
     assert_non_null(j);
     json_t *rgs = json_object_get(j, "row_groups");
     assert_int_equal(json_array_size(rgs), 2);
-    json_t *c0 = json_array_get(json_object_get(json_array_get(rgs, 0),
-                                                "columns"),
-                                0);
-    json_t *c2 = json_array_get(json_object_get(json_array_get(rgs, 0),
-                                                "columns"),
-                                2);
+    json_t *c0 =
+        json_array_get(json_object_get(json_array_get(rgs, 0), "columns"), 0);
+    json_t *c2 =
+        json_array_get(json_object_get(json_array_get(rgs, 0), "columns"), 2);
     assert_string_equal(json_string_value(json_object_get(c0, "codec")),
                         "SNAPPY");
     assert_true(json_is_true(json_object_get(c0, "bloom_filter")));
@@ -504,7 +501,8 @@ test_options(void **state)
     assert_int_equal(count_files(), before);
 }
 
-/* ---- bad input ------------------------------------------------------------ */
+/* ---- bad input ------------------------------------------------------------
+ */
 
 /* Writes `text` as `name` and expects exit 2 with `want` in the message
  * and nothing at the output path. */
@@ -514,11 +512,11 @@ expect_refused(const char *name, const char *text, const char *schema,
 {
     put_file(name, text);
     int before = count_files();
-    result r = schema ? run("parquet", "write", path_of("bad.parquet"),
-                            "--from", path_of(name), "--schema",
-                            path_of(schema), NULL)
-                      : run("parquet", "write", path_of("bad.parquet"),
-                            "--from", path_of(name), NULL);
+    result r = schema
+                   ? run("parquet", "write", path_of("bad.parquet"), "--from",
+                         path_of(name), "--schema", path_of(schema), NULL)
+                   : run("parquet", "write", path_of("bad.parquet"), "--from",
+                         path_of(name), NULL);
     expect_status(&r, 2);
     if (strstr(r.err, want) == NULL) {
         print_error("stderr %s lacks %s\n", r.err, want);
@@ -626,14 +624,12 @@ main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_csv_inference, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ndjson_inference, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_ndjson_inference, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_and_roundtrip, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_options, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_input, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_large_roundtrip, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_large_roundtrip, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -279,16 +279,16 @@ fill_col(lh_arena *a, uint32_t c, uint32_t first, uint32_t n, lh_vector *v)
                                                : (int64_t)row * -1000000007;
             break;
         case C_R: {
-            static const float sp[] = {NAN,   INFINITY,      -INFINITY, -0.0f,
-                                       0.0f,  FLT_MAX,       -FLT_MAX,  FLT_TRUE_MIN,
-                                       0.1f,  1e-30f};
+            static const float sp[] = {NAN,  INFINITY, -INFINITY, -0.0f,
+                                       0.0f, FLT_MAX,  -FLT_MAX,  FLT_TRUE_MIN,
+                                       0.1f, 1e-30f};
             ((float *)d)[k] = row % 2 ? sp[(row / 2) % 10] : -(float)row / 3;
             break;
         }
         case C_D: {
-            static const double sp[] = {NAN,  INFINITY, -INFINITY, -0.0,
-                                        0.0,  DBL_MAX,  -DBL_MAX,  5e-324,
-                                        0.1,  1e300};
+            static const double sp[] = {NAN, INFINITY, -INFINITY, -0.0,
+                                        0.0, DBL_MAX,  -DBL_MAX,  5e-324,
+                                        0.1, 1e300};
             ((double *)d)[k] = row % 2 ? sp[(row / 2) % 10] : row * 1e10 / 7;
             break;
         }
@@ -305,10 +305,10 @@ fill_col(lh_arena *a, uint32_t c, uint32_t first, uint32_t n, lh_vector *v)
         case C_D38:
         case C_D25: {
             int p = c == C_D38 ? 38 : 25;
-            lh_i128 x = row % 3 == 0   ? pow10_128(p) - 1
-                        : row % 3 == 1 ? -(pow10_128(p) - 1)
-                                       : (lh_i128)row * pow10_128(p - 18) -
-                                             (lh_i128)row;
+            lh_i128 x = row % 3 == 0 ? pow10_128(p) - 1
+                        : row % 3 == 1
+                            ? -(pow10_128(p) - 1)
+                            : (lh_i128)row * pow10_128(p - 18) - (lh_i128)row;
             memcpy((char *)d + (size_t)k * sizeof x, &x, sizeof x);
             break;
         }
@@ -324,8 +324,9 @@ fill_col(lh_arena *a, uint32_t c, uint32_t first, uint32_t n, lh_vector *v)
                 len += 200;
                 break;
             case 2:
-                len = snprintf(buf, sizeof buf, "h\xc3\xa9llo w\xc3\xb6rld "
-                                                "\xe2\x9c\x93 %u",
+                len = snprintf(buf, sizeof buf,
+                               "h\xc3\xa9llo w\xc3\xb6rld "
+                               "\xe2\x9c\x93 %u",
                                row);
                 break;
             case 3:
@@ -425,7 +426,8 @@ fill_col(lh_arena *a, uint32_t c, uint32_t first, uint32_t n, lh_vector *v)
                 lh_bit_set(v->children[0]->validity, k, false);
             }
             int len = snprintf(buf, sizeof buf, "b%u", row % 9);
-            ((lh_str *)v->children[1]->data)[k] = arena_str(a, buf, (size_t)len);
+            ((lh_str *)v->children[1]->data)[k] =
+                arena_str(a, buf, (size_t)len);
             if (row % 4 == 2) {
                 lh_bit_set(v->children[1]->validity, k, false);
             }
@@ -435,8 +437,8 @@ fill_col(lh_arena *a, uint32_t c, uint32_t first, uint32_t n, lh_vector *v)
             if (k == 0) {
                 v->nchildren = 1;
                 v->children = kids(a, 1);
-                lh_vector *s = new_vec(a, (lh_type){.id = LH_T_STRUCT}, total,
-                                       false);
+                lh_vector *s =
+                    new_vec(a, (lh_type){.id = LH_T_STRUCT}, total, false);
                 s->nchildren = 2;
                 s->children = kids(a, 2);
                 s->child_names = kv_names;
@@ -565,9 +567,9 @@ read_table(const lh_buf *file, lh_buf *got, uint32_t batch_rows)
 {
     lh_pq_file *f = NULL;
     lh_err e;
-    CHECK_OK(lh_pq_open_mem((const uint8_t *)file->data, file->len, "mem", &f,
-                            &e),
-             e);
+    CHECK_OK(
+        lh_pq_open_mem((const uint8_t *)file->data, file->len, "mem", &f, &e),
+        e);
     lh_pq_scan *s = NULL;
     lh_pq_scan_opts so = {.batch_rows = batch_rows};
     CHECK_OK(lh_pq_scan_open(f, &so, &s, &e), e);
@@ -604,16 +606,16 @@ expect_same_text(const lh_buf *want, const lh_buf *got, const char *what)
     }
     const char *we = memchr(w + ls, '\n', want->len - ls);
     const char *ge = memchr(g + ls, '\n', got->len > ls ? got->len - ls : 0);
-    print_error("%s: row %zu differs\n  want: %.*s\n  got:  %.*s\n", what,
-                line, (int)(we ? we - (w + ls) : 200), w + ls,
+    print_error("%s: row %zu differs\n  want: %.*s\n  got:  %.*s\n", what, line,
+                (int)(we ? we - (w + ls) : 200), w + ls,
                 (int)(ge ? ge - (g + ls) : 200), g + ls);
     fail();
 }
 
 static const uint32_t every_col[NCOLS] = {
-    C_B,  C_SI, C_I,  C_ID, C_BIG, C_R,  C_D,  C_D9,  C_D18,
-    C_D38, C_D25, C_S,  C_BL, C_JS,  C_DT, C_TM, C_TS,  C_TZ,
-    C_U,  C_IV, C_VEC, C_LI, C_ST, C_MP, C_LL};
+    C_B,   C_SI,  C_I,   C_ID, C_BIG, C_R,  C_D,  C_D9, C_D18,
+    C_D38, C_D25, C_S,   C_BL, C_JS,  C_DT, C_TM, C_TS, C_TZ,
+    C_U,   C_IV,  C_VEC, C_LI, C_ST,  C_MP, C_LL};
 
 /* ---- round trips ----------------------------------------------------------
  */
@@ -632,8 +634,8 @@ dump(const lh_buf *file, int codec, int dict, int v2)
                                         "lzo",          "brotli", "lz4",
                                         "zstd",         "lz4_raw"};
     char path[1024];
-    snprintf(path, sizeof path, "%s/writer-%s-%s-%s.parquet", dir,
-             names[codec], dict ? "dict" : "plain", v2 ? "v2" : "v1");
+    snprintf(path, sizeof path, "%s/writer-%s-%s-%s.parquet", dir, names[codec],
+             dict ? "dict" : "plain", v2 ? "v2" : "v1");
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(file->data, 1, file->len, f), file->len);
@@ -644,10 +646,10 @@ static void
 test_types_every_codec(void **state)
 {
     (void)state;
-    static const int codecs[] = {
-        LH_PQ_CODEC_UNCOMPRESSED, LH_PQ_CODEC_SNAPPY, LH_PQ_CODEC_GZIP,
-        LH_PQ_CODEC_BROTLI,       LH_PQ_CODEC_ZSTD,   LH_PQ_CODEC_LZ4_RAW,
-        LH_PQ_CODEC_LZ4};
+    static const int codecs[] = {LH_PQ_CODEC_UNCOMPRESSED, LH_PQ_CODEC_SNAPPY,
+                                 LH_PQ_CODEC_GZIP,         LH_PQ_CODEC_BROTLI,
+                                 LH_PQ_CODEC_ZSTD,         LH_PQ_CODEC_LZ4_RAW,
+                                 LH_PQ_CODEC_LZ4};
     for (size_t ci = 0; ci < LH_ARRAY_LEN(codecs); ci++) {
         for (int dict = 0; dict < 2; dict++) {
             for (int v2 = 0; v2 < 2; v2++) {
@@ -991,8 +993,7 @@ test_bad_schemas(void **state)
     assert_int_equal(lh_pq_writer_open(bbool, 1, NULL, &k, &w, &e), LH_EINVAL);
     assert_non_null(strstr(e.msg, "BOOLEAN"));
     lh_pq_wcolumn nokids[1] = {{.name = "l", .type = {.id = LH_T_LIST}}};
-    assert_int_equal(lh_pq_writer_open(nokids, 1, NULL, &k, &w, &e),
-                     LH_EINVAL);
+    assert_int_equal(lh_pq_writer_open(nokids, 1, NULL, &k, &w, &e), LH_EINVAL);
     lh_pq_wcolumn badmap_kv[2] = {
         {.name = "key", .type = {.id = LH_T_VARCHAR}, .nullable = true},
         {.name = "value", .type = {.id = LH_T_BIGINT}}};
@@ -1000,8 +1001,7 @@ test_bad_schemas(void **state)
                                 .type = {.id = LH_T_MAP},
                                 .children = badmap_kv,
                                 .nchildren = 2}};
-    assert_int_equal(lh_pq_writer_open(badmap, 1, NULL, &k, &w, &e),
-                     LH_EINVAL);
+    assert_int_equal(lh_pq_writer_open(badmap, 1, NULL, &k, &w, &e), LH_EINVAL);
     lh_pq_wcolumn nulltype[1] = {{.name = "n", .type = {.id = LH_T_NULL}}};
     assert_int_equal(lh_pq_writer_open(nulltype, 1, NULL, &k, &w, &e),
                      LH_EINVAL);
@@ -1009,8 +1009,7 @@ test_bad_schemas(void **state)
     lh_pq_writer_opts o;
     lh_pq_writer_opts_init(&o);
     o.codec = LH_PQ_CODEC_LZO;
-    assert_int_equal(lh_pq_writer_open(ok, 1, &o, &k, &w, &e),
-                     LH_EUNSUPPORTED);
+    assert_int_equal(lh_pq_writer_open(ok, 1, &o, &k, &w, &e), LH_EUNSUPPORTED);
     o.codec = LH_PQ_CODEC_ZSTD;
     o.level = 99;
     assert_int_equal(lh_pq_writer_open(ok, 1, &o, &k, &w, &e), LH_EINVAL);
@@ -1046,9 +1045,9 @@ static void
 open_file(opened *o, const msink *s)
 {
     lh_err e;
-    CHECK_OK(lh_pq_open_mem((const uint8_t *)s->b.data, s->b.len, "mem", &o->f,
-                            &e),
-             e);
+    CHECK_OK(
+        lh_pq_open_mem((const uint8_t *)s->b.data, s->b.len, "mem", &o->f, &e),
+        e);
     o->m = lh_pq_meta(o->f);
     o->p = (const uint8_t *)s->b.data;
     o->len = s->b.len;
@@ -1111,8 +1110,7 @@ assert_bytes(lh_pq_bytes b, const void *want, size_t n)
 {
     if (b.len != n || memcmp(b.p, want, n) != 0) {
         print_error("bytes: want %zu \"%.*s\", got %u \"%.*s\"\n", n, (int)n,
-                    (const char *)want, b.len, (int)b.len,
-                    (const char *)b.p);
+                    (const char *)want, b.len, (int)b.len, (const char *)b.p);
         fail();
     }
 }
@@ -1431,13 +1429,14 @@ static void
 test_dictionary_choice(void **state)
 {
     (void)state;
-    enum { LOW, HIGH, FALLBACK, NODICT, N };
+    enum { LOW, HIGH, FALLBACK, NODICT, MID, N };
     lh_pq_wcolumn cols[N];
     cols[LOW] = col("low", (lh_type){.id = LH_T_VARCHAR}, true);
     cols[HIGH] = col("high", (lh_type){.id = LH_T_BIGINT}, true);
     cols[FALLBACK] = col("fallback", (lh_type){.id = LH_T_VARCHAR}, true);
     cols[NODICT] = col("nodict", (lh_type){.id = LH_T_INTEGER}, true);
     cols[NODICT].no_dict = true;
+    cols[MID] = col("mid", (lh_type){.id = LH_T_BIGINT}, true);
     const uint32_t rows = 2048;
     lh_arena a;
     lh_arena_init(&a, 0);
@@ -1457,10 +1456,12 @@ test_dictionary_choice(void **state)
                      r < 1000 ? r % 3 : r);
         ((lh_str *)v[FALLBACK].data)[r] = arena_str(&a, buf, (size_t)n);
         ((int32_t *)v[NODICT].data)[r] = (int32_t)(r % 2);
+        ((int64_t *)v[MID].data)[r] = (int64_t)(r % 200) * 1000000007;
     }
     lh_pq_writer_opts o;
     lh_pq_writer_opts_init(&o);
     o.dict_bytes = 8192;
+    o.dict_values = 150; /* "mid" has 200 */
     o.page_rows = 300;
     msink s = {0};
     lh_pq_sink k = sink_of(&s);
@@ -1485,19 +1486,20 @@ test_dictionary_choice(void **state)
     cm = &chunk(&of, 0, HIGH)->meta_data;
     assert_false(has_dict(cm)); /* all distinct: PLAIN is smaller */
     assert_false(cm->has_dictionary_page_offset);
+    /* The dictionary outgrew its limit: the pages written with it are
+     * decoded back, the whole chunk is PLAIN. */
     cm = &chunk(&of, 0, FALLBACK)->meta_data;
-    assert_true(has_dict(cm));
-    bool plain = false;
-    for (uint32_t i = 0; i < cm->n_encoding_stats; i++) {
-        if (cm->encoding_stats[i].encoding == LH_PQ_ENC_PLAIN &&
-            cm->encoding_stats[i].page_type == LH_PQ_PAGE_DATA_PAGE) {
-            plain = true;
-        }
-    }
-    assert_true(plain);
+    assert_false(has_dict(cm));
+    assert_false(cm->has_dictionary_page_offset);
+    assert_int_equal(cm->n_encoding_stats, 1);
+    assert_int_equal(cm->encoding_stats[0].encoding, LH_PQ_ENC_PLAIN);
+    assert_int_equal(cm->encoding_stats[0].page_type, LH_PQ_PAGE_DATA_PAGE);
+    assert_int_equal(cm->encoding_stats[0].count, 7); /* 300 rows a page */
     assert_false(cm->statistics.has_distinct_count);
     cm = &chunk(&of, 0, NODICT)->meta_data;
     assert_false(has_dict(cm));
+    cm = &chunk(&of, 0, MID)->meta_data;
+    assert_false(has_dict(cm)); /* more distinct values than dict_values */
     for (uint32_t l = 0; l < N; l++) {
         check_offset_index(&of, 0, l);
     }
@@ -1521,9 +1523,9 @@ bloom_of(opened *o, const lh_pq_column_chunk *cc, const uint8_t **bits,
     lh_pq_bloom_filter_header h;
     size_t used;
     lh_err e;
-    CHECK_OK(lh_pq_decode_bloom_filter_header(
-                 o->p + cm->bloom_filter_offset,
-                 (size_t)cm->bloom_filter_length, &o->a, &h, &used, &e),
+    CHECK_OK(lh_pq_decode_bloom_filter_header(o->p + cm->bloom_filter_offset,
+                                              (size_t)cm->bloom_filter_length,
+                                              &o->a, &h, &used, &e),
              e);
     assert_int_equal(h.algorithm, LH_PQ_BLOOM_ALGORITHM_BLOCK);
     assert_int_equal(h.hash, LH_PQ_BLOOM_HASH_XXHASH);
@@ -1591,8 +1593,8 @@ test_bloom(void **state)
         for (uint32_t r = r0; r < r1; r++) {
             uint64_t h = lh_pq_bloom_hash_i64((int64_t)r * 7919);
             assert_int_equal(lh_pq_bloom_check(bits, nb, h), r % 13 != 0);
-            fp += lh_pq_bloom_check(bits, nb,
-                                    lh_pq_bloom_hash_i64((int64_t)r * 7919 + 1));
+            fp += lh_pq_bloom_check(
+                bits, nb, lh_pq_bloom_hash_i64((int64_t)r * 7919 + 1));
         }
         (void)fp;
         /* Values of the other row group and others are mostly absent. */
@@ -1606,8 +1608,8 @@ test_bloom(void **state)
         bloom_of(&of, chunk(&of, g, STR), &bits, &nb);
         for (uint32_t r = 0; r < 300; r++) {
             int n = snprintf(buf, sizeof buf, "user-%u", r);
-            assert_true(lh_pq_bloom_check(bits, nb,
-                                          lh_pq_bloom_hash(buf, (size_t)n)));
+            assert_true(
+                lh_pq_bloom_check(bits, nb, lh_pq_bloom_hash(buf, (size_t)n)));
         }
         fp = 0;
         for (uint32_t r = 300; r < 10300; r++) {
@@ -1661,9 +1663,8 @@ test_interval_micros(void **state)
     lh_buf got = LH_BUF_INIT;
     read_table(&s.b, &got, 0);
     /* Microseconds below the millisecond are gone. */
-    assert_string_equal(got.data,
-                        "\"1 year 2 mons 3 days 02:00:00.999\"\n"
-                        "\"00:00:00.001\"\n");
+    assert_string_equal(got.data, "\"1 year 2 mons 3 days 02:00:00.999\"\n"
+                                  "\"00:00:00.001\"\n");
     lh_buf_release(&got);
     lh_buf_release(&s.b);
     lh_arena_release(&a);
@@ -1909,8 +1910,8 @@ test_open_path(void **state)
     assert_int_equal(unlink(path), 0);
     assert_int_equal(rmdir(dir), 0);
     /* A directory that does not exist. */
-    assert_int_equal(lh_pq_writer_open_path("/nonexistent-dir/x.parquet", &c,
-                                            1, NULL, &w, &e),
+    assert_int_equal(lh_pq_writer_open_path("/nonexistent-dir/x.parquet", &c, 1,
+                                            NULL, &w, &e),
                      LH_ENOENT);
     lh_arena_release(&a);
 }
@@ -1948,8 +1949,8 @@ test_speed(void **state)
     lh_us t1 = lh_mono_now();
     print_message("writer: %u rows x 10 columns in %.3f s (%.2f M rows/s), "
                   "%zu bytes\n",
-                  rows, (double)(t1 - t0) / 1e6,
-                  rows / ((double)(t1 - t0) + 1) , s.b.len);
+                  rows, (double)(t1 - t0) / 1e6, rows / ((double)(t1 - t0) + 1),
+                  s.b.len);
     lh_buf_release(&s.b);
     lh_arena_release(&a);
 }

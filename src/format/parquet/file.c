@@ -1008,7 +1008,7 @@ lh__pq_convert(const lh_pq_node *leaf, const void *phys, uint32_t n, void *out,
             const uint8_t *p = (const uint8_t *)lh_str_data(&s[i]);
             lh_interval iv = {.months = (int32_t)rd32(p),
                               .days = (int32_t)rd32(p + 4),
-                              .micros = (int64_t)rd32(p + 8) * 1000};
+                              .micros = (int64_t)(int32_t)rd32(p + 8) * 1000};
             d[i] = iv;
         }
         return LH_OK;

@@ -90,14 +90,38 @@ dec_cmp(const uint8_t *a, const uint8_t *b, size_t w)
     return w > 1 ? memcmp(a + 1, b + 1, w - 1) : 0;
 }
 
+/* memcmp's sign for n bytes, 8 at a time, without a call (the values
+ * compared for statistics are mostly short). */
+static inline int
+mem_cmp(const uint8_t *a, const uint8_t *b, uint32_t n)
+{
+    while (n >= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+            x = __builtin_bswap64(x);
+            y = __builtin_bswap64(y);
+            return x < y ? -1 : 1;
+        }
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    for (; n > 0; n--, a++, b++) {
+        if (*a != *b) {
+            return *a < *b ? -1 : 1;
+        }
+    }
+    return 0;
+}
+
 static inline int
 str_cmp(const lh_str *a, const lh_str *b)
 {
     uint32_t n = a->len < b->len ? a->len : b->len;
-    int c = memcmp(a->prefix, b->prefix, n < 4 ? n : 4);
-    if (c == 0 && n > 4) {
-        c = memcmp(lh_str_data(a) + 4, lh_str_data(b) + 4, n - 4);
-    }
+    int c = mem_cmp((const uint8_t *)lh_str_data(a),
+                    (const uint8_t *)lh_str_data(b), n);
     if (c != 0) {
         return c;
     }
@@ -620,7 +644,8 @@ dict_reset(lh__pqw_dict *d)
     lh_buf_reset(&d->plain);
 }
 
-/* ---- hash set (Bloom filter input) ---------------------------------------- */
+/* ---- hash set (Bloom filter input) ----------------------------------------
+ */
 
 static bool
 hset_add(lh__pqw_hset *h, uint64_t x)
@@ -693,14 +718,28 @@ lh__pqw_col_init(lh__pqw_col *c, lh_pq_writer *w, const lh__pqw_node *n,
     c->npath = npath;
     c->max_def = n->def;
     c->max_rep = n->rep;
-    c->want_dict = w->o.dictionary && !n->no_dict &&
-                   c->phys != LH_PQ_TYPE_BOOLEAN;
+    c->want_dict =
+        w->o.dictionary && !n->no_dict && c->phys != LH_PQ_TYPE_BOOLEAN;
     c->dict_mode = c->want_dict;
     c->dict_all = c->want_dict;
     if (c->want_dict && !dict_rehash(c)) {
         return nomem(err);
     }
     return LH_OK;
+}
+
+lh_rc
+lh__pqw_col_clone(lh__pqw_col *dst, const lh__pqw_col *src, lh_err *err)
+{
+    memset(dst, 0, sizeof *dst);
+    dst->phys = src->phys;
+    dst->type_length = src->type_length;
+    dst->conv = src->conv;
+    dst->ord = src->ord;
+    dst->vw = src->vw;
+    dst->utf8 = src->utf8;
+    return lh__pqw_col_init(dst, (lh_pq_writer *)src->w, src->node, src->path,
+                            src->npath, err);
 }
 
 void
@@ -720,9 +759,8 @@ lh__pqw_col_release(lh__pqw_col *c)
     lh_buf_release(&c->ci_mm);
     hset_reset(&c->bloom);
     lh_buf_release(&c->lv);
-    lh_buf_release(&c->body);
-    lh_buf_release(&c->cbuf);
     lh_buf_release(&c->head);
+    lh_buf_release(&c->hdrs);
     lh_buf_release(&c->conv_buf);
     lh_free(c->tmp32);
     memset(c, 0, sizeof *c);
@@ -730,23 +768,106 @@ lh__pqw_col_release(lh__pqw_col *c)
 
 /* ---- pages --------------------------------------------------------------- */
 
-/* RLE/bit-packed levels v[0..n) (at most max) appended to out. */
-static lh_rc
-put_levels(lh__pqw_col *c, const uint8_t *v, uint32_t n, int16_t max,
-           lh_buf *out, uint32_t *len, lh_err *err)
+static inline uint8_t *
+put_uleb(uint8_t *d, uint64_t v)
 {
-    if (!grow_to(&c->tmp32, &c->tmp32_cap, n ? n : 1, sizeof *c->tmp32)) {
-        return nomem(err);
+    while (v >= 0x80) {
+        *d++ = (uint8_t)(v | 0x80);
+        v >>= 7;
     }
-    for (uint32_t i = 0; i < n; i++) {
-        c->tmp32[i] = v[i];
-    }
-    size_t before = out->len;
-    lh_rc rc = lh_pq_rle_encode(c->tmp32, n, lh_pq_bit_width((uint32_t)max),
-                                out, err);
-    *len = (uint32_t)(out->len - before);
-    return rc;
+    *d++ = (uint8_t)v;
+    return d;
 }
+
+/* The shortest run worth an RLE run at bit width bw: one whose packed
+ * bits take more bytes than a run's header and value (for 7-bit codes,
+ * runs of 3 already: 2 bytes against 2.6). At most 8, the usual rule. */
+static inline uint32_t
+rle_min_run(int bw)
+{
+    if (bw <= 0) {
+        return 8;
+    }
+    uint32_t vbytes = ((uint32_t)bw + 7) / 8;
+    uint32_t r = (8 * (1 + vbytes) + (uint32_t)bw) / (uint32_t)bw;
+    return r < 2 ? 2 : r > 8 ? 8 : r;
+}
+
+/* The RLE/bit-packing hybrid (Encodings.md) of v[0..n) at width bw (values
+ * must fit): runs of rle_min_run(bw) or more equal values become RLE
+ * runs, the rest bit-packed groups of 8, the last padded with zeros.
+ * Short RLE runs keep codes byte-aligned, which ZSTD then compresses far
+ * better than bit-packed ones (DuckDB writes RLE runs the same way).
+ * Faster than lh_pq_rle_encode for the writer's inputs (levels are bytes;
+ * an all-equal page is one run). */
+#define RLE_ENCODER(NAME, T)                                                   \
+    static bool NAME(const T *v, uint32_t n, int bw, lh_buf *out)              \
+    {                                                                          \
+        size_t vbytes = ((size_t)bw + 7) / 8;                                  \
+        size_t worst = ((size_t)n + 7) / 8 * ((size_t)bw + 10) + 16;           \
+        if (lh_buf_reserve(out, worst + 1) != LH_OK) {                         \
+            return false;                                                      \
+        }                                                                      \
+        uint8_t *d = (uint8_t *)out->data + out->len;                          \
+        uint64_t mask = bw >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << bw) - 1;     \
+        uint32_t min_run = rle_min_run(bw);                                    \
+        uint32_t i = 0;                                                        \
+        while (i < n) {                                                        \
+            T x = v[i];                                                        \
+            uint32_t j = i + 1;                                                \
+            while (j < n && v[j] == x) {                                       \
+                j++;                                                           \
+            }                                                                  \
+            if (j - i >= min_run) {                                            \
+                d = put_uleb(d, (uint64_t)(j - i) << 1);                       \
+                for (size_t k = 0; k < vbytes; k++) {                          \
+                    *d++ = (uint8_t)((uint64_t)x >> (8 * k));                  \
+                }                                                              \
+                i = j;                                                         \
+                continue;                                                      \
+            }                                                                  \
+            /* Groups of 8 until a run of 8 starts at a group's end. */        \
+            uint32_t start = i;                                                \
+            for (;;) {                                                         \
+                i += 8;                                                        \
+                if (i >= n) {                                                  \
+                    i = n;                                                     \
+                    break;                                                     \
+                }                                                              \
+                uint32_t k = i + 1;                                            \
+                while (k < n && k - i < min_run && v[k] == v[i]) {             \
+                    k++;                                                       \
+                }                                                              \
+                if (k - i >= min_run) {                                        \
+                    break;                                                     \
+                }                                                              \
+            }                                                                  \
+            uint32_t groups = (i - start + 7) / 8;                             \
+            d = put_uleb(d, (uint64_t)groups << 1 | 1);                        \
+            for (uint32_t g = 0; g < groups; g++) {                            \
+                uint32_t at = start + g * 8;                                   \
+                uint64_t acc = 0;                                              \
+                int bits = 0;                                                  \
+                for (uint32_t k = 0; k < 8; k++) {                             \
+                    uint64_t y =                                               \
+                        at + k < n ? ((uint64_t)v[at + k] & mask) : 0;         \
+                    acc |= y << bits;                                          \
+                    bits += bw;                                                \
+                    while (bits >= 8) {                                        \
+                        *d++ = (uint8_t)acc;                                   \
+                        acc >>= 8;                                             \
+                        bits -= 8;                                             \
+                    }                                                          \
+                }                                                              \
+            }                                                                  \
+        }                                                                      \
+        out->len = (size_t)(d - (uint8_t *)out->data);                         \
+        out->data[out->len] = 0;                                               \
+        return true;                                                           \
+    }
+
+RLE_ENCODER(rle_u8, uint8_t)
+RLE_ENCODER(rle_u32, uint32_t)
 
 static lh_rc
 too_big(const lh__pqw_col *c, size_t n, lh_err *err)
@@ -758,17 +879,18 @@ too_big(const lh__pqw_col *c, size_t n, lh_err *err)
 }
 
 static lh_rc
-zstd_page(lh__pqw_col *c, const uint8_t *src, size_t n, lh_err *err)
+zstd_page(lh__pqw_col *c, const uint8_t *src, size_t n, lh_buf *out,
+          lh_err *err)
 {
     if (!ALWAYS(c->zctx != NULL)) {
         return lh_err_set(err, LH_EINTERNAL, "no ZSTD context");
     }
     size_t bound = ZSTD_compressBound(n);
-    if (lh_buf_reserve(&c->cbuf, bound) != LH_OK) {
+    if (lh_buf_reserve(out, bound + 1) != LH_OK) {
         return nomem(err);
     }
     int level = c->w->o.level ? c->w->o.level : ZSTD_CLEVEL_DEFAULT;
-    size_t k = ZSTD_compressCCtx(c->zctx, c->cbuf.data + c->cbuf.len, bound,
+    size_t k = ZSTD_compressCCtx(c->zctx, out->data + out->len, bound,
                                  n ? src : (const uint8_t *)"", n, level);
     if (ZSTD_isError(k)) {
         if (ZSTD_getErrorCode(k) == ZSTD_error_memory_allocation) {
@@ -777,102 +899,94 @@ zstd_page(lh__pqw_col *c, const uint8_t *src, size_t n, lh_err *err)
         return lh_err_set(err, LH_EINTERNAL, "ZSTD compression failed: %s",
                           ZSTD_getErrorName(k));
     }
-    c->cbuf.len += k;
+    out->len += k;
+    out->data[out->len] = 0;
     return LH_OK;
 }
 
-/* Compresses src[0..n) into c->cbuf (reset first); *out points at the
- * stored bytes (src itself when uncompressed). */
+/* The stored body of a page from src[0..n) (the uncompressed bytes, in
+ * `in` at in_off): compressed onto c->head, or, uncompressed, src itself
+ * (nothing copied). Sets where the body is. */
 static lh_rc
-page_compress(lh__pqw_col *c, const uint8_t *src, size_t n, const uint8_t **out,
-         size_t *outlen, lh_err *err)
+store_body(lh__pqw_col *c, const uint8_t *src, size_t n, uint8_t in,
+           size_t in_off, lh__pqw_page *p, lh_err *err)
 {
     const lh_pq_writer_opts *o = &c->w->o;
     if (o->codec == LH_PQ_CODEC_UNCOMPRESSED) {
-        *out = src;
-        *outlen = n;
+        p->body_buf = in;
+        p->body_off = in_off;
+        p->body_len = n;
         return LH_OK;
     }
-    lh_buf_reset(&c->cbuf);
+    size_t at = c->head.len;
     lh_rc rc;
     if (o->codec == LH_PQ_CODEC_ZSTD) {
         /* ZSTD_compress would set up a fresh context (megabytes of tables)
-         * for every page; one context per writer makes the same bytes. */
-        rc = zstd_page(c, src, n, err);
+         * for every page; one context per thread makes the same bytes. */
+        rc = zstd_page(c, src, n, &c->head, err);
     } else {
-        rc = lh_pq_compress(o->codec, o->level, src, n, &c->cbuf, err);
+        rc = lh_pq_compress(o->codec, o->level, n ? src : (const uint8_t *)"",
+                            n, &c->head, err);
     }
     if (rc != LH_OK) {
         return rc;
     }
-    *out = (const uint8_t *)(c->cbuf.data ? c->cbuf.data : "");
-    *outlen = c->cbuf.len;
+    p->body_buf = LH_PQW_BUF_HEAD;
+    p->body_off = at;
+    p->body_len = c->head.len - at;
     return LH_OK;
 }
 
-/* Appends header h (sizes and CRC filled here) and the stored body to
- * out; returns the header's length in *hlen. */
+/* Appends page header h (sizes and CRC filled here) to c->hdrs. */
 static lh_rc
-put_page(lh__pqw_col *c, lh_pq_page_header *h, size_t ulen,
-         const uint8_t *body, size_t blen, lh_buf *out, size_t *hlen,
-         lh_err *err)
+put_header(lh__pqw_col *c, lh_pq_page_header *h, size_t ulen, lh__pqw_page *p,
+           const uint8_t *body, lh_err *err)
 {
-    if (ulen > INT32_MAX || blen > INT32_MAX) {
-        return too_big(c, ulen > blen ? ulen : blen, err);
+    if (ulen > INT32_MAX || p->body_len > INT32_MAX) {
+        return too_big(c, LH_MAX(ulen, p->body_len), err);
     }
     h->uncompressed_page_size = (int32_t)ulen;
-    h->compressed_page_size = (int32_t)blen;
+    h->compressed_page_size = (int32_t)p->body_len;
     if (c->w->o.page_crc) {
-        h->crc = (int32_t)crc32(0L, body, (uInt)blen);
+        h->crc = (int32_t)crc32(0L, body, (uInt)p->body_len);
         h->has_crc = true;
     }
-    size_t start = out->len;
-    lh_rc rc = lh_pq_encode_page_header(h, out, err);
+    p->hdr_off = c->hdrs.len;
+    lh_rc rc = lh_pq_encode_page_header(h, &c->hdrs, err);
     if (rc != LH_OK) {
         return rc;
     }
-    *hlen = out->len - start;
-    lh_buf_append(out, blen ? body : (const uint8_t *)"", blen);
-    return lh_buf_ok(out) ? LH_OK : nomem(err);
+    p->hdr_len = (uint32_t)(c->hdrs.len - p->hdr_off);
+    p->csize = p->hdr_len + (uint32_t)p->body_len;
+    p->usize = p->hdr_len + (uint32_t)ulen;
+    return lh_buf_ok(&c->hdrs) ? LH_OK : nomem(err);
 }
 
-/* Finishes data page p (levels lv: rep then def; values vals of
- * p->vals_len bytes in encoding enc) onto out. */
+static const uint8_t *
+buf_at(const lh__pqw_col *c, uint8_t which, size_t off)
+{
+    const lh_buf *b = which == LH_PQW_BUF_HEAD   ? &c->head
+                      : which == LH_PQW_BUF_PEND ? &c->pend
+                      : which == LH_PQW_BUF_CONV ? &c->conv_buf
+                                                 : &c->dict.plain;
+    return (const uint8_t *)(b->data ? b->data : "") + off;
+}
+
+/* Finishes data page p: its body is `body` (b_len bytes: v1 the levels
+ * with their length prefixes, then the values; v2 the levels, then the
+ * values of v_len bytes), held in buffer `in` at in_off. */
 static lh_rc
-emit_data_page(lh__pqw_col *c, lh__pqw_page *p, const uint8_t *lv,
-               const uint8_t *vals, int enc, lh_buf *out, lh_err *err)
+emit_data_page(lh__pqw_col *c, lh__pqw_page *p, uint8_t in, size_t in_off,
+               size_t b_len, int enc, lh_err *err)
 {
     const lh_pq_writer_opts *o = &c->w->o;
     lh_pq_page_header h;
     memset(&h, 0, sizeof h);
-    lh_buf *body = &c->body;
-    lh_buf_reset(body);
-    const uint8_t *stored;
-    size_t slen, ulen, hlen = 0;
+    const uint8_t *body = buf_at(c, in, in_off);
+    size_t ulen = b_len;
     lh_rc rc;
     if (!o->page_v2) {
-        uint8_t lb[4];
-        if (c->max_rep > 0) {
-            put_le32(lb, p->rep_len);
-            lh_buf_append(body, lb, 4);
-            lh_buf_append(body, lv, p->rep_len);
-        }
-        if (c->max_def > 0) {
-            put_le32(lb, p->def_len);
-            lh_buf_append(body, lb, 4);
-            lh_buf_append(body, lv + p->rep_len, p->def_len);
-        }
-        lh_buf_append(body, p->vals_len ? vals : (const uint8_t *)"",
-                      p->vals_len);
-        if (!lh_buf_ok(body)) {
-            return nomem(err);
-        }
-        ulen = body->len;
-        rc = page_compress(c, (const uint8_t *)body->data, body->len, &stored,
-                      &slen, err);
-        if (rc != LH_OK) {
-            return rc;
-        }
+        rc = store_body(c, body, b_len, in, in_off, p, err);
         h.type = LH_PQ_PAGE_DATA_PAGE;
         h.has_data_page_header = true;
         h.data_page_header.num_values = (int32_t)p->nent;
@@ -880,21 +994,21 @@ emit_data_page(lh__pqw_col *c, lh__pqw_page *p, const uint8_t *lv,
         h.data_page_header.definition_level_encoding = LH_PQ_ENC_RLE;
         h.data_page_header.repetition_level_encoding = LH_PQ_ENC_RLE;
     } else {
-        const uint8_t *cv;
-        size_t cvl;
-        rc = page_compress(c, p->vals_len ? vals : (const uint8_t *)"",
-                      p->vals_len, &cv, &cvl, err);
-        if (rc != LH_OK) {
-            return rc;
+        /* The levels stay uncompressed in front of the values. */
+        size_t lvl = (size_t)p->rep_len + p->def_len;
+        if (o->codec == LH_PQ_CODEC_UNCOMPRESSED) {
+            rc = store_body(c, body, b_len, in, in_off, p, err);
+        } else {
+            size_t at = c->head.len;
+            lh_buf_append(&c->head, lvl ? body : (const uint8_t *)"", lvl);
+            lh__pqw_page q;
+            rc = lh_buf_ok(&c->head) ? store_body(c, body + lvl, b_len - lvl,
+                                                  in, in_off + lvl, &q, err)
+                                     : nomem(err);
+            p->body_buf = LH_PQW_BUF_HEAD;
+            p->body_off = at;
+            p->body_len = c->head.len - at;
         }
-        lh_buf_append(body, lv, (size_t)p->rep_len + p->def_len);
-        lh_buf_append(body, cvl ? cv : (const uint8_t *)"", cvl);
-        if (!lh_buf_ok(body)) {
-            return nomem(err);
-        }
-        stored = (const uint8_t *)body->data;
-        slen = body->len;
-        ulen = (size_t)p->rep_len + p->def_len + p->vals_len;
         h.type = LH_PQ_PAGE_DATA_PAGE_V2;
         h.has_data_page_header_v2 = true;
         lh_pq_data_page_header_v2 *v2 = &h.data_page_header_v2;
@@ -907,18 +1021,40 @@ emit_data_page(lh__pqw_col *c, lh__pqw_page *p, const uint8_t *lv,
         v2->is_compressed = o->codec != LH_PQ_CODEC_UNCOMPRESSED;
         v2->has_is_compressed = true;
     }
-    size_t start = out->len;
-    rc = put_page(c, &h, ulen, stored, slen, out, &hlen, err);
     if (rc != LH_OK) {
         return rc;
     }
-    p->done_off = start;
-    p->csize = (uint32_t)(out->len - start);
-    p->usize = (uint32_t)(hlen + ulen);
+    return put_header(c, &h, ulen, p, buf_at(c, p->body_buf, p->body_off), err);
+}
+
+/* Appends the page's levels to c->pend in the page's layout: v1 puts a
+ * 4-byte length in front of each. */
+static lh_rc
+put_levels(lh__pqw_col *c, const uint8_t *v, uint32_t n, int16_t max,
+           uint32_t *len, lh_err *err)
+{
+    bool v1 = !c->w->o.page_v2;
+    size_t at = c->pend.len;
+    if (v1) {
+        lh_buf_append(&c->pend, "\0\0\0\0", 4);
+    }
+    size_t start = c->pend.len;
+    if (!lh_buf_ok(&c->pend) ||
+        !rle_u8(v, n, lh_pq_bit_width((uint32_t)max), &c->pend)) {
+        return nomem(err);
+    }
+    *len = (uint32_t)(c->pend.len - start);
+    if (v1) {
+        put_le32((uint8_t *)c->pend.data + at, *len);
+    }
     return LH_OK;
 }
 
-/* Closes the page being filled (nothing when it is empty). */
+/* Closes the page being filled (nothing when it is empty): its levels and
+ * values (PLAIN bytes or dictionary codes) go to c->pend, laid out as the
+ * page body wants them; compressing waits for the chunk's end, where the
+ * columns of a row group are sealed in parallel, and the dictionary is
+ * kept or not. */
 static lh_rc
 close_page(lh__pqw_col *c, lh_err *err)
 {
@@ -941,15 +1077,13 @@ close_page(lh__pqw_col *c, lh_err *err)
 
     /* Bounds for the column index. */
     if (c->nvals > 0 && c->pst.has) {
-        bool exact;
         p->has_bounds = true;
         p->min_off = c->ci_mm.len;
-        exact = bound_bytes(c, &c->pst, false, &c->lv);
+        bound_bytes(c, &c->pst, false, &c->lv);
         lh_buf_append(&c->ci_mm, c->lv.data ? c->lv.data : "", c->lv.len);
         p->min_len = (uint32_t)c->lv.len;
         p->max_off = c->ci_mm.len;
-        exact = bound_bytes(c, &c->pst, true, &c->lv);
-        (void)exact;
+        bound_bytes(c, &c->pst, true, &c->lv);
         lh_buf_append(&c->ci_mm, c->lv.data ? c->lv.data : "", c->lv.len);
         p->max_len = (uint32_t)c->lv.len;
     } else if (c->nvals > 0 && c->ord != LH_PQW_ORD_NONE) {
@@ -957,67 +1091,44 @@ close_page(lh__pqw_col *c, lh_err *err)
     }
     stats_merge(c, &c->cst, &c->pst);
 
-    /* Levels: rep then def. */
-    lh_buf_reset(&c->lv);
+    p->pend_off = c->pend.len;
     if (c->max_rep > 0) {
-        rc = put_levels(c, c->rep, c->nent, c->max_rep, &c->lv, &p->rep_len,
-                        err);
+        rc = put_levels(c, c->rep, c->nent, c->max_rep, &p->rep_len, err);
     }
     if (rc == LH_OK && c->max_def > 0) {
-        rc = put_levels(c, c->def, c->nent, c->max_def, &c->lv, &p->def_len,
-                        err);
+        rc = put_levels(c, c->def, c->nent, c->max_def, &p->def_len, err);
     }
     if (rc != LH_OK) {
         return rc;
     }
+    p->lvl_len = (uint32_t)(c->pend.len - p->pend_off);
+    size_t vstart = c->pend.len;
     if (c->dict_mode) {
-        /* Kept as [rep][def][bit width][codes] until the chunk ends. */
         p->dict = true;
-        p->pend_off = c->pend.len;
-        lh_buf_append(&c->pend, c->lv.data ? c->lv.data : "", c->lv.len);
-        size_t vstart = c->pend.len;
         if (c->nvals > 0) {
             int bw = lh_pq_bit_width(c->dict.n > 0 ? c->dict.n - 1 : 0);
             uint8_t b = (uint8_t)bw;
             lh_buf_append(&c->pend, &b, 1);
-            rc = lh_pq_rle_encode(c->codes, c->nvals, bw, &c->pend, err);
-            if (rc != LH_OK) {
-                return rc;
+            if (!rle_u32(c->codes, c->nvals, bw, &c->pend)) {
+                return nomem(err);
             }
         }
-        p->vals_len = (uint32_t)(c->pend.len - vstart);
-        c->dict_code_bytes += p->vals_len;
-        if (!lh_buf_ok(&c->pend)) {
-            return nomem(err);
+        c->dict_code_bytes += c->pend.len - vstart;
+    } else if (c->phys == LH_PQ_TYPE_BOOLEAN) {
+        rc = lh_pq_plain_bool_encode((const uint8_t *)c->vals.data, c->nvals,
+                                     &c->pend, err);
+        if (rc != LH_OK) {
+            return rc;
         }
     } else {
-        const uint8_t *vals = (const uint8_t *)c->vals.data;
-        size_t vlen = c->vals.len;
-        if (c->phys == LH_PQ_TYPE_BOOLEAN) {
-            lh_buf_reset(&c->conv_buf);
-            rc = lh_pq_plain_bool_encode(vals, c->nvals, &c->conv_buf, err);
-            if (rc != LH_OK) {
-                return rc;
-            }
-            vals = (const uint8_t *)c->conv_buf.data;
-            vlen = c->conv_buf.len;
-        }
-        if (vlen > INT32_MAX) {
-            return too_big(c, vlen, err);
-        }
-        /* Kept as [rep][def][values] too: compressing waits for the
-         * chunk's end, where the columns of a row group are sealed in
-         * parallel. */
-        p->pend_off = c->pend.len;
-        lh_buf_append(&c->pend, c->lv.data ? c->lv.data : "", c->lv.len);
-        lh_buf_append(&c->pend, vlen ? vals : (const uint8_t *)"", vlen);
-        p->vals_len = (uint32_t)vlen;
-        if (!lh_buf_ok(&c->pend)) {
-            return nomem(err);
-        }
+        lh_buf_append(&c->pend, c->vals.len ? c->vals.data : "", c->vals.len);
     }
-    if (!lh_buf_ok(&c->ci_mm) || !lh_buf_ok(&c->pst.minb) ||
-        !lh_buf_ok(&c->pst.maxb)) {
+    if (c->pend.len - vstart > INT32_MAX) {
+        return too_big(c, c->pend.len - vstart, err);
+    }
+    p->vals_len = (uint32_t)(c->pend.len - vstart);
+    if (!lh_buf_ok(&c->pend) || !lh_buf_ok(&c->ci_mm) ||
+        !lh_buf_ok(&c->pst.minb) || !lh_buf_ok(&c->pst.maxb)) {
         return nomem(err);
     }
     c->npages++;
@@ -1055,14 +1166,14 @@ bloom_values(lh__pqw_col *c, const uint8_t *v, uint32_t n)
     if (c->phys == LH_PQ_TYPE_BYTE_ARRAY) {
         const lh_str *s = (const lh_str *)v;
         for (uint32_t i = 0; i < n && ok; i++) {
-            ok = hset_add(&c->bloom, lh_pq_bloom_hash(lh_str_data(&s[i]),
-                                                      s[i].len));
+            ok = hset_add(&c->bloom,
+                          lh_pq_bloom_hash(lh_str_data(&s[i]), s[i].len));
         }
         return ok;
     }
     for (uint32_t i = 0; i < n && ok; i++) {
-        ok = hset_add(&c->bloom,
-                      lh_pq_bloom_hash(v + (size_t)i * c->vw, c->vw));
+        ok =
+            hset_add(&c->bloom, lh_pq_bloom_hash(v + (size_t)i * c->vw, c->vw));
     }
     return ok;
 }
@@ -1302,9 +1413,9 @@ lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
             continue; /* the call ended between two boundaries */
         }
         c->raw_bytes = 0;
-        bool over = c->dict_mode && (c->dict.plain.len > o->dict_bytes ||
-                                     c->dict.n > o->dict_values ||
-                                     nearly_unique(c));
+        bool over =
+            c->dict_mode && (c->dict.plain.len > o->dict_bytes ||
+                             c->dict.n > c->w->dict_values || nearly_unique(c));
         if (over || page_full(c)) {
             rc = close_page(c, err);
             if (rc != LH_OK) {
@@ -1312,7 +1423,8 @@ lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
             }
         }
         if (over) {
-            /* The dictionary stops here; the chunk goes on in PLAIN. */
+            /* The dictionary stops here; the chunk goes on in PLAIN, and
+             * the pages before are decoded into PLAIN when it is sealed. */
             c->dict_mode = false;
             c->dict_all = false;
         }
@@ -1322,39 +1434,49 @@ lh__pqw_col_add(lh__pqw_col *c, const void *vals, uint32_t nvals,
 
 /* ---- the chunk ----------------------------------------------------------- */
 
-/* Decodes dictionary page p's codes back into PLAIN values in c->conv_buf. */
+/* Page p of dictionary codes as a PLAIN page body in c->conv_buf: its
+ * levels as they are, then the codes decoded back into values. */
 static lh_rc
-dict_to_plain(lh__pqw_col *c, const lh__pqw_page *p, const uint8_t *vals,
-              lh_err *err)
+dict_to_plain(lh__pqw_col *c, lh__pqw_page *p, lh_err *err)
 {
+    const uint8_t *body = (const uint8_t *)c->pend.data + p->pend_off;
+    const uint8_t *vals = body + p->lvl_len;
     lh_buf_reset(&c->conv_buf);
-    if (p->nvals == 0) {
-        return LH_OK;
-    }
-    if (!grow_to(&c->tmp32, &c->tmp32_cap, p->nvals, sizeof *c->tmp32)) {
-        return nomem(err);
-    }
-    lh_rc rc = lh_pq_rle_decode(vals + 1, p->vals_len - 1, vals[0], c->tmp32,
-                                p->nvals, err);
-    if (rc != LH_OK) {
-        return rc;
-    }
-    for (uint32_t i = 0; i < p->nvals; i++) {
-        const uint8_t *q;
-        size_t len;
-        dict_entry(c, c->tmp32[i], &q, &len);
-        if (c->phys == LH_PQ_TYPE_BYTE_ARRAY) {
-            lh_buf_append(&c->conv_buf, q - 4, len + 4);
-        } else {
-            lh_buf_append(&c->conv_buf, q, len);
+    lh_buf_append(&c->conv_buf, p->lvl_len ? body : (const uint8_t *)"",
+                  p->lvl_len);
+    if (p->nvals > 0) {
+        if (!grow_to(&c->tmp32, &c->tmp32_cap, p->nvals, sizeof *c->tmp32)) {
+            return nomem(err);
+        }
+        lh_rc rc = lh_pq_rle_decode(vals + 1, p->vals_len - 1, vals[0],
+                                    c->tmp32, p->nvals, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        for (uint32_t i = 0; i < p->nvals; i++) {
+            const uint8_t *q;
+            size_t len;
+            dict_entry(c, c->tmp32[i], &q, &len);
+            if (c->phys == LH_PQ_TYPE_BYTE_ARRAY) {
+                lh_buf_append(&c->conv_buf, q - 4, len + 4);
+            } else {
+                lh_buf_append(&c->conv_buf, q, len);
+            }
         }
     }
-    return lh_buf_ok(&c->conv_buf) ? LH_OK : nomem(err);
+    if (!lh_buf_ok(&c->conv_buf)) {
+        return nomem(err);
+    }
+    if (c->conv_buf.len - p->lvl_len > INT32_MAX) {
+        return too_big(c, c->conv_buf.len, err);
+    }
+    p->vals_len = (uint32_t)(c->conv_buf.len - p->lvl_len);
+    return LH_OK;
 }
 
+/* The dictionary page: its header and stored body, like a data page's. */
 static lh_rc
-emit_dict_page(lh__pqw_col *c, lh_buf *out, uint32_t *csize, uint32_t *usize,
-               lh_err *err)
+emit_dict_page(lh__pqw_col *c, lh__pqw_page *d, lh_err *err)
 {
     lh_pq_page_header h;
     memset(&h, 0, sizeof h);
@@ -1364,23 +1486,14 @@ emit_dict_page(lh__pqw_col *c, lh_buf *out, uint32_t *csize, uint32_t *usize,
     h.dictionary_page_header.encoding = LH_PQ_ENC_PLAIN;
     h.dictionary_page_header.is_sorted = false;
     h.dictionary_page_header.has_is_sorted = true;
-    const uint8_t *src = (const uint8_t *)(c->dict.plain.data
-                                               ? c->dict.plain.data
-                                               : "");
-    const uint8_t *stored;
-    size_t slen, hlen = 0;
-    lh_rc rc = page_compress(c, src, c->dict.plain.len, &stored, &slen, err);
+    memset(d, 0, sizeof *d);
+    lh_rc rc = store_body(c, buf_at(c, LH_PQW_BUF_DICT, 0), c->dict.plain.len,
+                          LH_PQW_BUF_DICT, 0, d, err);
     if (rc != LH_OK) {
         return rc;
     }
-    size_t start = out->len;
-    rc = put_page(c, &h, c->dict.plain.len, stored, slen, out, &hlen, err);
-    if (rc != LH_OK) {
-        return rc;
-    }
-    *csize = (uint32_t)(out->len - start);
-    *usize = (uint32_t)(hlen + c->dict.plain.len);
-    return LH_OK;
+    return put_header(c, &h, c->dict.plain.len, d,
+                      buf_at(c, d->body_buf, d->body_off), err);
 }
 
 static lh_pq_bytes
@@ -1442,14 +1555,14 @@ chunk_statistics(lh__pqw_col *c, lh_pq_writer *w, lh_pq_statistics *st)
 
 static lh_rc
 page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
-             uint64_t chunk_start, lh_err *err)
+             lh_err *err)
 {
     lh_arena *a = &w->tmp;
     uint32_t np = c->npages;
     lh_pq_offset_index oi;
     memset(&oi, 0, sizeof oi);
-    oi.page_locations = lh_arena_calloc(a, (np ? np : 1) *
-                                               sizeof *oi.page_locations);
+    oi.page_locations =
+        lh_arena_calloc(a, (np ? np : 1) * sizeof *oi.page_locations);
     if (oi.page_locations == NULL) {
         return nomem(err);
     }
@@ -1458,7 +1571,7 @@ page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     for (uint32_t i = 0; i < np; i++) {
         const lh__pqw_page *p = &c->pages[i];
         lh_pq_page_location *l = &oi.page_locations[i];
-        l->offset = (int64_t)(chunk_start + p->done_off);
+        l->offset = p->file_off;
         l->compressed_page_size = (int32_t)p->csize;
         l->first_row_index = p->first_row;
         if (p->nan_only) {
@@ -1485,8 +1598,8 @@ page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     ci.max_values = lh_arena_calloc(a, n1 * sizeof *ci.max_values);
     ci.null_counts = lh_arena_calloc(a, n1 * sizeof *ci.null_counts);
     ci.nan_counts = lh_arena_calloc(a, n1 * sizeof *ci.nan_counts);
-    if (!ci.null_pages || !ci.min_values || !ci.max_values ||
-        !ci.null_counts || !ci.nan_counts) {
+    if (!ci.null_pages || !ci.min_values || !ci.max_values || !ci.null_counts ||
+        !ci.nan_counts) {
         return nomem(err);
     }
     ci.n_null_pages = ci.n_min_values = ci.n_max_values = np;
@@ -1625,40 +1738,45 @@ lh__pqw_col_seal(lh__pqw_col *c, void *zctx, lh_err *err)
     }
     /* Keep the dictionary only when it and the codes are smaller than
      * the PLAIN values they stand for. */
-    bool keep = ndict > 0 && c->dict.n > 0 &&
-                (uint64_t)c->dict.plain.len + c->dict_code_bytes <
-                    c->dict_plain_bytes;
+    bool keep =
+        ndict > 0 && c->dict.n > 0 && c->dict_all &&
+        (uint64_t)c->dict.plain.len + c->dict_code_bytes < c->dict_plain_bytes;
     lh_buf_reset(&c->head);
-    uint32_t dcs = 0, dus = 0;
+    lh_buf_reset(&c->hdrs);
     uint64_t usize = 0;
     if (keep) {
-        rc = emit_dict_page(c, &c->head, &dcs, &dus, err);
+        rc = emit_dict_page(c, &c->dict_page, err);
         if (rc != LH_OK) {
             return rc;
         }
-        usize += dus;
+        usize += c->dict_page.usize;
     }
     for (uint32_t i = 0; i < c->npages; i++) {
         lh__pqw_page *p = &c->pages[i];
-        const uint8_t *lv = (const uint8_t *)c->pend.data + p->pend_off;
-        const uint8_t *vals = lv + p->rep_len + p->def_len;
+        size_t blen = (size_t)p->lvl_len + p->vals_len;
         if (!p->dict) {
-            rc = emit_data_page(c, p, lv, vals, LH_PQ_ENC_PLAIN, &c->head, err);
+            rc = emit_data_page(c, p, LH_PQW_BUF_PEND, p->pend_off, blen,
+                                LH_PQ_ENC_PLAIN, err);
         } else if (keep) {
-            rc = emit_data_page(c, p, lv, vals, LH_PQ_ENC_RLE_DICTIONARY,
-                                &c->head, err);
+            rc = emit_data_page(c, p, LH_PQW_BUF_PEND, p->pend_off, blen,
+                                LH_PQ_ENC_RLE_DICTIONARY, err);
         } else {
-            rc = dict_to_plain(c, p, vals, err);
-            if (rc == LH_OK && c->conv_buf.len > INT32_MAX) {
-                rc = too_big(c, c->conv_buf.len, err);
-            }
+            /* Uncompressed pages point at their body: keep each one's
+             * conversion apart (in head, which holds nothing else then). */
+            rc = dict_to_plain(c, p, err);
             if (rc == LH_OK) {
-                p->vals_len = (uint32_t)c->conv_buf.len;
-                rc = emit_data_page(
-                    c, p, lv,
-                    (const uint8_t *)(c->conv_buf.data ? c->conv_buf.data
-                                                       : ""),
-                    LH_PQ_ENC_PLAIN, &c->head, err);
+                blen = (size_t)p->lvl_len + p->vals_len;
+                rc = emit_data_page(c, p, LH_PQW_BUF_CONV, 0, blen,
+                                    LH_PQ_ENC_PLAIN, err);
+            }
+            if (rc == LH_OK && p->body_buf == LH_PQW_BUF_CONV) {
+                size_t at = c->head.len;
+                lh_buf_append(&c->head, c->conv_buf.data, p->body_len);
+                p->body_buf = LH_PQW_BUF_HEAD;
+                p->body_off = at;
+                if (!lh_buf_ok(&c->head)) {
+                    rc = nomem(err);
+                }
             }
         }
         if (rc != LH_OK) {
@@ -1668,9 +1786,22 @@ lh__pqw_col_seal(lh__pqw_col *c, void *zctx, lh_err *err)
     }
     c->keep = keep;
     c->ndict = ndict;
-    c->dict_csize = dcs;
     c->usize = usize;
     return LH_OK;
+}
+
+/* Writes one page (header, then body) to the sink; *at advances. */
+static lh_rc
+write_page(lh__pqw_col *c, lh_pq_writer *w, lh__pqw_page *p, lh_err *err)
+{
+    p->file_off = (int64_t)w->pos;
+    lh_rc rc =
+        lh__pqw_sink_write(w, c->hdrs.data + p->hdr_off, p->hdr_len, err);
+    if (rc == LH_OK) {
+        rc = lh__pqw_sink_write(w, buf_at(c, p->body_buf, p->body_off),
+                                p->body_len, err);
+    }
+    return rc;
 }
 
 lh_rc
@@ -1680,7 +1811,13 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     bool keep = c->keep;
     uint32_t ndict = c->ndict;
     uint64_t start = w->pos;
-    lh_rc rc = lh__pqw_sink_write(w, c->head.data, c->head.len, err);
+    lh_rc rc = LH_OK;
+    if (keep) {
+        rc = write_page(c, w, &c->dict_page, err);
+    }
+    for (uint32_t i = 0; i < c->npages && rc == LH_OK; i++) {
+        rc = write_page(c, w, &c->pages[i], err);
+    }
     if (rc != LH_OK) {
         return rc;
     }
@@ -1711,8 +1848,8 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     m->codec = w->o.codec;
     m->num_values = c->values;
     m->total_uncompressed_size = (int64_t)c->usize;
-    m->total_compressed_size = (int64_t)c->head.len;
-    m->data_page_offset = (int64_t)(start + (keep ? c->dict_csize : 0));
+    m->total_compressed_size = (int64_t)(w->pos - start);
+    m->data_page_offset = c->pages[0].file_off;
     if (keep) {
         m->dictionary_page_offset = (int64_t)start;
         m->has_dictionary_page_offset = true;
@@ -1728,8 +1865,8 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     }
     uint32_t nplain = keep ? c->npages - ndict : c->npages;
     if (nplain > 0) {
-        es[nes++] = (lh_pq_page_encoding_stats){dp, LH_PQ_ENC_PLAIN,
-                                                (int32_t)nplain};
+        es[nes++] =
+            (lh_pq_page_encoding_stats){dp, LH_PQ_ENC_PLAIN, (int32_t)nplain};
     }
     m->encoding_stats = lh_arena_memdup(&w->arena, es, nes * sizeof *es);
     m->n_encoding_stats = nes;
@@ -1743,7 +1880,7 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
         m->has_statistics = true;
     }
     if (w->o.page_index) {
-        rc = page_indexes(c, w, cc, start, err);
+        rc = page_indexes(c, w, cc, err);
         if (rc != LH_OK) {
             return rc;
         }

@@ -64,7 +64,6 @@ lh_pq_writer_opts_init(lh_pq_writer_opts *o)
     o->page_bytes = (size_t)1 << 20;
     o->dictionary = true;
     o->dict_bytes = (size_t)1 << 20;
-    o->dict_values = (uint32_t)1 << 20;
     o->statistics = true;
     o->page_index = true;
     o->stats_bytes = 64;
@@ -117,8 +116,7 @@ typedef struct build {
  * the arrays never move). Anything malformed counts as little as it can:
  * build_node refuses it. */
 static void
-count_column(const lh_pq_wcolumn *c, int depth, uint32_t *els,
-             uint32_t *leaves)
+count_column(const lh_pq_wcolumn *c, int depth, uint32_t *els, uint32_t *leaves)
 {
     if (depth > LH_PQW_MAX_DEPTH) {
         return;
@@ -365,8 +363,8 @@ build_children(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
                                   n->name, nm);
             }
         }
-        lh_rc rc = build_node(b, &n->children[i], &src[i], nm, d_slot, rep,
-                              depth + 1);
+        lh_rc rc =
+            build_node(b, &n->children[i], &src[i], nm, d_slot, rep, depth + 1);
         if (rc != LH_OK) {
             return rc;
         }
@@ -530,8 +528,7 @@ build_node(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
         kv->rep = erep;
         kv->leaf = -1;
         kv->first_leaf = w->nleaves;
-        lh_pq_schema_element *ke =
-            next_el(b, "key_value", LH_PQ_REP_REPEATED);
+        lh_pq_schema_element *ke = next_el(b, "key_value", LH_PQ_REP_REPEATED);
         ke->num_children = 2;
         ke->has_num_children = true;
         b->chain[b->depth++] = kv;
@@ -554,8 +551,8 @@ build_node(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
         n->shape = LH_PQW_STRUCT;
         el->num_children = (int32_t)src->nchildren;
         el->has_num_children = true;
-        rc = build_children(b, n, src->children, NULL, src->nchildren,
-                            n->def, rep, depth);
+        rc = build_children(b, n, src->children, NULL, src->nchildren, n->def,
+                            rep, depth);
         break;
     default:
         rc = build_leaf(b, n, el);
@@ -582,12 +579,12 @@ build_schema(lh_pq_writer *w, const lh_pq_wcolumn *cols, uint32_t ncols,
     b.els = lh_arena_calloc(&w->arena, nels * sizeof *b.els);
     b.cap = nels;
     w->cols = lh_calloc(nleaves ? nleaves : 1, sizeof *w->cols);
-    w->leaf_nodes = lh_arena_calloc(&w->arena,
-                                    (nleaves ? nleaves : 1) * sizeof(void *));
-    w->chains = lh_arena_calloc(&w->arena,
-                                (nleaves ? nleaves : 1) * sizeof(void *));
-    w->nchain = lh_arena_calloc(&w->arena,
-                                (nleaves ? nleaves : 1) * sizeof(uint32_t));
+    w->leaf_nodes =
+        lh_arena_calloc(&w->arena, (nleaves ? nleaves : 1) * sizeof(void *));
+    w->chains =
+        lh_arena_calloc(&w->arena, (nleaves ? nleaves : 1) * sizeof(void *));
+    w->nchain =
+        lh_arena_calloc(&w->arena, (nleaves ? nleaves : 1) * sizeof(uint32_t));
     if (!b.els || !w->cols || !w->leaf_nodes || !w->chains || !w->nchain) {
         return nomem(err);
     }
@@ -628,9 +625,6 @@ check_opts(lh_pq_writer_opts *o, lh_err *err)
     if (o->dict_bytes == 0) {
         o->dict_bytes = d.dict_bytes;
     }
-    if (o->dict_values == 0) {
-        o->dict_values = d.dict_values;
-    }
     if (o->stats_bytes == 0) {
         o->stats_bytes = d.stats_bytes;
     }
@@ -643,7 +637,8 @@ check_opts(lh_pq_writer_opts *o, lh_err *err)
                           "(0, 1)",
                           o->bloom_fpp);
     }
-    if (o->row_group_rows > INT64_MAX / 2 || o->page_bytes > ((size_t)1 << 30) ||
+    if (o->row_group_rows > INT64_MAX / 2 ||
+        o->page_bytes > ((size_t)1 << 30) ||
         o->dict_bytes > ((size_t)1 << 30) || o->dict_values > (1u << 28)) {
         return lh_err_set(err, LH_EINVAL,
                           "parquet writer: row group, page or dictionary "
@@ -656,8 +651,8 @@ check_opts(lh_pq_writer_opts *o, lh_err *err)
     /* Compressing nothing checks the codec and level once, up front. */
     lh_buf t;
     lh_buf_init(&t);
-    lh_rc rc = lh_pq_compress(o->codec, o->level, (const uint8_t *)"", 0, &t,
-                              err);
+    lh_rc rc =
+        lh_pq_compress(o->codec, o->level, (const uint8_t *)"", 0, &t, err);
     lh_buf_release(&t);
     if (rc != LH_OK) {
         lh_err_prefix(err, "parquet writer");
@@ -677,11 +672,17 @@ copy_opts(lh_pq_writer *w, const lh_pq_writer_opts *src, lh_err *err)
     if (rc != LH_OK) {
         return rc;
     }
+    w->dict_values = w->o.dict_values;
+    if (w->dict_values == 0) {
+        uint64_t d = w->o.row_group_rows / 20;
+        w->dict_values = (uint32_t)LH_MAX(LH_MIN(d, (uint64_t)1 << 28), 1);
+    }
     lh_pq_writer_opts *o = &w->o;
     if (o->nsorting) {
         if (o->sorting == NULL) {
-            return lh_err_set(err, LH_EINVAL, "parquet writer: no sorting "
-                                              "columns given");
+            return lh_err_set(err, LH_EINVAL,
+                              "parquet writer: no sorting "
+                              "columns given");
         }
         o->sorting = lh_arena_memdup(&w->arena, o->sorting,
                                      o->nsorting * sizeof *o->sorting);
@@ -710,8 +711,8 @@ copy_opts(lh_pq_writer *w, const lh_pq_writer_opts *src, lh_err *err)
             }
             kv[i].key = lh_arena_strdup(&w->arena, s->key);
             if (s->value) {
-                uint32_t vl = s->value_len ? s->value_len
-                                           : (uint32_t)strlen(s->value);
+                uint32_t vl =
+                    s->value_len ? s->value_len : (uint32_t)strlen(s->value);
                 kv[i].value = lh_arena_memdup(&w->arena, s->value, vl + 1);
                 kv[i].value_len = vl;
                 if (kv[i].value) {
@@ -740,9 +741,24 @@ setup_threads(lh_pq_writer *w, lh_err *err)
         long cpus = sysconf(_SC_NPROCESSORS_ONLN);
         n = cpus > 0 ? (uint32_t)LH_MIN(cpus, 8L) : 1;
     }
-    n = LH_MAX(1, LH_MIN(n, LH_MAX(w->nleaves, 1)));
-    n = LH_MIN(n, 64);
+    /* One leaf still gains a thread: it seals while the next row group
+     * fills. */
+    n = LH_MAX(1, LH_MIN(n, LH_MAX(w->nleaves, 2)));
+    n = LH_MIN(n, LH_PQW_MAX_THREADS);
     w->nthreads = n;
+    if (n > 1) {
+        /* A second set of columns to fill while the first is sealed. */
+        w->cols_bg = lh_calloc(w->nleaves, sizeof *w->cols_bg);
+        if (w->cols_bg == NULL) {
+            return nomem(err);
+        }
+        for (uint32_t i = 0; i < w->nleaves; i++) {
+            lh_rc rc = lh__pqw_col_clone(&w->cols_bg[i], &w->cols[i], err);
+            if (rc != LH_OK) {
+                return rc;
+            }
+        }
+    }
     w->zctx = lh_calloc(n, sizeof *w->zctx);
     w->seal_rc = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_rc);
     w->seal_err = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_err);
@@ -758,10 +774,20 @@ writer_free(lh_pq_writer *w)
     if (w == NULL) {
         return;
     }
+    if (w->bg_busy) {
+        for (uint32_t t = 0; t < w->bg_n; t++) {
+            pthread_join(w->bg_th[t], NULL);
+        }
+        w->bg_busy = false;
+    }
     for (uint32_t i = 0; w->cols && i < w->nleaves; i++) {
         lh__pqw_col_release(&w->cols[i]);
     }
+    for (uint32_t i = 0; w->cols_bg && i < w->nleaves; i++) {
+        lh__pqw_col_release(&w->cols_bg[i]);
+    }
     lh_free(w->cols);
+    lh_free(w->cols_bg);
     lh_free(w->rgs);
     lh_buf_release(&w->ci);
     lh_buf_release(&w->oi);
@@ -861,14 +887,13 @@ bad_batch(lh_err *err, uint32_t col, const char *fmt, const char *name,
 
 /* Checks that vector v (of top-level column `col`) has node n's shape. */
 static lh_rc
-check_type(const lh__pqw_node *n, const lh_vector *v, uint32_t col,
-           lh_err *err)
+check_type(const lh__pqw_node *n, const lh_vector *v, uint32_t col, lh_err *err)
 {
     char want[40], got[40];
     if (v == NULL || (v->kind == LH_VEC_DICT && v->dict == NULL) ||
         v->kind > LH_VEC_DICT) {
-        return bad_batch(err, col, "parquet writer: column \"%s\": %s",
-                         n->name, "a malformed vector");
+        return bad_batch(err, col, "parquet writer: column \"%s\": %s", n->name,
+                         "a malformed vector");
     }
     const lh_vector *f = v->kind == LH_VEC_DICT ? v->dict : v;
     lh_type t = f->type, e = n->type;
@@ -908,8 +933,8 @@ check_type(const lh__pqw_node *n, const lh_vector *v, uint32_t col,
         return LH_OK;
     }
     if (f->data == NULL || f->nchildren < 1 || f->children == NULL) {
-        return bad_batch(err, col, "parquet writer: column \"%s\": %s",
-                         n->name, "a LIST or MAP without its elements");
+        return bad_batch(err, col, "parquet writer: column \"%s\": %s", n->name,
+                         "a LIST or MAP without its elements");
     }
     return check_type(&n->children[0], f->children[0], col, err);
 }
@@ -963,8 +988,8 @@ check_nulls(const lh__pqw_node *n, const lh_vector *v, const uint32_t *idx,
         case LH_PQW_MAP: {
             const uint32_t *off = f->data;
             if (off[rr + 1] > off[rr] && needs_null_check(&n->children[0])) {
-                rc = check_nulls(&n->children[0], f->children[0], NULL,
-                                 off[rr], off[rr + 1] - off[rr], col, err);
+                rc = check_nulls(&n->children[0], f->children[0], NULL, off[rr],
+                                 off[rr + 1] - off[rr], col, err);
             }
             break;
         }
@@ -972,8 +997,8 @@ check_nulls(const lh__pqw_node *n, const lh_vector *v, const uint32_t *idx,
         case LH_PQW_KV:
             for (uint32_t i = 0; i < n->nchildren && rc == LH_OK; i++) {
                 if (needs_null_check(&n->children[i])) {
-                    rc = check_nulls(&n->children[i], f->children[i], &rr, 0,
-                                     1, col, err);
+                    rc = check_nulls(&n->children[i], f->children[i], &rr, 0, 1,
+                                     col, err);
                 }
             }
             break;
@@ -1172,8 +1197,8 @@ write_flat(lh_pq_writer *w, lh__pqw_col *c, const lh_vector *v,
             }
         }
     }
-    return lh__pqw_col_add(c, w->st_vals, nv, c->max_def > 0 ? dl : NULL,
-                           NULL, n, err);
+    return lh__pqw_col_add(c, w->st_vals, nv, c->max_def > 0 ? dl : NULL, NULL,
+                           n, err);
 }
 
 /* Shredding a nested column into one leaf's staging (Dremel). */
@@ -1304,8 +1329,8 @@ write_rows(lh_pq_writer *w, const lh_batch *b, uint32_t start, uint32_t n,
     for (uint32_t i = 0; i < w->root.nchildren; i++) {
         const lh__pqw_node *node = &w->root.children[i];
         const lh_vector *v = &b->cols[i];
-        uint32_t piece = node->shape == LH_PQW_PRIM ? LH_PQW_PIECE
-                                                    : NESTED_PIECE;
+        uint32_t piece =
+            node->shape == LH_PQW_PRIM ? LH_PQW_PIECE : NESTED_PIECE;
         for (uint32_t k = 0; k < n; k += piece) {
             uint32_t m = LH_MIN(piece, n - k);
             const uint32_t *idx = sel ? sel + k : NULL;
@@ -1329,18 +1354,12 @@ write_rows(lh_pq_writer *w, const lh_batch *b, uint32_t start, uint32_t n,
 
 /* ---- row groups ---------------------------------------------------------- */
 
-/* Sealing a row group's leaves on w->nthreads threads: each takes the
- * next leaf until none is left. */
-typedef struct sealer {
-    lh_pq_writer *w;
-    uint32_t slot; /* its ZSTD context */
-    _Atomic uint32_t *next;
-} sealer;
-
+/* Sealing a row group's leaves on several threads: each takes the next
+ * leaf until none is left. */
 static void *
 seal_worker(void *arg)
 {
-    sealer *s = arg;
+    lh__pqw_sealer *s = arg;
     lh_pq_writer *w = s->w;
     for (;;) {
         uint32_t i = atomic_fetch_add(s->next, 1);
@@ -1354,21 +1373,36 @@ seal_worker(void *arg)
             w->seal_rc[i] = nomem(&w->seal_err[i]);
             continue;
         }
-        w->seal_rc[i] = lh__pqw_col_seal(&w->cols[i], w->zctx[s->slot],
-                                         &w->seal_err[i]);
+        w->seal_rc[i] =
+            lh__pqw_col_seal(&s->cols[i], w->zctx[s->slot], &w->seal_err[i]);
     }
     return NULL;
 }
 
 static lh_rc
-seal_all(lh_pq_writer *w, lh_err *err)
+seal_result(lh_pq_writer *w, lh_err *err)
+{
+    for (uint32_t i = 0; i < w->nleaves; i++) {
+        if (w->seal_rc[i] != LH_OK) {
+            if (err) {
+                *err = w->seal_err[i];
+            }
+            return w->seal_rc[i];
+        }
+    }
+    return LH_OK;
+}
+
+/* Seals cols now, on the caller's thread and the others (all of them). */
+static lh_rc
+seal_now(lh_pq_writer *w, lh__pqw_col *cols, lh_err *err)
 {
     _Atomic uint32_t next = 0;
-    sealer s[64];
-    pthread_t th[64];
+    lh__pqw_sealer s[LH_PQW_MAX_THREADS];
+    pthread_t th[LH_PQW_MAX_THREADS];
     uint32_t started = 0;
     for (uint32_t t = 0; t < w->nthreads; t++) {
-        s[t] = (sealer){w, t, &next};
+        s[t] = (lh__pqw_sealer){w, cols, t, &next};
     }
     /* Helpers only when there is more than one leaf to share. */
     for (uint32_t t = 1; t < w->nthreads && w->nleaves > 1; t++) {
@@ -1381,43 +1415,30 @@ seal_all(lh_pq_writer *w, lh_err *err)
     for (uint32_t t = 1; t <= started; t++) {
         pthread_join(th[t], NULL);
     }
-    for (uint32_t i = 0; i < w->nleaves; i++) {
-        if (w->seal_rc[i] != LH_OK) {
-            if (err) {
-                *err = w->seal_err[i];
-            }
-            return w->seal_rc[i];
-        }
-    }
-    return LH_OK;
+    return seal_result(w, err);
 }
 
+/* Writes sealed cols (a row group of `rows` rows) to the sink and its
+ * metadata into w->rgs. */
 static lh_rc
-flush_row_group(lh_pq_writer *w, lh_err *err)
+finish_row_group(lh_pq_writer *w, lh__pqw_col *cols, uint64_t rows, lh_err *err)
 {
-    if (w->rg_rows == 0) {
-        return LH_OK;
-    }
     if (!grow_to(&w->rgs, &w->rgs_cap, (size_t)w->nrgs + 1, sizeof *w->rgs)) {
         return nomem(err);
     }
     lh_pq_row_group *rg = &w->rgs[w->nrgs];
     memset(rg, 0, sizeof *rg);
-    rg->columns = lh_arena_calloc(&w->arena,
-                                  (w->nleaves ? w->nleaves : 1) *
-                                      sizeof *rg->columns);
+    rg->columns = lh_arena_calloc(&w->arena, (w->nleaves ? w->nleaves : 1) *
+                                                 sizeof *rg->columns);
     if (rg->columns == NULL) {
         return nomem(err);
     }
     rg->n_columns = w->nleaves;
     uint64_t start = w->pos;
     lh_buf_reset(&w->blooms);
-    lh_rc rc = seal_all(w, err);
-    if (rc != LH_OK) {
-        return rc;
-    }
+    lh_rc rc;
     for (uint32_t i = 0; i < w->nleaves; i++) {
-        rc = lh__pqw_col_finish(&w->cols[i], w, &rg->columns[i], err);
+        rc = lh__pqw_col_finish(&cols[i], w, &rg->columns[i], err);
         if (rc != LH_OK) {
             return rc;
         }
@@ -1441,7 +1462,7 @@ flush_row_group(lh_pq_writer *w, lh_err *err)
         usize += rg->columns[i].meta_data.total_uncompressed_size;
         csize += rg->columns[i].meta_data.total_compressed_size;
     }
-    rg->num_rows = (int64_t)w->rg_rows;
+    rg->num_rows = (int64_t)rows;
     rg->total_byte_size = usize;
     rg->total_compressed_size = csize;
     rg->has_total_compressed_size = true;
@@ -1454,8 +1475,76 @@ flush_row_group(lh_pq_writer *w, lh_err *err)
     rg->sorting_columns = (lh_pq_sorting_column *)w->o.sorting;
     rg->n_sorting_columns = w->o.nsorting;
     w->nrgs++;
-    w->rg_rows = 0;
     return LH_OK;
+}
+
+/* Waits for the row group sealing in the background, then writes it. */
+static lh_rc
+bg_finish(lh_pq_writer *w, lh_err *err)
+{
+    if (!w->bg_busy) {
+        return LH_OK;
+    }
+    for (uint32_t t = 0; t < w->bg_n; t++) {
+        pthread_join(w->bg_th[t], NULL);
+    }
+    w->bg_busy = false;
+    lh_rc rc = seal_result(w, err);
+    if (rc == LH_OK) {
+        rc = finish_row_group(w, w->cols_bg, w->bg_rows, err);
+    }
+    return rc;
+}
+
+/* Hands the full row group to the background: its columns swap with the
+ * spare set, which the caller's thread fills with the next row group while
+ * the other threads seal this one. */
+static void
+bg_start(lh_pq_writer *w)
+{
+    lh__pqw_col *full = w->cols;
+    w->cols = w->cols_bg;
+    w->cols_bg = full;
+    w->bg_rows = w->rg_rows;
+    atomic_store(&w->bg_next, 0);
+    uint32_t n = 0;
+    for (uint32_t t = 0; t + 1 < w->nthreads; t++) {
+        w->bg_s[t] = (lh__pqw_sealer){w, full, t + 1, &w->bg_next};
+        if (pthread_create(&w->bg_th[t], NULL, seal_worker, &w->bg_s[t]) != 0) {
+            break;
+        }
+        n++;
+    }
+    if (n == 0) {
+        /* No thread to be had: seal here. */
+        lh__pqw_sealer s = {w, full, 0, &w->bg_next};
+        seal_worker(&s);
+    }
+    w->bg_n = n;
+    w->bg_busy = true;
+}
+
+/* Ends the row group being filled. With `wait` (closing, or an explicit
+ * flush) it is written before returning; otherwise, with threads, it is
+ * sealed in the background and written at the next row group's end. */
+static lh_rc
+flush_row_group(lh_pq_writer *w, bool wait, lh_err *err)
+{
+    lh_rc rc = bg_finish(w, err);
+    if (rc != LH_OK || w->rg_rows == 0) {
+        return rc;
+    }
+    if (!wait && w->cols_bg != NULL) {
+        bg_start(w);
+        w->rg_rows = 0;
+        return LH_OK;
+    }
+    rc = seal_now(w, w->cols, err);
+    if (rc == LH_OK) {
+        rc = finish_row_group(w, w->cols, w->rg_rows, err);
+    }
+    w->rg_rows = 0;
+    return rc;
 }
 
 /* Remembers the first failure past validation: the file is then broken
@@ -1504,7 +1593,7 @@ lh_pq_writer_write(lh_pq_writer *w, const lh_batch *b, lh_err *err)
         w->rows += take;
         done += take;
         if (w->rg_rows >= w->o.row_group_rows) {
-            rc = flush_row_group(w, &e);
+            rc = flush_row_group(w, false, &e);
             if (rc != LH_OK) {
                 break;
             }
@@ -1525,7 +1614,7 @@ lh_pq_writer_flush(lh_pq_writer *w, lh_err *err)
     }
     lh_err e;
     lh_err_clear(&e);
-    lh_rc rc = flush_row_group(w, &e);
+    lh_rc rc = flush_row_group(w, true, &e);
     if (rc != LH_OK) {
         fail(w, rc, &e);
         return replay(w, err);
@@ -1550,7 +1639,7 @@ lh_pq_writer_bytes(const lh_pq_writer *w)
 static lh_rc
 write_tail(lh_pq_writer *w, lh_err *err)
 {
-    lh_rc rc = flush_row_group(w, err);
+    lh_rc rc = flush_row_group(w, true, err);
     if (rc != LH_OK) {
         return rc;
     }
@@ -1599,8 +1688,9 @@ write_tail(lh_pq_writer *w, lh_err *err)
     lh_buf_init(&f);
     rc = lh_pq_encode_file_metadata(&m, &f, err);
     if (rc == LH_OK && f.len > UINT32_MAX) {
-        rc = lh_err_set(err, LH_ELIMIT, "parquet footer of %zu bytes is past "
-                                        "4 GiB",
+        rc = lh_err_set(err, LH_ELIMIT,
+                        "parquet footer of %zu bytes is past "
+                        "4 GiB",
                         f.len);
     }
     if (rc == LH_OK) {
@@ -1730,8 +1820,9 @@ fsink_finish(void *ctx, bool ok, lh_err *err)
         if (dfd >= 0) {
             if (fsync(dfd) != 0) {
                 int e = errno;
-                rc = lh_err_sys(err, LH_EIO, e, "cannot fsync directory "
-                                                "\"%s\"",
+                rc = lh_err_sys(err, LH_EIO, e,
+                                "cannot fsync directory "
+                                "\"%s\"",
                                 dir);
             }
             close(dfd);
@@ -1749,6 +1840,11 @@ lh_pq_writer_open_path(const char *path, const lh_pq_wcolumn *cols,
     *out = NULL;
     if (path == NULL || path[0] == 0) {
         return lh_err_set(err, LH_EINVAL, "parquet writer: no path");
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        return lh_err_set(err, LH_EIO, "cannot write \"%s\": a directory",
+                          path);
     }
     fsink *s = lh_calloc(1, sizeof *s);
     if (s == NULL) {
@@ -1790,6 +1886,5 @@ lh_pq_writer_open_path(const char *path, const lh_pq_wcolumn *cols,
         fsink_free(s);
         return rc;
     }
-    (*out)->owned = s;
     return LH_OK;
 }

@@ -78,13 +78,17 @@ typedef struct lh_pq_writer_opts {
     int codec;               /* LH_PQ_CODEC_*: default ZSTD */
     int level;               /* 0 = the codec's default (ZSTD 3) */
     uint64_t row_group_rows; /* rows a row group: default 122880 */
-    size_t page_bytes;       /* a data page closes past this many bytes of
-                                encoded values and levels: default 1 MiB */
+    size_t page_bytes;       /* a data page closes once its encoded values
+                                pass this: default 1 MiB (checked every
+                                1024 rows of the chunk, and for byte arrays
+                                also at the row that passes it, so where
+                                pages end depends on the rows alone) */
     uint32_t page_rows;      /* ... or rows (0 = no limit, the default) */
     bool dictionary;         /* dictionary-encode chunks: default true */
     size_t dict_bytes;       /* fall back to PLAIN when a chunk's dictionary
                                 passes this: default 1 MiB */
-    uint32_t dict_values;    /* ... or holds this many values: default 2^20 */
+    uint32_t dict_values;    /* ... or holds more values than this: 0 (the
+                                default) = row_group_rows / 20, as DuckDB */
     bool page_v2;            /* DataPageV2 instead of v1 pages */
     bool statistics;         /* min, max, null count: default true */
     bool page_index;         /* ColumnIndex + OffsetIndex: default true */
@@ -122,7 +126,7 @@ typedef struct lh_pq_writer lh_pq_writer;
  * until close or abort). opts NULL = the defaults. Writes "PAR1" at once.
  * LH_EINVAL for a bad schema (an empty or duplicate name, a type the
  * writer has no mapping for, a MAP with a nullable key, a LIST without its
- * element, Bloom filters on BOOLEAN or nested columns, nesting past 32
+ * element, Bloom filters on BOOLEAN or group columns, nesting past 32
  * levels) or options (unknown codec, bad level, fpp outside (0,1));
  * LH_EUNSUPPORTED for the LZO codec; the sink's codes; LH_ENOMEM. */
 lh_rc lh_pq_writer_open(const lh_pq_wcolumn *cols, uint32_t ncols,
@@ -141,17 +145,22 @@ lh_rc lh_pq_writer_open_path(const char *path, const lh_pq_wcolumn *cols,
 /* Appends the batch's rows (b->sel's rows when sel is not NULL), whose
  * columns match the schema in order and type (DECIMAL precision and scale,
  * FLOAT[n] dimension; a VARCHAR's length is not checked). Vectors may be
- * FLAT, CONSTANT or DICT at any level. Row groups are written to the sink
- * as they fill. The batch is only read during the call.
+ * FLAT, CONSTANT or DICT at any level (a DICT row is NULL when the DICT
+ * vector's own bitmap says so, as lh_vec_valid). The batch is only read
+ * during the call. A row group is kept in memory until it fills; then,
+ * with threads, its columns are compressed while the next one fills and
+ * it reaches the sink at the next row group's end (or at close): the
+ * writer holds up to two row groups.
  * LH_EINVAL, with nothing of the batch written, for a batch that does not
- * match (column count, a type), a NULL in a column or element that is not
- * nullable, or a string longer than 2^31 - 1 bytes (err->index is the
- * column). The sink's codes, LH_ENOMEM, LH_ELIMIT (a chunk past 2 GiB of
- * one page): after those the writer is failed and only closes. */
+ * match (column count, a type), or a NULL in a column or element that is
+ * not nullable (err->index is the column). The sink's codes, LH_ENOMEM,
+ * LH_ELIMIT (a page past 2 GiB): after those the writer is failed and
+ * only closes. */
 lh_rc lh_pq_writer_write(lh_pq_writer *w, const lh_batch *b, lh_err *err);
 
 /* Ends the current row group now (nothing when it is empty), so that the
- * next rows start a new one. Codes as lh_pq_writer_write. */
+ * next rows start a new one, and writes every full row group to the sink
+ * before returning. Codes as lh_pq_writer_write. */
 lh_rc lh_pq_writer_flush(lh_pq_writer *w, lh_err *err);
 
 /* Rows written so far, and bytes handed to the sink. */

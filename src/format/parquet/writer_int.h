@@ -35,15 +35,32 @@
  * A leaf's chunk (wcol.c): values go into the current page, either as
  * dictionary codes (an open-addressing table keyed by XXH3 of the value's
  * bytes; the dictionary page is the PLAIN bytes of the distinct values in
- * order of first appearance) or as PLAIN bytes. A page closes at row
- * boundaries once its encoded values pass page_bytes (or page_rows): its
- * levels are RLE-encoded, PLAIN pages are compressed at once, dictionary
- * pages are kept uncompressed (levels + RLE codes) until the chunk ends,
- * because only then is it known whether the dictionary paid: when the
- * dictionary and the codes are not smaller than the PLAIN bytes of the
- * same values, the codes are decoded back into PLAIN pages and the chunk
- * has no dictionary. A dictionary that passes dict_bytes or dict_values
- * stops growing: the page closes and the chunk's later pages are PLAIN.
+ * order of first appearance) or as PLAIN bytes. Pages may close only every
+ * LH_PQW_PIECE rows of the chunk (and for byte arrays at the row whose
+ * bytes pass page_bytes), once the encoded values pass page_bytes (or
+ * page_rows rows): so where pages end depends on the rows, never on how
+ * batches cut them. A closed page is kept uncompressed in the chunk's
+ * `pend` buffer, laid out as its body will be (levels RLE-encoded; codes
+ * RLE/bit-packed, with RLE runs as short as pay at the codes' width: they
+ * stay byte-aligned, which ZSTD compresses much better).
+ *
+ * When the row group is full each chunk is sealed (lh__pqw_col_seal): it
+ * decides whether the dictionary paid, then compresses every page. The
+ * dictionary is kept when it and the codes are smaller than the PLAIN
+ * bytes of the same values; else its pages are decoded back into PLAIN
+ * ones. A dictionary that passes dict_bytes or dict_values (by default a
+ * twentieth of the row group's rows, as DuckDB: past that PLAIN with ZSTD
+ * tends to be smaller), or whose first LH_PQW_DICT_PROBE values are nearly
+ * all distinct, stops at once: the chunk's later pages are PLAIN and, when
+ * sealed, so are the earlier ones.
+ *
+ * Threads: sealing touches nothing but its chunk (and a ZSTD context of
+ * its thread), so the chunks of a row group are sealed on several threads
+ * at once; with more than one thread the writer keeps a second set of
+ * columns (cols_bg) and seals a full row group in the background while
+ * the caller's thread fills the next, and writes it to the sink (headers,
+ * bodies, Bloom filters, in leaf order, from the caller's thread) when
+ * that one is full or the file closes. Either way the bytes are the same.
  *
  * Statistics are kept per page (min, max, nulls, NaNs) and merged into the
  * chunk's; the page bounds make the ColumnIndex. Floats: NaN never is a
@@ -54,6 +71,8 @@
  * stats_bytes are cut: the min to a prefix, the max to a prefix whose
  * last byte (UTF-8 character, for strings) is incremented; is_*_exact
  * says which. DECIMAL in FIXED_LEN_BYTE_ARRAY orders as signed numbers.
+ * Page headers carry no statistics: the ColumnIndex has them, and
+ * PageIndex.md advises against both.
  *
  * Determinism: nothing depends on time, addresses or hash seeds, so the
  * same batches and options give the same bytes.
@@ -61,11 +80,15 @@
 #ifndef LH_FORMAT_PARQUET_WRITER_INT_H
 #define LH_FORMAT_PARQUET_WRITER_INT_H
 
+#include <pthread.h>
+
 #include "format/parquet/writer.h"
 
 #define LH_PQW_MAX_DEPTH 32
-/* Entries a leaf hands to a page at a time: pages close between pieces. */
+/* Rows of a chunk between the points where a page may close; also the
+ * rows of a flat column staged at a time. */
 #define LH_PQW_PIECE 1024
+#define LH_PQW_MAX_THREADS 16
 /* Values a chunk's dictionary sees before it may give up on a column
  * whose values are (nearly) all distinct. */
 #define LH_PQW_DICT_PROBE 8192
@@ -114,8 +137,8 @@ typedef struct lh__pqw_node {
     bool bloom, no_dict;
     struct lh__pqw_node *children;
     uint32_t nchildren;
-    int16_t def; /* definition level of a present, non-null node */
-    int16_t rep; /* repetition level of the node's own slots */
+    int16_t def;  /* definition level of a present, non-null node */
+    int16_t rep;  /* repetition level of the node's own slots */
     int32_t leaf; /* primitive: its leaf index; groups: -1 */
     uint32_t first_leaf, nleaves;
 } lh__pqw_node;
@@ -133,20 +156,36 @@ typedef struct lh__pqw_stats {
     lh_buf minb, maxb; /* byte arrays: the whole value */
 } lh__pqw_stats;
 
+/* The buffers of a column (lh__pqw_col) a page body may sit in. */
+enum {
+    LH_PQW_BUF_HEAD = 0, /* compressed bodies */
+    LH_PQW_BUF_PEND,     /* uncompressed pages, as closed */
+    LH_PQW_BUF_CONV,     /* a page decoded from dictionary codes */
+    LH_PQW_BUF_DICT,     /* the dictionary's PLAIN values */
+};
+
 /* A closed data page of the current chunk. */
 typedef struct lh__pqw_page {
     uint32_t nent, nvals, nrows;
     int64_t first_row; /* in the row group */
     int64_t nans;
-    bool dict;         /* its values are dictionary codes */
-    bool has_bounds;   /* min/max below are valid (not a null page) */
-    bool nan_only;     /* values, but all NaN */
-    size_t pend_off;   /* [rep][def][vals] in col->pend, uncompressed */
-    uint32_t rep_len, def_len, vals_len;
-    size_t done_off; /* where the finished page (header + body) starts in
-                        col->head */
-    uint32_t csize;  /* header + stored body */
-    uint32_t usize;  /* header + uncompressed body */
+    bool dict;       /* its values are dictionary codes */
+    bool has_bounds; /* min/max below are valid (not a null page) */
+    bool nan_only;   /* values, but all NaN */
+    size_t pend_off; /* its body in col->pend, uncompressed: v1 [4-byte
+                        length][rep][4-byte length][def][values] (each
+                        level part only when the column has the level),
+                        v2 [rep][def][values] */
+    uint32_t rep_len, def_len; /* RLE bytes of each level */
+    uint32_t lvl_len;          /* bytes before the values */
+    uint32_t vals_len;
+    /* Sealed: header bytes in col->hdrs, the stored body in body_buf. */
+    size_t hdr_off, body_off, body_len;
+    uint32_t hdr_len;
+    uint8_t body_buf;        /* LH_PQW_BUF_* */
+    uint32_t csize;          /* header + stored body */
+    uint32_t usize;          /* header + uncompressed body */
+    int64_t file_off;        /* where its header went in the file */
     size_t min_off, max_off; /* column-index bounds in col->ci_mm */
     uint32_t min_len, max_len;
 } lh__pqw_page;
@@ -209,18 +248,27 @@ typedef struct lh__pqw_col {
     int64_t rows, values;
     lh__pqw_hset bloom;
 
-    /* Sealed (lh__pqw_col_seal): the chunk's pages, finished, in head. */
-    bool keep;           /* with its dictionary page */
-    uint32_t ndict;      /* pages of dictionary codes (the first ones) */
-    uint32_t dict_csize; /* the dictionary page's bytes in head */
-    uint64_t usize;      /* total_uncompressed_size */
-    void *zctx;          /* the ZSTD_CCtx of the sealing thread */
+    /* Sealed (lh__pqw_col_seal): headers in hdrs, bodies in head (or,
+     * uncompressed, where they were). */
+    bool keep;              /* with its dictionary page */
+    uint32_t ndict;         /* pages of dictionary codes (the first) */
+    lh__pqw_page dict_page; /* when kept */
+    uint64_t usize;         /* total_uncompressed_size */
+    void *zctx;             /* the ZSTD_CCtx of the sealing thread */
 
     /* Scratch, kept between chunks for its capacity. */
-    lh_buf lv, body, cbuf, head, conv_buf;
+    lh_buf lv, head, hdrs, conv_buf;
     uint32_t *tmp32;
     uint32_t tmp32_cap;
 } lh__pqw_col;
+
+/* A thread sealing columns (writer.c): takes leaves by `next`. */
+typedef struct lh__pqw_sealer {
+    lh_pq_writer *w;
+    lh__pqw_col *cols;
+    uint32_t slot; /* its ZSTD context in w->zctx */
+    _Atomic uint32_t *next;
+} lh__pqw_sealer;
 
 struct lh_pq_writer {
     lh_pq_writer_opts o;
@@ -235,20 +283,29 @@ struct lh_pq_writer {
     uint32_t *nchain;
     lh_pq_schema_element *schema;
     uint32_t nschema;
-    uint64_t pos;     /* bytes handed to the sink */
-    uint64_t rows;    /* rows written (all row groups) */
-    uint64_t rg_rows; /* rows in the current row group */
+    uint32_t dict_values; /* o.dict_values, or its default */
+    uint64_t pos;         /* bytes handed to the sink */
+    uint64_t rows;        /* rows written (all row groups) */
+    uint64_t rg_rows;     /* rows in the current row group */
     lh_pq_row_group *rgs;
     uint32_t nrgs, rgs_cap;
-    lh_buf ci, oi;   /* encoded page indexes of all row groups */
-    lh_buf blooms;   /* the current row group's Bloom filters */
-    lh_rc failed;    /* sticky: after a failure only close/abort */
+    lh_buf ci, oi; /* encoded page indexes of all row groups */
+    lh_buf blooms; /* the current row group's Bloom filters */
+    lh_rc failed;  /* sticky: after a failure only close/abort */
     lh_err fail_err;
     bool sink_done;
-    void *owned; /* the file sink of lh_pq_writer_open_path */
     uint32_t nthreads; /* sealing a row group's leaves */
-    void **zctx;       /* a ZSTD_CCtx for each of them, made when needed */
-    lh_rc *seal_rc;    /* each leaf's sealing outcome */
+    /* With threads: the columns of the row group sealing in the
+     * background (w->cols are the ones being filled). */
+    lh__pqw_col *cols_bg;
+    bool bg_busy;
+    uint32_t bg_n;
+    uint64_t bg_rows;
+    _Atomic uint32_t bg_next;
+    pthread_t bg_th[LH_PQW_MAX_THREADS];
+    lh__pqw_sealer bg_s[LH_PQW_MAX_THREADS];
+    void **zctx;    /* a ZSTD_CCtx for each of them, made when needed */
+    lh_rc *seal_rc; /* each leaf's sealing outcome */
     lh_err *seal_err;
     /* Staging of one leaf's values and levels (writer.c). */
     uint8_t *st_vals;
@@ -263,6 +320,9 @@ struct lh_pq_writer {
 lh_rc lh__pqw_col_init(lh__pqw_col *c, lh_pq_writer *w, const lh__pqw_node *n,
                        char **path, uint32_t npath, lh_err *err);
 void lh__pqw_col_release(lh__pqw_col *c);
+/* Sets up dst as a second, empty column like src (which lh__pqw_col_init
+ * set up). LH_ENOMEM. */
+lh_rc lh__pqw_col_clone(lh__pqw_col *dst, const lh__pqw_col *src, lh_err *err);
 
 /* Adds whole rows of one leaf: nent level entries, nvals values (those
  * whose def is max_def, in order). def NULL = every entry is a value;
@@ -290,7 +350,6 @@ lh_rc lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w,
 
 /* ---- writer.c ---------------------------------------------------------- */
 
-lh_rc lh__pqw_sink_write(lh_pq_writer *w, const void *p, size_t n,
-                         lh_err *err);
+lh_rc lh__pqw_sink_write(lh_pq_writer *w, const void *p, size_t n, lh_err *err);
 
 #endif

@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -88,8 +89,7 @@ input_open(input *in, const char *path, lh_err *err)
     if (fstat(fd, &st) != 0) {
         rc = lh_err_sys(err, LH_EIO, errno, "cannot stat \"%s\"", path);
     } else if (S_ISREG(st.st_mode) && st.st_size > 0) {
-        in->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd,
-                       0);
+        in->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         if (in->map == MAP_FAILED) {
             in->map = NULL;
             rc = lh_err_sys(err, LH_EIO, errno, "cannot map \"%s\"", path);
@@ -109,8 +109,7 @@ input_open(input *in, const char *path, lh_err *err)
                 continue;
             }
             if (k < 0) {
-                rc = lh_err_sys(err, LH_EIO, errno, "cannot read \"%s\"",
-                                path);
+                rc = lh_err_sys(err, LH_EIO, errno, "cannot read \"%s\"", path);
                 break;
             }
             if (k == 0) {
@@ -329,8 +328,7 @@ nd_next(ndjson *r, lh_err *err)
             continue;
         }
         json_error_t je;
-        json_t *j = json_loadb(s, (size_t)(e - s), JSON_REJECT_DUPLICATES,
-                               &je);
+        json_t *j = json_loadb(s, (size_t)(e - s), JSON_REJECT_DUPLICATES, &je);
         if (j == NULL) {
             lh_err_set(err, LH_EINVAL,
                        "\"%s\" line %llu: invalid JSON at character %d: %s",
@@ -472,8 +470,8 @@ fits_i64(const char *s, size_t n)
     if (nd != 19) {
         return nd < 19;
     }
-    const char *lim = s[0] == '-' ? "9223372036854775808"
-                                  : "9223372036854775807";
+    const char *lim =
+        s[0] == '-' ? "9223372036854775808" : "9223372036854775807";
     return memcmp(s + i, lim, 19) <= 0;
 }
 
@@ -652,13 +650,18 @@ cols_add(cols *cs, const char *name, size_t len)
 static lh_rc
 load_schema(const char *path, cols *cs, lh_err *err)
 {
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        int e = errno;
+        return lh_err_sys(err, e == ENOENT ? LH_ENOENT : LH_EIO, e,
+                          "cannot open schema \"%s\"", path);
+    }
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+    fclose(f);
     if (root == NULL) {
-        return lh_err_set(err,
-                          access(path, F_OK) == 0 ? LH_EINVAL : LH_ENOENT,
-                          "schema \"%s\": %s (line %d)", path, je.text,
-                          je.line);
+        return lh_err_set(err, LH_EINVAL, "schema \"%s\" line %d: %s", path,
+                          je.line, je.text);
     }
     lh_rc rc = LH_OK;
     json_t *arr = json_object_get(root, "columns");
@@ -740,8 +743,7 @@ infer(const input *in, cols *cs, lh_err *err)
         csv_init(&r, in);
         int k = csv_next(&r, err);
         if (k == 0) {
-            rc = lh_err_set(err, LH_EINVAL, "\"%s\": no header row",
-                            in->path);
+            rc = lh_err_set(err, LH_EINVAL, "\"%s\": no header row", in->path);
         } else if (k < 0) {
             rc = LH_EINVAL;
         }
@@ -761,8 +763,8 @@ infer(const input *in, cols *cs, lh_err *err)
                 rc = lh_err_set(err, LH_EINVAL,
                                 "\"%s\" line %llu: expected %u fields, found "
                                 "%u",
-                                in->path, (unsigned long long)r.rec_line,
-                                cs->n, r.nf);
+                                in->path, (unsigned long long)r.rec_line, cs->n,
+                                r.nf);
                 break;
             }
             for (uint32_t i = 0; i < r.nf; i++) {
@@ -855,8 +857,8 @@ batch_start(loader *l, lh_err *err)
 {
     lh_arena_reset(&l->a);
     for (uint32_t i = 0; i < l->cs->n; i++) {
-        lh_rc rc = lh_vector_alloc(&l->vecs[i], l->cs->v[i].type,
-                                   LH_BATCH_ROWS, true, &l->a, err);
+        lh_rc rc = lh_vector_alloc(&l->vecs[i], l->cs->v[i].type, LH_BATCH_ROWS,
+                                   true, &l->a, err);
         if (rc != LH_OK) {
             return rc;
         }
@@ -957,13 +959,14 @@ put_cell(loader *l, uint32_t ci, const char *s, size_t n, bool null,
         rc = lh_value_from_json(c->type, j, &l->a, &val, err);
     }
     if (rc == LH_OK && val.is_null && !c->nullable) {
-        rc = lh_err_set(err, LH_EINVAL, "NULL in a column that is not "
-                                        "nullable");
+        rc = lh_err_set(err, LH_EINVAL,
+                        "NULL in a column that is not "
+                        "nullable");
     }
     if (rc != LH_OK) {
         if (rc == LH_EINVAL) {
-            lh_err_prefix(err, "\"%s\" line %llu, column \"%s\"",
-                          l->in->path, (unsigned long long)line, c->name);
+            lh_err_prefix(err, "\"%s\" line %llu, column \"%s\"", l->in->path,
+                          (unsigned long long)line, c->name);
         }
         return rc;
     }
@@ -1017,11 +1020,10 @@ load_csv(loader *l, lh_err *err)
             }
         }
         if (ci < 0) {
-            rc = lh_err_set(err, LH_EINVAL,
-                            "\"%s\" line 1: column \"%.*s\" is %s", l->in->path,
-                            (int)LH_MIN(r.len[i], (size_t)200),
-                            csv_field(&r, i),
-                            ci == -2 ? "repeated" : "not in the schema");
+            rc = lh_err_set(
+                err, LH_EINVAL, "\"%s\" line 1: column \"%.*s\" is %s",
+                l->in->path, (int)LH_MIN(r.len[i], (size_t)200),
+                csv_field(&r, i), ci == -2 ? "repeated" : "not in the schema");
         } else {
             l->map[i] = ci;
         }
@@ -1096,8 +1098,9 @@ lh_parquet_write(const char *out_path, const char *in_path,
         opts = &none;
     }
     if (out_path == NULL || in_path == NULL) {
-        return lh_err_set(err, LH_EINVAL, "parquet write: no input or output "
-                                          "path");
+        return lh_err_set(err, LH_EINVAL,
+                          "parquet write: no input or output "
+                          "path");
     }
     lh_pq_writer_opts wo;
     lh_pq_writer_opts_init(&wo);
