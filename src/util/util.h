@@ -22,6 +22,22 @@
 #define LH_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define LH_MAX(a, b) ((a) > (b) ? (a) : (b))
 
+/* Little-endian 32-bit loads and stores at any alignment (file formats). */
+static inline uint32_t
+lh_get_le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+           (uint32_t)p[3] << 24;
+}
+static inline void
+lh_put_le32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
 /* Defensive checks after SQLite: true in release builds, assert in debug.
  * if (NEVER(x == NULL)) return LH_EINTERNAL; */
 #ifdef NDEBUG

@@ -29,6 +29,7 @@
 
 #include "format/parquet/meta.h"
 #include "format/parquet/thrift.h"
+#include "pq_test.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -1295,44 +1296,9 @@ test_encode_errors_and_oom(void **state)
 
 /* ---- fixtures ------------------------------------------------------------ */
 
-static char fixtures[4096];
-
-/* ${LH_SHARED_DIR:-<source dir>/../shared}/fixtures/parquet, or false. */
-static bool
-find_fixtures(void)
-{
-    const char *shared = getenv("LH_SHARED_DIR");
-    char dir[3900];
-    if (shared != NULL && shared[0] != '\0') {
-        snprintf(dir, sizeof(dir), "%s", shared);
-    } else {
-        /* __FILE__ is <source dir>/tests/parquet/test_meta.c. */
-        snprintf(dir, sizeof(dir), "%s", __FILE__);
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(dir, '/');
-            if (slash == NULL) {
-                /* A relative __FILE__: the build ran in the source dir. */
-                snprintf(dir, sizeof(dir), ".");
-                break;
-            }
-            *slash = '\0';
-        }
-        strncat(dir, "/../shared", sizeof(dir) - strlen(dir) - 1);
-    }
-    snprintf(fixtures, sizeof(fixtures), "%s/fixtures/parquet", dir);
-    struct stat st;
-    return stat(fixtures, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-#define NEED_FIXTURES()                                                        \
-    do {                                                                       \
-        if (!find_fixtures()) {                                                \
-            printf("skipped: no parquet fixtures at \"%s\" (set "              \
-                   "LH_SHARED_DIR)\n",                                         \
-                   fixtures);                                                  \
-            skip();                                                            \
-        }                                                                      \
-    } while (0)
+/* pq_test.h finds them: ${LH_SHARED_DIR:-<source dir>/../shared}. */
+#define fixtures pq_fixtures
+#define NEED_FIXTURES() PQ_NEED_FIXTURES()
 
 static uint8_t *
 read_file(const char *path, size_t *len)

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "format/parquet/bloom.h"
+#include "util/util.h"
 
 static const uint32_t salt[8] = {0x47b6137bU, 0x44974d91U, 0x8824ad5bU,
                                  0xa2b7289dU, 0x705495c7U, 0x2df1424bU,
@@ -85,22 +86,6 @@ nblocks_of(size_t nbytes)
     return z < INT32_MAX ? z : INT32_MAX;
 }
 
-static inline uint32_t
-load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static inline void
-store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 void
 lh_pq_bloom_insert(uint8_t *bits, size_t nbytes, uint64_t hash)
 {
@@ -112,7 +97,7 @@ lh_pq_bloom_insert(uint8_t *bits, size_t nbytes, uint64_t hash)
     uint32_t x = (uint32_t)hash;
     for (int i = 0; i < 8; i++) {
         uint32_t bit = (x * salt[i]) >> 27;
-        store_le32(b + 4 * i, load_le32(b + 4 * i) | (uint32_t)1 << bit);
+        lh_put_le32(b + 4 * i, lh_get_le32(b + 4 * i) | (uint32_t)1 << bit);
     }
 }
 
@@ -127,7 +112,7 @@ lh_pq_bloom_check(const uint8_t *bits, size_t nbytes, uint64_t hash)
     uint32_t x = (uint32_t)hash;
     for (int i = 0; i < 8; i++) {
         uint32_t bit = (x * salt[i]) >> 27;
-        if ((load_le32(b + 4 * i) & (uint32_t)1 << bit) == 0) {
+        if ((lh_get_le32(b + 4 * i) & (uint32_t)1 << bit) == 0) {
             return false;
         }
     }

@@ -79,22 +79,6 @@ store64(uint8_t *p, uint64_t v)
     memcpy(p, &v, 8);
 }
 
-static inline uint32_t
-load_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
-static inline void
-store_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
 static inline uint64_t
 mask64(unsigned w)
 {
@@ -225,17 +209,19 @@ typedef void (*unpack64_fn)(const uint8_t *in, uint64_t *out);
     X(1)                                                                       \
     X(2)                                                                       \
     X(3)                                                                       \
-    X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16)    \
-        X(17) X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27)      \
-            X(28) X(29) X(30) X(31) X(32)
+    X(4)                                                                       \
+    X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13) X(14) X(15) X(16) X(17)   \
+        X(18) X(19) X(20) X(21) X(22) X(23) X(24) X(25) X(26) X(27) X(28)      \
+            X(29) X(30) X(31) X(32)
 #define EACH_33_64(X)                                                          \
     X(33)                                                                      \
     X(34)                                                                      \
     X(35)                                                                      \
     X(36)                                                                      \
-    X(37) X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48)    \
-        X(49) X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(59)      \
-            X(60) X(61) X(62) X(63) X(64)
+    X(37)                                                                      \
+    X(38) X(39) X(40) X(41) X(42) X(43) X(44) X(45) X(46) X(47) X(48) X(49)    \
+        X(50) X(51) X(52) X(53) X(54) X(55) X(56) X(57) X(58) X(59) X(60)      \
+            X(61) X(62) X(63) X(64)
 
 EACH_0_32(DEF32)
 EACH_0_32(DEF64)
@@ -405,7 +391,7 @@ rle_put_run(lh_buf *out, uint32_t v, uint32_t count, size_t vbytes)
 {
     put_uleb(out, (uint64_t)count << 1);
     uint8_t b[4];
-    store_le32(b, v);
+    lh_put_le32(b, v);
     lh_buf_append(out, b, vbytes);
 }
 
@@ -1239,7 +1225,7 @@ lh_pq_plain_ba_decode(const uint8_t *p, size_t len, lh_str *out, uint32_t n,
                            "length (byte %zu)",
                            i, n, at);
         }
-        uint32_t l = load_le32(p + at);
+        uint32_t l = lh_get_le32(p + at);
         at += 4;
         if (l > len - at) {
             return corrupt(err, at - 4,
@@ -1267,7 +1253,7 @@ lh_pq_plain_ba_encode(const lh_str *v, uint32_t n, lh_buf *out, lh_err *err)
                               i, v[i].len);
         }
         uint8_t b[4];
-        store_le32(b, v[i].len);
+        lh_put_le32(b, v[i].len);
         lh_buf_append(out, b, 4);
         lh_buf_append(out, lh_str_data(&v[i]), v[i].len);
     }

@@ -34,6 +34,25 @@ lh__pq_phys_width(int physical)
     }
 }
 
+const char *
+lh__pq_enc_name(int e)
+{
+    static const char *const names[] = {
+        "PLAIN",
+        "GROUP_VAR_INT",
+        "PLAIN_DICTIONARY",
+        "RLE",
+        "BIT_PACKED",
+        "DELTA_BINARY_PACKED",
+        "DELTA_LENGTH_BYTE_ARRAY",
+        "DELTA_BYTE_ARRAY",
+        "RLE_DICTIONARY",
+        "BYTE_STREAM_SPLIT",
+    };
+    return e >= 0 && e < (int)(sizeof names / sizeof *names) ? names[e]
+                                                             : "unknown";
+}
+
 /* ---- schema mapping ---------------------------------------------------- */
 
 typedef struct builder {
@@ -609,8 +628,7 @@ open_common(lh_pq_file *f, lh_err *err)
                           f->name);
     }
     const uint8_t *lp = tail - 4;
-    uint32_t flen = (uint32_t)lp[0] | (uint32_t)lp[1] << 8 |
-                    (uint32_t)lp[2] << 16 | (uint32_t)lp[3] << 24;
+    uint32_t flen = lh_get_le32(lp);
     if (flen == 0 || flen > f->size - 12) {
         return lh_err_set(err, LH_ECORRUPT,
                           "%s: footer length %u does not fit a %zu-byte file",
@@ -783,13 +801,6 @@ lh_pq_file_bytes(const lh_pq_file *f, size_t *len)
 }
 
 /* ---- conversion -------------------------------------------------------- */
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
 
 static float
 half_to_float(uint16_t h)
@@ -974,9 +985,9 @@ lh__pq_convert(const lh_pq_node *leaf, const void *phys, uint32_t n, void *out,
         int64_t *d = out;
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *p = s + (size_t)i * 12;
-            int64_t ns =
-                (int64_t)((uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32);
-            int64_t days = (int64_t)(int32_t)rd32(p + 8) - 2440588;
+            int64_t ns = (int64_t)((uint64_t)lh_get_le32(p) |
+                                   (uint64_t)lh_get_le32(p + 4) << 32);
+            int64_t days = (int64_t)(int32_t)lh_get_le32(p + 8) - 2440588;
             d[i] = (int64_t)((uint64_t)days * 86400000000ull +
                              (uint64_t)floor_div(ns, 1000));
         }
@@ -1006,9 +1017,10 @@ lh__pq_convert(const lh_pq_node *leaf, const void *phys, uint32_t n, void *out,
         lh_interval *d = out;
         for (uint32_t i = 0; i < n; i++) {
             const uint8_t *p = (const uint8_t *)lh_str_data(&s[i]);
-            lh_interval iv = {.months = (int32_t)rd32(p),
-                              .days = (int32_t)rd32(p + 4),
-                              .micros = (int64_t)(int32_t)rd32(p + 8) * 1000};
+            lh_interval iv = {.months = (int32_t)lh_get_le32(p),
+                              .days = (int32_t)lh_get_le32(p + 4),
+                              .micros =
+                                  (int64_t)(int32_t)lh_get_le32(p + 8) * 1000};
             d[i] = iv;
         }
         return LH_OK;

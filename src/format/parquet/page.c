@@ -174,25 +174,6 @@ plain_values(const lh_pq_node *leaf, const uint8_t *p, size_t len, uint32_t n,
     }
 }
 
-static const char *
-enc_name(int e)
-{
-    static const char *const names[] = {
-        "PLAIN",
-        "GROUP_VAR_INT",
-        "PLAIN_DICTIONARY",
-        "RLE",
-        "BIT_PACKED",
-        "DELTA_BINARY_PACKED",
-        "DELTA_LENGTH_BYTE_ARRAY",
-        "DELTA_BYTE_ARRAY",
-        "RLE_DICTIONARY",
-        "BYTE_STREAM_SPLIT",
-    };
-    return e >= 0 && e < (int)(sizeof names / sizeof *names) ? names[e]
-                                                             : "unknown";
-}
-
 static lh_rc
 check_codes(const lh_pq_dict *d, const uint32_t *codes, uint32_t n, lh_err *err)
 {
@@ -318,8 +299,7 @@ decode_values(lh_pq_page *pg, const lh_pq_node *leaf, int enc, const uint8_t *p,
                 return lh_err_set(err, LH_ECORRUPT,
                                   "RLE booleans: no length prefix");
             }
-            uint32_t l = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-                         (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+            uint32_t l = lh_get_le32(p);
             if (l > len - 4) {
                 return lh_err_set(err, LH_ECORRUPT,
                                   "RLE booleans: length %u past the page", l);
@@ -388,7 +368,7 @@ decode_values(lh_pq_page *pg, const lh_pq_node *leaf, int enc, const uint8_t *p,
         break;
     default:
         return lh_err_set(err, LH_EUNSUPPORTED, "unsupported: %s encoding (%d)",
-                          enc_name(enc), enc);
+                          lh__pq_enc_name(enc), enc);
     }
     if (rc != LH_OK) {
         return rc;
@@ -405,7 +385,7 @@ decode_values(lh_pq_page *pg, const lh_pq_node *leaf, int enc, const uint8_t *p,
 bad:
     return lh_err_set(err, LH_ECORRUPT,
                       "%s encoding on a column of physical type %d",
-                      enc_name(enc), t);
+                      lh__pq_enc_name(enc), t);
 }
 
 static lh_rc
@@ -427,14 +407,13 @@ levels_v1(lh_pq_page *pg, int enc, int16_t max, const uint8_t **p, size_t *len,
     }
     if (enc != LH_PQ_ENC_RLE) {
         return lh_err_set(err, LH_ECORRUPT, "levels in %s encoding",
-                          enc_name(enc));
+                          lh__pq_enc_name(enc));
     }
     if (*len < 4) {
         return lh_err_set(err, LH_ECORRUPT, "levels: no length prefix");
     }
     const uint8_t *q = *p;
-    uint32_t l = (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 |
-                 (uint32_t)q[3] << 24;
+    uint32_t l = lh_get_le32(q);
     if (l > *len - 4) {
         return lh_err_set(err, LH_ECORRUPT,
                           "levels: length %u past the end of the page", l);
@@ -522,7 +501,7 @@ read_dict(const lh_pq_file *f, const lh_pq_node *leaf,
         dh->encoding != LH_PQ_ENC_PLAIN_DICTIONARY) {
         return lh_err_set(err, LH_ECORRUPT,
                           "%s: dictionary page in %s encoding", where,
-                          enc_name(dh->encoding));
+                          lh__pq_enc_name(dh->encoding));
     }
     if (dict->page) {
         return lh_err_set(err, LH_ECORRUPT, "%s: a second dictionary page",

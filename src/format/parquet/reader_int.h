@@ -45,6 +45,10 @@ struct lh_pq_file {
     uint32_t nnodes;
 };
 
+/* "PLAIN", "RLE_DICTIONARY"...: an Encoding's name ("unknown" past the
+ * list). */
+const char *lh__pq_enc_name(int e);
+
 /* Width of a physical value as page.c holds it before conversion:
  * BOOLEAN 1, INT32/FLOAT 4, INT64/DOUBLE 8, INT96 12, byte arrays lh_str. */
 size_t lh__pq_phys_width(int physical);

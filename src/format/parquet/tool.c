@@ -19,22 +19,6 @@ phys_name(int t)
 }
 
 static const char *
-enc_name(int e)
-{
-    static const char *const n[] = {"PLAIN",
-                                    "GROUP_VAR_INT",
-                                    "PLAIN_DICTIONARY",
-                                    "RLE",
-                                    "BIT_PACKED",
-                                    "DELTA_BINARY_PACKED",
-                                    "DELTA_LENGTH_BYTE_ARRAY",
-                                    "DELTA_BYTE_ARRAY",
-                                    "RLE_DICTIONARY",
-                                    "BYTE_STREAM_SPLIT"};
-    return e >= 0 && e < 10 ? n[e] : "UNKNOWN";
-}
-
-static const char *
 rep_name(int r)
 {
     return r == LH_PQ_REP_REQUIRED   ? "REQUIRED"
@@ -434,7 +418,7 @@ inspect_json(const lh_pq_file *f, lh_buf *b)
                           phys_name(cm->type), lh_pq_codec_name(cm->codec));
             for (uint32_t k = 0; k < cm->n_encodings; k++) {
                 lh_buf_printf(b, "%s\"%s\"", k ? "," : "",
-                              enc_name(cm->encodings[k]));
+                              lh__pq_enc_name(cm->encodings[k]));
             }
             lh_buf_printf(b,
                           "],\"num_values\":%lld,\"compressed_size\":%lld,"
@@ -540,7 +524,7 @@ inspect_text(const lh_pq_file *f, lh_buf *b)
                           lh_pq_codec_name(cm->codec));
             for (uint32_t k = 0; k < cm->n_encodings; k++) {
                 lh_buf_printf(b, "%s%s", k ? "," : " ",
-                              enc_name(cm->encodings[k]));
+                              lh__pq_enc_name(cm->encodings[k]));
             }
             lh_buf_printf(b, " values=%lld compressed=%lld uncompressed=%lld",
                           (long long)cm->num_values,

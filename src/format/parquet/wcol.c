@@ -17,55 +17,6 @@
 #include "format/parquet/encoding.h"
 #include "format/parquet/writer_int.h"
 
-static lh_rc
-nomem(lh_err *err)
-{
-    return lh_err_set(err, LH_ENOMEM, "out of memory writing a parquet file");
-}
-
-/* Grows the array *pp (of *cap elements of `elem` bytes) to hold `need`.
- * pp is the address of any object pointer (copied through memcpy, so no
- * type punning). false when out of memory (the array stays as it was). */
-static bool
-grow_to(void *pp, uint32_t *cap, size_t need, size_t elem)
-{
-    if (need <= *cap) {
-        return true;
-    }
-    if (need > UINT32_MAX / 2) {
-        return false;
-    }
-    size_t nc = *cap ? *cap : 64;
-    while (nc < need) {
-        nc *= 2;
-    }
-    void *p;
-    memcpy(&p, pp, sizeof p);
-    void *q = lh_realloc(p, nc * elem);
-    if (q == NULL) {
-        return false;
-    }
-    memcpy(pp, &q, sizeof q);
-    *cap = (uint32_t)nc;
-    return true;
-}
-
-static void
-put_le32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)v;
-    p[1] = (uint8_t)(v >> 8);
-    p[2] = (uint8_t)(v >> 16);
-    p[3] = (uint8_t)(v >> 24);
-}
-
-static uint32_t
-get_le32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-           (uint32_t)p[3] << 24;
-}
-
 /* ---- ordering ------------------------------------------------------------ */
 
 static int
@@ -546,7 +497,7 @@ dict_entry(const lh__pqw_col *c, uint32_t k, const uint8_t **p, size_t *len)
     const uint8_t *base = (const uint8_t *)c->dict.plain.data;
     if (c->phys == LH_PQ_TYPE_BYTE_ARRAY) {
         *p = base + c->dict.off[k];
-        *len = get_le32(*p - 4);
+        *len = lh_get_le32(*p - 4);
     } else {
         *p = base + (size_t)k * c->vw;
         *len = c->vw;
@@ -599,7 +550,7 @@ dict_put(lh__pqw_col *c, const void *p, size_t len, bool *oom)
             uint32_t k = (uint32_t)s - 1;
             if (c->phys == LH_PQ_TYPE_BYTE_ARRAY) {
                 const uint8_t *q = base + d->off[k];
-                if (get_le32(q - 4) == len && memcmp(q, p, len) == 0) {
+                if (lh_get_le32(q - 4) == len && memcmp(q, p, len) == 0) {
                     return k;
                 }
             } else if (memcmp(base + (size_t)k * len, p, len) == 0) {
@@ -610,12 +561,13 @@ dict_put(lh__pqw_col *c, const void *p, size_t len, bool *oom)
     }
     uint32_t k = d->n;
     if (c->phys == LH_PQ_TYPE_BYTE_ARRAY) {
-        if (!grow_to(&d->off, &d->off_cap, (size_t)k + 1, sizeof *d->off)) {
+        if (!lh__pqw_grow_to(&d->off, &d->off_cap, (size_t)k + 1,
+                             sizeof *d->off)) {
             *oom = true;
             return 0;
         }
         uint8_t lb[4];
-        put_le32(lb, (uint32_t)len);
+        lh_put_le32(lb, (uint32_t)len);
         lh_buf_append(&d->plain, lb, 4);
         d->off[k] = (uint32_t)d->plain.len;
         lh_buf_append(&d->plain, p, len);
@@ -723,7 +675,7 @@ lh__pqw_col_init(lh__pqw_col *c, lh_pq_writer *w, const lh__pqw_node *n,
     c->dict_mode = c->want_dict;
     c->dict_all = c->want_dict;
     if (c->want_dict && !dict_rehash(c)) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     return LH_OK;
 }
@@ -887,14 +839,14 @@ zstd_page(lh__pqw_col *c, const uint8_t *src, size_t n, lh_buf *out,
     }
     size_t bound = ZSTD_compressBound(n);
     if (lh_buf_reserve(out, bound + 1) != LH_OK) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     int level = c->w->o.level ? c->w->o.level : ZSTD_CLEVEL_DEFAULT;
     size_t k = ZSTD_compressCCtx(c->zctx, out->data + out->len, bound,
                                  n ? src : (const uint8_t *)"", n, level);
     if (ZSTD_isError(k)) {
         if (ZSTD_getErrorCode(k) == ZSTD_error_memory_allocation) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
         return lh_err_set(err, LH_EINTERNAL, "ZSTD compression failed: %s",
                           ZSTD_getErrorName(k));
@@ -959,7 +911,7 @@ put_header(lh__pqw_col *c, lh_pq_page_header *h, size_t ulen, lh__pqw_page *p,
     p->hdr_len = (uint32_t)(c->hdrs.len - p->hdr_off);
     p->csize = p->hdr_len + (uint32_t)p->body_len;
     p->usize = p->hdr_len + (uint32_t)ulen;
-    return lh_buf_ok(&c->hdrs) ? LH_OK : nomem(err);
+    return lh_buf_ok(&c->hdrs) ? LH_OK : lh__pqw_nomem(err);
 }
 
 static const uint8_t *
@@ -1004,7 +956,7 @@ emit_data_page(lh__pqw_col *c, lh__pqw_page *p, uint8_t in, size_t in_off,
             lh__pqw_page q;
             rc = lh_buf_ok(&c->head) ? store_body(c, body + lvl, b_len - lvl,
                                                   in, in_off + lvl, &q, err)
-                                     : nomem(err);
+                                     : lh__pqw_nomem(err);
             p->body_buf = LH_PQW_BUF_HEAD;
             p->body_off = at;
             p->body_len = c->head.len - at;
@@ -1041,11 +993,11 @@ put_levels(lh__pqw_col *c, const uint8_t *v, uint32_t n, int16_t max,
     size_t start = c->pend.len;
     if (!lh_buf_ok(&c->pend) ||
         !rle_u8(v, n, lh_pq_bit_width((uint32_t)max), &c->pend)) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     *len = (uint32_t)(c->pend.len - start);
     if (v1) {
-        put_le32((uint8_t *)c->pend.data + at, *len);
+        lh_put_le32((uint8_t *)c->pend.data + at, *len);
     }
     return LH_OK;
 }
@@ -1061,9 +1013,9 @@ close_page(lh__pqw_col *c, lh_err *err)
     if (c->nent == 0) {
         return LH_OK;
     }
-    if (!grow_to(&c->pages, &c->pages_cap, (size_t)c->npages + 1,
-                 sizeof *c->pages)) {
-        return nomem(err);
+    if (!lh__pqw_grow_to(&c->pages, &c->pages_cap, (size_t)c->npages + 1,
+                         sizeof *c->pages)) {
+        return lh__pqw_nomem(err);
     }
     lh__pqw_page *p = &c->pages[c->npages];
     memset(p, 0, sizeof *p);
@@ -1110,7 +1062,7 @@ close_page(lh__pqw_col *c, lh_err *err)
             uint8_t b = (uint8_t)bw;
             lh_buf_append(&c->pend, &b, 1);
             if (!rle_u32(c->codes, c->nvals, bw, &c->pend)) {
-                return nomem(err);
+                return lh__pqw_nomem(err);
             }
         }
         c->dict_code_bytes += c->pend.len - vstart;
@@ -1129,7 +1081,7 @@ close_page(lh__pqw_col *c, lh_err *err)
     p->vals_len = (uint32_t)(c->pend.len - vstart);
     if (!lh_buf_ok(&c->pend) || !lh_buf_ok(&c->ci_mm) ||
         !lh_buf_ok(&c->pst.minb) || !lh_buf_ok(&c->pst.maxb)) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     c->npages++;
     c->nent = 0;
@@ -1264,7 +1216,7 @@ plain_values(lh__pqw_col *c, const uint8_t *v, uint32_t n)
     }
     uint8_t *d = (uint8_t *)c->vals.data + c->vals.len;
     for (uint32_t i = 0; i < n; i++) {
-        put_le32(d, s[i].len);
+        lh_put_le32(d, s[i].len);
         memcpy(d + 4, lh_str_data(&s[i]), s[i].len);
         d += 4 + (size_t)s[i].len;
     }
@@ -1280,8 +1232,8 @@ page_append(lh__pqw_col *c, const uint8_t *v, uint32_t nv, const uint8_t *def,
 {
     size_t need = (size_t)c->nent + n;
     if (c->max_def > 0) {
-        if (!grow_to(&c->def, &c->ent_cap, need, 1)) {
-            return nomem(err);
+        if (!lh__pqw_grow_to(&c->def, &c->ent_cap, need, 1)) {
+            return lh__pqw_nomem(err);
         }
         if (def) {
             memcpy(c->def + c->nent, def, n);
@@ -1291,8 +1243,8 @@ page_append(lh__pqw_col *c, const uint8_t *v, uint32_t nv, const uint8_t *def,
     }
     uint32_t rows = n;
     if (c->max_rep > 0) {
-        if (!grow_to(&c->rep, &c->rep_cap, need, 1)) {
-            return nomem(err);
+        if (!lh__pqw_grow_to(&c->rep, &c->rep_cap, need, 1)) {
+            return lh__pqw_nomem(err);
         }
         if (!ALWAYS(c->def != NULL)) {
             return lh_err_set(err, LH_EINTERNAL, "repeated leaf without def");
@@ -1312,18 +1264,18 @@ page_append(lh__pqw_col *c, const uint8_t *v, uint32_t nv, const uint8_t *def,
         stats_update(c, &c->pst, v, nv);
     }
     if (c->dict_mode) {
-        if (!grow_to(&c->codes, &c->code_cap, (size_t)c->nvals + nv,
-                     sizeof *c->codes) ||
+        if (!lh__pqw_grow_to(&c->codes, &c->code_cap, (size_t)c->nvals + nv,
+                             sizeof *c->codes) ||
             !dict_codes(c, v, nv)) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
         c->dict_vals += nv;
     } else {
         if (!plain_values(c, v, nv)) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
         if (c->node->bloom && !bloom_values(c, v, nv)) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
     }
     c->nvals += nv;
@@ -1445,8 +1397,9 @@ dict_to_plain(lh__pqw_col *c, lh__pqw_page *p, lh_err *err)
     lh_buf_append(&c->conv_buf, p->lvl_len ? body : (const uint8_t *)"",
                   p->lvl_len);
     if (p->nvals > 0) {
-        if (!grow_to(&c->tmp32, &c->tmp32_cap, p->nvals, sizeof *c->tmp32)) {
-            return nomem(err);
+        if (!lh__pqw_grow_to(&c->tmp32, &c->tmp32_cap, p->nvals,
+                             sizeof *c->tmp32)) {
+            return lh__pqw_nomem(err);
         }
         lh_rc rc = lh_pq_rle_decode(vals + 1, p->vals_len - 1, vals[0],
                                     c->tmp32, p->nvals, err);
@@ -1465,7 +1418,7 @@ dict_to_plain(lh__pqw_col *c, lh__pqw_page *p, lh_err *err)
         }
     }
     if (!lh_buf_ok(&c->conv_buf)) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     if (c->conv_buf.len - p->lvl_len > INT32_MAX) {
         return too_big(c, c->conv_buf.len, err);
@@ -1564,7 +1517,7 @@ page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     oi.page_locations =
         lh_arena_calloc(a, (np ? np : 1) * sizeof *oi.page_locations);
     if (oi.page_locations == NULL) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     oi.n_page_locations = np;
     bool ci_ok = c->ord != LH_PQW_ORD_NONE;
@@ -1600,7 +1553,7 @@ page_indexes(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     ci.nan_counts = lh_arena_calloc(a, n1 * sizeof *ci.nan_counts);
     if (!ci.null_pages || !ci.min_values || !ci.max_values || !ci.null_counts ||
         !ci.nan_counts) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     ci.n_null_pages = ci.n_min_values = ci.n_max_values = np;
     ci.n_null_counts = np;
@@ -1664,14 +1617,14 @@ bloom_filter(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_metadata *m,
         size_t len;
         dict_entry(c, k, &p, &len);
         if (!hset_add(&c->bloom, lh_pq_bloom_hash(p, len))) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
     }
     uint64_t ndv = (uint64_t)c->bloom.n + (c->bloom.zero ? 1 : 0);
     size_t nbytes = lh_pq_bloom_optimal_bytes(ndv, w->o.bloom_fpp);
     uint8_t *bits = lh_arena_calloc(&w->tmp, nbytes);
     if (bits == NULL) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     if (c->bloom.zero) {
         lh_pq_bloom_insert(bits, nbytes, 0);
@@ -1694,7 +1647,7 @@ bloom_filter(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_metadata *m,
     }
     lh_buf_append(&w->blooms, bits, nbytes);
     if (!lh_buf_ok(&w->blooms)) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     m->bloom_filter_offset = (int64_t)at;
     m->has_bloom_filter_offset = true;
@@ -1775,7 +1728,7 @@ lh__pqw_col_seal(lh__pqw_col *c, void *zctx, lh_err *err)
                 p->body_buf = LH_PQW_BUF_HEAD;
                 p->body_off = at;
                 if (!lh_buf_ok(&c->head)) {
-                    rc = nomem(err);
+                    rc = lh__pqw_nomem(err);
                 }
             }
         }
@@ -1871,11 +1824,11 @@ lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w, lh_pq_column_chunk *cc,
     m->encoding_stats = lh_arena_memdup(&w->arena, es, nes * sizeof *es);
     m->n_encoding_stats = nes;
     if (!m->encodings || !m->encoding_stats) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     if (w->o.statistics) {
         if (!chunk_statistics(c, w, &m->statistics)) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
         m->has_statistics = true;
     }

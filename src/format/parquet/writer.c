@@ -23,16 +23,16 @@
  * LH_PQW_PIECE). */
 #define NESTED_PIECE 256
 
-static lh_rc
-nomem(lh_err *err)
+lh_rc
+lh__pqw_nomem(lh_err *err)
 {
     return lh_err_set(err, LH_ENOMEM, "out of memory writing a parquet file");
 }
 
 /* As wcol.c's: grows *pp (an object pointer's address) to `need`
  * elements. */
-static bool
-grow_to(void *pp, uint32_t *cap, size_t need, size_t elem)
+bool
+lh__pqw_grow_to(void *pp, uint32_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap) {
         return true;
@@ -350,7 +350,7 @@ build_children(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
 {
     n->children = lh_arena_calloc(&b->w->arena, nc * sizeof *n->children);
     if (n->children == NULL) {
-        return nomem(b->err);
+        return lh__pqw_nomem(b->err);
     }
     n->nchildren = nc;
     for (uint32_t i = 0; i < nc; i++) {
@@ -395,7 +395,7 @@ build_leaf(build *b, lh__pqw_node *n, lh_pq_schema_element *el)
     const lh__pqw_node **chain =
         lh_arena_alloc(&w->arena, b->depth * sizeof *chain);
     if (path == NULL || chain == NULL) {
-        return nomem(b->err);
+        return lh__pqw_nomem(b->err);
     }
     memcpy(path, b->path, np * sizeof *path);
     memcpy(chain, b->chain, b->depth * sizeof *chain);
@@ -423,7 +423,7 @@ build_node(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
     memset(n, 0, sizeof *n);
     n->name = lh_arena_strdup(&w->arena, name);
     if (n->name == NULL) {
-        return nomem(b->err);
+        return lh__pqw_nomem(b->err);
     }
     n->type = src->type;
     n->nullable = src->nullable;
@@ -516,7 +516,7 @@ build_node(build *b, lh__pqw_node *n, const lh_pq_wcolumn *src,
         set_logical(el, LH_PQ_LT_MAP);
         n->children = lh_arena_calloc(&w->arena, sizeof *n->children);
         if (n->children == NULL) {
-            rc = nomem(b->err);
+            rc = lh__pqw_nomem(b->err);
             break;
         }
         n->nchildren = 1;
@@ -586,7 +586,7 @@ build_schema(lh_pq_writer *w, const lh_pq_wcolumn *cols, uint32_t ncols,
     w->nchain =
         lh_arena_calloc(&w->arena, (nleaves ? nleaves : 1) * sizeof(uint32_t));
     if (!b.els || !w->cols || !w->leaf_nodes || !w->chains || !w->nchain) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     lh_pq_schema_element *root = &b.els[b.nels++];
     root->name = "schema";
@@ -687,7 +687,7 @@ copy_opts(lh_pq_writer *w, const lh_pq_writer_opts *src, lh_err *err)
         o->sorting = lh_arena_memdup(&w->arena, o->sorting,
                                      o->nsorting * sizeof *o->sorting);
         if (o->sorting == NULL) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
     } else {
         o->sorting = NULL;
@@ -699,7 +699,7 @@ copy_opts(lh_pq_writer *w, const lh_pq_writer_opts *src, lh_err *err)
         }
         lh_pq_key_value *kv = lh_arena_calloc(&w->arena, o->nkv * sizeof *kv);
         if (kv == NULL) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
         for (uint32_t i = 0; i < o->nkv; i++) {
             const lh_pq_key_value *s = &o->kv[i];
@@ -719,11 +719,11 @@ copy_opts(lh_pq_writer *w, const lh_pq_writer_opts *src, lh_err *err)
                     kv[i].value[vl] = 0;
                 }
                 if (kv[i].value == NULL) {
-                    return nomem(err);
+                    return lh__pqw_nomem(err);
                 }
             }
             if (kv[i].key == NULL) {
-                return nomem(err);
+                return lh__pqw_nomem(err);
             }
         }
         o->kv = kv;
@@ -750,7 +750,7 @@ setup_threads(lh_pq_writer *w, lh_err *err)
         /* A second set of columns to fill while the first is sealed. */
         w->cols_bg = lh_calloc(w->nleaves, sizeof *w->cols_bg);
         if (w->cols_bg == NULL) {
-            return nomem(err);
+            return lh__pqw_nomem(err);
         }
         for (uint32_t i = 0; i < w->nleaves; i++) {
             lh_rc rc = lh__pqw_col_clone(&w->cols_bg[i], &w->cols[i], err);
@@ -763,7 +763,7 @@ setup_threads(lh_pq_writer *w, lh_err *err)
     w->seal_rc = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_rc);
     w->seal_err = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_err);
     if (!w->zctx || !w->seal_rc || !w->seal_err) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     return LH_OK;
 }
@@ -820,7 +820,7 @@ lh_pq_writer_open(const lh_pq_wcolumn *cols, uint32_t ncols,
     }
     lh_pq_writer *w = lh_calloc(1, sizeof *w);
     if (w == NULL) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     lh_arena_init(&w->arena, 0);
     lh_arena_init(&w->tmp, 0);
@@ -1171,7 +1171,7 @@ write_flat(lh_pq_writer *w, lh__pqw_col *c, const lh_vector *v,
         return lh__pqw_col_add(c, vals, n, NULL, NULL, n, err);
     }
     if (!stage_reserve(w, c, n, n)) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     uint8_t *dl = w->st_def;
     uint32_t nv = 0;
@@ -1314,7 +1314,7 @@ write_nested(lh_pq_writer *w, uint32_t leaf, const lh_vector *v,
         shred_row(&s, 0, v, idx ? idx[k] : r0 + k, 0, 0, 0);
     }
     if (s.oom) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     return lh__pqw_col_add(c, w->st_vals, w->st_nvals,
                            c->max_def > 0 ? w->st_def : NULL,
@@ -1370,7 +1370,7 @@ seal_worker(void *arg)
             w->zctx[s->slot] = ZSTD_createCCtx();
         }
         if (w->o.codec == LH_PQ_CODEC_ZSTD && w->zctx[s->slot] == NULL) {
-            w->seal_rc[i] = nomem(&w->seal_err[i]);
+            w->seal_rc[i] = lh__pqw_nomem(&w->seal_err[i]);
             continue;
         }
         w->seal_rc[i] =
@@ -1423,15 +1423,16 @@ seal_now(lh_pq_writer *w, lh__pqw_col *cols, lh_err *err)
 static lh_rc
 finish_row_group(lh_pq_writer *w, lh__pqw_col *cols, uint64_t rows, lh_err *err)
 {
-    if (!grow_to(&w->rgs, &w->rgs_cap, (size_t)w->nrgs + 1, sizeof *w->rgs)) {
-        return nomem(err);
+    if (!lh__pqw_grow_to(&w->rgs, &w->rgs_cap, (size_t)w->nrgs + 1,
+                         sizeof *w->rgs)) {
+        return lh__pqw_nomem(err);
     }
     lh_pq_row_group *rg = &w->rgs[w->nrgs];
     memset(rg, 0, sizeof *rg);
     rg->columns = lh_arena_calloc(&w->arena, (w->nleaves ? w->nleaves : 1) *
                                                  sizeof *rg->columns);
     if (rg->columns == NULL) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     rg->n_columns = w->nleaves;
     uint64_t start = w->pos;
@@ -1678,7 +1679,7 @@ write_tail(lh_pq_writer *w, lh_err *err)
     m.column_orders = lh_arena_calloc(&w->arena, (w->nleaves ? w->nleaves : 1) *
                                                      sizeof *m.column_orders);
     if (m.column_orders == NULL) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     for (uint32_t i = 0; i < w->nleaves; i++) {
         m.column_orders[i].kind = LH_PQ_ORDER_TYPE_DEFINED;
@@ -1702,7 +1703,8 @@ write_tail(lh_pq_writer *w, lh_err *err)
         tail[3] = (uint8_t)(len >> 24);
         memcpy(tail + 4, "PAR1", 4);
         lh_buf_append(&f, tail, 8);
-        rc = f.oom ? nomem(err) : lh__pqw_sink_write(w, f.data, f.len, err);
+        rc = f.oom ? lh__pqw_nomem(err)
+                   : lh__pqw_sink_write(w, f.data, f.len, err);
     }
     lh_buf_release(&f);
     return rc;
@@ -1848,7 +1850,7 @@ lh_pq_writer_open_path(const char *path, const lh_pq_wcolumn *cols,
     }
     fsink *s = lh_calloc(1, sizeof *s);
     if (s == NULL) {
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     s->fd = -1;
     s->path = lh_strdup(path);
@@ -1856,7 +1858,7 @@ lh_pq_writer_open_path(const char *path, const lh_pq_wcolumn *cols,
     s->tmp = lh_malloc(cap);
     if (s->path == NULL || s->tmp == NULL) {
         fsink_free(s);
-        return nomem(err);
+        return lh__pqw_nomem(err);
     }
     /* ".NAME.tmp-PID-N" beside path: same file system, so rename is
      * atomic; hidden, so nobody takes it for a finished file. */

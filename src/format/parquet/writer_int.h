@@ -350,6 +350,12 @@ lh_rc lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w,
 
 /* ---- writer.c ---------------------------------------------------------- */
 
+/* LH_ENOMEM with the writer's message. */
+lh_rc lh__pqw_nomem(lh_err *err);
+/* Grows the array *pp (of *cap elements of `elem` bytes) to hold `need`;
+ * pp is the address of any object pointer. false when out of memory (the
+ * array stays as it was). */
+bool lh__pqw_grow_to(void *pp, uint32_t *cap, size_t need, size_t elem);
 lh_rc lh__pqw_sink_write(lh_pq_writer *w, const void *p, size_t n, lh_err *err);
 
 #endif
