@@ -884,7 +884,8 @@ cmd_parquet(int argc, char **argv)
         return r;
     }
     if (a.npos != 2) {
-        return usage_error("%s", "parquet inspect|cat FILE [options], or parquet write OUT --from FILE");
+        return usage_error("%s", "parquet inspect|cat FILE [options], or "
+                                 "parquet write OUT --from FILE");
     }
     lh_err err;
     lh_rc rc;
