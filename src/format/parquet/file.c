@@ -1033,8 +1033,7 @@ lh__pq_convert(const lh_pq_node *leaf, const void *phys, uint32_t n, void *out,
 }
 
 bool
-lh__pq_stat_value(const lh_pq_node *leaf, lh_pq_bytes b, lh_arena *a,
-                  lh_value *out)
+lh__pq_stat_value(const lh_pq_node *leaf, lh_pq_bytes b, lh_value *out)
 {
     memset(out, 0, sizeof *out);
     out->type = leaf->type;
@@ -1073,7 +1072,6 @@ lh__pq_stat_value(const lh_pq_node *leaf, lh_pq_bytes b, lh_arena *a,
     if (lh__pq_convert(leaf, pv, 1, &v, &e) != LH_OK) {
         return false;
     }
-    (void)a;
     switch ((lh_type_id)leaf->type.id) {
     case LH_T_SMALLINT:
         out->u.i = v.i16;

@@ -437,10 +437,6 @@ count_values(lh_pq_page *pg, const lh_pq_node *leaf, lh_err *err)
                                   pg->rep[i], leaf->max_rep);
             }
         }
-        if (pg->nent && pg->rep[0] != 0) {
-            /* Pages may continue a row only in old v1 files; the scan
-             * handles it, v2 forbids it (checked by the caller). */
-        }
     }
     if (!pg->def) {
         pg->nvals = pg->nent;
@@ -483,10 +479,9 @@ decompress(const lh_pq_column_metadata *cm, const uint8_t *src, size_t slen,
 }
 
 static lh_rc
-read_dict(const lh_pq_file *f, const lh_pq_node *leaf,
-          const lh_pq_column_metadata *cm, const lh_pq_page_header *ph,
-          const uint8_t *body, lh_pq_dict *dict, lh_pq_page **pool,
-          const char *where, lh_err *err)
+read_dict(const lh_pq_node *leaf, const lh_pq_column_metadata *cm,
+          const lh_pq_page_header *ph, const uint8_t *body, lh_pq_dict *dict,
+          lh_pq_page **pool, const char *where, lh_err *err)
 {
     if (!ph->has_dictionary_page_header) {
         return lh_err_set(err, LH_ECORRUPT,
@@ -537,7 +532,6 @@ read_dict(const lh_pq_file *f, const lh_pq_node *leaf,
         lh_err_prefix(err, "%s: dictionary page", where);
         return rc;
     }
-    (void)f;
     dict->page = pg;
     dict->vals = pg->vals;
     dict->n = n;
@@ -740,7 +734,7 @@ lh__pq_read_page(const lh_pq_file *f, const lh_pq_node *leaf,
         }
     }
     if (ph.type == LH_PQ_PAGE_DICTIONARY_PAGE) {
-        rc = read_dict(f, leaf, cm, &ph, body, dict, pool, where, err);
+        rc = read_dict(leaf, cm, &ph, body, dict, pool, where, err);
         lh_arena_release(&scratch);
         return rc;
     }

@@ -111,8 +111,7 @@ void lh__pq_pool_give(lh_pq_page **pool);
 
 /* Decodes a statistics value (PLAIN bytes of one physical value) into a
  * value of the leaf's type. false when it cannot (odd length, a type we
- * do not prune on). */
-bool lh__pq_stat_value(const lh_pq_node *leaf, lh_pq_bytes b, lh_arena *a,
-                       lh_value *out);
+ * do not prune on). Strings and blobs borrow the bytes of b. */
+bool lh__pq_stat_value(const lh_pq_node *leaf, lh_pq_bytes b, lh_value *out);
 
 #endif

@@ -55,7 +55,6 @@ struct lh_pq_scan {
     node_out *outs;   /* one per node */
     uint32_t rg;      /* next row group to open */
     _Atomic uint32_t *shared_rg; /* or the counter shared with other scans */
-    int64_t rows_left;           /* in the open row group; 0 = none open */
     uint32_t cur_rg;
     /* Rows of the open row group that the page index leaves in (sorted,
      * disjoint); batches come from these ranges only. */
@@ -234,25 +233,30 @@ cmp_values(const lh_value *a, const lh_value *b)
     }
 }
 
-/* Whether the statistics' bounds may be trusted for this column. */
+/* Whether min/max bounds (of a chunk or of a page) order this column as
+ * its type does: the file must record TYPE_ORDER for it, and floats need
+ * the order recorded at all (without it, NaN handling is unknown). */
 static bool
-stats_bounds(const lh_pq_file *f, const lh_pq_node *leaf,
-             const lh_pq_statistics *st, lh_arena *a, lh_value *mn,
-             lh_value *mx)
+order_known(const lh_pq_file *f, const lh_pq_node *leaf)
 {
     uint32_t li = (uint32_t)leaf->leaf;
-    if (f->meta.n_column_orders > li &&
-        f->meta.column_orders[li].kind != LH_PQ_ORDER_TYPE_DEFINED) {
+    if (f->meta.n_column_orders > li) {
+        return f->meta.column_orders[li].kind == LH_PQ_ORDER_TYPE_DEFINED;
+    }
+    return leaf->type.id != LH_T_REAL && leaf->type.id != LH_T_DOUBLE;
+}
+
+/* The statistics' bounds, when they may be trusted for this column. */
+static bool
+stats_bounds(const lh_pq_file *f, const lh_pq_node *leaf,
+             const lh_pq_statistics *st, lh_value *mn, lh_value *mx)
+{
+    if (!order_known(f, leaf)) {
         return false;
     }
-    if (leaf->type.id == LH_T_REAL || leaf->type.id == LH_T_DOUBLE) {
-        if (f->meta.n_column_orders <= li) {
-            return false; /* no order recorded: NaN handling unknown */
-        }
-    }
     if (st->has_min_value && st->has_max_value) {
-        return lh__pq_stat_value(leaf, st->min_value, a, mn) &&
-               lh__pq_stat_value(leaf, st->max_value, a, mx);
+        return lh__pq_stat_value(leaf, st->min_value, mn) &&
+               lh__pq_stat_value(leaf, st->max_value, mx);
     }
     /* The deprecated fields used signed order: only trust them where that
      * is the type's order. */
@@ -261,8 +265,8 @@ stats_bounds(const lh_pq_file *f, const lh_pq_node *leaf,
         leaf->el->type == LH_PQ_TYPE_FIXED_LEN_BYTE_ARRAY) {
         return false;
     }
-    return lh__pq_stat_value(leaf, st->min, a, mn) &&
-           lh__pq_stat_value(leaf, st->max, a, mx);
+    return lh__pq_stat_value(leaf, st->min, mn) &&
+           lh__pq_stat_value(leaf, st->max, mx);
 }
 
 /* The PLAIN bytes of a value as the file would store it, for bloom
@@ -399,16 +403,10 @@ pred_excludes(const lh_pq_scan *s, const lh_pq_row_group *rg,
     if (nv == 0 || p->nvalues < nv) {
         return p->op == LH_PQ_IN; /* IN () matches nothing */
     }
-    if (st) {
-        lh_arena a;
-        lh_arena_init(&a, 0);
-        lh_value mn, mx;
-        bool out = stats_bounds(s->f, leaf, st, &a, &mn, &mx) &&
-                   bounds_exclude(p, &mn, &mx);
-        lh_arena_release(&a);
-        if (out) {
-            return true;
-        }
+    lh_value mn, mx;
+    if (st && stats_bounds(s->f, leaf, st, &mn, &mx) &&
+        bounds_exclude(p, &mn, &mx)) {
+        return true;
     }
     if (p->op == LH_PQ_EQ || p->op == LH_PQ_IN) {
         return bloom_excludes(s->f, leaf, cm, p->values, nv);
@@ -471,30 +469,17 @@ page_may_match(const lh_pq_scan *s, const lh_pq_node *leaf,
     if (p->op == LH_PQ_NOT_NULL) {
         return true;
     }
-    uint32_t li = (uint32_t)leaf->leaf;
-    if (s->f->meta.n_column_orders > li &&
-        s->f->meta.column_orders[li].kind != LH_PQ_ORDER_TYPE_DEFINED) {
-        return true;
-    }
-    if ((leaf->type.id == LH_T_REAL || leaf->type.id == LH_T_DOUBLE) &&
-        s->f->meta.n_column_orders <= li) {
-        return true;
-    }
-    lh_arena a;
-    lh_arena_init(&a, 0);
     lh_value mn, mx;
-    bool out = lh__pq_stat_value(leaf, ci->min_values[i], &a, &mn) &&
-               lh__pq_stat_value(leaf, ci->max_values[i], &a, &mx) &&
-               bounds_exclude(p, &mn, &mx);
-    lh_arena_release(&a);
-    return !out;
+    return !(order_known(s->f, leaf) &&
+             lh__pq_stat_value(leaf, ci->min_values[i], &mn) &&
+             lh__pq_stat_value(leaf, ci->max_values[i], &mx) &&
+             bounds_exclude(p, &mn, &mx));
 }
 
 static bool
-add_range(lh_pq_scan *s, struct row_range **r, uint32_t *n, uint32_t *cap,
-          int64_t b, int64_t e)
+add_range(struct row_range **r, uint32_t *n, uint32_t *cap, int64_t b,
+          int64_t e)
 {
-    (void)s;
     if (*n && (*r)[*n - 1].end == b) {
         (*r)[*n - 1].end = e; /* adjacent pages merge */
         return true;
@@ -573,7 +558,7 @@ prune_pages(lh_pq_scan *s, const lh_pq_row_group *rg)
                 int64_t lo = s->ranges[j].begin > b ? s->ranges[j].begin : b;
                 int64_t hi = s->ranges[j].end < e2 ? s->ranges[j].end : e2;
                 if (lo < hi) {
-                    ok = add_range(s, &out, &nout, &cap, lo, hi);
+                    ok = add_range(&out, &nout, &cap, lo, hi);
                 }
             }
         }
@@ -601,7 +586,6 @@ close_rg(lh_pq_scan *s)
         lc->oi = NULL;
         memset(&lc->dict, 0, sizeof lc->dict);
     }
-    s->rows_left = 0;
     s->nranges = s->range_i = 0;
     lh_arena_reset(&s->rg_arena);
 }
@@ -632,7 +616,7 @@ open_rg(lh_pq_scan *s)
         }
         s->nranges = 0;
         s->range_i = 0;
-        if (!add_range(s, &s->ranges, &s->nranges, &s->ranges_cap, 0,
+        if (!add_range(&s->ranges, &s->nranges, &s->ranges_cap, 0,
                        rg->num_rows)) {
             s->nranges = 0;
         }
@@ -671,7 +655,6 @@ open_rg(lh_pq_scan *s)
                      lc->node->name, g);
         }
         s->cur_rg = g;
-        s->rows_left = rg->num_rows;
         s->cur_row = 0;
         return true;
     }
@@ -1191,7 +1174,6 @@ lh_pq_scan_next(lh_pq_scan *s, lh_batch *out, lh_err *err)
             return rc;
         }
     }
-    s->rows_left -= n;
     s->cur_row += n;
     if (s->cur_row == r->end) {
         s->range_i++;

@@ -302,10 +302,8 @@ json_str(lh_buf *b, const char *s)
 static void
 stat_json(lh_buf *b, const lh_pq_node *leaf, lh_pq_bytes v)
 {
-    lh_arena a;
-    lh_arena_init(&a, 0);
     lh_value val;
-    if (leaf && lh__pq_stat_value(leaf, v, &a, &val)) {
+    if (leaf && lh__pq_stat_value(leaf, v, &val)) {
         if (val.type.id == LH_T_VARCHAR &&
             !lh_utf8_valid(val.u.s.p, val.u.s.len)) {
             val.type.id = LH_T_BLOB; /* a truncated bound may cut a char */
@@ -318,7 +316,6 @@ stat_json(lh_buf *b, const lh_pq_node *leaf, lh_pq_bytes v)
         }
         lh_buf_puts(b, "\"");
     }
-    lh_arena_release(&a);
 }
 
 static void
