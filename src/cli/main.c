@@ -14,142 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "lakehouse.h"
 
-#define EXIT_FAIL 1
-#define EXIT_BADINPUT 2
-#define EXIT_CONFLICT 3
-
 #define MAX_LINE (64u << 20) /* one NDJSON event */
-
-static const char *usage_text =
-    "usage:\n"
-    "  lakehouse init DIR\n"
-    "  lakehouse table create DIR --schema FILE.json\n"
-    "  lakehouse table list DIR\n"
-    "  lakehouse table describe DIR TABLE\n"
-    "  lakehouse append DIR TABLE [FILE|-] [--batch N]\n"
-    "  lakehouse read DIR TABLE --stream ID [--from VERSION] [--backward]"
-    " [--limit N]\n"
-    "  lakehouse read DIR TABLE --from CHECKPOINT [--follow]\n"
-    "  lakehouse stream info DIR TABLE ID\n"
-    "  lakehouse stream meta DIR TABLE ID [--max-age SECONDS]"
-    " [--max-count N] [--truncate-before VERSION]\n"
-    "  lakehouse parquet inspect FILE [--format json]\n"
-    "  lakehouse parquet cat FILE [--columns a,b] [--limit N]"
-    " [--format csv|json|ndjson|table]\n"
-    "  lakehouse parquet write OUT.parquet --from FILE.csv|FILE.ndjson"
-    " [--schema FILE.json] [--codec zstd] [--row-group-rows N]"
-    " [--bloom col,..] [--page-v2]\n";
-
-/* ---- arguments: positionals and --options in any order ------------------- */
-
-typedef struct opt {
-    const char *name;
-    bool takes_value;
-    const char *value;
-    bool set;
-} opt;
-
-typedef struct args {
-    const char *pos[8];
-    int npos;
-} args;
-
-static int
-usage_error(const char *fmt, const char *a)
-{
-    fprintf(stderr, "lakehouse: ");
-    fprintf(stderr, fmt, a);
-    fprintf(stderr, "\n%s", usage_text);
-    return EXIT_BADINPUT;
-}
-
-static int
-parse_args(int argc, char **argv, opt *opts, size_t nopts, args *out)
-{
-    out->npos = 0;
-    for (int i = 0; i < argc; i++) {
-        const char *a = argv[i];
-        if (strncmp(a, "--", 2) == 0 && a[2] != 0) {
-            const char *name = a + 2;
-            const char *eq = strchr(name, '=');
-            size_t nl = eq ? (size_t)(eq - name) : strlen(name);
-            opt *o = NULL;
-            for (size_t k = 0; k < nopts; k++) {
-                if (strlen(opts[k].name) == nl &&
-                    strncmp(opts[k].name, name, nl) == 0) {
-                    o = &opts[k];
-                }
-            }
-            if (o == NULL) {
-                return usage_error("unknown option \"%s\"", a);
-            }
-            o->set = true;
-            if (o->takes_value) {
-                if (eq != NULL) {
-                    o->value = eq + 1;
-                } else if (i + 1 < argc) {
-                    o->value = argv[++i];
-                } else {
-                    return usage_error("option \"%s\" needs a value", a);
-                }
-            } else if (eq != NULL) {
-                return usage_error("option \"%s\" takes no value", a);
-            }
-        } else {
-            if (out->npos >= (int)(sizeof(out->pos) / sizeof(out->pos[0]))) {
-                return usage_error("too many arguments at \"%s\"", a);
-            }
-            out->pos[out->npos++] = a;
-        }
-    }
-    return 0;
-}
-
-static int
-exit_code(lh_rc rc)
-{
-    switch (rc) {
-    case LH_OK:
-        return 0;
-    case LH_ECONFLICT:
-        return EXIT_CONFLICT;
-    case LH_EINVAL:
-        return EXIT_BADINPUT;
-    default:
-        return EXIT_FAIL;
-    }
-}
-
-static int
-fail(const lh_err *err, lh_rc rc)
-{
-    fprintf(stderr, "lakehouse: %s\n", err->msg);
-    return exit_code(rc);
-}
-
-static bool
-parse_int(const char *s, int64_t min, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || *end != 0 || errno != 0 || v < min) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static int
-open_db(const char *dir, bool readonly, lh_db **db)
-{
-    lh_err err;
-    lh_db_options o = {.flags = readonly ? LH_OPEN_READONLY : 0};
-    lh_rc rc = lh_db_open(dir, &o, db, &err);
-    return rc == LH_OK ? 0 : fail(&err, rc);
-}
 
 /* ---- init, table ------------------------------------------------------------
  */
@@ -158,17 +26,17 @@ static int
 cmd_init(int argc, char **argv)
 {
     args a;
-    int r = parse_args(argc, argv, NULL, 0, &a);
+    int r = cli_parse_args(argc, argv, NULL, 0, &a);
     if (r != 0) {
         return r;
     }
     if (a.npos != 1) {
-        return usage_error("%s", "init takes one directory");
+        return cli_usage_error("%s", "init takes one directory");
     }
     lh_err err;
     lh_rc rc = lh_db_init(a.pos[0], &err);
     if (rc != LH_OK) {
-        return fail(&err, rc);
+        return cli_fail(&err, rc);
     }
     printf("initialized %s\n", a.pos[0]);
     return 0;
@@ -216,12 +84,13 @@ cmd_table(int argc, char **argv)
 {
     opt opts[] = {{"schema", true, NULL, false}};
     args a;
-    int r = parse_args(argc, argv, opts, 1, &a);
+    int r = cli_parse_args(argc, argv, opts, 1, &a);
     if (r != 0) {
         return r;
     }
     if (a.npos < 2) {
-        return usage_error("%s", "table needs a subcommand and a directory");
+        return cli_usage_error("%s",
+                               "table needs a subcommand and a directory");
     }
     const char *sub = a.pos[0];
     lh_err err;
@@ -229,7 +98,7 @@ cmd_table(int argc, char **argv)
     lh_rc rc = LH_OK;
     if (strcmp(sub, "create") == 0) {
         if (!opts[0].set || a.npos != 2) {
-            return usage_error("%s", "table create DIR --schema FILE.json");
+            return cli_usage_error("%s", "table create DIR --schema FILE.json");
         }
         size_t len = 0;
         char *json = read_all_file(opts[0].value, &len, &err);
@@ -237,7 +106,7 @@ cmd_table(int argc, char **argv)
             fprintf(stderr, "lakehouse: %s\n", err.msg);
             return EXIT_BADINPUT;
         }
-        r = open_db(a.pos[1], false, &db);
+        r = cli_open_db(a.pos[1], false, &db);
         if (r == 0) {
             rc = lh_table_create(db, json, len, &err);
             if (rc == LH_OK) {
@@ -255,7 +124,7 @@ cmd_table(int argc, char **argv)
         }
         free(json);
     } else if (strcmp(sub, "list") == 0 && a.npos == 2) {
-        r = open_db(a.pos[1], true, &db);
+        r = cli_open_db(a.pos[1], true, &db);
         char **names = NULL;
         size_t n = 0;
         if (r == 0) {
@@ -266,7 +135,7 @@ cmd_table(int argc, char **argv)
         }
         lh_free_strings(names, n);
     } else if (strcmp(sub, "describe") == 0 && a.npos == 3) {
-        r = open_db(a.pos[1], true, &db);
+        r = cli_open_db(a.pos[1], true, &db);
         char *desc = NULL;
         if (r == 0) {
             rc = lh_table_describe(db, a.pos[2], &desc, &err);
@@ -276,13 +145,13 @@ cmd_table(int argc, char **argv)
         }
         lh_free_mem(desc);
     } else {
-        return usage_error("unknown table subcommand \"%s\"", sub);
+        return cli_usage_error("unknown table subcommand \"%s\"", sub);
     }
     lh_db_close(db);
     if (r != 0) {
         return r;
     }
-    return rc == LH_OK ? 0 : fail(&err, rc);
+    return rc == LH_OK ? 0 : cli_fail(&err, rc);
 }
 
 /* ---- append
@@ -505,10 +374,10 @@ flush_batch(lh_db *db, const char *table, in_line *lines, lh_event_in *evs,
                       : lines[0].lineno;
     if (rc == LH_EINVAL || rc == LH_ECONFLICT) {
         line_error(lineno, err.field, err.msg);
-        return exit_code(rc);
+        return cli_exit_code(rc);
     }
     fprintf(stderr, "lakehouse: line %ld: %s\n", lineno, err.msg);
-    return exit_code(rc);
+    return cli_exit_code(rc);
 }
 
 static int
@@ -516,18 +385,18 @@ cmd_append(int argc, char **argv)
 {
     opt opts[] = {{"batch", true, NULL, false}};
     args a;
-    int r = parse_args(argc, argv, opts, 1, &a);
+    int r = cli_parse_args(argc, argv, opts, 1, &a);
     if (r != 0) {
         return r;
     }
     if (a.npos < 2 || a.npos > 3) {
-        return usage_error("%s", "append DIR TABLE [FILE|-] [--batch N]");
+        return cli_usage_error("%s", "append DIR TABLE [FILE|-] [--batch N]");
     }
     int64_t batch = 1;
     if (opts[0].set &&
-        (!parse_int(opts[0].value, 1, &batch) || batch > 100000)) {
-        return usage_error("--batch must be from 1 to 100000, found \"%s\"",
-                           opts[0].value);
+        (!cli_parse_int(opts[0].value, 1, &batch) || batch > 100000)) {
+        return cli_usage_error("--batch must be from 1 to 100000, found \"%s\"",
+                               opts[0].value);
     }
     const char *path = a.npos == 3 ? a.pos[2] : "-";
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -537,7 +406,7 @@ cmd_append(int argc, char **argv)
         return EXIT_BADINPUT;
     }
     lh_db *db;
-    r = open_db(a.pos[0], false, &db);
+    r = cli_open_db(a.pos[0], false, &db);
     if (r == 0) {
         /* A missing table is reported as such, not as a fault of the first
          * line, and also when the input holds no event. */
@@ -546,7 +415,7 @@ cmd_append(int argc, char **argv)
         lh_rc rc = lh_table_describe(db, a.pos[1], &desc, &err);
         lh_free_mem(desc);
         if (rc != LH_OK) {
-            r = fail(&err, rc);
+            r = cli_fail(&err, rc);
             lh_db_close(db);
         }
     }
@@ -671,34 +540,34 @@ cmd_read(int argc, char **argv)
                   {"backward", false, NULL, false},
                   {"limit", true, NULL, false}};
     args a;
-    int r = parse_args(argc, argv, opts, 5, &a);
+    int r = cli_parse_args(argc, argv, opts, 5, &a);
     if (r != 0) {
         return r;
     }
     if (a.npos != 2) {
-        return usage_error("%s", "read DIR TABLE (--stream ID | --from "
-                                 "CHECKPOINT)");
+        return cli_usage_error("%s", "read DIR TABLE (--stream ID | --from "
+                                     "CHECKPOINT)");
     }
     bool by_stream = opts[0].set;
     if (!by_stream && !opts[1].set) {
-        return usage_error("%s", "read needs --stream ID or --from "
-                                 "CHECKPOINT");
+        return cli_usage_error("%s", "read needs --stream ID or --from "
+                                     "CHECKPOINT");
     }
     if (by_stream && opts[2].set) {
-        return usage_error("%s", "--follow reads a whole table; drop "
-                                 "--stream");
+        return cli_usage_error("%s", "--follow reads a whole table; drop "
+                                     "--stream");
     }
     int64_t limit = 0, from = opts[3].set ? -1 : 1;
-    if (opts[4].set && !parse_int(opts[4].value, 0, &limit)) {
-        return usage_error("--limit must be a number >= 0, found \"%s\"",
-                           opts[4].value);
+    if (opts[4].set && !cli_parse_int(opts[4].value, 0, &limit)) {
+        return cli_usage_error("--limit must be a number >= 0, found \"%s\"",
+                               opts[4].value);
     }
-    if (by_stream && opts[1].set && !parse_int(opts[1].value, -1, &from)) {
-        return usage_error("--from with --stream is a version, found \"%s\"",
-                           opts[1].value);
+    if (by_stream && opts[1].set && !cli_parse_int(opts[1].value, -1, &from)) {
+        return cli_usage_error(
+            "--from with --stream is a version, found \"%s\"", opts[1].value);
     }
     lh_db *db;
-    r = open_db(a.pos[0], true, &db);
+    r = cli_open_db(a.pos[0], true, &db);
     if (r != 0) {
         return r;
     }
@@ -755,7 +624,7 @@ cmd_read(int argc, char **argv)
     active_reader = NULL;
     lh_reader_close(rd);
     lh_db_close(db);
-    return rc == LH_OK ? 0 : fail(&err, rc);
+    return rc == LH_OK ? 0 : cli_fail(&err, rc);
 }
 
 /* ---- stream
@@ -768,12 +637,12 @@ cmd_stream(int argc, char **argv)
                   {"max-count", true, NULL, false},
                   {"truncate-before", true, NULL, false}};
     args a;
-    int r = parse_args(argc, argv, opts, 3, &a);
+    int r = cli_parse_args(argc, argv, opts, 3, &a);
     if (r != 0) {
         return r;
     }
     if (a.npos != 4) {
-        return usage_error("%s", "stream info|meta DIR TABLE ID");
+        return cli_usage_error("%s", "stream info|meta DIR TABLE ID");
     }
     lh_err err;
     lh_db *db;
@@ -782,18 +651,18 @@ cmd_stream(int argc, char **argv)
         lh_stream_meta m = {0, 0, 0};
         int64_t *dst[] = {&m.max_age_s, &m.max_count, &m.truncate_before};
         for (int i = 0; i < 3; i++) {
-            if (opts[i].set && !parse_int(opts[i].value, 0, dst[i])) {
-                return usage_error("\"%s\" must be a number >= 0",
-                                   opts[i].value);
+            if (opts[i].set && !cli_parse_int(opts[i].value, 0, dst[i])) {
+                return cli_usage_error("\"%s\" must be a number >= 0",
+                                       opts[i].value);
             }
         }
-        r = open_db(a.pos[1], false, &db);
+        r = cli_open_db(a.pos[1], false, &db);
         if (r != 0) {
             return r;
         }
         rc = lh_stream_set_meta(db, a.pos[2], a.pos[3], &m, &err);
     } else if (strcmp(a.pos[0], "info") == 0) {
-        r = open_db(a.pos[1], true, &db);
+        r = cli_open_db(a.pos[1], true, &db);
         if (r != 0) {
             return r;
         }
@@ -812,114 +681,46 @@ cmd_stream(int argc, char **argv)
             free(s);
         }
     } else {
-        return usage_error("unknown stream subcommand \"%s\"", a.pos[0]);
+        return cli_usage_error("unknown stream subcommand \"%s\"", a.pos[0]);
     }
     lh_db_close(db);
-    return rc == LH_OK ? 0 : fail(&err, rc);
+    return rc == LH_OK ? 0 : cli_fail(&err, rc);
 }
 
-/* ---- parquet --------------------------------------------------------------
- */
+/* ---- the command table ----------------------------------------------- */
 
-/* A file we refuse is bad input (exit 2); the OS failing is exit 1. */
-static int
-parquet_fail(const lh_err *err, lh_rc rc)
-{
-    fprintf(stderr, "lakehouse: %s\n", err->msg);
-    switch (rc) {
-    case LH_EFORMAT:
-    case LH_ECORRUPT:
-    case LH_EUNSUPPORTED:
-    case LH_ELIMIT:
-    case LH_EINVAL:
-        return EXIT_BADINPUT;
-    default:
-        return EXIT_FAIL;
-    }
-}
+static const char hot_usage[] =
+    "  lakehouse init DIR\n"
+    "  lakehouse table create DIR --schema FILE.json\n"
+    "  lakehouse table list DIR\n"
+    "  lakehouse table describe DIR TABLE\n"
+    "  lakehouse append DIR TABLE [FILE|-] [--batch N]\n"
+    "  lakehouse read DIR TABLE --stream ID [--from VERSION] [--backward]"
+    " [--limit N]\n"
+    "  lakehouse read DIR TABLE --from CHECKPOINT [--follow]\n"
+    "  lakehouse stream info DIR TABLE ID\n"
+    "  lakehouse stream meta DIR TABLE ID [--max-age SECONDS]"
+    " [--max-count N] [--truncate-before VERSION]\n";
 
-/* parquet write OUT --from IN [--schema F] [--codec C] [--row-group-rows N]
- * [--bloom a,b] [--page-v2] */
-static int
-cmd_parquet_write(int argc, char **argv)
-{
-    opt opts[] = {
-        {"from", true, NULL, false},  {"schema", true, NULL, false},
-        {"codec", true, NULL, false}, {"row-group-rows", true, NULL, false},
-        {"bloom", true, NULL, false}, {"page-v2", false, NULL, false}};
-    args a;
-    int r = parse_args(argc, argv, opts, 6, &a);
-    if (r != 0) {
-        return r;
-    }
-    if (a.npos != 1 || !opts[0].set) {
-        return usage_error("%s", "parquet write OUT.parquet --from FILE");
-    }
-    lh_parquet_write_opts wo = {.schema_path = opts[1].value,
-                                .codec = opts[2].value,
-                                .bloom = opts[4].value,
-                                .page_v2 = opts[5].set};
-    if (opts[3].set && !parse_int(opts[3].value, 1, &wo.row_group_rows)) {
-        return usage_error("--row-group-rows must be a number >= 1, found "
-                           "\"%s\"",
-                           opts[3].value);
-    }
-    lh_err err;
-    lh_rc rc = lh_parquet_write(a.pos[0], opts[0].value, &wo, &err);
-    return rc == LH_OK ? 0 : parquet_fail(&err, rc);
-}
+/* Families in the order the usage lists them. */
+static const cli_command commands[] = {
+    {"init", cmd_init, NULL},
+    {"table", cmd_table, NULL},
+    {"append", cmd_append, NULL},
+    {"read", cmd_read, NULL},
+    {"stream", cmd_stream, hot_usage},
+    {"parquet", cli_parquet, cli_parquet_usage},
+};
 
-static int
-cmd_parquet(int argc, char **argv)
+void
+cli_usage(FILE *f)
 {
-    if (argc > 0 && strcmp(argv[0], "write") == 0) {
-        return cmd_parquet_write(argc - 1, argv + 1);
-    }
-    opt opts[] = {{"format", true, NULL, false},
-                  {"columns", true, NULL, false},
-                  {"limit", true, NULL, false}};
-    args a;
-    int r = parse_args(argc, argv, opts, 3, &a);
-    if (r != 0) {
-        return r;
-    }
-    if (a.npos != 2) {
-        return usage_error("%s", "parquet inspect|cat FILE [options], or "
-                                 "parquet write OUT --from FILE");
-    }
-    lh_err err;
-    lh_rc rc;
-    if (strcmp(a.pos[0], "inspect") == 0) {
-        bool json = false;
-        if (opts[0].set) {
-            if (strcmp(opts[0].value, "json") == 0) {
-                json = true;
-            } else if (strcmp(opts[0].value, "text") != 0) {
-                return usage_error("inspect --format is json or text, found "
-                                   "\"%s\"",
-                                   opts[0].value);
-            }
+    fputs("usage:\n", f);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (commands[i].usage != NULL) {
+            fputs(commands[i].usage, f);
         }
-        if (opts[1].set || opts[2].set) {
-            return usage_error("%s", "inspect takes only --format");
-        }
-        rc = lh_parquet_inspect(a.pos[1], json, stdout, &err);
-    } else if (strcmp(a.pos[0], "cat") == 0) {
-        lh_parquet_cat_opts co = {
-            .columns = opts[1].value, .limit = -1, .format = opts[0].value};
-        if (!co.format) {
-            /* output-formats.md: the table on a terminal, else CSV */
-            co.format = isatty(STDOUT_FILENO) ? "table" : "csv";
-        }
-        if (opts[2].set && !parse_int(opts[2].value, 0, &co.limit)) {
-            return usage_error("--limit must be a number >= 0, found \"%s\"",
-                               opts[2].value);
-        }
-        rc = lh_parquet_cat(a.pos[1], &co, stdout, &err);
-    } else {
-        return usage_error("unknown parquet subcommand \"%s\"", a.pos[0]);
     }
-    return rc == LH_OK ? 0 : parquet_fail(&err, rc);
 }
 
 int
@@ -927,34 +728,21 @@ main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
-        fputs(usage_text, argc < 2 ? stderr : stdout);
+        cli_usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_BADINPUT : 0;
     }
     lh_err err;
     lh_rc rc = lh_global_init(&err);
     if (rc != LH_OK) {
-        return fail(&err, rc);
+        return cli_fail(&err, rc);
     }
     /* A reader piped into `head` should end quietly. */
     signal(SIGPIPE, SIG_DFL);
     const char *cmd = argv[1];
-    if (strcmp(cmd, "init") == 0) {
-        return cmd_init(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        if (strcmp(cmd, commands[i].name) == 0) {
+            return commands[i].run(argc - 2, argv + 2);
+        }
     }
-    if (strcmp(cmd, "table") == 0) {
-        return cmd_table(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "append") == 0) {
-        return cmd_append(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "read") == 0) {
-        return cmd_read(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "stream") == 0) {
-        return cmd_stream(argc - 2, argv + 2);
-    }
-    if (strcmp(cmd, "parquet") == 0) {
-        return cmd_parquet(argc - 2, argv + 2);
-    }
-    return usage_error("unknown command \"%s\"", cmd);
+    return cli_usage_error("unknown command \"%s\"", cmd);
 }
