@@ -817,6 +817,17 @@ test_deterministic(void **state)
     write_table(&o, every_col, NCOLS, 2000, 2000, &c, NULL);
     assert_int_equal(a.b.len, c.b.len);
     assert_memory_equal(a.b.data, c.b.data, a.b.len);
+    /* Nor does the number of threads filling and sealing the leaves
+     * (more threads than leaves included). */
+    static const uint32_t threads[] = {1, 2, 3, 7, 16};
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+        msink d = {0};
+        o.threads = threads[t];
+        write_table(&o, every_col, NCOLS, 2000, 333, &d, NULL);
+        assert_int_equal(a.b.len, d.b.len);
+        assert_memory_equal(a.b.data, d.b.data, a.b.len);
+        lh_buf_release(&d.b);
+    }
     lh_buf_release(&a.b);
     lh_buf_release(&b.b);
     lh_buf_release(&c.b);

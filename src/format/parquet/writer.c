@@ -5,8 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +16,6 @@
 #include "format/parquet/writer_int.h"
 
 #define CREATED_BY "lakehouse version 0.1.0"
-
-/* Rows of a nested column shredded at a time (a flat one takes
- * LH_PQW_PIECE). */
-#define NESTED_PIECE 256
 
 lh_rc
 lh__pqw_nomem(lh_err *err)
@@ -742,7 +736,7 @@ setup_threads(lh_pq_writer *w, lh_err *err)
         n = cpus > 0 ? (uint32_t)LH_MIN(cpus, 8L) : 1;
     }
     /* One leaf still gains a thread: it seals while the next row group
-     * fills. */
+     * fills; more leaves also fill in parallel (wcrew.c). */
     n = LH_MAX(1, LH_MIN(n, LH_MAX(w->nleaves, 2)));
     n = LH_MIN(n, LH_PQW_MAX_THREADS);
     w->nthreads = n;
@@ -760,12 +754,13 @@ setup_threads(lh_pq_writer *w, lh_err *err)
         }
     }
     w->zctx = lh_calloc(n, sizeof *w->zctx);
+    w->stages = lh_calloc(n, sizeof *w->stages);
     w->seal_rc = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_rc);
     w->seal_err = lh_calloc(LH_MAX(w->nleaves, 1), sizeof *w->seal_err);
-    if (!w->zctx || !w->seal_rc || !w->seal_err) {
+    if (!w->zctx || !w->stages || !w->seal_rc || !w->seal_err) {
         return lh__pqw_nomem(err);
     }
-    return LH_OK;
+    return n > 1 ? lh__pqw_crew_start(w, err) : LH_OK;
 }
 
 static void
@@ -774,12 +769,8 @@ writer_free(lh_pq_writer *w)
     if (w == NULL) {
         return;
     }
-    if (w->bg_busy) {
-        for (uint32_t t = 0; t < w->bg_n; t++) {
-            pthread_join(w->bg_th[t], NULL);
-        }
-        w->bg_busy = false;
-    }
+    lh__pqw_crew_stop(w->crew); /* first: helpers may be sealing cols_bg */
+    w->crew = NULL;
     for (uint32_t i = 0; w->cols && i < w->nleaves; i++) {
         lh__pqw_col_release(&w->cols[i]);
     }
@@ -792,9 +783,10 @@ writer_free(lh_pq_writer *w)
     lh_buf_release(&w->ci);
     lh_buf_release(&w->oi);
     lh_buf_release(&w->blooms);
-    lh_free(w->st_vals);
-    lh_free(w->st_def);
-    lh_free(w->st_rep);
+    for (uint32_t i = 0; w->stages && i < w->nthreads; i++) {
+        lh__pqw_stage_release(&w->stages[i]);
+    }
+    lh_free(w->stages);
     for (uint32_t i = 0; w->zctx && i < w->nthreads; i++) {
         ZSTD_freeCCtx(w->zctx[i]);
     }
@@ -845,34 +837,6 @@ lh_pq_writer_open(const lh_pq_wcolumn *cols, uint32_t ncols,
 }
 
 /* ---- batches ------------------------------------------------------------- */
-
-static inline bool
-bit_at(const uint64_t *bits, uint32_t i)
-{
-    return (bits[i >> 6] >> (i & 63)) & 1;
-}
-
-/* The FLAT vector and row holding row `row` of v, and whether it is
- * valid. As lh_vec_valid says, a DICT row's validity is the DICT vector's
- * own (its dictionary's bitmap is not consulted). */
-static inline bool
-row_at(const lh_vector *v, uint32_t row, const lh_vector **f, uint32_t *rr)
-{
-    if (v->kind == LH_VEC_CONSTANT) {
-        *f = v;
-        *rr = 0;
-        return !v->validity || bit_at(v->validity, 0);
-    }
-    bool ok = !v->validity || bit_at(v->validity, row);
-    if (v->kind == LH_VEC_DICT) {
-        *f = v->dict;
-        *rr = ((const uint32_t *)v->data)[row];
-        return ok;
-    }
-    *f = v;
-    *rr = row;
-    return ok;
-}
 
 static lh_rc
 bad_batch(lh_err *err, uint32_t col, const char *fmt, const char *name,
@@ -976,7 +940,7 @@ check_nulls(const lh__pqw_node *n, const lh_vector *v, const uint32_t *idx,
         uint32_t r = idx ? idx[k] : r0 + k;
         const lh_vector *f;
         uint32_t rr;
-        if (!row_at(v, r, &f, &rr)) {
+        if (!lh__pqw_row_at(v, r, &f, &rr)) {
             if (!n->nullable) {
                 return null_error(n, col, r, err);
             }
@@ -1041,382 +1005,7 @@ check_batch(lh_pq_writer *w, const lh_batch *b, lh_err *err)
     return LH_OK;
 }
 
-/* Converts row rr of FLAT vector f into the staged physical value at d. */
-static inline void
-conv_one(const lh__pqw_col *c, const lh_vector *f, uint32_t rr, uint8_t *d)
-{
-    const uint8_t *data = f->data;
-    switch (c->conv) {
-    case LH_PQW_CV_BOOL:
-        d[0] = data[rr] != 0;
-        return;
-    case LH_PQW_CV_I16: {
-        int32_t x = ((const int16_t *)f->data)[rr];
-        memcpy(d, &x, 4);
-        return;
-    }
-    case LH_PQW_CV_I64_I32: {
-        int32_t x = (int32_t)((const int64_t *)f->data)[rr];
-        memcpy(d, &x, 4);
-        return;
-    }
-    case LH_PQW_CV_DEC_BE: {
-        lh_i128 x;
-        memcpy(&x, data + (size_t)rr * sizeof x, sizeof x);
-        unsigned __int128 u = (unsigned __int128)x;
-        for (int32_t i = c->type_length - 1; i >= 0; i--) {
-            d[i] = (uint8_t)u;
-            u >>= 8;
-        }
-        return;
-    }
-    case LH_PQW_CV_INTERVAL: {
-        lh_interval iv;
-        memcpy(&iv, data + (size_t)rr * sizeof iv, sizeof iv);
-        uint32_t p[3] = {(uint32_t)iv.months, (uint32_t)iv.days,
-                         (uint32_t)(iv.micros / 1000)};
-        for (int k = 0; k < 3; k++) {
-            d[4 * k] = (uint8_t)p[k];
-            d[4 * k + 1] = (uint8_t)(p[k] >> 8);
-            d[4 * k + 2] = (uint8_t)(p[k] >> 16);
-            d[4 * k + 3] = (uint8_t)(p[k] >> 24);
-        }
-        return;
-    }
-    default:
-        memcpy(d, data + (size_t)rr * c->vw, c->vw);
-        return;
-    }
-}
-
-static bool
-range_valid(const lh_vector *v, uint32_t r0, uint32_t n)
-{
-    if (v->validity == NULL) {
-        return true;
-    }
-    uint32_t r = r0, end = r0 + n;
-    while (r < end && (r & 63)) {
-        if (!bit_at(v->validity, r)) {
-            return false;
-        }
-        r++;
-    }
-    while (r + 64 <= end) {
-        if (v->validity[r >> 6] != UINT64_MAX) {
-            return false;
-        }
-        r += 64;
-    }
-    for (; r < end; r++) {
-        if (!bit_at(v->validity, r)) {
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Room in the staging arrays for nent level entries and nv values. */
-static bool
-stage_reserve(lh_pq_writer *w, const lh__pqw_col *c, size_t nent, size_t nv)
-{
-    size_t vb = nv * c->vw + 16;
-    if (vb > w->st_vals_cap) {
-        size_t nc = LH_MAX(vb, LH_MAX(w->st_vals_cap * 2, (size_t)4096));
-        uint8_t *p = lh_realloc(w->st_vals, nc);
-        if (p == NULL) {
-            return false;
-        }
-        w->st_vals = p;
-        w->st_vals_cap = nc;
-    }
-    if (nent > w->st_ent_cap) {
-        size_t nc = LH_MAX(nent, LH_MAX(w->st_ent_cap * 2, (size_t)1024));
-        uint8_t *d = lh_realloc(w->st_def, nc);
-        if (d == NULL) {
-            return false;
-        }
-        w->st_def = d;
-        uint8_t *r = lh_realloc(w->st_rep, nc);
-        if (r == NULL) {
-            return false;
-        }
-        w->st_rep = r;
-        w->st_ent_cap = nc;
-    }
-    return true;
-}
-
-#define COPY_LOOP(T)                                                           \
-    do {                                                                       \
-        const T *src = v->data;                                                \
-        T *dst = (T *)(void *)w->st_vals;                                      \
-        for (uint32_t k = 0; k < n; k++) {                                     \
-            uint32_t r = idx ? idx[k] : r0 + k;                                \
-            bool ok = vb == NULL || bit_at(vb, r);                             \
-            dl[k] = ok;                                                        \
-            dst[nv] = src[r];                                                  \
-            nv += ok;                                                          \
-        }                                                                      \
-    } while (0)
-
-/* A flat column's rows into its leaf. */
-static lh_rc
-write_flat(lh_pq_writer *w, lh__pqw_col *c, const lh_vector *v,
-           const uint32_t *idx, uint32_t r0, uint32_t n, lh_err *err)
-{
-    if (v->kind == LH_VEC_FLAT && idx == NULL && c->conv == LH_PQW_CV_COPY &&
-        range_valid(v, r0, n)) {
-        const uint8_t *vals = (const uint8_t *)v->data + (size_t)r0 * c->vw;
-        return lh__pqw_col_add(c, vals, n, NULL, NULL, n, err);
-    }
-    if (!stage_reserve(w, c, n, n)) {
-        return lh__pqw_nomem(err);
-    }
-    uint8_t *dl = w->st_def;
-    uint32_t nv = 0;
-    const uint64_t *vb = v->validity;
-    if (v->kind == LH_VEC_FLAT && c->conv == LH_PQW_CV_COPY && c->vw == 4) {
-        COPY_LOOP(uint32_t);
-    } else if (v->kind == LH_VEC_FLAT && c->conv == LH_PQW_CV_COPY &&
-               c->vw == 8) {
-        COPY_LOOP(uint64_t);
-    } else if (v->kind == LH_VEC_FLAT && c->conv == LH_PQW_CV_COPY &&
-               c->vw == sizeof(lh_str)) {
-        COPY_LOOP(lh_str);
-    } else {
-        for (uint32_t k = 0; k < n; k++) {
-            uint32_t r = idx ? idx[k] : r0 + k;
-            const lh_vector *f;
-            uint32_t rr;
-            bool ok = row_at(v, r, &f, &rr);
-            dl[k] = ok;
-            if (ok) {
-                conv_one(c, f, rr, w->st_vals + (size_t)nv * c->vw);
-                nv++;
-            }
-        }
-    }
-    return lh__pqw_col_add(c, w->st_vals, nv, c->max_def > 0 ? dl : NULL, NULL,
-                           n, err);
-}
-
-/* Shredding a nested column into one leaf's staging (Dremel). */
-typedef struct shred {
-    lh_pq_writer *w;
-    lh__pqw_col *c;
-    const lh__pqw_node *const *chain;
-    uint32_t nchain;
-    bool oom;
-} shred;
-
-static inline void
-push_entry(shred *s, int16_t d, int16_t r)
-{
-    lh_pq_writer *w = s->w;
-    if (w->st_nent >= w->st_ent_cap &&
-        !stage_reserve(w, s->c, (size_t)w->st_nent + 1, w->st_nvals)) {
-        s->oom = true;
-        return;
-    }
-    w->st_def[w->st_nent] = (uint8_t)d;
-    w->st_rep[w->st_nent] = (uint8_t)r;
-    w->st_nent++;
-}
-
-static void
-push_value(shred *s, int16_t d, int16_t r, const lh_vector *f, uint32_t rr)
-{
-    lh_pq_writer *w = s->w;
-    size_t need = ((size_t)w->st_nvals + 1) * s->c->vw + 16;
-    if (need > w->st_vals_cap &&
-        !stage_reserve(w, s->c, w->st_nent, (size_t)w->st_nvals + 1)) {
-        s->oom = true;
-        return;
-    }
-    push_entry(s, d, r);
-    if (!s->oom) {
-        conv_one(s->c, f, rr, w->st_vals + (size_t)w->st_nvals * s->c->vw);
-        w->st_nvals++;
-    }
-}
-
-static void
-shred_row(shred *s, uint32_t k, const lh_vector *v, uint32_t row,
-          int16_t d_slot, int16_t r, int depth)
-{
-    const lh__pqw_node *n = s->chain[k];
-    const lh_vector *f;
-    uint32_t rr;
-    if (s->oom || depth > LH_PQW_MAX_DEPTH + 2) {
-        return;
-    }
-    if (!row_at(v, row, &f, &rr)) {
-        push_entry(s, d_slot, r); /* checked: n is nullable */
-        return;
-    }
-    switch (n->shape) {
-    case LH_PQW_PRIM:
-        push_value(s, n->def, r, f, rr);
-        return;
-    case LH_PQW_STRUCT:
-    case LH_PQW_KV: {
-        const lh__pqw_node *child = s->chain[k + 1];
-        uint32_t i = (uint32_t)(child - n->children);
-        shred_row(s, k + 1, f->children[i], rr, n->def, r, depth + 1);
-        return;
-    }
-    case LH_PQW_LIST:
-    case LH_PQW_MAP: {
-        const uint32_t *off = f->data;
-        uint32_t b = off[rr], e = off[rr + 1];
-        if (b >= e) {
-            push_entry(s, n->def, r);
-            return;
-        }
-        for (uint32_t j = b; j < e && !s->oom; j++) {
-            shred_row(s, k + 1, f->children[0], j, (int16_t)(n->def + 1),
-                      j == b ? r : (int16_t)(n->rep + 1), depth + 1);
-        }
-        return;
-    }
-    case LH_PQW_VECTOR: {
-        lh_pq_writer *w = s->w;
-        uint32_t dim = f->type.dim;
-        if (!stage_reserve(w, s->c, (size_t)w->st_nent + dim,
-                           (size_t)w->st_nvals + dim)) {
-            s->oom = true;
-            return;
-        }
-        const float *src = (const float *)f->data + (size_t)rr * dim;
-        memcpy(w->st_vals + (size_t)w->st_nvals * 4, src, (size_t)dim * 4);
-        memset(w->st_def + w->st_nent, n->def + 1, dim);
-        w->st_rep[w->st_nent] = (uint8_t)r;
-        memset(w->st_rep + w->st_nent + 1, n->rep + 1, dim - 1);
-        w->st_nent += dim;
-        w->st_nvals += dim;
-        return;
-    }
-    default:
-        return;
-    }
-}
-
-static lh_rc
-write_nested(lh_pq_writer *w, uint32_t leaf, const lh_vector *v,
-             const uint32_t *idx, uint32_t r0, uint32_t n, lh_err *err)
-{
-    lh__pqw_col *c = &w->cols[leaf];
-    shred s = {w, c, w->chains[leaf], w->nchain[leaf], false};
-    w->st_nent = 0;
-    w->st_nvals = 0;
-    for (uint32_t k = 0; k < n && !s.oom; k++) {
-        shred_row(&s, 0, v, idx ? idx[k] : r0 + k, 0, 0, 0);
-    }
-    if (s.oom) {
-        return lh__pqw_nomem(err);
-    }
-    return lh__pqw_col_add(c, w->st_vals, w->st_nvals,
-                           c->max_def > 0 ? w->st_def : NULL,
-                           c->max_rep > 0 ? w->st_rep : NULL, w->st_nent, err);
-}
-
-static lh_rc
-write_rows(lh_pq_writer *w, const lh_batch *b, uint32_t start, uint32_t n,
-           lh_err *err)
-{
-    const uint32_t *sel = b->sel ? b->sel + start : NULL;
-    for (uint32_t i = 0; i < w->root.nchildren; i++) {
-        const lh__pqw_node *node = &w->root.children[i];
-        const lh_vector *v = &b->cols[i];
-        uint32_t piece =
-            node->shape == LH_PQW_PRIM ? LH_PQW_PIECE : NESTED_PIECE;
-        for (uint32_t k = 0; k < n; k += piece) {
-            uint32_t m = LH_MIN(piece, n - k);
-            const uint32_t *idx = sel ? sel + k : NULL;
-            lh_rc rc = LH_OK;
-            if (node->shape == LH_PQW_PRIM) {
-                rc = write_flat(w, &w->cols[node->leaf], v, idx, start + k, m,
-                                err);
-            } else {
-                for (uint32_t l = 0; l < node->nleaves && rc == LH_OK; l++) {
-                    rc = write_nested(w, node->first_leaf + l, v, idx,
-                                      start + k, m, err);
-                }
-            }
-            if (rc != LH_OK) {
-                return rc;
-            }
-        }
-    }
-    return LH_OK;
-}
-
 /* ---- row groups ---------------------------------------------------------- */
-
-/* Sealing a row group's leaves on several threads: each takes the next
- * leaf until none is left. */
-static void *
-seal_worker(void *arg)
-{
-    lh__pqw_sealer *s = arg;
-    lh_pq_writer *w = s->w;
-    for (;;) {
-        uint32_t i = atomic_fetch_add(s->next, 1);
-        if (i >= w->nleaves) {
-            break;
-        }
-        if (w->o.codec == LH_PQ_CODEC_ZSTD && w->zctx[s->slot] == NULL) {
-            w->zctx[s->slot] = ZSTD_createCCtx();
-        }
-        if (w->o.codec == LH_PQ_CODEC_ZSTD && w->zctx[s->slot] == NULL) {
-            w->seal_rc[i] = lh__pqw_nomem(&w->seal_err[i]);
-            continue;
-        }
-        w->seal_rc[i] =
-            lh__pqw_col_seal(&s->cols[i], w->zctx[s->slot], &w->seal_err[i]);
-    }
-    return NULL;
-}
-
-static lh_rc
-seal_result(lh_pq_writer *w, lh_err *err)
-{
-    for (uint32_t i = 0; i < w->nleaves; i++) {
-        if (w->seal_rc[i] != LH_OK) {
-            if (err) {
-                *err = w->seal_err[i];
-            }
-            return w->seal_rc[i];
-        }
-    }
-    return LH_OK;
-}
-
-/* Seals cols now, on the caller's thread and the others (all of them). */
-static lh_rc
-seal_now(lh_pq_writer *w, lh__pqw_col *cols, lh_err *err)
-{
-    _Atomic uint32_t next = 0;
-    lh__pqw_sealer s[LH_PQW_MAX_THREADS];
-    pthread_t th[LH_PQW_MAX_THREADS];
-    uint32_t started = 0;
-    for (uint32_t t = 0; t < w->nthreads; t++) {
-        s[t] = (lh__pqw_sealer){w, cols, t, &next};
-    }
-    /* Helpers only when there is more than one leaf to share. */
-    for (uint32_t t = 1; t < w->nthreads && w->nleaves > 1; t++) {
-        if (pthread_create(&th[t], NULL, seal_worker, &s[t]) != 0) {
-            break; /* the threads there are do the work */
-        }
-        started = t;
-    }
-    seal_worker(&s[0]);
-    for (uint32_t t = 1; t <= started; t++) {
-        pthread_join(th[t], NULL);
-    }
-    return seal_result(w, err);
-}
 
 /* Writes sealed cols (a row group of `rows` rows) to the sink and its
  * metadata into w->rgs. */
@@ -1479,55 +1068,28 @@ finish_row_group(lh_pq_writer *w, lh__pqw_col *cols, uint64_t rows, lh_err *err)
     return LH_OK;
 }
 
-/* Waits for the row group sealing in the background, then writes it. */
+/* Waits for the row group sealing in the background, if any, then writes
+ * it. */
 static lh_rc
 bg_finish(lh_pq_writer *w, lh_err *err)
 {
-    if (!w->bg_busy) {
+    if (w->bg_rows == 0) {
         return LH_OK;
     }
-    for (uint32_t t = 0; t < w->bg_n; t++) {
-        pthread_join(w->bg_th[t], NULL);
-    }
-    w->bg_busy = false;
-    lh_rc rc = seal_result(w, err);
+    uint64_t rows = w->bg_rows;
+    w->bg_rows = 0;
+    lh_rc rc = lh__pqw_seal_wait(w, err);
     if (rc == LH_OK) {
-        rc = finish_row_group(w, w->cols_bg, w->bg_rows, err);
+        rc = finish_row_group(w, w->cols_bg, rows, err);
     }
     return rc;
 }
 
-/* Hands the full row group to the background: its columns swap with the
- * spare set, which the caller's thread fills with the next row group while
- * the other threads seal this one. */
-static void
-bg_start(lh_pq_writer *w)
-{
-    lh__pqw_col *full = w->cols;
-    w->cols = w->cols_bg;
-    w->cols_bg = full;
-    w->bg_rows = w->rg_rows;
-    atomic_store(&w->bg_next, 0);
-    uint32_t n = 0;
-    for (uint32_t t = 0; t + 1 < w->nthreads; t++) {
-        w->bg_s[t] = (lh__pqw_sealer){w, full, t + 1, &w->bg_next};
-        if (pthread_create(&w->bg_th[t], NULL, seal_worker, &w->bg_s[t]) != 0) {
-            break;
-        }
-        n++;
-    }
-    if (n == 0) {
-        /* No thread to be had: seal here. */
-        lh__pqw_sealer s = {w, full, 0, &w->bg_next};
-        seal_worker(&s);
-    }
-    w->bg_n = n;
-    w->bg_busy = true;
-}
-
 /* Ends the row group being filled. With `wait` (closing, or an explicit
- * flush) it is written before returning; otherwise, with threads, it is
- * sealed in the background and written at the next row group's end. */
+ * flush) it is written before returning; otherwise, with threads, its
+ * columns swap with the spare set, which the caller fills with the next
+ * row group while the helpers seal this one, and it is written at the
+ * next row group's end. */
 static lh_rc
 flush_row_group(lh_pq_writer *w, bool wait, lh_err *err)
 {
@@ -1536,11 +1098,16 @@ flush_row_group(lh_pq_writer *w, bool wait, lh_err *err)
         return rc;
     }
     if (!wait && w->cols_bg != NULL) {
-        bg_start(w);
+        lh__pqw_col *full = w->cols;
+        w->cols = w->cols_bg;
+        w->cols_bg = full;
+        w->bg_rows = w->rg_rows;
         w->rg_rows = 0;
+        lh__pqw_seal_begin(w, full);
         return LH_OK;
     }
-    rc = seal_now(w, w->cols, err);
+    lh__pqw_seal_begin(w, w->cols);
+    rc = lh__pqw_seal_wait(w, err);
     if (rc == LH_OK) {
         rc = finish_row_group(w, w->cols, w->rg_rows, err);
     }
@@ -1586,7 +1153,7 @@ lh_pq_writer_write(lh_pq_writer *w, const lh_batch *b, lh_err *err)
     while (done < n) {
         uint64_t room = w->o.row_group_rows - w->rg_rows;
         uint32_t take = (uint32_t)LH_MIN((uint64_t)(n - done), room);
-        rc = write_rows(w, b, done, take, &e);
+        rc = lh__pqw_fill(w, b, done, take, &e);
         if (rc != LH_OK) {
             break;
         }

@@ -41,10 +41,11 @@
  *   MAP            MAP, repeated group key_value {required key; value}
  *
  * Thread rules: a writer is used by one thread at a time; writers share
- * nothing. Inside lh_pq_writer_write (when a row group fills) and
- * lh_pq_writer_close, the writer may run short-lived threads of its own
- * (opts.threads), joined before the call returns; the sink is called only
- * from the caller's thread.
+ * nothing. With opts.threads > 1 the writer keeps threads - 1 helper
+ * threads of its own from open to close/abort: they encode a batch's
+ * columns beside the caller's thread (lh_pq_writer_write returns once the
+ * batch is done with) and compress a full row group while the next one
+ * fills. The sink is called only from the caller's thread.
  */
 #ifndef LH_FORMAT_PARQUET_WRITER_H
 #define LH_FORMAT_PARQUET_WRITER_H
@@ -95,7 +96,7 @@ typedef struct lh_pq_writer_opts {
     size_t stats_bytes;      /* byte-array bounds are cut to this: 64 */
     double bloom_fpp;        /* Bloom filter false positives: 0.01 */
     bool page_crc;           /* CRC-32 in every page header: default off */
-    uint32_t threads;        /* threads compressing a full row group's
+    uint32_t threads;        /* threads encoding and compressing the
                                 columns: 0 = one per CPU, at most 8 (the
                                 default); 1 = the caller's thread only.
                                 The bytes are the same either way. */

@@ -54,13 +54,16 @@
  * all distinct, stops at once: the chunk's later pages are PLAIN and, when
  * sealed, so are the earlier ones.
  *
- * Threads: sealing touches nothing but its chunk (and a ZSTD context of
- * its thread), so the chunks of a row group are sealed on several threads
- * at once; with more than one thread the writer keeps a second set of
- * columns (cols_bg) and seals a full row group in the background while
- * the caller's thread fills the next, and writes it to the sink (headers,
- * bodies, Bloom filters, in leaf order, from the caller's thread) when
- * that one is full or the file closes. Either way the bytes are the same.
+ * Threads (wcrew.c): filling a leaf (lh__pqw_fill_leaf) and sealing one
+ * (lh__pqw_col_seal) touch nothing but that leaf's chunk, the thread's
+ * staging and its ZSTD context, so with opts.threads > 1 the writer keeps
+ * helper threads that take leaves from two queues: the batch being
+ * written (every leaf, the caller's thread taking them too) and, behind
+ * it, the row group sealing in the background. A full row group's columns
+ * swap with a second set (cols_bg), sealed while the caller's thread and
+ * any idle helper fill the next; it goes to the sink (headers, bodies,
+ * Bloom filters, in leaf order, from the caller's thread) when that one
+ * is full or the file closes. Either way the bytes are the same.
  *
  * Statistics are kept per page (min, max, nulls, NaNs) and merged into the
  * chunk's; the page bounds make the ColumnIndex. Floats: NaN never is a
@@ -262,13 +265,15 @@ typedef struct lh__pqw_col {
     uint32_t tmp32_cap;
 } lh__pqw_col;
 
-/* A thread sealing columns (writer.c): takes leaves by `next`. */
-typedef struct lh__pqw_sealer {
-    lh_pq_writer *w;
-    lh__pqw_col *cols;
-    uint32_t slot; /* its ZSTD context in w->zctx */
-    _Atomic uint32_t *next;
-} lh__pqw_sealer;
+/* One filling thread's staging of a leaf's values and levels (wshred.c). */
+typedef struct lh__pqw_stage {
+    uint8_t *vals;
+    size_t vals_cap;
+    uint8_t *def, *rep;
+    size_t nent, nvals, ent_cap;
+} lh__pqw_stage;
+
+typedef struct lh__pqw_crew lh__pqw_crew;
 
 struct lh_pq_writer {
     lh_pq_writer_opts o;
@@ -294,24 +299,16 @@ struct lh_pq_writer {
     lh_rc failed;  /* sticky: after a failure only close/abort */
     lh_err fail_err;
     bool sink_done;
-    uint32_t nthreads; /* sealing a row group's leaves */
-    /* With threads: the columns of the row group sealing in the
-     * background (w->cols are the ones being filled). */
+    uint32_t nthreads; /* filling and sealing leaves */
+    /* With threads: the helpers, and the columns of the row group sealing
+     * in the background (w->cols are the ones being filled). */
+    lh__pqw_crew *crew;
     lh__pqw_col *cols_bg;
-    bool bg_busy;
-    uint32_t bg_n;
     uint64_t bg_rows;
-    _Atomic uint32_t bg_next;
-    pthread_t bg_th[LH_PQW_MAX_THREADS];
-    lh__pqw_sealer bg_s[LH_PQW_MAX_THREADS];
-    void **zctx;    /* a ZSTD_CCtx for each of them, made when needed */
+    void **zctx;    /* a ZSTD_CCtx per thread, made when needed */
     lh_rc *seal_rc; /* each leaf's sealing outcome */
     lh_err *seal_err;
-    /* Staging of one leaf's values and levels (writer.c). */
-    uint8_t *st_vals;
-    size_t st_vals_cap;
-    uint8_t *st_def, *st_rep;
-    size_t st_nent, st_nvals, st_ent_cap;
+    lh__pqw_stage *stages; /* one per thread (0: the caller's) */
 };
 
 /* ---- wcol.c ------------------------------------------------------------ */
@@ -347,6 +344,76 @@ lh_rc lh__pqw_col_seal(lh__pqw_col *c, void *zctx, lh_err *err);
  * Leaves c empty for the next chunk. One thread, leaves in order. */
 lh_rc lh__pqw_col_finish(lh__pqw_col *c, lh_pq_writer *w,
                          lh_pq_column_chunk *cc, lh_err *err);
+
+/* ---- wshred.c --------------------------------------------------------- */
+
+static inline bool
+lh__pqw_bit(const uint64_t *bits, uint32_t i)
+{
+    return (bits[i >> 6] >> (i & 63)) & 1;
+}
+
+/* The FLAT vector and row holding row `row` of v, and whether it is
+ * valid. As lh_vec_valid says, a DICT row's validity is the DICT vector's
+ * own (its dictionary's bitmap is not consulted). */
+static inline bool
+lh__pqw_row_at(const lh_vector *v, uint32_t row, const lh_vector **f,
+               uint32_t *rr)
+{
+    if (v->kind == LH_VEC_CONSTANT) {
+        *f = v;
+        *rr = 0;
+        return !v->validity || lh__pqw_bit(v->validity, 0);
+    }
+    bool ok = !v->validity || lh__pqw_bit(v->validity, row);
+    if (v->kind == LH_VEC_DICT) {
+        *f = v->dict;
+        *rr = ((const uint32_t *)v->data)[row];
+        return ok;
+    }
+    *f = v;
+    *rr = row;
+    return ok;
+}
+
+/* Adds rows [start, start + n) of batch b (through its selection) to leaf
+ * `leaf` of w->cols, staging in st. Touches nothing but that leaf and st,
+ * so different leaves fill on different threads at once. LH_ENOMEM and
+ * lh__pqw_col_add's codes. */
+lh_rc lh__pqw_fill_leaf(const lh_pq_writer *w, lh__pqw_stage *st, uint32_t leaf,
+                        const lh_batch *b, uint32_t start, uint32_t n,
+                        lh_err *err);
+void lh__pqw_stage_release(lh__pqw_stage *st);
+
+/* ---- wcrew.c ----------------------------------------------------------- */
+
+/* The writer's helper threads (w->nthreads - 1 of them), kept for the
+ * writer's life. Two kinds of work, both a leaf at a time: filling the
+ * leaves of w->cols from the batch the caller is writing (the caller
+ * fills too, and waits for the batch, which it borrows, to be done), and
+ * sealing a full row group's leaves in the background. A helper takes
+ * fill work first, since the caller waits for it; sealing fills the time
+ * between batches. */
+
+/* Starts the helpers. LH_ENOMEM; when no thread can be made the writer
+ * just runs on the caller's thread (w->crew stays NULL). */
+lh_rc lh__pqw_crew_start(lh_pq_writer *w, lh_err *err);
+/* Abandons background sealing not yet begun, waits for what runs, and
+ * stops the helpers. NULL is a no-op. */
+void lh__pqw_crew_stop(lh__pqw_crew *crew);
+/* Fills every leaf with rows [start, start + n) of b, on the caller's
+ * thread and the helpers; returns when all are done (the first failure's
+ * code). Without a crew, on the caller's thread alone. */
+lh_rc lh__pqw_fill(lh_pq_writer *w, const lh_batch *b, uint32_t start,
+                   uint32_t n, lh_err *err);
+/* Starts sealing cols (every leaf) in the background; with no crew,
+ * seals them here. The outcome is in w->seal_rc / seal_err after
+ * lh__pqw_seal_wait. */
+void lh__pqw_seal_begin(lh_pq_writer *w, lh__pqw_col *cols);
+/* Seals what lh__pqw_seal_begin left, helping on the caller's thread,
+ * and returns once every leaf is sealed: the first leaf's failure, in
+ * leaf order. */
+lh_rc lh__pqw_seal_wait(lh_pq_writer *w, lh_err *err);
 
 /* ---- writer.c ---------------------------------------------------------- */
 
