@@ -1,0 +1,214 @@
+/*
+ * vector: vector *search* (column vectors are column/). Distance kernels,
+ * the MRL-like data generator, HNSW (hot tier), k-means and IVF-PQ (warm
+ * tier), the clustered scan (cold tier) and the tiered search that merges
+ * them. The design and every file format, byte by byte, are at the top of
+ * vector_int.h.
+ *
+ * Vectors are float32 arrays of `dim` values (1 <= dim <= LH_VEC_MAX_DIM),
+ * borrowed for the length of a call unless a function says otherwise.
+ *
+ * ---- "the same answer" --------------------------------------------------
+ * Every float32 kernel (scalar, AVX2, AVX-512) returns BITWISE the same
+ * float for finite input. They all sum in one fixed order: element i goes
+ * to lane i % 64 of 64 partial sums, each lane accumulates with a fused
+ * multiply-add (fmaf in the scalar code, exactly rounded by IEEE 754, so
+ * the same as the vfmadd instructions), and the 64 lanes are reduced by one
+ * fixed tree (vector_int.h). float16 kernels convert exactly to float32 and
+ * then do the same, so they equal the float32 kernel on the converted
+ * vector. int8 kernels are exact integer arithmetic.
+ * Non-finite input: a NaN anywhere gives NaN (payload unspecified);
+ * infinities give what IEEE arithmetic gives in that order (inf or NaN).
+ * Every implementation gives a result of the same class (the tests check
+ * this with isnan/isinf). Indexes refuse non-finite vectors (LH_EINVAL), so
+ * searches never see them.
+ *
+ * Cosine distance is 1 - a.b / (|a| |b|), clamped to [0, 2]; a zero vector
+ * is at distance 1 from everything (also from another zero vector): never
+ * NaN, so it sorts and the indexes stay ordered.
+ *
+ * Thread rules: kernels are pure functions. Index handles document their
+ * own rules (hnsw: many searchers beside inserters, see lh_hnsw_new).
+ */
+#ifndef LH_VECTOR_H
+#define LH_VECTOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/util.h"
+
+/* Dimensions any kernel or index accepts (the hot tier's embedding limit);
+ * int8 sums stay exact in int32 lanes up to this. */
+#define LH_VEC_MAX_DIM 65536
+
+typedef enum lh_vec_metric {
+    LH_VEC_L2 = 0,  /* squared Euclidean distance (sqrtf gives pgvector <->) */
+    LH_VEC_IP = 1,  /* negative inner product (pgvector <#>) */
+    LH_VEC_COS = 2, /* cosine distance (pgvector <=>) */
+} lh_vec_metric;
+
+/* "l2", "ip", "cosine"; lh_vec_metric_parse returns LH_EINVAL naming the
+ * text when it is none of them. */
+const char *lh_vec_metric_name(lh_vec_metric m);
+lh_rc lh_vec_metric_parse(const char *s, lh_vec_metric *out, lh_err *err);
+
+/* ---- kernels ------------------------------------------------------------ */
+
+typedef enum lh_vec_isa {
+    LH_VEC_ISA_SCALAR = 0,
+    LH_VEC_ISA_AVX2 = 1,   /* AVX2 + FMA + F16C */
+    LH_VEC_ISA_AVX512 = 2, /* AVX-512 F, BW, VL, DQ (+ FMA, F16C) */
+    LH_VEC_ISA_COUNT = 3,
+} lh_vec_isa;
+
+/* One implementation of every kernel (a const table per instruction set,
+ * like sqlite3_io_methods). Lengths are in elements. */
+typedef struct lh_vec_kernels {
+    const char *name; /* "scalar", "avx2", "avx512" */
+    float (*l2sq)(const float *a, const float *b, size_t dim);
+    float (*dot)(const float *a, const float *b, size_t dim);
+    float (*cos_dist)(const float *a, const float *b, size_t dim);
+    /* q float32, v float16 (IEEE binary16 bits) */
+    float (*l2sq_f16)(const float *q, const uint16_t *v, size_t dim);
+    float (*dot_f16)(const float *q, const uint16_t *v, size_t dim);
+    float (*cos_dist_f16)(const float *q, const uint16_t *v, size_t dim);
+    /* exact integer results */
+    int64_t (*l2sq_i8)(const int8_t *a, const int8_t *b, size_t dim);
+    int64_t (*dot_i8)(const int8_t *a, const int8_t *b, size_t dim);
+    /* round to nearest even; NaN stays NaN (quieted), overflow gives inf */
+    void (*f32_to_f16)(const float *in, size_t n, uint16_t *out);
+    void (*f16_to_f32)(const uint16_t *in, size_t n, float *out);
+    /* PQ asymmetric distance scan over n codes of m bytes in blocks of 16
+     * (code byte j of code i at codes[(i / 16) * 16 * m + j * 16 + i % 16];
+     * the last block padded to 16 codes, so the array holds
+     * ceil(n / 16) * 16 * m bytes): out[i] = base + sum_j lut[j * 256 +
+     * code_j], summed j = 0, 1, ... in order (every implementation agrees
+     * bit for bit). */
+    void (*pq_scan)(const float *lut, size_t m, const uint8_t *codes, size_t n,
+                    float base, float *out);
+} lh_vec_kernels;
+
+/* True if this CPU runs isa (scalar always). */
+bool lh_vec_isa_supported(lh_vec_isa isa);
+/* The table of isa, or NULL if this build or CPU lacks it. */
+const lh_vec_kernels *lh_vec_kernels_for(lh_vec_isa isa);
+/* The best table this CPU runs; the environment variable LH_VEC_ISA
+ * (scalar|avx2|avx512) may lower the choice (benchmarks, tests). */
+const lh_vec_kernels *lh_vec_kernels_best(void);
+
+/* Convenience calls through lh_vec_kernels_best(). */
+float lh_vec_l2sq(const float *a, const float *b, size_t dim);
+float lh_vec_dot(const float *a, const float *b, size_t dim);
+float lh_vec_cos_dist(const float *a, const float *b, size_t dim);
+
+/* The metric's distance (L2: squared; IP: -dot; COS: cosine distance)
+ * through table k. */
+float lh_vec_dist(const lh_vec_kernels *k, lh_vec_metric m, const float *a,
+                  const float *b, size_t dim);
+/* One query against n vectors at base + i * stride (stride in floats,
+ * >= dim): out[i] = lh_vec_dist(k, m, q, base + i * stride, dim). */
+void lh_vec_dist_many(const lh_vec_kernels *k, lh_vec_metric m, const float *q,
+                      const float *base, size_t n, size_t stride, size_t dim,
+                      float *out);
+/* The same over chosen rows: out[i] against base + rows[i] * stride. */
+void lh_vec_dist_rows(const lh_vec_kernels *k, lh_vec_metric m, const float *q,
+                      const float *base, size_t stride, const uint32_t *rows,
+                      size_t n, size_t dim, float *out);
+
+/* float16 storage. */
+uint16_t lh_vec_f32_to_f16_one(float x);
+float lh_vec_f16_to_f32_one(uint16_t h);
+
+/* int8 storage: x ~= scale * q with q in [-127, 127], scale = max|x| / 127
+ * (0 for a zero vector). Distances from the exact integer kernels:
+ * l2 ~= scale_a * scale_b ... see lh_vec_i8_l2sq. */
+void lh_vec_i8_quantize(const float *x, size_t dim, int8_t *q, float *scale);
+/* Approximate float distances between two int8-stored vectors. L2 is only
+ * meaningful when both share one scale (quantize both with the larger). */
+float lh_vec_i8_dot(const lh_vec_kernels *k, const int8_t *a, float sa,
+                    const int8_t *b, float sb, size_t dim);
+float lh_vec_i8_l2sq(const lh_vec_kernels *k, const int8_t *a, const int8_t *b,
+                     float scale, size_t dim);
+
+/* LH_OK if all dim values are finite and 1 <= dim <= LH_VEC_MAX_DIM;
+ * LH_EINVAL saying which element is NaN or infinite ("what" names the
+ * vector in the message, e.g. "query vector"). */
+lh_rc lh_vec_check(const float *v, size_t dim, const char *what, lh_err *err);
+/* In place: v / |v| (a zero vector stays zero). */
+void lh_vec_normalize(const lh_vec_kernels *k, float *v, size_t dim);
+
+/* ---- search results and filters ----------------------------------------- */
+
+typedef struct lh_vec_hit {
+    int64_t id; /* the caller's row id (label) */
+    float dist; /* the metric's distance (L2: squared) */
+} lh_vec_hit;
+
+/* Which rows a search may return. Either or both of: a bitmap over ids
+ * (bit id of bits[id / 64], ids >= nbits are refused when bits is set) and
+ * a callback (true = allowed). `count`, when known (else 0), is how many
+ * rows pass: searches use it to choose an exact scan of the allowed rows
+ * over graph traversal when that is cheaper. A NULL filter allows all. */
+typedef struct lh_vec_filter {
+    const uint64_t *bits;
+    uint64_t nbits;
+    bool (*allow)(void *ctx, int64_t id);
+    void *ctx;
+    uint64_t count;
+} lh_vec_filter;
+
+bool lh_vec_filter_pass(const lh_vec_filter *f, int64_t id);
+
+/* Sorts hits by (dist, id) ascending. */
+void lh_vec_hits_sort(lh_vec_hit *h, size_t n);
+
+/* ---- MRL-like data ------------------------------------------------------- */
+
+/* Clustered vectors whose variance decays along the dimensions, so that
+ * prefixes carry most of the signal (as in Matryoshka-trained models).
+ * Deterministic from the seed. */
+typedef struct lh_mrl_spec {
+    size_t n;  /* base vectors */
+    size_t nq; /* queries, from the same distribution */
+    size_t dim;
+    size_t clusters; /* mixture components */
+    float decay;     /* std of dimension j: exp(-decay * j / dim) */
+    float noise;     /* within-cluster std relative to the cluster spread */
+    bool normalize;  /* unit vectors (cosine / inner product data) */
+    uint64_t seed;
+    unsigned threads; /* threads generating (0 = 1); not part of the data */
+} lh_mrl_spec;
+
+/* Defaults for n x dim: clusters = max(16, n / 1000), decay 4, noise 0.6,
+ * not normalized, seed 42, one thread. */
+void lh_mrl_spec_default(lh_mrl_spec *s, size_t n, size_t nq, size_t dim);
+
+typedef struct lh_mrl_data {
+    lh_mrl_spec spec;
+    float *base;    /* n x dim, row-major */
+    float *queries; /* nq x dim */
+} lh_mrl_data;
+
+/* Generates into *out (arrays from lh_malloc; lh_mrl_data_release frees).
+ * LH_EINVAL on a bad spec, LH_ENOMEM. Row i depends only on the spec and
+ * i, so the thread count does not change the data. */
+lh_rc lh_mrl_generate(const lh_mrl_spec *s, lh_mrl_data *out, lh_err *err);
+void lh_mrl_data_release(lh_mrl_data *d);
+
+/* Exact k nearest base rows of each query (nq x k ids into gt, row-major;
+ * ties by lower id), over the first `prefix` dimensions (0 = dim), by
+ * brute force on `threads` threads. With cache_dir (may be NULL), the
+ * answer is cached in a file named from the spec, metric, k and prefix and
+ * reused when it checks (crc32c); a bad cache file is recomputed. */
+lh_rc lh_mrl_ground_truth(const lh_mrl_data *d, lh_vec_metric m, size_t k,
+                          size_t prefix, unsigned threads,
+                          const char *cache_dir, int64_t *gt, lh_err *err);
+
+/* recall@k: the share of gt's first k ids (per query) found in found's first
+ * k (per query, -1 = none). found and gt are nq x k_found / nq x k_gt. */
+double lh_vec_recall(const int64_t *found, size_t k_found, const int64_t *gt,
+                     size_t k_gt, size_t nq, size_t k);
+
+#endif
