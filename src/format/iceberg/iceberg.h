@@ -1,0 +1,406 @@
+/*
+ * Apache Iceberg tables (../shared/specs/iceberg/spec.md): what the other
+ * modules may use. The model of table metadata (schemas, partition specs,
+ * sort orders, snapshots, refs, logs, statistics), the partition transforms,
+ * the single-value forms of values, manifests and manifest lists (Avro
+ * Object Container Files), Puffin files and deletion vectors, and scan
+ * planning. The design and the formats byte by byte are at the top of
+ * iceberg_int.h; the user's view is docs/formats/iceberg.md.
+ *
+ * Memory: every structure here lives in an arena (lh_arena) named by the
+ * call that made it, and stays valid until that arena is reset or
+ * released. Strings are NUL-terminated, in the same arena.
+ *
+ * Errors: LH_EFORMAT for input that is not valid Iceberg (a missing or
+ * mistyped field, a reference to something that is not there), with a
+ * message naming the field ("table metadata: current-schema-id 3 is not
+ * one of the schemas"); LH_ECORRUPT for damaged bytes (a checksum, a
+ * length past the end); LH_EUNSUPPORTED ("unsupported: ...") for valid
+ * input we do not handle; LH_ENOMEM. `err` may be NULL everywhere.
+ *
+ * Thread rules: parsed structures are immutable and may be shared by any
+ * number of threads; a builder (lh_buf, arena) by one thread at a time.
+ */
+#ifndef LH_FORMAT_ICEBERG_H
+#define LH_FORMAT_ICEBERG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "column/column.h"
+#include "util/util.h"
+
+/* The highest table format version we read. */
+#define LH_ICE_FORMAT_MAX 3
+
+/* Reserved field ids (spec: "Reserved Field IDs"). */
+#define LH_ICE_FIELD_FILE 2147483646
+#define LH_ICE_FIELD_POS 2147483645
+#define LH_ICE_FIELD_DELETED 2147483644
+#define LH_ICE_FIELD_SPEC_ID 2147483643
+#define LH_ICE_FIELD_DELETE_FILE_PATH 2147483546
+#define LH_ICE_FIELD_DELETE_POS 2147483545
+#define LH_ICE_FIELD_DELETE_ROW 2147483544
+#define LH_ICE_FIELD_ROW_ID 2147483540
+#define LH_ICE_FIELD_LAST_UPDATED_SEQ 2147483539
+/* Table fields must stay at or below this. */
+#define LH_ICE_FIELD_ID_MAX 2147483447
+
+/* ---- types and schemas ----------------------------------------------------
+ */
+
+typedef enum lh_ice_type_id {
+    LH_ICE_UNKNOWN = 0, /* v3 "unknown": always null */
+    LH_ICE_BOOLEAN,
+    LH_ICE_INT,
+    LH_ICE_LONG,
+    LH_ICE_FLOAT,
+    LH_ICE_DOUBLE,
+    LH_ICE_DECIMAL,
+    LH_ICE_DATE,
+    LH_ICE_TIME,
+    LH_ICE_TIMESTAMP,
+    LH_ICE_TIMESTAMPTZ,
+    LH_ICE_TIMESTAMP_NS,
+    LH_ICE_TIMESTAMPTZ_NS,
+    LH_ICE_STRING,
+    LH_ICE_UUID,
+    LH_ICE_FIXED,
+    LH_ICE_BINARY,
+    LH_ICE_VARIANT,
+    LH_ICE_GEOMETRY,
+    LH_ICE_GEOGRAPHY,
+    LH_ICE_STRUCT,
+    LH_ICE_LIST,
+    LH_ICE_MAP,
+    LH_ICE_TYPE_COUNT_
+} lh_ice_type_id;
+
+typedef struct lh_ice_field lh_ice_field;
+
+/* A type. Nested types hold their parts as fields: STRUCT its fields, LIST
+ * one (the element, named "element"), MAP two ("key", "value"), each with
+ * its field id and required flag. */
+typedef struct lh_ice_type {
+    uint8_t id;            /* lh_ice_type_id */
+    uint8_t precision;     /* DECIMAL: 1..38 */
+    uint8_t scale;         /* DECIMAL: 0..precision */
+    uint32_t length;       /* FIXED */
+    const char *crs;       /* GEOMETRY, GEOGRAPHY: NULL = OGC:CRS84 */
+    const char *algorithm; /* GEOGRAPHY: NULL = spherical */
+    lh_ice_field *fields;
+    uint32_t nfields;
+} lh_ice_type;
+
+/* A literal value: a lakehouse value (column.h) of the type that
+ * lh_ice_type_to_lh gives, or a JSON text for nested defaults. */
+typedef struct lh_ice_default {
+    bool set;         /* the key was present (null counts as set) */
+    lh_value v;       /* primitives; is_null for JSON null */
+    const char *json; /* the JSON text as given (compact) */
+} lh_ice_default;
+
+struct lh_ice_field {
+    int32_t id;
+    const char *name;
+    bool required;
+    lh_ice_type type;
+    const char *doc; /* NULL when absent */
+    lh_ice_default initial_default, write_default;
+};
+
+typedef struct lh_ice_schema {
+    int32_t schema_id;
+    lh_ice_type type; /* a STRUCT */
+    int32_t *identifier_ids;
+    uint32_t nidentifiers;
+    int32_t highest_id; /* the highest field id anywhere in it */
+} lh_ice_schema;
+
+/* The canonical JSON name: "decimal(9,2)", "fixed[16]", "list"... buf
+ * needs 64 bytes (geo types with a long CRS are cut). */
+const char *lh_ice_type_name(const lh_ice_type *t, char *buf, size_t n);
+bool lh_ice_type_is_primitive(const lh_ice_type *t);
+/* The lakehouse type that holds the Iceberg type's values: int INTEGER,
+ * long BIGINT, float REAL, decimal DECIMAL, date DATE, time TIME,
+ * timestamp[_ns] TIMESTAMP, timestamptz[_ns] TIMESTAMPTZ (nanoseconds are
+ * cut to µs), string VARCHAR, uuid UUID, fixed/binary/geo/variant BLOB,
+ * unknown NULL, nested LIST/STRUCT/MAP. */
+lh_type lh_ice_type_to_lh(const lh_ice_type *t);
+/* The field with that id anywhere in the schema (nested too), or NULL. */
+const lh_ice_field *lh_ice_schema_find(const lh_ice_schema *s, int32_t id);
+/* The top-level field named `name` (exact, then case-insensitive), or
+ * NULL. */
+const lh_ice_field *lh_ice_schema_find_name(const lh_ice_schema *s,
+                                            const char *name);
+
+/* Parses a schema object (Appendix C): {"type":"struct","schema-id":..,
+ * "identifier-field-ids":[..],"fields":[..]}. The text is JSON; a == the
+ * arena the schema lives in. LH_EFORMAT naming the field at fault. */
+lh_rc lh_ice_schema_parse_json(const char *json, size_t len, lh_arena *a,
+                               lh_ice_schema *out, lh_err *err);
+/* Appends the schema as JSON (canonical type names, defaults in their JSON
+ * single-value form). */
+lh_rc lh_ice_schema_to_json(const lh_ice_schema *s, lh_buf *out);
+
+/* ---- values ---------------------------------------------------------------
+ */
+
+/* Binary single-value serialization (Appendix D), as bounds and partition
+ * summaries store it: decodes p[0..n) as a value of primitive type t into
+ * out (strings and binaries borrow p). The promotions of "Schema
+ * Evolution" are applied by length: a 4-byte long is an int, a 4-byte
+ * double a float, a 4-byte timestamp a date. LH_EFORMAT for a length that
+ * does not fit the type; LH_EUNSUPPORTED for nested, unknown, variant and
+ * geo types. */
+lh_rc lh_ice_value_from_bytes(const lh_ice_type *t, const uint8_t *p, size_t n,
+                              lh_value *out, lh_err *err);
+/* Appends v (a value of lh_ice_type_to_lh(t)) in the binary form. */
+lh_rc lh_ice_value_to_bytes(const lh_ice_type *t, const lh_value *v,
+                            lh_buf *out, lh_err *err);
+/* Reads a JSON single value of primitive type t (Appendix D: decimals and
+ * temporal values as strings, binary as hex). Strings are copied into a. */
+lh_rc lh_ice_value_from_json(const lh_ice_type *t, const json_t *j, lh_arena *a,
+                             lh_value *out, lh_err *err);
+/* Appends the JSON single-value form of v. */
+lh_rc lh_ice_value_to_json(const lh_ice_type *t, const lh_value *v,
+                           lh_buf *out);
+/* Order of two non-null values of the same lakehouse type: <0, 0, >0.
+ * Floats by IEEE totalOrder (-0 before +0, NaN last); strings and binaries
+ * by unsigned bytes (UTF-8 order is code point order). */
+int lh_ice_value_cmp(const lh_value *a, const lh_value *b);
+
+/* ---- transforms and partition specs ------------------------------------- */
+
+typedef enum lh_ice_transform_kind {
+    LH_ICE_TR_IDENTITY = 0,
+    LH_ICE_TR_BUCKET,
+    LH_ICE_TR_TRUNCATE,
+    LH_ICE_TR_YEAR,
+    LH_ICE_TR_MONTH,
+    LH_ICE_TR_DAY,
+    LH_ICE_TR_HOUR,
+    LH_ICE_TR_VOID,
+    LH_ICE_TR_UNKNOWN, /* read and ignored for filtering (v3 requires it) */
+} lh_ice_transform_kind;
+
+typedef struct lh_ice_transform {
+    uint8_t kind;     /* lh_ice_transform_kind */
+    int32_t param;    /* bucket N, truncate W */
+    const char *text; /* as written ("bucket[16]", or the unknown name) */
+} lh_ice_transform;
+
+/* "identity", "bucket[N]" (N >= 1), "truncate[W]" (W >= 1), "year",
+ * "month", "day", "hour", "void"; anything else is LH_ICE_TR_UNKNOWN
+ * (never an error), and a malformed bucket/truncate too. text is kept as
+ * given (borrowed: copy it into an arena first). */
+void lh_ice_transform_parse(const char *text, lh_ice_transform *out);
+/* The type a transform gives for a source type, or false when the
+ * transform does not apply to it (bucket on a float, hour on a date...). */
+bool lh_ice_transform_result(const lh_ice_transform *tr, const lh_ice_type *src,
+                             lh_ice_type *out);
+/* Applies the transform to v (of lh_ice_type_to_lh(src)); out is of the
+ * result type's lakehouse type (a truncated string borrows v's bytes).
+ * NULL in, NULL out; void always NULL. LH_EINVAL when the transform does
+ * not apply to the type, LH_EUNSUPPORTED for an unknown transform. */
+lh_rc lh_ice_transform_apply(const lh_ice_transform *tr, const lh_ice_type *src,
+                             const lh_value *v, lh_value *out, lh_err *err);
+
+/* Murmur3 x86 32-bit, seed 0 (Appendix B). */
+int32_t lh_ice_murmur3(const void *p, size_t n);
+/* The Appendix B hash of a value of source type t (int and long hash as
+ * long, date as int, decimal by its minimal big-endian unscaled bytes,
+ * uuid big-endian, floats by canonical double bits). LH_EINVAL for a type
+ * that has no hash. */
+lh_rc lh_ice_hash(const lh_ice_type *t, const lh_value *v, int32_t *out,
+                  lh_err *err);
+
+typedef struct lh_ice_partition_field {
+    int32_t source_id;   /* the first of source_ids */
+    int32_t *source_ids; /* v3 multi-argument transforms; else one */
+    uint32_t nsource_ids;
+    int32_t field_id;
+    const char *name;
+    lh_ice_transform transform;
+} lh_ice_partition_field;
+
+typedef struct lh_ice_partition_spec {
+    int32_t spec_id;
+    lh_ice_partition_field *fields;
+    uint32_t nfields;
+} lh_ice_partition_spec;
+
+/* The partition tuple type of a spec under a schema: a STRUCT with one
+ * field per partition field (id = field id, the transform's result type;
+ * an unknown transform or a missing source gives a BINARY placeholder that
+ * filtering ignores). Allocated in a. */
+lh_rc lh_ice_spec_partition_type(const lh_ice_partition_spec *spec,
+                                 const lh_ice_schema *schema, lh_arena *a,
+                                 lh_ice_type *out, lh_err *err);
+
+typedef struct lh_ice_sort_field {
+    int32_t source_id;
+    int32_t *source_ids;
+    uint32_t nsource_ids;
+    lh_ice_transform transform;
+    bool descending;
+    bool nulls_first;
+} lh_ice_sort_field;
+
+typedef struct lh_ice_sort_order {
+    int32_t order_id;
+    lh_ice_sort_field *fields;
+    uint32_t nfields;
+} lh_ice_sort_order;
+
+/* ---- snapshots and table metadata ---------------------------------------- */
+
+typedef struct lh_ice_kv {
+    const char *key;
+    const char *value;
+} lh_ice_kv;
+
+typedef struct lh_ice_snapshot {
+    int64_t snapshot_id;
+    bool has_parent;
+    int64_t parent_id;
+    int64_t sequence_number; /* 0 for v1 */
+    int64_t timestamp_ms;
+    const char *manifest_list; /* NULL for v1 snapshots with "manifests" */
+    const char **manifests;    /* v1 only */
+    uint32_t nmanifests;
+    const char *operation; /* the summary's "operation"; NULL in v1 */
+    lh_ice_kv *summary;    /* every summary entry, operation included */
+    uint32_t nsummary;
+    bool has_schema_id;
+    int32_t schema_id;
+    bool has_first_row_id; /* v3 */
+    int64_t first_row_id;
+    bool has_added_rows;
+    int64_t added_rows;
+    const char *key_id; /* v3 encryption; NULL when absent */
+} lh_ice_snapshot;
+
+typedef struct lh_ice_ref {
+    const char *name;
+    int64_t snapshot_id;
+    bool is_tag;                   /* else a branch */
+    int32_t min_snapshots_to_keep; /* 0 = unset */
+    int64_t max_snapshot_age_ms;   /* 0 = unset */
+    int64_t max_ref_age_ms;        /* 0 = unset */
+} lh_ice_ref;
+
+typedef struct lh_ice_log_entry {
+    int64_t timestamp_ms;
+    int64_t snapshot_id;       /* snapshot-log */
+    const char *metadata_file; /* metadata-log */
+} lh_ice_log_entry;
+
+typedef struct lh_ice_blob_meta {
+    const char *type;
+    int64_t snapshot_id;
+    int64_t sequence_number;
+    int32_t *fields;
+    uint32_t nfields;
+    lh_ice_kv *properties;
+    uint32_t nproperties;
+} lh_ice_blob_meta;
+
+typedef struct lh_ice_statistics {
+    int64_t snapshot_id;
+    const char *path;
+    int64_t file_size;
+    int64_t footer_size;      /* table statistics only */
+    const char *key_metadata; /* base64; NULL when absent */
+    lh_ice_blob_meta *blobs;
+    uint32_t nblobs;
+} lh_ice_statistics;
+
+typedef struct lh_ice_encryption_key {
+    const char *key_id;
+    const char *encrypted_key_metadata;
+    const char *encrypted_by_id;
+    lh_ice_kv *properties;
+    uint32_t nproperties;
+} lh_ice_encryption_key;
+
+/* Table metadata (spec "Table Metadata Fields"), normalized: v1's single
+ * schema and partition-spec become one-element lists, v1 defaults fill
+ * the v2 fields (Appendix E), "-1" current snapshots become none, and the
+ * main branch is in refs whenever there is a current snapshot. */
+typedef struct lh_ice_meta {
+    int format_version;
+    const char *table_uuid; /* NULL in a v1 table without one */
+    const char *location;
+    int64_t last_sequence_number;
+    int64_t last_updated_ms;
+    int32_t last_column_id;
+    lh_ice_schema *schemas;
+    uint32_t nschemas;
+    int32_t current_schema_id;
+    lh_ice_partition_spec *specs;
+    uint32_t nspecs;
+    int32_t default_spec_id;
+    int32_t last_partition_id;
+    lh_ice_kv *properties;
+    uint32_t nproperties;
+    bool has_current_snapshot;
+    int64_t current_snapshot_id;
+    lh_ice_snapshot *snapshots;
+    uint32_t nsnapshots;
+    lh_ice_log_entry *snapshot_log;
+    uint32_t nsnapshot_log;
+    lh_ice_log_entry *metadata_log;
+    uint32_t nmetadata_log;
+    lh_ice_sort_order *sort_orders;
+    uint32_t nsort_orders;
+    int32_t default_sort_order_id;
+    lh_ice_ref *refs;
+    uint32_t nrefs;
+    lh_ice_statistics *statistics;
+    uint32_t nstatistics;
+    lh_ice_statistics *partition_statistics;
+    uint32_t npartition_statistics;
+    bool has_next_row_id;
+    int64_t next_row_id;
+    lh_ice_encryption_key *encryption_keys;
+    uint32_t nencryption_keys;
+} lh_ice_meta;
+
+/* Parses table metadata JSON (spec "Table Metadata", Appendix C): p[0..n)
+ * may be gzip- or zstd-compressed (sniffed by magic bytes, whatever the
+ * file is called). Every field of v1, v2 and v3 is read and checked: the
+ * fields a version requires, their JSON types, that ids referenced
+ * (current-schema-id, default-spec-id, default-sort-order-id,
+ * current-snapshot-id, refs, parents, partition and sort source ids) exist,
+ * and that field ids are unique. LH_EFORMAT with a message that starts
+ * "table metadata: " and names the field; LH_EUNSUPPORTED for a
+ * format-version above LH_ICE_FORMAT_MAX. *out lives in a. */
+lh_rc lh_ice_meta_parse(const uint8_t *p, size_t n, lh_arena *a,
+                        lh_ice_meta **out, lh_err *err);
+
+/* Appends the metadata as JSON for its format version (v2 and v3 writing
+ * rules: no v1-only fields). */
+lh_rc lh_ice_meta_to_json(const lh_ice_meta *m, lh_buf *out, lh_err *err);
+
+/* Look-ups (NULL when absent). */
+const lh_ice_schema *lh_ice_meta_schema(const lh_ice_meta *m, int32_t id);
+const lh_ice_schema *lh_ice_meta_current_schema(const lh_ice_meta *m);
+const lh_ice_partition_spec *lh_ice_meta_spec(const lh_ice_meta *m, int32_t id);
+const lh_ice_snapshot *lh_ice_meta_snapshot(const lh_ice_meta *m, int64_t id);
+const lh_ice_snapshot *lh_ice_meta_current_snapshot(const lh_ice_meta *m);
+const lh_ice_ref *lh_ice_meta_ref(const lh_ice_meta *m, const char *name);
+const char *lh_ice_meta_property(const lh_ice_meta *m, const char *key);
+/* The snapshot that was current at timestamp_ms (the snapshot log's last
+ * entry at or before it; without a log, the newest snapshot at or before
+ * it). LH_ENOENT naming the time when there is none. */
+lh_rc lh_ice_meta_snapshot_at(const lh_ice_meta *m, int64_t timestamp_ms,
+                              const lh_ice_snapshot **out, lh_err *err);
+
+/* Decompresses gzip or zstd input (by magic) into out; anything else is
+ * copied. At most `limit` bytes come out (LH_ELIMIT past it). */
+lh_rc lh_ice_decompress_sniff(const uint8_t *p, size_t n, size_t limit,
+                              lh_buf *out, lh_err *err);
+
+#endif

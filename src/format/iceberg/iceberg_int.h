@@ -1,0 +1,113 @@
+/*
+ * iceberg_int.h: what the files of src/format/iceberg share and nothing
+ * else sees.
+ *
+ * The module reads and writes Apache Iceberg tables. Its layers, bottom up:
+ *
+ *   json.c      checked access to jansson values: every missing or
+ *               mistyped field becomes LH_EFORMAT with the path of the
+ *               field ("table metadata: schemas[1].fields[0]: \"id\" must
+ *               be an integer")
+ *   types.c     Iceberg types and schemas, JSON both ways (Appendix C),
+ *               defaults (initial-default, write-default)
+ *   value.c     single values: the binary form of bounds and partition
+ *               summaries, the JSON form of defaults (Appendix D), order
+ *   transform.c partition transforms, Murmur3 x86_32 and the Appendix B
+ *               hashes, partition specs and sort orders
+ *   metadata.c  table metadata JSON v1/v2/v3 (read and write), codec
+ *               sniffing (gzip, zstd) of metadata files
+ *
+ * Values. An Iceberg value is held as a lakehouse value (column.h) of the
+ * type lh_ice_type_to_lh gives, so that bounds, partition values, defaults
+ * and predicate literals compare with the values the Parquet reader puts in
+ * column batches: int is INTEGER, long BIGINT, decimal DECIMAL (an i128
+ * unscaled value), date DATE (days), time TIME (µs), timestamp[tz] (µs);
+ * nanosecond timestamps are cut to µs, which is safe for pruning because
+ * the data is cut the same way.
+ *
+ * Validation is done at parse time, once: a structure that parsed is
+ * internally consistent (every id it refers to exists), so later layers
+ * do not check again.
+ */
+#ifndef LH_FORMAT_ICEBERG_INT_H
+#define LH_FORMAT_ICEBERG_INT_H
+
+#include <jansson.h>
+
+#include "format/iceberg/iceberg.h"
+
+/* ---- json.c ----------------------------------------------------------------
+ * `where` names the object being read ("table metadata: snapshots[2]");
+ * messages read "<where>: <problem>". `present` (may be NULL) says whether
+ * an optional key was there; a JSON null counts as absent. */
+lh_rc lh__ice_j_i64(const json_t *o, const char *key, bool required,
+                    int64_t *out, bool *present, const char *where,
+                    lh_err *err);
+lh_rc lh__ice_j_i32(const json_t *o, const char *key, bool required,
+                    int32_t *out, bool *present, const char *where,
+                    lh_err *err);
+lh_rc lh__ice_j_bool(const json_t *o, const char *key, bool required, bool *out,
+                     bool *present, const char *where, lh_err *err);
+lh_rc lh__ice_j_str(const json_t *o, const char *key, bool required,
+                    lh_arena *a, const char **out, const char *where,
+                    lh_err *err);
+/* An array (or absent: *out = NULL when optional). */
+lh_rc lh__ice_j_array(const json_t *o, const char *key, bool required,
+                      const json_t **out, const char *where, lh_err *err);
+lh_rc lh__ice_j_object(const json_t *o, const char *key, bool required,
+                       const json_t **out, const char *where, lh_err *err);
+/* A JSON object of string values into key/value pairs. */
+lh_rc lh__ice_j_string_map(const json_t *o, const char *key, lh_arena *a,
+                           lh_ice_kv **out, uint32_t *n, const char *where,
+                           lh_err *err);
+/* A JSON array of integers into int32s. */
+lh_rc lh__ice_j_int_list(const json_t *arr, lh_arena *a, int32_t **out,
+                         uint32_t *n, const char *where, lh_err *err);
+/* A jansson value out of p[0..n) (JSON_REJECT_DUPLICATES); the caller
+ * decrefs. LH_EFORMAT with the line and column. */
+lh_rc lh__ice_j_load(const char *p, size_t n, json_t **out, const char *what,
+                     lh_err *err);
+/* Arena copies of arrays; NULL only when out of memory (n = 0 gives a live
+ * pointer). */
+void *lh__ice_alloc_array(lh_arena *a, size_t n, size_t size);
+
+/* ---- types.c ---------------------------------------------------------------
+ */
+
+/* Parses a type (a JSON string or object) into out; `where` as above.
+ * Field ids met on the way are recorded through the schema context. */
+typedef struct lh__ice_ids {
+    int32_t *ids;
+    size_t n, cap;
+    int32_t highest;
+} lh__ice_ids;
+lh_rc lh__ice_type_parse(const json_t *j, lh_arena *a, lh__ice_ids *ids,
+                         const char *where, lh_ice_type *out, lh_err *err);
+/* A schema from its jansson object (v1 schemas may lack schema-id:
+ * default_id is used then). */
+lh_rc lh__ice_schema_from_json(const json_t *j, lh_arena *a, int32_t default_id,
+                               bool need_id, const char *where,
+                               lh_ice_schema *out, lh_err *err);
+lh_rc lh__ice_type_to_json(const lh_ice_type *t, lh_buf *out);
+
+/* ---- transform.c ------------------------------------------------------------
+ */
+
+lh_rc lh__ice_spec_from_json(const json_t *j, lh_arena *a, bool fields_only,
+                             int32_t spec_id, int32_t *next_field_id,
+                             const char *where, lh_ice_partition_spec *out,
+                             lh_err *err);
+lh_rc lh__ice_spec_to_json(const lh_ice_partition_spec *s, bool fields_only,
+                           lh_buf *out);
+lh_rc lh__ice_sort_order_from_json(const json_t *j, lh_arena *a,
+                                   const char *where, lh_ice_sort_order *out,
+                                   lh_err *err);
+
+/* ---- value.c
+ * ----------------------------------------------------------------- */
+
+/* The minimal two's complement big-endian bytes of an unscaled decimal
+ * (at least one byte): writes into buf[16], returns the length. */
+size_t lh__ice_decimal_min_bytes(lh_i128 v, uint8_t *buf);
+
+#endif
