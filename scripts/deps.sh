@@ -6,7 +6,8 @@ PKGS="build-essential cmake pkg-config clang libclang-rt-14-dev
 libsqlite3-dev libzstd-dev libsnappy-dev liblz4-dev zlib1g-dev libbrotli-dev
 libavro-dev libjansson-dev libcurl4-openssl-dev libssl-dev libevent-dev
 libxxhash-dev libroaring-dev libreadline-dev libcmocka-dev libpcre2-dev
-libutf8proc-dev sqlite3 python3"
+libutf8proc-dev sqlite3 python3
+libxml2-dev python3-botocore"
 # Node.js runs the test peers (scripts/peers.sh, tests/peers/). Debian's own
 # nodejs (18) and npm (9) only when no node is on PATH: a newer one installed
 # some other way is kept, not downgraded.

@@ -213,8 +213,7 @@ lh_io_open(const char *uri, lh_io_store **out, lh_err *err)
         return lh_io_mem_open(out, err);
     }
     if (strncmp(uri, "s3://", 5) == 0) {
-        return lh_err_set(err, LH_EUNSUPPORTED,
-                          "object store \"%s\": s3 is not supported yet", uri);
+        return lh_io_s3_open(uri, out, err);
     }
     if (strstr(uri, "://") != NULL) {
         return lh_err_set(err, LH_EINVAL,

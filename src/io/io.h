@@ -2,7 +2,8 @@
  * io: the object store. One interface (a table of function pointers, like
  * sqlite3_io_methods) with one file per implementation: the local
  * filesystem (local.c, the default), an in-memory store with fault
- * injection for tests (mem.c), and later S3-compatible stores.
+ * injection for tests (mem.c), and S3-compatible stores over libcurl
+ * (s3.c; its design is at the top of s3_int.h).
  *
  * Keys are '/'-separated relative paths of at most LH_IO_KEY_MAX bytes: not
  * empty, not starting with '/', no empty, "." or ".." segment, no NUL, and
@@ -12,7 +13,9 @@
  *
  * ETags are opaque strings in double quotes, as S3 sends them; compare them
  * byte for byte. The local and memory stores use the XXH3-128 hash of the
- * content in lowercase hex, so equal content has equal ETags.
+ * content in lowercase hex, so equal content has equal ETags. S3 uses the
+ * MD5 of a plainly put object (also equal for equal content) but another
+ * form for multipart uploads and encrypted objects.
  *
  * Errors, from every call: LH_EINVAL (bad key or argument), LH_ENOMEM, LH_EIO
  * (the OS or the remote failed; err->sys_errno or err->http_status says
@@ -21,6 +24,25 @@
  * Thread rules: a store may be used from any number of threads at once;
  * an lh_io_upload by one thread at a time. Conditional writes are atomic
  * against other threads and, for the local store, other processes.
+ *
+ * The S3 store maps a final HTTP answer to codes this way (err->http_status
+ * holds the status, the message S3's error Code and Message):
+ *   404                    LH_ENOENT (put_if_match: LH_ECONFLICT; delete of
+ *                          a missing key: LH_OK)
+ *   412                    put_if_absent: LH_EEXIST; put_if_match:
+ *                          LH_ECONFLICT naming both ETags
+ *   409                    LH_ECONFLICT (a concurrent conditional write)
+ *   400, 411, 416          LH_EINVAL (416: "range not satisfiable")
+ *   413, EntityTooLarge    LH_ELIMIT
+ *   405, 501               LH_EUNSUPPORTED (e.g. a store without
+ *                          conditional writes or without AbortMultipartUpload)
+ *   401, 403, 301, other   LH_EIO
+ *   429, 5xx               retried; LH_EIO when the tries run out
+ * Transport failures (timeouts, refused or reset connections) are retried
+ * too, then give LH_ETIMEDOUT (a timeout) or LH_EIO. No other 4xx is
+ * retried. A retried conditional write that finds its own earlier try
+ * applied returns LH_OK (s3_int.h says how it knows); when it cannot tell,
+ * the conflict's message says that an earlier try's outcome is unknown.
  */
 #ifndef LH_IO_H
 #define LH_IO_H
@@ -120,12 +142,46 @@ struct lh_io_store {
  *   "mem://name"                       a new, empty memory store (the name
  *                                      is a label; each call makes a new
  *                                      store);
- *   "s3://bucket/prefix"               LH_EUNSUPPORTED (not yet).
- * Other schemes are LH_EINVAL. *out is the caller's, to lh_io_close. */
+ *   "s3://bucket[/prefix][?k=v&...]"   an S3-compatible store (below).
+ * Other schemes are LH_EINVAL. *out is the caller's, to lh_io_close.
+ *
+ * The S3 URI. Keys live under "prefix/" in the bucket (no prefix: at the
+ * bucket's top). Parameters (values percent-encoded; each at most once;
+ * an unknown one is LH_EINVAL):
+ *   endpoint=http[s]://host[:port]  the server (no path). Default:
+ *       $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, the profile's
+ *       endpoint_url, else AWS (https://s3.REGION.amazonaws.com, or
+ *       s3.amazonaws.com for us-east-1)
+ *   region=NAME        the signing region; "auto" (Cloudflare R2) needs an
+ *       endpoint. Default: $AWS_REGION, $AWS_DEFAULT_REGION, the profile's
+ *       region, else us-east-1
+ *   style=path|virtual addressing: http://host/bucket/key or
+ *       http://bucket.host/key. Default: path with an endpoint (MinIO,
+ *       Ceph, R2, s3rver), virtual for AWS
+ *   profile=NAME       the profile of the shared files (default
+ *       $AWS_PROFILE, else "default")
+ *   timeout_ms=N       each try's time limit (default 0: none; a transfer
+ *       that moves no byte for 30 s fails anyway)
+ *   connect_timeout_ms=N (default 10000)
+ *   retries=N          tries after the first (default 4, at most 100)
+ *   retry_base_ms=N, retry_cap_ms=N  the backoff (default 100, 5000)
+ *   multipart_threshold=SIZE  lh_io_put of more bytes than this uploads in
+ *       parts (default 64MiB; conditional puts never do)
+ *   part_size=SIZE     their size (default 16MiB, at least 5MiB)
+ * SIZE is bytes with an optional K, M or G (binary) suffix.
+ * Credentials: $AWS_ACCESS_KEY_ID and $AWS_SECRET_ACCESS_KEY (with
+ * $AWS_SESSION_TOKEN) unless the URI names a profile; else the profile's
+ * aws_access_key_id, aws_secret_access_key and aws_session_token from the
+ * credentials file ($AWS_SHARED_CREDENTIALS_FILE, else ~/.aws/credentials,
+ * section [NAME]) or the config file ($AWS_CONFIG_FILE, else
+ * ~/.aws/config, section [profile NAME] or [default]); with none, requests
+ * go unsigned (public buckets). A profile named but found in neither file
+ * is LH_EINVAL. The environment and the files are read once, at open. */
 lh_rc lh_io_open(const char *uri, lh_io_store **out, lh_err *err);
 /* The same, one implementation each. */
 lh_rc lh_io_local_open(const char *root, lh_io_store **out, lh_err *err);
 lh_rc lh_io_mem_open(lh_io_store **out, lh_err *err);
+lh_rc lh_io_s3_open(const char *uri, lh_io_store **out, lh_err *err);
 /* Frees the store. Uploads still open must be completed or aborted first.
  * NULL is a no-op. */
 void lh_io_close(lh_io_store *s);
@@ -157,7 +213,11 @@ lh_rc lh_io_head(lh_io_store *s, const char *key, lh_io_info *info,
 /* A page of the keys that opts selects (opts may be NULL: all keys, first
  * page). Entries, keys and next_token are allocated in `a` (the caller's;
  * they live until it is reset); on failure `page` is empty. Listing is not
- * a snapshot: keys written meanwhile may or may not show. */
+ * a snapshot: keys written meanwhile may or may not show. A token is only
+ * good for the store that gave it (S3's are opaque). On S3, keys that the
+ * rules above refuse (another tool's "dir/" markers, "a//b") are left out,
+ * so a page may hold fewer than max_keys entries, even none, and still
+ * have a next_token. */
 lh_rc lh_io_list(lh_io_store *s, const lh_io_list_opts *opts, lh_arena *a,
                  lh_io_page *page, lh_err *err);
 

@@ -20,8 +20,20 @@
  * directory and publishes it as put does.
  *
  * Names starting with ".lh-io" are reserved (lh_io_key_check refuses them)
- * and never listed. A crash may leave temporary files and upload
- * directories behind; they are invisible to readers and listings.
+ * and never listed.
+ *
+ * Leftovers of killed writers. A temporary file is created as
+ * ".lh-io-new.<uuid>", locked (an OFD write lock on the file itself, held
+ * through its fd until the file is published or removed) and only then
+ * renamed to ".lh-io-tmp.<uuid>". So a ".lh-io-tmp." file that nobody holds
+ * locked belongs to a dead writer: listing removes each one it passes
+ * (probing with F_OFD_SETLK, which fails while the writer lives). An
+ * upload holds a lock on ".lh-io-multipart/<id>/lock" the same way (made
+ * in "<id>.new" and renamed), and opening the store removes the upload
+ * directories nobody holds. Only a writer killed between creating a
+ * ".lh-io-new." name and renaming it (a few microseconds) leaves a file
+ * that cannot be told from a live one; those are removed after an hour.
+ * Leftovers are invisible to readers and listings either way.
  *
  * The ETag is the XXH3-128 of the content, computed when asked for (get,
  * head, list, the compare of put_if_match): it costs a read of the object.
@@ -35,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -42,6 +55,9 @@
 
 #define LOCK_NAME ".lh-io.lock"
 #define TMP_PREFIX ".lh-io-tmp."
+#define NEW_PREFIX ".lh-io-new."
+/* Age after which an unlocked ".lh-io-new." name (see the top) goes. */
+#define NEW_MAX_AGE_SEC (60 * 60)
 #define MULTIPART_DIR ".lh-io-multipart"
 #define RESERVED ".lh-io"
 #define CHUNK (1u << 16)
@@ -51,7 +67,8 @@ typedef struct local {
 } local;
 
 typedef struct upload {
-    char *dir; /* ROOT/.lh-io-multipart/<id> */
+    char *dir;  /* ROOT/.lh-io-multipart/<id> */
+    int lockfd; /* holds <dir>/lock while the upload is open */
 } upload;
 
 static lh_rc
@@ -144,7 +161,17 @@ make_dirs(char *path, size_t root_len)
     return 0;
 }
 
-/* Creates a temporary file in the directory of `target` (a path); its path
+/* Takes an OFD write lock on fd without waiting; 0 or an errno (EAGAIN:
+ * someone holds it). */
+static int
+lock_fd(int fd)
+{
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    return fcntl(fd, F_OFD_SETLK, &fl) == 0 ? 0 : errno;
+}
+
+/* Creates a temporary file in the directory of `target` (a path), locked
+ * by the returned fd for as long as it stays open (see the top); its path
  * goes to tmp. Returns the fd or -1 with errno set. */
 static int
 tmp_open(const char *target, lh_buf *tmp)
@@ -156,14 +183,53 @@ tmp_open(const char *target, lh_buf *tmp)
         return -1;
     }
     lh_uuid_format(&u, id);
+    size_t dir_len = (size_t)(strrchr(target, '/') - target);
+    lh_buf fresh = LH_BUF_INIT;
+    lh_buf_append(&fresh, target, dir_len);
+    lh_buf_printf(&fresh, "/" NEW_PREFIX "%s", id);
     lh_buf_reset(tmp);
-    lh_buf_append(tmp, target, (size_t)(strrchr(target, '/') - target));
+    lh_buf_append(tmp, target, dir_len);
     lh_buf_printf(tmp, "/" TMP_PREFIX "%s", id);
-    if (!lh_buf_ok(tmp)) {
+    if (!lh_buf_ok(tmp) || !lh_buf_ok(&fresh)) {
+        lh_buf_release(&fresh);
         errno = ENOMEM;
         return -1;
     }
-    return open(tmp->data, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int fd = open(fresh.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    int e = fd < 0 ? errno : lock_fd(fd);
+    if (fd >= 0 && e == 0 && rename(fresh.data, tmp->data) != 0) {
+        e = errno;
+    }
+    if (fd >= 0 && e != 0) {
+        unlink(fresh.data);
+        close(fd);
+        fd = -1;
+    }
+    lh_buf_release(&fresh);
+    errno = e;
+    return fd;
+}
+
+/* Removes the leftover of a dead writer at path (a ".lh-io-tmp." or
+ * ".lh-io-new." name, see the top); a live writer's file stays. */
+static void
+sweep_file(const char *path, const char *name)
+{
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    if (fd < 0) {
+        return; /* gone meanwhile, or not ours to judge */
+    }
+    struct stat st;
+    bool dead = false;
+    if (strncmp(name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
+        dead = lock_fd(fd) == 0;
+    } else if (fstat(fd, &st) == 0 && lock_fd(fd) == 0) {
+        dead = st.st_mtim.tv_sec + NEW_MAX_AGE_SEC < time(NULL);
+    }
+    if (dead) {
+        unlink(path); /* under our lock: no writer can be using it */
+    }
+    close(fd);
 }
 
 static int
@@ -446,18 +512,16 @@ writer_publish(const local *l, writer *w, const char *key, bool if_absent,
 {
     struct stat st;
     int e = fsync(w->fd) != 0 || fstat(w->fd, &st) != 0 ? errno : 0;
-    int c = close(w->fd) != 0 ? errno : 0;
-    w->fd = -1;
-    if (e == 0) {
-        e = c;
-    }
     if (e != 0) {
-        unlink(w->tmp.data);
-        return sys_err(err, e, "write", key);
+        return sys_err(err, e, "write", key); /* writer_release unlinks */
     }
+    /* The fd (and with it the lock that marks the file as live) stays
+     * open until the file is published or gone. */
     lh_rc rc =
         publish(l, w->tmp.data, w->path.data, key, if_absent, if_match, err);
     lh_buf_reset(&w->tmp); /* publish removed it */
+    close(w->fd);
+    w->fd = -1;
     if (rc != LH_OK) {
         return rc;
     }
@@ -576,6 +640,16 @@ walk_dir(walk *w, lh_buf *path, lh_err *err)
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         const char *name = de->d_name;
+        if (strncmp(name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 ||
+            strncmp(name, NEW_PREFIX, strlen(NEW_PREFIX)) == 0) {
+            path->len = base;
+            lh_buf_putc(path, '/');
+            lh_buf_puts(path, name);
+            if (lh_buf_ok(path)) {
+                sweep_file(path->data, name);
+            }
+            continue;
+        }
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
             strncmp(name, RESERVED, strlen(RESERVED)) == 0) {
             continue;
@@ -678,6 +752,59 @@ remove_upload_dir(const char *dir)
     rmdir(dir);
 }
 
+/* Whether the upload directory dir (".lh-io-multipart/<id>[.new]") was
+ * left by a dead writer: its lock is free (or, lacking a lock file, or
+ * named ".new", it is also older than NEW_MAX_AGE_SEC). */
+static bool
+upload_dir_dead(const char *dir, const char *name)
+{
+    lh_buf p = LH_BUF_INIT;
+    lh_buf_printf(&p, "%s/lock", dir);
+    if (!lh_buf_ok(&p)) {
+        return false;
+    }
+    size_t n = strlen(name);
+    bool fresh = n > 4 && strcmp(name + n - 4, ".new") == 0;
+    struct stat st;
+    bool old =
+        stat(dir, &st) == 0 && st.st_mtim.tv_sec + NEW_MAX_AGE_SEC < time(NULL);
+    int fd = open(p.data, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+    lh_buf_release(&p);
+    if (fd < 0) {
+        return errno == ENOENT && old;
+    }
+    bool free_lock = lock_fd(fd) == 0;
+    close(fd); /* a probe: the lock goes with the fd */
+    return free_lock && (!fresh || old);
+}
+
+/* Removes the upload directories of dead writers (see the top). */
+static void
+sweep_uploads(const local *l)
+{
+    lh_buf p = LH_BUF_INIT;
+    lh_buf_printf(&p, "%s/" MULTIPART_DIR, l->root);
+    DIR *d = lh_buf_ok(&p) ? opendir(p.data) : NULL;
+    if (d == NULL) {
+        lh_buf_release(&p);
+        return;
+    }
+    size_t base = p.len;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.') {
+            continue;
+        }
+        p.len = base;
+        lh_buf_printf(&p, "/%s", de->d_name);
+        if (lh_buf_ok(&p) && upload_dir_dead(p.data, de->d_name)) {
+            remove_upload_dir(p.data);
+        }
+    }
+    closedir(d);
+    lh_buf_release(&p);
+}
+
 static lh_rc
 local_upload_begin(lh_io_store *s, const char *key, lh_io_upload **out,
                    lh_err *err)
@@ -692,24 +819,43 @@ local_upload_begin(lh_io_store *s, const char *key, lh_io_upload **out,
     lh_uuid_format(&u, id);
     upload *up = lh_calloc(1, sizeof(*up));
     lh_buf dir = LH_BUF_INIT;
-    lh_buf_printf(&dir, "%s/" MULTIPART_DIR "/%s/", l->root, id);
-    if (up == NULL || !lh_buf_ok(&dir)) {
+    lh_buf fresh = LH_BUF_INIT; /* <id>.new/lock, renamed to <id>/ */
+    lh_buf_printf(&dir, "%s/" MULTIPART_DIR "/%s", l->root, id);
+    lh_buf_printf(&fresh, "%s.new/lock", dir.data);
+    if (up == NULL || !lh_buf_ok(&dir) || !lh_buf_ok(&fresh)) {
         lh_free(up);
         lh_buf_release(&dir);
+        lh_buf_release(&fresh);
         return oom(err, key);
     }
-    int e = make_dirs(dir.data, strlen(l->root));
+    up->lockfd = -1;
+    int e = make_dirs(fresh.data, strlen(l->root));
+    if (e == 0) {
+        up->lockfd =
+            open(fresh.data, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        e = up->lockfd < 0 ? errno : lock_fd(up->lockfd);
+    }
+    fresh.len -= strlen("/lock");
+    fresh.data[fresh.len] = '\0'; /* the <id>.new directory */
+    if (e == 0 && rename(fresh.data, dir.data) != 0) {
+        e = errno;
+    }
     if (e != 0) {
-        remove_upload_dir(dir.data);
+        remove_upload_dir(fresh.data);
+        if (up->lockfd >= 0) {
+            close(up->lockfd);
+        }
         lh_free(up);
         lh_buf_release(&dir);
+        lh_buf_release(&fresh);
         return sys_err(err, e, "start upload of", key);
     }
-    dir.data[--dir.len] = '\0'; /* drop the final '/' */
+    lh_buf_release(&fresh);
     up->dir = lh_buf_take(&dir, NULL);
     rc = lh__io_upload_new(s, key, up, out, err);
     if (rc != LH_OK) {
         remove_upload_dir(up->dir);
+        close(up->lockfd);
         lh_free(up->dir);
         lh_free(up);
     }
@@ -738,9 +884,6 @@ local_upload_part(lh_io_upload *u, int no, const void *data, size_t len,
     if (e == 0 && fsync(fd) != 0) {
         e = errno;
     }
-    if (close(fd) != 0 && e == 0) {
-        e = errno;
-    }
     if (e == 0 && rename(tmp.data, target.data) != 0) {
         e = errno;
     }
@@ -748,6 +891,7 @@ local_upload_part(lh_io_upload *u, int no, const void *data, size_t len,
         unlink(tmp.data);
         rc = sys_err(err, e, "write part of", u->key);
     }
+    close(fd); /* after the rename: the lock marks the file as live */
 done:
     lh_buf_release(&target);
     lh_buf_release(&tmp);
@@ -759,6 +903,7 @@ upload_free(lh_io_upload *u)
 {
     upload *up = u->impl;
     remove_upload_dir(up->dir);
+    close(up->lockfd);
     lh_free(up->dir);
     lh_free(up);
     lh__io_upload_free(u);
@@ -941,6 +1086,7 @@ lh_io_local_open(const char *root, lh_io_store **out, lh_err *err)
     l->root = r;
     s->m = &local_methods;
     s->impl = l;
+    sweep_uploads(l);
     *out = s;
     return LH_OK;
 }
