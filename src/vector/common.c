@@ -99,7 +99,9 @@ pair_cmp(const void *a, const void *b)
 void
 lh__vec_pairs_sort(lh__vec_pair *p, size_t n)
 {
-    qsort(p, n, sizeof(*p), pair_cmp);
+    if (n > 1) {
+        qsort(p, n, sizeof(*p), pair_cmp);
+    }
 }
 
 static int
@@ -115,7 +117,9 @@ hit_cmp(const void *a, const void *b)
 void
 lh_vec_hits_sort(lh_vec_hit *h, size_t n)
 {
-    qsort(h, n, sizeof(*h), hit_cmp);
+    if (n > 1) {
+        qsort(h, n, sizeof(*h), hit_cmp);
+    }
 }
 
 bool

@@ -211,4 +211,96 @@ lh_rc lh_mrl_ground_truth(const lh_mrl_data *d, lh_vec_metric m, size_t k,
 double lh_vec_recall(const int64_t *found, size_t k_found, const int64_t *gt,
                      size_t k_gt, size_t nq, size_t k);
 
+/* ---- HNSW (the hot tier's index) -------------------------------------------
+ *
+ * A hierarchical navigable small world graph over (id, vector) pairs, ids
+ * being the caller's row ids (the hot tier: the event's shard position).
+ *
+ * Thread rules (vector.md, "HNSW locking"): any number of threads may call
+ * lh_hnsw_search, lh_hnsw_get and lh_hnsw_count at the same time as each
+ * other and as lh_hnsw_insert / lh_hnsw_delete, which may themselves run on
+ * several threads at once (a parallel build). lh_hnsw_repair and
+ * lh_hnsw_save wait for inserts and deletes in flight and hold new ones off
+ * while they run; searches go on beside them. lh_hnsw_free needs every other
+ * call to have returned. */
+
+typedef struct lh_hnsw_config {
+    size_t dim;
+    lh_vec_metric metric;
+    unsigned m;               /* links per node above level 0 (2m at 0); 16 */
+    unsigned ef_construction; /* candidates while inserting; 200 */
+    unsigned ef_search;       /* default candidates while searching; 64 */
+    uint64_t max_elements;    /* slots ever used, deleted ones included;
+                                 2^26 */
+    uint64_t seed;            /* level draws; 1 */
+} lh_hnsw_config;
+
+void lh_hnsw_config_default(lh_hnsw_config *c, size_t dim, lh_vec_metric m);
+
+typedef struct lh_hnsw lh_hnsw;
+
+/* LH_EINVAL naming the bad setting (dim, m in 2..256, ef >= 1), LH_ENOMEM. */
+lh_rc lh_hnsw_new(const lh_hnsw_config *c, lh_hnsw **out, lh_err *err);
+void lh_hnsw_free(lh_hnsw *h);
+const lh_hnsw_config *lh_hnsw_config_of(const lh_hnsw *h);
+
+/* Adds (id, v); v is copied (normalized for cosine). An id already present
+ * is replaced: its old vector is deleted. LH_EINVAL for a non-finite
+ * vector, LH_ELIMIT past max_elements, LH_ENOMEM. */
+lh_rc lh_hnsw_insert(lh_hnsw *h, int64_t id, const float *v, lh_err *err);
+/* n pairs (vecs row-major n x dim) on `threads` threads; the first error
+ * stops the rest and is returned (pairs already added stay). */
+lh_rc lh_hnsw_insert_many(lh_hnsw *h, const int64_t *ids, const float *vecs,
+                          size_t n, unsigned threads, lh_err *err);
+/* Marks id deleted (a tombstone: still traversed, never returned). When
+ * tombstones pass 1/8 of the nodes, lh_hnsw_repair runs. LH_ENOENT. */
+lh_rc lh_hnsw_delete(lh_hnsw *h, int64_t id, lh_err *err);
+/* Reconnects every live node that links to a tombstone (its neighbours'
+ * neighbours are the candidates), moves the entry point off tombstones,
+ * and leaves the tombstones unreachable. LH_ENOMEM. */
+lh_rc lh_hnsw_repair(lh_hnsw *h, lh_err *err);
+
+/* How a search went (tests and EXPLAIN). */
+typedef struct lh_hnsw_stats {
+    unsigned ef;     /* the last ef used (widened for a filter) */
+    unsigned rounds; /* graph searches run */
+    bool exact;      /* answered by an exact scan of the allowed rows */
+    uint64_t distances;
+} lh_hnsw_stats;
+
+/* The k nearest live rows passing filter (NULL = all), nearest first, into
+ * out[0..*n) (*n = k unless fewer rows pass). ef 0 = ef_search; ef < k is
+ * raised to k. A selective filter widens ef and, once that would cost more
+ * than computing every allowed row's distance, scans them exactly, so k rows
+ * come back whenever k rows pass. stats may be NULL. LH_EINVAL for a
+ * non-finite query, LH_ENOMEM. */
+lh_rc lh_hnsw_search(lh_hnsw *h, const float *q, size_t k, unsigned ef,
+                     const lh_vec_filter *filter, lh_vec_hit *out, size_t *n,
+                     lh_hnsw_stats *stats, lh_err *err);
+
+/* Live rows. */
+size_t lh_hnsw_count(const lh_hnsw *h);
+/* Bytes held (nodes, links, maps). */
+size_t lh_hnsw_memory(const lh_hnsw *h);
+/* Copies id's stored vector (normalized for cosine) into out. LH_ENOENT. */
+lh_rc lh_hnsw_get(lh_hnsw *h, int64_t id, float *out, lh_err *err);
+
+/* A new index from n pairs (the rebuild: e.g. from a shard's events). */
+lh_rc lh_hnsw_build(const lh_hnsw_config *c, const int64_t *ids,
+                    const float *vecs, size_t n, unsigned threads,
+                    lh_hnsw **out, lh_err *err);
+
+/* Writes the live graph to path, crash-safe (a temporary file, fsync,
+ * rename, fsync of the directory), with `covers`: the caller's watermark of
+ * what the index holds (the hot tier: the shard's last position), returned
+ * by lh_hnsw_load so the caller can tell a stale file. LH_EIO, LH_ENOSPC,
+ * LH_ENOMEM. */
+lh_rc lh_hnsw_save(lh_hnsw *h, const char *path, uint64_t covers, lh_err *err);
+/* Reads a file lh_hnsw_save wrote. LH_ENOENT when missing; LH_ECORRUPT for
+ * a file that fails a check (magic, sizes, CRC, links out of range);
+ * LH_EFORMAT when its dim or metric differ from want's (want may be NULL).
+ * ef_search and max_elements come from want when given. */
+lh_rc lh_hnsw_load(const char *path, const lh_hnsw_config *want,
+                   uint64_t *covers, lh_hnsw **out, lh_err *err);
+
 #endif
