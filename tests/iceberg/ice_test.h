@@ -1,6 +1,6 @@
 /*
- * Helpers for the Iceberg tests: where the shared fixtures are (beside the
- * Parquet ones, found the same way) and reading a whole file.
+ * Helpers for the Iceberg tests: where the shared fixtures are and reading
+ * a whole file (pq_read_file).
  */
 #ifndef LH_TESTS_ICE_TEST_H
 #define LH_TESTS_ICE_TEST_H
@@ -14,13 +14,25 @@ static char ice_fixtures[4096];
 static inline bool
 ice_find_fixtures(void)
 {
-    (void)pq_find_fixtures();
-    snprintf(ice_fixtures, sizeof(ice_fixtures), "%s", pq_fixtures);
-    char *slash = strrchr(ice_fixtures, '/');
-    if (slash != NULL) {
-        snprintf(slash, sizeof(ice_fixtures) - (size_t)(slash - ice_fixtures),
-                 "/iceberg");
+    const char *shared = getenv("LH_SHARED_DIR");
+    char dir[3900];
+    if (shared != NULL && shared[0] != '\0') {
+        snprintf(dir, sizeof(dir), "%s", shared);
+    } else {
+        /* __FILE__ is <source dir>/tests/iceberg/ice_test.h (pq_test.h's
+         * own finder would see the "../parquet" of the include). */
+        snprintf(dir, sizeof(dir), "%s", __FILE__);
+        for (int up = 0; up < 3; up++) {
+            char *slash = strrchr(dir, '/');
+            if (slash == NULL) {
+                snprintf(dir, sizeof(dir), ".");
+                break;
+            }
+            *slash = '\0';
+        }
+        strncat(dir, "/../shared", sizeof(dir) - strlen(dir) - 1);
     }
+    snprintf(ice_fixtures, sizeof(ice_fixtures), "%s/fixtures/iceberg", dir);
     struct stat st;
     return stat(ice_fixtures, &st) == 0 && S_ISDIR(st.st_mode);
 }

@@ -403,4 +403,197 @@ lh_rc lh_ice_meta_snapshot_at(const lh_ice_meta *m, int64_t timestamp_ms,
 lh_rc lh_ice_decompress_sniff(const uint8_t *p, size_t n, size_t limit,
                               lh_buf *out, lh_err *err);
 
+/* ---- manifests and manifest lists ------------------------------------------
+ */
+
+typedef enum lh_ice_content {
+    LH_ICE_CONTENT_DATA = 0,
+    LH_ICE_CONTENT_POSITION_DELETES = 1,
+    LH_ICE_CONTENT_EQUALITY_DELETES = 2,
+} lh_ice_content;
+
+typedef enum lh_ice_status {
+    LH_ICE_EXISTING = 0,
+    LH_ICE_ADDED = 1,
+    LH_ICE_DELETED = 2,
+} lh_ice_status;
+
+/* A per-column count or size (column_sizes, value_counts, ...). */
+typedef struct lh_ice_metric {
+    int32_t id;
+    int64_t v;
+} lh_ice_metric;
+
+/* A lower or upper bound in the binary single-value form. */
+typedef struct lh_ice_bound {
+    int32_t id;
+    const uint8_t *p;
+    uint32_t n;
+} lh_ice_bound;
+
+/* A data file or delete file (spec "Data File Fields"). */
+typedef struct lh_ice_data_file {
+    uint8_t content; /* lh_ice_content */
+    const char *path;
+    const char *format; /* "parquet", "avro", "orc", "puffin" */
+    int32_t spec_id;
+    lh_value *partition; /* one per field of the spec, in its order */
+    uint32_t npartition;
+    int64_t record_count;
+    int64_t file_size;
+    lh_ice_metric *column_sizes, *value_counts, *null_counts, *nan_counts;
+    uint32_t ncolumn_sizes, nvalue_counts, nnull_counts, nnan_counts;
+    lh_ice_bound *lower, *upper;
+    uint32_t nlower, nupper;
+    const uint8_t *key_metadata;
+    size_t nkey_metadata;
+    int64_t *split_offsets;
+    uint32_t nsplit_offsets;
+    int32_t *equality_ids;
+    uint32_t nequality_ids;
+    bool has_sort_order_id;
+    int32_t sort_order_id;
+    bool has_first_row_id; /* inherited when the manifest has one */
+    int64_t first_row_id;
+    const char *referenced_data_file; /* NULL when absent */
+    bool has_content_offset;          /* deletion vectors */
+    int64_t content_offset, content_size;
+} lh_ice_data_file;
+
+/* A manifest entry with its inherited values filled in: snapshot_id and
+ * the sequence numbers are never "null" here. */
+typedef struct lh_ice_entry {
+    uint8_t status; /* lh_ice_status */
+    int64_t snapshot_id;
+    int64_t sequence_number; /* the data sequence number */
+    int64_t file_sequence_number;
+    lh_ice_data_file file;
+} lh_ice_entry;
+
+typedef struct lh_ice_manifest {
+    int format_version;
+    uint8_t content; /* 0 data, 1 deletes */
+    int32_t spec_id;
+    int32_t schema_id;          /* -1 when the header has none */
+    const char *schema_json;    /* header "schema", NULL when absent */
+    const char *spec_json;      /* header "partition-spec" */
+    lh_ice_type partition_type; /* the STRUCT the partition values have */
+    lh_ice_entry *entries;
+    uint32_t nentries;
+} lh_ice_manifest;
+
+typedef struct lh_ice_field_summary {
+    bool contains_null;
+    bool has_contains_nan, contains_nan;
+    bool has_lower, has_upper;
+    const uint8_t *lower, *upper;
+    uint32_t nlower, nupper;
+} lh_ice_field_summary;
+
+/* A manifest list entry (spec "Manifest Lists"). Counts are -1 when the
+ * writer left them null (v1: "assumed non-zero"). */
+typedef struct lh_ice_manifest_file {
+    const char *path;
+    int64_t length;
+    int32_t spec_id;
+    uint8_t content;                              /* 0 data, 1 deletes */
+    int64_t sequence_number, min_sequence_number; /* 0 in v1 */
+    int64_t added_snapshot_id;
+    int64_t added_files, existing_files, deleted_files;
+    int64_t added_rows, existing_rows, deleted_rows;
+    lh_ice_field_summary *partitions;
+    uint32_t npartitions;
+    const uint8_t *key_metadata;
+    size_t nkey_metadata;
+    bool has_first_row_id;
+    int64_t first_row_id;
+} lh_ice_manifest_file;
+
+typedef struct lh_ice_manifest_list {
+    int format_version; /* header "format-version", 1 when absent */
+    bool has_snapshot_id, has_sequence_number;
+    int64_t snapshot_id, sequence_number;
+    lh_ice_manifest_file *files;
+    uint32_t nfiles;
+} lh_ice_manifest_list;
+
+/* Reads a manifest list from the bytes of its Avro file (p[0..n), borrowed
+ * for the call; name is for messages). Fields are found by field id (by
+ * name for writers that omit ids); header keys are optional. LH_EFORMAT /
+ * LH_ECORRUPT naming the file and the record; LH_EUNSUPPORTED for codecs
+ * other than null, deflate, snappy and zstandard. */
+lh_rc lh_ice_manifest_list_read(const uint8_t *p, size_t n, const char *name,
+                                lh_arena *a, lh_ice_manifest_list *out,
+                                lh_err *err);
+/* Reads a manifest. mf (may be NULL) is its manifest list entry, whose
+ * snapshot id, sequence number and first row id are inherited; meta (may
+ * be NULL) gives the partition spec and schema that type the partition
+ * values (without it they are typed from the Avro schema). */
+lh_rc lh_ice_manifest_read(const uint8_t *p, size_t n, const char *name,
+                           const lh_ice_manifest_file *mf,
+                           const lh_ice_meta *meta, lh_arena *a,
+                           lh_ice_manifest *out, lh_err *err);
+
+/* ---- Puffin and deletion vectors --------------------------------------------
+ */
+
+typedef struct lh_ice_puffin_blob {
+    const char *type;
+    int32_t *fields;
+    uint32_t nfields;
+    int64_t snapshot_id, sequence_number;
+    int64_t offset, length;
+    const char *codec; /* NULL, "zstd" or "lz4" */
+    lh_ice_kv *properties;
+    uint32_t nproperties;
+} lh_ice_puffin_blob;
+
+typedef struct lh_ice_puffin {
+    lh_ice_puffin_blob *blobs;
+    uint32_t nblobs;
+    lh_ice_kv *properties;
+    uint32_t nproperties;
+    size_t footer_size; /* the footer's bytes, magic to magic */
+} lh_ice_puffin;
+
+/* Reads a Puffin file's footer (both magics, the payload size, an LZ4
+ * payload, every blob's metadata; blobs must lie between the magics).
+ * LH_EFORMAT / LH_ECORRUPT naming the file; LH_EUNSUPPORTED for a codec
+ * other than zstd and lz4. */
+lh_rc lh_ice_puffin_read(const uint8_t *p, size_t n, const char *name,
+                         lh_arena *a, lh_ice_puffin *out, lh_err *err);
+const char *lh_ice_puffin_blob_property(const lh_ice_puffin_blob *b,
+                                        const char *key);
+/* The blob's bytes, decompressed, into out. */
+lh_rc lh_ice_puffin_blob_bytes(const uint8_t *file, size_t n,
+                               const lh_ice_puffin_blob *b, lh_buf *out,
+                               lh_err *err);
+/* Writes a Puffin file of n blobs (payloads[i] the bytes of blobs[i], whose
+ * offset and length are computed; uncompressed) into out. */
+lh_rc lh_ice_puffin_write(lh_buf *out, const lh_ice_puffin_blob *blobs,
+                          const lh_buf *payloads, uint32_t n,
+                          const char *created_by, lh_err *err);
+
+/* A set of 64-bit row positions (a deletion vector). Heap object: free
+ * with lh_ice_dv_free. */
+typedef struct lh_ice_dv lh_ice_dv;
+lh_rc lh_ice_dv_new(lh_ice_dv **out, lh_err *err);
+void lh_ice_dv_free(lh_ice_dv *dv);
+/* LH_EINVAL for a negative position. */
+lh_rc lh_ice_dv_add(lh_ice_dv *dv, int64_t pos, lh_err *err);
+bool lh_ice_dv_contains(const lh_ice_dv *dv, int64_t pos);
+uint64_t lh_ice_dv_cardinality(const lh_ice_dv *dv);
+/* Up to max positions in ascending order into out; *n how many. */
+lh_rc lh_ice_dv_positions(const lh_ice_dv *dv, int64_t *out, uint64_t max,
+                          uint64_t *n);
+/* The portable 64-bit Roaring form (count, then key + 32-bit bitmap), as
+ * the RoaringFormatSpec's 64map*.bin files hold it. Keys must ascend and
+ * stay below 2^31 (positions below 2^63). LH_ECORRUPT otherwise. */
+lh_rc lh_ice_roaring64_parse(const uint8_t *p, size_t n, lh_ice_dv **out,
+                             lh_err *err);
+/* A deletion-vector-v1 blob: length, magic, vector, CRC-32 all checked. */
+lh_rc lh_ice_dv_parse(const uint8_t *p, size_t n, lh_ice_dv **out, lh_err *err);
+/* Appends the blob form. */
+lh_rc lh_ice_dv_serialize(const lh_ice_dv *dv, lh_buf *out, lh_err *err);
+
 #endif

@@ -110,4 +110,54 @@ lh_rc lh__ice_sort_order_from_json(const json_t *j, lh_arena *a,
  * (at least one byte): writes into buf[16], returns the length. */
 size_t lh__ice_decimal_min_bytes(lh_i128 v, uint8_t *buf);
 
+/* ---- avro.c
+ * ------------------------------------------------------------------- An Object
+ * Container File over memory: the header is parsed by open, the blocks one at a
+ * time by next_block. */
+typedef enum lh__ice_avro_codec {
+    LH__ICE_AVRO_NULL = 0,
+    LH__ICE_AVRO_DEFLATE = 1,
+    LH__ICE_AVRO_SNAPPY = 2,
+    LH__ICE_AVRO_ZSTD = 3,
+} lh__ice_avro_codec;
+
+typedef struct lh__ice_avro_kv {
+    const char *key;
+    const char *value; /* NUL-terminated copy; len bytes */
+    size_t len;
+} lh__ice_avro_kv;
+
+typedef struct lh__ice_avro_file {
+    const char *name;
+    lh__ice_avro_kv *meta;
+    size_t nmeta;
+    int codec;
+    uint8_t sync[16];
+    const uint8_t *pos, *end;
+    int64_t block;   /* blocks read so far */
+    int64_t records; /* records read so far (manifest.c counts them) */
+} lh__ice_avro_file;
+
+lh_rc lh__ice_avro_open(const uint8_t *p, size_t n, const char *name,
+                        lh_arena *a, lh__ice_avro_file *f, lh_err *err);
+const lh__ice_avro_kv *lh__ice_avro_meta(const lh__ice_avro_file *f,
+                                         const char *key);
+/* The next block's records (count of them) in data[0..len), decompressed
+ * into scratch when the codec needs it; data NULL and count 0 at the end.
+ * LH_ECORRUPT for a damaged block or a wrong sync marker. */
+lh_rc lh__ice_avro_next_block(lh__ice_avro_file *f, lh_buf *scratch,
+                              const uint8_t **data, size_t *len, int64_t *count,
+                              lh_err *err);
+lh_rc lh__ice_avro_read_long(const uint8_t **p, const uint8_t *end,
+                             int64_t *out);
+void lh__ice_avro_put_long(lh_buf *b, int64_t v);
+void lh__ice_avro_put_bytes(lh_buf *b, const void *p, size_t n);
+/* Writing: the header (avro.codec first, then meta) and blocks. */
+lh_rc lh__ice_avro_write_header(lh_buf *out, const lh__ice_avro_kv *meta,
+                                size_t nmeta, int codec,
+                                const uint8_t sync[16]);
+lh_rc lh__ice_avro_write_block(lh_buf *out, int codec, const uint8_t sync[16],
+                               int64_t count, const void *data, size_t len,
+                               lh_err *err);
+
 #endif
