@@ -426,6 +426,53 @@ typedef struct lh_parquet_write_opts {
 LH_API lh_rc lh_parquet_write(const char *out_path, const char *in_path,
                               const lh_parquet_write_opts *opts, lh_err *err);
 
+/* ---- Iceberg tables
+ * ------------------------------------------------------------------ */
+
+/* Where a table is and how to read its locations. TABLE (the first
+ * argument of the calls below) is a metadata.json file, a table folder
+ * (metadata/version-hint.text, else the highest-numbered
+ * metadata/ *.metadata.json), or, with a store, a key or URI in it. */
+typedef struct lh_iceberg_opts {
+    const char *store; /* "file:///path" or "s3://bucket/prefix?endpoint=
+                          ...&region=..."; NULL = local paths */
+    const char *const *path_map; /* "FROM=TO": location prefixes to
+                                    rewrite (tables written elsewhere) */
+    size_t npath_map;
+    const char *format; /* inspect: "table" (NULL) or "json"; scan: "csv"
+                           (NULL), "json", "ndjson" or "table" */
+} lh_iceberg_opts;
+
+/* Prints a table's structure to out: with what NULL a summary (format
+ * version, uuid, location, current snapshot, schema, partition spec, sort
+ * order, properties); "snapshots", "files" (live data and delete files of
+ * the current snapshot), "manifests", "history" (the snapshot log) or
+ * "partitions" (files and rows by partition) as rows. LH_ENOENT / LH_EIO
+ * for the store, LH_EFORMAT / LH_ECORRUPT naming the file at fault,
+ * LH_EUNSUPPORTED ("unsupported: ..."), LH_EINVAL for a bad option. */
+LH_API lh_rc lh_iceberg_inspect(const char *table, const lh_iceberg_opts *o,
+                                const char *what, FILE *out, lh_err *err);
+
+typedef struct lh_iceberg_scan_opts {
+    lh_iceberg_opts base;
+    bool has_snapshot_id;
+    int64_t snapshot_id;
+    const char *as_of;   /* a timestamp (ISO-8601) or ms since the epoch */
+    const char *columns; /* "a,b": top-level columns; NULL = all */
+    const char *where;   /* "col op literal": op one of = != < <= > >=,
+                            literal a number, a 'quoted string' or a
+                            timestamp */
+    int64_t limit;       /* the most rows to print; 0 = all */
+} lh_iceberg_scan_opts;
+
+/* Prints the rows of a snapshot (current by default) in the forms of
+ * output-formats.md: scan planning prunes manifests and files by the
+ * predicate, the rows are read by field id with deletes applied, and the
+ * predicate filters them exactly. Codes as lh_iceberg_inspect. Rows
+ * printed before a failure stay printed. */
+LH_API lh_rc lh_iceberg_scan(const char *table, const lh_iceberg_scan_opts *o,
+                             FILE *out, lh_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -84,6 +84,22 @@ cli_fail(const lh_err *err, lh_rc rc)
     return cli_exit_code(rc);
 }
 
+int
+cli_fail_input(const lh_err *err, lh_rc rc)
+{
+    fprintf(stderr, "lakehouse: %s\n", err->msg);
+    switch (rc) {
+    case LH_EFORMAT:
+    case LH_ECORRUPT:
+    case LH_EUNSUPPORTED:
+    case LH_ELIMIT:
+    case LH_EINVAL:
+        return EXIT_BADINPUT;
+    default:
+        return EXIT_FAIL;
+    }
+}
+
 bool
 cli_parse_int(const char *s, int64_t min, int64_t *out)
 {

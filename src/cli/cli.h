@@ -52,6 +52,10 @@ int cli_parse_args(int argc, char **argv, opt *opts, size_t nopts, args *out);
 int cli_exit_code(lh_rc rc);
 /* Prints err's message and returns cli_exit_code(rc). */
 int cli_fail(const lh_err *err, lh_rc rc);
+/* The same for a file or table from outside: one we refuse (not the
+ * format, damaged, unsupported, too large, bad input) is exit 2, the OS or
+ * the store failing exit 1. */
+int cli_fail_input(const lh_err *err, lh_rc rc);
 /* A decimal integer >= min, the whole string. */
 bool cli_parse_int(const char *s, int64_t min, int64_t *out);
 /* Opens the database at dir; 0 or the exit code after printing. */
@@ -60,5 +64,7 @@ int cli_open_db(const char *dir, bool readonly, lh_db **db);
 /* The families outside main.c. */
 int cli_parquet(int argc, char **argv);
 extern const char cli_parquet_usage[];
+int cli_iceberg(int argc, char **argv);
+extern const char cli_iceberg_usage[];
 
 #endif

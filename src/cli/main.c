@@ -710,6 +710,7 @@ static const cli_command commands[] = {
     {"read", cmd_read, NULL},
     {"stream", cmd_stream, hot_usage},
     {"parquet", cli_parquet, cli_parquet_usage},
+    {"iceberg", cli_iceberg, cli_iceberg_usage},
 };
 
 void

@@ -18,23 +18,6 @@ const char cli_parquet_usage[] =
 /* ---- parquet --------------------------------------------------------------
  */
 
-/* A file we refuse is bad input (exit 2); the OS failing is exit 1. */
-static int
-parquet_fail(const lh_err *err, lh_rc rc)
-{
-    fprintf(stderr, "lakehouse: %s\n", err->msg);
-    switch (rc) {
-    case LH_EFORMAT:
-    case LH_ECORRUPT:
-    case LH_EUNSUPPORTED:
-    case LH_ELIMIT:
-    case LH_EINVAL:
-        return EXIT_BADINPUT;
-    default:
-        return EXIT_FAIL;
-    }
-}
-
 /* parquet write OUT --from IN [--schema F] [--codec C] [--row-group-rows N]
  * [--bloom a,b] [--page-v2] */
 static int
@@ -63,7 +46,7 @@ cmd_parquet_write(int argc, char **argv)
     }
     lh_err err;
     lh_rc rc = lh_parquet_write(a.pos[0], opts[0].value, &wo, &err);
-    return rc == LH_OK ? 0 : parquet_fail(&err, rc);
+    return rc == LH_OK ? 0 : cli_fail_input(&err, rc);
 }
 
 int
@@ -117,5 +100,5 @@ cli_parquet(int argc, char **argv)
     } else {
         return cli_usage_error("unknown parquet subcommand \"%s\"", a.pos[0]);
     }
-    return rc == LH_OK ? 0 : parquet_fail(&err, rc);
+    return rc == LH_OK ? 0 : cli_fail_input(&err, rc);
 }

@@ -28,7 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "column/batch.h"
 #include "column/column.h"
+#include "io/io.h"
 #include "util/util.h"
 
 /* The highest table format version we read. */
@@ -595,5 +597,185 @@ lh_rc lh_ice_roaring64_parse(const uint8_t *p, size_t n, lh_ice_dv **out,
 lh_rc lh_ice_dv_parse(const uint8_t *p, size_t n, lh_ice_dv **out, lh_err *err);
 /* Appends the blob form. */
 lh_rc lh_ice_dv_serialize(const lh_ice_dv *dv, lh_buf *out, lh_err *err);
+
+/* ---- tables: store, paths, metadata
+ * ------------------------------------------ */
+
+/* A table opened read-only from its metadata file, on an object store.
+ * Locations inside the metadata (manifest lists, manifests, data files)
+ * become store keys by these rules, in order:
+ *   1. the first path map whose `from` prefixes the location replaces
+ *      that prefix with `to` (tables written elsewhere: hdfs://, s3://);
+ *   2. a location with a URI scheme must lie under the store's URI
+ *      ("s3://bucket/prefix", "file:///root"); "file:/x" and "/x" are
+ *      local paths and must lie under a local store's root;
+ *   3. a relative location (no scheme) resolves against the folder that
+ *      holds the table folder when its first segment is the table
+ *      folder's name (duckdb-iceberg's relativized tables), else against
+ *      the table folder (v4 relative paths).
+ * Heap object; lh_ice_table_close frees it. Thread rules: immutable after
+ * open; any number of threads may plan and read with it. */
+typedef struct lh_ice_table lh_ice_table;
+
+typedef struct lh_ice_path_map {
+    const char *from;
+    const char *to;
+} lh_ice_path_map;
+
+typedef struct lh_ice_open_opts {
+    const char *store; /* object store URI (lh_io_open); NULL = the local
+                          filesystem, the table a local path */
+    const lh_ice_path_map *maps; /* copied */
+    uint32_t nmaps;
+} lh_ice_open_opts;
+
+/* Opens `table`: a metadata file (*.metadata.json, gzip/zstd sniffed), or
+ * a table folder (its metadata/version-hint.text, else the highest
+ * numbered metadata/ *.metadata.json). With a store, `table` is a key in
+ * it, or a URI under the store's. LH_ENOENT naming what is missing, the
+ * metadata's codes (lh_ice_meta_parse), LH_EIO from the store. */
+lh_rc lh_ice_table_open(const char *table, const lh_ice_open_opts *opts,
+                        lh_ice_table **out, lh_err *err);
+void lh_ice_table_close(lh_ice_table *t);
+const lh_ice_meta *lh_ice_table_meta(const lh_ice_table *t);
+/* The store key of the metadata file the table was opened from. */
+const char *lh_ice_table_metadata_key(const lh_ice_table *t);
+lh_io_store *lh_ice_table_store(const lh_ice_table *t);
+/* The store key of a location (rules above) into buf; LH_EINVAL naming
+ * the location when it is outside the store. */
+lh_rc lh_ice_table_key(const lh_ice_table *t, const char *location, char *buf,
+                       size_t n, lh_err *err);
+/* The whole object at a location into out. */
+lh_rc lh_ice_table_get(const lh_ice_table *t, const char *location, lh_buf *out,
+                       lh_err *err);
+
+/* ---- expressions
+ * ------------------------------------------------------------- */
+
+typedef enum lh_ice_op {
+    LH_ICE_OP_TRUE = 0,
+    LH_ICE_OP_FALSE,
+    LH_ICE_OP_AND,
+    LH_ICE_OP_OR,
+    LH_ICE_OP_NOT,
+    LH_ICE_OP_EQ,
+    LH_ICE_OP_NE,
+    LH_ICE_OP_LT,
+    LH_ICE_OP_LE,
+    LH_ICE_OP_GT,
+    LH_ICE_OP_GE,
+    LH_ICE_OP_IS_NULL,
+    LH_ICE_OP_NOT_NULL,
+    LH_ICE_OP_IS_NAN,
+    LH_ICE_OP_NOT_NAN,
+    LH_ICE_OP_IN,
+    LH_ICE_OP_NOT_IN,
+    LH_ICE_OP_STARTS_WITH,
+} lh_ice_op;
+
+/* A bound predicate: leaves name a field by id (any depth, primitive) and
+ * carry literals of that field's lakehouse type (lh_ice_type_to_lh); the
+ * binder (the SQL engine, the CLI's --where) converts. */
+typedef struct lh_ice_expr {
+    uint8_t op; /* lh_ice_op */
+    int32_t field_id;
+    const lh_value *lits; /* EQ..GE, STARTS_WITH: 1; IN, NOT_IN: n */
+    uint32_t nlits;
+    const struct lh_ice_expr *a, *b; /* AND, OR: both; NOT: a */
+} lh_ice_expr;
+
+/* The expression with NOT pushed down to the leaves (allocated in a). */
+lh_rc lh_ice_expr_normalize(const lh_ice_expr *e, lh_arena *a,
+                            const lh_ice_expr **out, lh_err *err);
+/* Pruning tests (true: may match). Inclusive projection through the
+ * spec's transforms onto a manifest's partition summaries or one file's
+ * partition values, and the file's column metrics. e must be normalized. */
+bool lh_ice_expr_may_match_summaries(const lh_ice_expr *e,
+                                     const lh_ice_partition_spec *spec,
+                                     const lh_ice_schema *schema,
+                                     const lh_ice_type *partition_type,
+                                     const lh_ice_manifest_file *mf);
+bool lh_ice_expr_may_match_partition(const lh_ice_expr *e,
+                                     const lh_ice_partition_spec *spec,
+                                     const lh_ice_schema *schema,
+                                     const lh_ice_data_file *f);
+bool lh_ice_expr_may_match_metrics(const lh_ice_expr *e,
+                                   const lh_ice_schema *schema,
+                                   const lh_ice_data_file *f);
+/* Evaluates e on one row: value(ctx, field_id, &v) gives the row's value
+ * of a field (false when it has none: read as NULL). SQL's three-valued
+ * logic; true only when the row matches. */
+typedef bool (*lh_ice_value_fn)(void *ctx, int32_t field_id, lh_value *out);
+bool lh_ice_expr_eval(const lh_ice_expr *e, lh_ice_value_fn value, void *ctx);
+
+/* ---- scan planning
+ * ------------------------------------------------------------- */
+
+typedef struct lh_ice_scan_opts {
+    bool has_snapshot_id; /* else as_of, ref, then the current snapshot */
+    int64_t snapshot_id;
+    bool has_as_of;
+    int64_t as_of_ms;
+    const char *ref;           /* a branch or tag; NULL = main */
+    const lh_ice_expr *filter; /* NULL = everything */
+} lh_ice_scan_opts;
+
+/* One data file to read, with the delete files that apply to it (spec
+ * "Scan Planning": deletion vectors by referenced file, position deletes
+ * of the same partition and an equal or newer sequence number, equality
+ * deletes of the same partition or unpartitioned with a newer one; a
+ * deletion vector makes the position delete files moot). residual is the
+ * filter rows must still pass (the planner only prunes whole files). */
+typedef struct lh_ice_task {
+    const lh_ice_data_file *file;
+    int64_t data_sequence_number;
+    const lh_ice_data_file *const *deletes;
+    uint32_t ndeletes;
+    const lh_ice_expr *residual;
+    const lh_ice_partition_spec *spec;
+} lh_ice_task;
+
+typedef struct lh_ice_plan_stats {
+    uint32_t manifests, manifests_pruned, delete_manifests;
+    uint64_t files, files_pruned_partition, files_pruned_metrics;
+    uint64_t delete_files;
+    uint64_t records; /* in the tasks' files, before deletes */
+} lh_ice_plan_stats;
+
+typedef struct lh_ice_plan {
+    const lh_ice_snapshot *snapshot; /* NULL: the table has none (empty) */
+    const lh_ice_schema *schema;     /* the snapshot's schema, else current */
+    lh_ice_task *tasks;
+    uint32_t ntasks;
+    lh_ice_plan_stats stats;
+} lh_ice_plan;
+
+/* Plans a scan; everything lives in a. LH_ENOENT for an unknown snapshot,
+ * ref or a time before the first snapshot; the readers' codes for the
+ * manifest list and manifests. */
+lh_rc lh_ice_plan_scan(const lh_ice_table *t, const lh_ice_scan_opts *opts,
+                       lh_arena *a, lh_ice_plan *out, lh_err *err);
+
+/* ---- reading tasks
+ * ----------------------------------------------------------------- */
+
+/* Reads one task's rows as batches of the projected fields (top-level
+ * field ids of plan->schema, in order; columns typed lh_ice_type_to_lh).
+ * Parquet columns are found by field id (the table's name mapping
+ * `schema.name-mapping.default` for files without ids); a field the file
+ * lacks is its identity partition value, else its initial-default, else
+ * NULL; promoted types are widened (int to long, float to double, decimal
+ * precision, date to timestamp). Deleted rows (position deletes, deletion
+ * vectors, equality deletes) are left out of the batch's selection
+ * (lh_batch.sel). The residual is not applied: rows are a superset.
+ * LH_EUNSUPPORTED "unsupported: ORC data files" for other formats. */
+typedef struct lh_ice_reader lh_ice_reader;
+lh_rc lh_ice_read_open(const lh_ice_table *t, const lh_ice_plan *plan,
+                       const lh_ice_task *task, const int32_t *field_ids,
+                       uint32_t nfields, lh_ice_reader **out, lh_err *err);
+/* The batch is the reader's, valid until the next call; count 0 at the
+ * end. */
+lh_rc lh_ice_read_next(lh_ice_reader *r, lh_batch *out, lh_err *err);
+void lh_ice_read_close(lh_ice_reader *r);
 
 #endif

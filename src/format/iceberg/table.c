@@ -1,0 +1,575 @@
+/*
+ * A table opened from its metadata file on an object store, and the rules
+ * that turn the locations inside its metadata into store keys (iceberg.h,
+ * "tables"): path maps, URI schemes, relative paths.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "format/iceberg/iceberg_int.h"
+
+#define KEY_MAX LH_IO_KEY_MAX
+
+struct lh_ice_table {
+    lh_io_store *store;
+    char *store_uri;  /* "s3://b/p" or "" (local: keys are under root) */
+    char *local_root; /* a local store's root directory, or NULL */
+    char *metadata_key;
+    char *table_key;  /* the table folder (metadata/'s parent) */
+    char *table_name; /* its last segment */
+    lh_ice_path_map *maps;
+    uint32_t nmaps;
+    lh_arena arena;
+    lh_ice_meta *meta;
+};
+
+static bool
+has_scheme(const char *s)
+{
+    if (!isalpha((unsigned char)s[0])) {
+        return false;
+    }
+    const char *p = s + 1;
+    while (isalnum((unsigned char)*p) || *p == '+' || *p == '-' || *p == '.') {
+        p++;
+    }
+    return *p == ':' && p - s > 1; /* "C:" is not a scheme here */
+}
+
+/* Appends path to out[0..n) collapsing "//" and "./" and refusing "..". */
+static bool
+normalize(const char *path, char *out, size_t n)
+{
+    size_t o = 0;
+    const char *s = path;
+    while (*s) {
+        while (*s == '/') {
+            s++;
+        }
+        const char *e = strchr(s, '/');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == 0) {
+            break;
+        }
+        if (len == 1 && s[0] == '.') {
+            s += len;
+            continue;
+        }
+        if (len == 2 && s[0] == '.' && s[1] == '.') {
+            return false;
+        }
+        if (o + len + 2 > n) {
+            return false;
+        }
+        if (o > 0) {
+            out[o++] = '/';
+        }
+        memcpy(out + o, s, len);
+        o += len;
+        s += len;
+    }
+    out[o] = 0;
+    return o > 0;
+}
+
+/* A user's local path with "." and ".." resolved lexically (the path may
+ * not exist yet, so no realpath). */
+static void
+resolve_dots(const char *in, char *out, size_t n)
+{
+    size_t o = 0;
+    const char *s = in;
+    out[0] = 0;
+    while (*s) {
+        while (*s == '/') {
+            s++;
+        }
+        const char *e = strchr(s, '/');
+        size_t len = e ? (size_t)(e - s) : strlen(s);
+        if (len == 0 || (len == 1 && s[0] == '.')) {
+            s += len;
+            continue;
+        }
+        if (len == 2 && s[0] == '.' && s[1] == '.') {
+            while (o > 0 && out[o - 1] != '/') {
+                o--;
+            }
+            if (o > 0) {
+                o--;
+            }
+            out[o] = 0;
+            s += len;
+            continue;
+        }
+        if (o + len + 2 > n) {
+            break;
+        }
+        out[o++] = '/';
+        memcpy(out + o, s, len);
+        o += len;
+        out[o] = 0;
+        s += len;
+    }
+    if (o == 0 && n > 1) {
+        out[0] = '/';
+        out[1] = 0;
+    }
+}
+
+/* A local absolute path (after file: or without a scheme) as a key. */
+static lh_rc
+local_key(const lh_ice_table *t, const char *path, const char *location,
+          char *buf, size_t n, lh_err *err)
+{
+    if (t->local_root == NULL) {
+        return lh_err_set(err, LH_EINVAL,
+                          "location \"%.300s\" is a local path, but the "
+                          "store is \"%.200s\" (map it with --path-map "
+                          "FROM=TO)",
+                          location, t->store_uri);
+    }
+    size_t rl = strlen(t->local_root);
+    const char *rest = path;
+    if (rl > 0) {
+        if (strncmp(path, t->local_root, rl) != 0 ||
+            (path[rl] != '/' && path[rl] != 0)) {
+            return lh_err_set(err, LH_EINVAL,
+                              "location \"%.300s\" is outside the store "
+                              "\"%.200s\" (map it with --path-map FROM=TO)",
+                              location, t->local_root);
+        }
+        rest = path + rl;
+    }
+    if (!normalize(rest, buf, n)) {
+        return lh_err_set(err, LH_EINVAL, "bad location \"%.300s\"", location);
+    }
+    return LH_OK;
+}
+
+lh_rc
+lh_ice_table_key(const lh_ice_table *t, const char *location, char *buf,
+                 size_t n, lh_err *err)
+{
+    char mapped[KEY_MAX * 2 + 16];
+    const char *loc = location;
+    for (uint32_t i = 0; i < t->nmaps; i++) {
+        size_t fl = strlen(t->maps[i].from);
+        if (fl > 0 && strncmp(location, t->maps[i].from, fl) == 0) {
+            snprintf(mapped, sizeof(mapped), "%s%s", t->maps[i].to,
+                     location + fl);
+            loc = mapped;
+            break;
+        }
+    }
+    if (strncmp(loc, "file:", 5) == 0) {
+        const char *p = loc + 5;
+        if (strncmp(p, "//", 2) == 0) {
+            p += 2; /* file:///abs or file://host/abs (host ignored) */
+            if (*p != '/') {
+                p = strchr(p, '/');
+                if (p == NULL) {
+                    return lh_err_set(err, LH_EINVAL, "bad location \"%.300s\"",
+                                      location);
+                }
+            }
+        }
+        return local_key(t, p, location, buf, n, err);
+    }
+    if (has_scheme(loc)) {
+        size_t ul = strlen(t->store_uri);
+        if (ul == 0 || strncmp(loc, t->store_uri, ul) != 0 ||
+            (loc[ul] != '/' && loc[ul] != 0)) {
+            return lh_err_set(err, LH_EINVAL,
+                              "location \"%.300s\" is outside the store "
+                              "\"%.200s\" (map it with --path-map FROM=TO)",
+                              location,
+                              ul ? t->store_uri
+                                 : (t->local_root ? t->local_root : ""));
+        }
+        if (!normalize(loc + ul, buf, n)) {
+            return lh_err_set(err, LH_EINVAL, "bad location \"%.300s\"",
+                              location);
+        }
+        return LH_OK;
+    }
+    if (loc[0] == '/') {
+        return local_key(t, loc, location, buf, n, err);
+    }
+    /* Relative: against the table folder's parent when it starts with the
+     * table folder's name, else against the table folder. */
+    const char *p = loc;
+    while (strncmp(p, "./", 2) == 0) {
+        p += 2;
+    }
+    size_t nl = strlen(t->table_name);
+    char joined[KEY_MAX * 3 + 16];
+    bool under_parent =
+        nl > 0 && strncmp(p, t->table_name, nl) == 0 && p[nl] == '/';
+    if (under_parent) {
+        const char *slash = strrchr(t->table_key, '/');
+        size_t pl = slash ? (size_t)(slash - t->table_key) : 0;
+        snprintf(joined, sizeof(joined), "%.*s/%s", (int)pl, t->table_key, p);
+    } else {
+        snprintf(joined, sizeof(joined), "%s/%s", t->table_key, p);
+    }
+    if (!normalize(joined, buf, n)) {
+        return lh_err_set(err, LH_EINVAL, "bad location \"%.300s\"", location);
+    }
+    return LH_OK;
+}
+
+lh_rc
+lh_ice_table_get(const lh_ice_table *t, const char *location, lh_buf *out,
+                 lh_err *err)
+{
+    char key[KEY_MAX + 1];
+    lh_rc rc = lh_ice_table_key(t, location, key, sizeof(key), err);
+    if (rc == LH_OK) {
+        rc = lh_io_get(t->store, key, out, NULL, err);
+    }
+    return rc;
+}
+
+void
+lh_ice_table_close(lh_ice_table *t)
+{
+    if (t == NULL) {
+        return;
+    }
+    lh_io_close(t->store);
+    lh_free(t->store_uri);
+    lh_free(t->local_root);
+    lh_free(t->metadata_key);
+    lh_free(t->table_key);
+    lh_free(t->table_name);
+    for (uint32_t i = 0; i < t->nmaps; i++) {
+        lh_free((char *)t->maps[i].from);
+        lh_free((char *)t->maps[i].to);
+    }
+    lh_free(t->maps);
+    lh_arena_release(&t->arena);
+    lh_free(t);
+}
+
+const lh_ice_meta *
+lh_ice_table_meta(const lh_ice_table *t)
+{
+    return t->meta;
+}
+
+const char *
+lh_ice_table_metadata_key(const lh_ice_table *t)
+{
+    return t->metadata_key;
+}
+
+lh_io_store *
+lh_ice_table_store(const lh_ice_table *t)
+{
+    return t->store;
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* The version number of a metadata file name: "v12.metadata.json",
+ * "00012-<uuid>.metadata.json", "v3.gz.metadata.json"; -1 otherwise. */
+static int64_t
+metadata_version(const char *name)
+{
+    if (!ends_with(name, ".metadata.json") &&
+        !ends_with(name, ".metadata.json.gz")) {
+        return -1;
+    }
+    const char *p = name[0] == 'v' ? name + 1 : name;
+    if (!isdigit((unsigned char)*p)) {
+        return -1;
+    }
+    int64_t v = 0;
+    while (isdigit((unsigned char)*p) && v < INT64_MAX / 10) {
+        v = v * 10 + (*p++ - '0');
+    }
+    return (*p == '.' || *p == '-') ? v : -1;
+}
+
+/* The metadata file of a table folder. */
+static lh_rc
+find_metadata(lh_ice_table *t, const char *folder, char **out, lh_err *err)
+{
+    char key[KEY_MAX + 1];
+    lh_buf hint = LH_BUF_INIT;
+    snprintf(key, sizeof(key), "%s/metadata/version-hint.text", folder);
+    lh_err e2;
+    lh_rc rc = lh_io_get(t->store, key, &hint, NULL, &e2);
+    if (rc == LH_OK) {
+        char v[64];
+        size_t n = 0;
+        for (size_t i = 0; i < hint.len && n + 1 < sizeof(v); i++) {
+            if (!isspace((unsigned char)hint.data[i])) {
+                v[n++] = hint.data[i];
+            }
+        }
+        v[n] = 0;
+        lh_buf_release(&hint);
+        static const char *const forms[] = {"%s/metadata/v%s.metadata.json",
+                                            "%s/metadata/v%s.gz.metadata.json",
+                                            "%s/metadata/%s"};
+        for (size_t i = 0; i < LH_ARRAY_LEN(forms); i++) {
+            snprintf(key, sizeof(key), forms[i], folder, v);
+            lh_io_info info;
+            if (n > 0 && lh_io_head(t->store, key, &info, NULL) == LH_OK) {
+                *out = lh_strdup(key);
+                return *out ? LH_OK
+                            : lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+        }
+    }
+    lh_buf_release(&hint);
+    /* The highest-numbered metadata file. */
+    char prefix[KEY_MAX + 1];
+    snprintf(prefix, sizeof(prefix), "%s/metadata/", folder);
+    lh_io_list_opts lo = {prefix, NULL, NULL, 0};
+    int64_t best = -1;
+    char *best_key = NULL;
+    char token[KEY_MAX + 64];
+    for (;;) {
+        lh_arena a;
+        lh_arena_init(&a, 0);
+        lh_io_page page;
+        rc = lh_io_list(t->store, &lo, &a, &page, err);
+        if (rc != LH_OK) {
+            lh_arena_release(&a);
+            lh_free(best_key);
+            return rc;
+        }
+        for (size_t i = 0; i < page.count; i++) {
+            const char *name = page.entries[i].key + strlen(prefix);
+            if (strchr(name, '/') != NULL) {
+                continue;
+            }
+            int64_t v = metadata_version(name);
+            if (v > best) {
+                best = v;
+                lh_free(best_key);
+                best_key = lh_strdup(page.entries[i].key);
+            }
+        }
+        bool more = page.next_token != NULL;
+        if (more) {
+            snprintf(token, sizeof(token), "%s", page.next_token);
+            lo.token = token;
+        }
+        lh_arena_release(&a);
+        if (!more) {
+            break;
+        }
+    }
+    if (best_key == NULL) {
+        return lh_err_set(err, LH_ENOENT,
+                          "no Iceberg table at \"%.300s\": no "
+                          "metadata/version-hint.text and no "
+                          "metadata/*.metadata.json",
+                          folder);
+    }
+    *out = best_key;
+    return LH_OK;
+}
+
+static lh_rc
+set_folder(lh_ice_table *t)
+{
+    /* <folder>/metadata/<file>: the folder; else the file's directory. */
+    char *k = lh_strdup(t->metadata_key);
+    if (k == NULL) {
+        return LH_ENOMEM;
+    }
+    char *slash = strrchr(k, '/');
+    if (slash != NULL) {
+        *slash = 0;
+        char *up = strrchr(k, '/');
+        const char *last = up ? up + 1 : k;
+        if (strcmp(last, "metadata") == 0) {
+            if (up != NULL) {
+                *up = 0;
+            } else {
+                k[0] = 0;
+            }
+        }
+    } else {
+        k[0] = 0;
+    }
+    t->table_key = k;
+    const char *name = strrchr(k, '/');
+    t->table_name = lh_strdup(name ? name + 1 : k);
+    return t->table_name ? LH_OK : LH_ENOMEM;
+}
+
+lh_rc
+lh_ice_table_open(const char *table, const lh_ice_open_opts *opts,
+                  lh_ice_table **out, lh_err *err)
+{
+    *out = NULL;
+    lh_ice_table *t = lh_calloc(1, sizeof(*t));
+    if (t == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_arena_init(&t->arena, 0);
+    lh_rc rc = LH_OK;
+    const char *store = opts ? opts->store : NULL;
+    char abs[KEY_MAX * 2 + 1];
+    const char *tkey = table;
+    if (store == NULL || strncmp(store, "file://", 7) == 0 ||
+        !has_scheme(store)) {
+        /* A local store: the given root, or "/" for a local path. */
+        const char *root = store == NULL                       ? "/"
+                           : strncmp(store, "file://", 7) == 0 ? store + 7
+                                                               : store;
+        char rootbuf[KEY_MAX * 2 + 2];
+        if (root[0] != '/') {
+            char cwd[KEY_MAX];
+            if (getcwd(cwd, sizeof(cwd)) == NULL) {
+                lh_ice_table_close(t);
+                return lh_err_sys(err, LH_EIO, errno, "getcwd");
+            }
+            int w = snprintf(rootbuf, sizeof(rootbuf), "%s/%s", cwd, root);
+            if (w < 0 || (size_t)w >= sizeof(rootbuf)) {
+                lh_ice_table_close(t);
+                return lh_err_set(err, LH_ELIMIT, "store path too long");
+            }
+            root = rootbuf;
+        }
+        char rootres[KEY_MAX + 1];
+        resolve_dots(root, rootres, sizeof(rootres));
+        root = rootres;
+        size_t rl = strlen(root);
+        while (rl > 1 && root[rl - 1] == '/') {
+            rl--;
+        }
+        t->local_root = lh_strndup(root, rl == 1 ? 0 : rl);
+        t->store_uri = lh_strdup("");
+        if (t->local_root == NULL || t->store_uri == NULL) {
+            lh_ice_table_close(t);
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        rc = lh_io_local_open(rl == 0 || rl == 1 ? "/" : t->local_root,
+                              &t->store, err);
+        if (rc != LH_OK) {
+            lh_ice_table_close(t);
+            return rc;
+        }
+        /* The table: a path (absolute, or relative to the working
+         * directory without a store; a key in the store with one). */
+        const char *path = table;
+        if (strncmp(path, "file:", 5) == 0) {
+            path += 5;
+            while (path[0] == '/' && path[1] == '/') {
+                path++;
+            }
+        }
+        if (path[0] != '/' && store == NULL) {
+            char cwd[KEY_MAX];
+            if (getcwd(cwd, sizeof(cwd)) == NULL) {
+                lh_ice_table_close(t);
+                return lh_err_sys(err, LH_EIO, errno, "getcwd");
+            }
+            snprintf(abs, sizeof(abs), "%s/%s", cwd, path);
+            path = abs;
+        }
+        if (path[0] == '/') {
+            char key[KEY_MAX + 1], res[KEY_MAX * 2 + 1];
+            resolve_dots(path, res, sizeof(res));
+            rc = local_key(t, res, table, key, sizeof(key), err);
+            if (rc != LH_OK) {
+                lh_ice_table_close(t);
+                return rc;
+            }
+            snprintf(abs, sizeof(abs), "%s", key);
+            tkey = abs;
+        } else {
+            tkey = path;
+        }
+    } else {
+        rc = lh_io_open(store, &t->store, err);
+        if (rc != LH_OK) {
+            lh_ice_table_close(t);
+            return rc;
+        }
+        size_t ul = strlen(store);
+        while (ul > 0 && store[ul - 1] == '/') {
+            ul--;
+        }
+        const char *q = strchr(store, '?'); /* endpoint=... is not a path */
+        if (q != NULL && (size_t)(q - store) < ul) {
+            ul = (size_t)(q - store);
+        }
+        t->store_uri = lh_strndup(store, ul);
+        if (t->store_uri == NULL) {
+            lh_ice_table_close(t);
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        if (strncmp(table, t->store_uri, ul) == 0 && table[ul] == '/') {
+            tkey = table + ul + 1;
+        }
+    }
+    if (opts != NULL && opts->nmaps > 0) {
+        t->maps = lh_calloc(opts->nmaps, sizeof(*t->maps));
+        if (t->maps == NULL) {
+            lh_ice_table_close(t);
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        for (uint32_t i = 0; i < opts->nmaps; i++) {
+            t->maps[i].from = lh_strdup(opts->maps[i].from);
+            t->maps[i].to = lh_strdup(opts->maps[i].to);
+            t->nmaps++;
+            if (t->maps[i].from == NULL || t->maps[i].to == NULL) {
+                lh_ice_table_close(t);
+                return lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+        }
+    }
+    char norm[KEY_MAX + 1];
+    if (!normalize(tkey, norm, sizeof(norm))) {
+        lh_ice_table_close(t);
+        return lh_err_set(err, LH_EINVAL, "bad table path \"%.300s\"", table);
+    }
+    lh_io_info info;
+    lh_err e2;
+    bool is_file = (ends_with(norm, ".json") || ends_with(norm, ".json.gz")) &&
+                   lh_io_head(t->store, norm, &info, &e2) == LH_OK;
+    if (is_file) {
+        t->metadata_key = lh_strdup(norm);
+        rc = t->metadata_key ? LH_OK
+                             : lh_err_set(err, LH_ENOMEM, "out of memory");
+    } else {
+        rc = find_metadata(t, norm, &t->metadata_key, err);
+    }
+    if (rc == LH_OK && set_folder(t) != LH_OK) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_buf body = LH_BUF_INIT;
+    if (rc == LH_OK) {
+        rc = lh_io_get(t->store, t->metadata_key, &body, NULL, err);
+    }
+    if (rc == LH_OK) {
+        rc = lh_ice_meta_parse((const uint8_t *)body.data, body.len, &t->arena,
+                               &t->meta, err);
+        if (rc != LH_OK) {
+            lh_err_prefix(err, "\"%.300s\"", t->metadata_key);
+        }
+    }
+    lh_buf_release(&body);
+    if (rc != LH_OK) {
+        lh_ice_table_close(t);
+        return rc;
+    }
+    *out = t;
+    return LH_OK;
+}
