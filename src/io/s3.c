@@ -626,6 +626,13 @@ perform(s3 *s, const req *r, resp *rs, lh_err *err)
     object_name(s, r->key, name, sizeof(name));
     memset(rs, 0, sizeof(*rs));
     rs->out = r->out;
+    if (r->key != NULL &&
+        strlen(s->c.prefix) + strlen(r->key) > LH_IO_KEY_MAX) {
+        return lh_err_set(err, LH_EINVAL,
+                          "invalid object key \"%.64s...\": longer than %d "
+                          "bytes with the store's prefix \"%s\"",
+                          r->key, LH_IO_KEY_MAX, s->c.prefix);
+    }
     if (build_url(s, r, &url) != LH_OK) {
         lh_buf_release(&url);
         return oom(err, name);
@@ -660,7 +667,11 @@ perform(s3 *s, const req *r, resp *rs, lh_err *err)
                 rs->tries == 1 ? "try" : "tries");
             break;
         }
-        bool failed = rs->status >= 500 || rs->status == 429;
+        /* 501 and 505 say what the server cannot do: no use asking
+         * again. */
+        bool failed =
+            (rs->status >= 500 && rs->status != 501 && rs->status != 505) ||
+            rs->status == 429;
         if (!failed && r->complete && rs->status == 200) {
             lh_buf *b = r->out != NULL ? r->out : &rs->body;
             lh__s3_error e;

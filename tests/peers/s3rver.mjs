@@ -2,6 +2,7 @@
 // object-store tests and bench_io:
 //
 //   node --openssl-legacy-provider tests/peers/s3rver.mjs DIR [BUCKET...]
+//        [--key ID:SECRET]...
 //
 // (s3rver encrypts its ListObjectsV2 continuation tokens with DES, which
 // Node's OpenSSL 3 has only in the legacy provider: without the flag every
@@ -12,11 +13,18 @@
 // closes (so it never outlives the test that started it, even a killed
 // one). Virtual-hosted requests work through BUCKET.s3.localhost:N (the
 // service endpoint is "localhost"; libcurl resolves *.localhost to
-// loopback by itself). Exit 1 with the reason on stderr when s3rver is
+// loopback by itself). s3rver checks no SigV4 signature but refuses access
+// key ids it does not know (it knows S3RVER): --key adds one. Exit 1 with the reason on stderr when s3rver is
 // not installed (run scripts/peers.sh).
 import { requirePeer } from './render.mjs';
 
-const [dir, ...buckets] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const keys = [];
+for (let i = args.indexOf('--key'); i >= 0; i = args.indexOf('--key')) {
+    keys.push(args[i + 1]);
+    args.splice(i, 2);
+}
+const [dir, ...buckets] = args;
 if (!dir) {
     process.stderr.write('usage: s3rver.mjs DIR [BUCKET...]\n');
     process.exit(2);
@@ -27,6 +35,11 @@ try {
 } catch (e) {
     process.stderr.write(`${e.message}\n`);
     process.exit(1);
+}
+const { DUMMY_ACCOUNT } = requirePeer('s3rver/lib/models/account');
+for (const k of keys) {
+    const colon = k.indexOf(':');
+    DUMMY_ACCOUNT.createKeyPair(k.slice(0, colon), k.slice(colon + 1));
 }
 const server = new S3rver({
     address: '127.0.0.1',
