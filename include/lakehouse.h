@@ -473,6 +473,24 @@ typedef struct lh_iceberg_scan_opts {
 LH_API lh_rc lh_iceberg_scan(const char *table, const lh_iceberg_scan_opts *o,
                              FILE *out, lh_err *err);
 
+typedef struct lh_iceberg_maintain_opts {
+    lh_iceberg_opts base;
+    const char *expire_older_than;  /* a timestamp or ms: required */
+    int64_t retain_last;            /* snapshots a branch keeps: 0 = 1 */
+    bool remove_orphans;
+    const char *orphans_older_than; /* NULL = expire_older_than */
+} lh_iceberg_maintain_opts;
+
+/* Expires snapshots older than the cutoff (keeping each branch's newest
+ * retain_last and every ref's snapshot), deleting the files only they
+ * used, then optionally removes orphan files older than the orphan cutoff.
+ * Prints {"expired_snapshots","deleted_files","orphans_removed",
+ * "snapshots"} as one JSON line. LH_ECONFLICT when concurrent commits
+ * keep winning; other codes as lh_iceberg_inspect. */
+LH_API lh_rc lh_iceberg_maintain(const char *table,
+                                 const lh_iceberg_maintain_opts *o, FILE *out,
+                                 lh_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,5 @@
 /*
- * lakehouse iceberg inspect | scan: Apache Iceberg tables (the CLI
+ * lakehouse iceberg inspect | scan | maintain: Apache Iceberg tables (the CLI
  * section of issue 4; README "Iceberg tables").
  */
 #include <stdio.h>
@@ -16,7 +16,9 @@ const char cli_iceberg_usage[] =
     "  lakehouse iceberg scan TABLE [--snapshot ID | --as-of TS]"
     " [--columns a,b] [--where \"col op literal\"]"
     " [--format csv|json|ndjson|table] [--path-map FROM=TO]..."
-    " [--store URI] [--limit N]\n";
+    " [--store URI] [--limit N]\n"
+    "  lakehouse iceberg maintain TABLE --expire-older-than TS"
+    " [--retain-last N] [--remove-orphans [--older-than TS]] [--store URI]\n";
 
 #define MAX_MAPS 64
 
@@ -152,17 +154,61 @@ cmd_scan(int argc, char **argv)
     return rc == LH_OK ? 0 : cli_fail_input(&err, rc);
 }
 
+static int
+cmd_maintain(int argc, char **argv)
+{
+    const char *maps[MAX_MAPS];
+    size_t nmaps;
+    int r = take_path_maps(&argc, argv, maps, &nmaps);
+    if (r != 0) {
+        return r;
+    }
+    opt opts[] = {{"expire-older-than", true, NULL, false},
+                  {"retain-last", true, NULL, false},
+                  {"remove-orphans", false, NULL, false},
+                  {"older-than", true, NULL, false},
+                  {"store", true, NULL, false}};
+    args a;
+    r = cli_parse_args(argc, argv, opts, sizeof(opts) / sizeof(opts[0]), &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos != 1 || !opts[0].set) {
+        return cli_usage_error("%s", "iceberg maintain TABLE "
+                                     "--expire-older-than TS");
+    }
+    if (opts[3].set && !opts[2].set) {
+        return cli_usage_error("%s", "--older-than goes with --remove-orphans");
+    }
+    lh_iceberg_maintain_opts mo = {
+        .base = {.store = opts[4].value, .path_map = maps, .npath_map = nmaps},
+        .expire_older_than = opts[0].value,
+        .remove_orphans = opts[2].set,
+        .orphans_older_than = opts[3].value};
+    if (opts[1].set && !cli_parse_int(opts[1].value, 1, &mo.retain_last)) {
+        return cli_usage_error("--retain-last must be a number >= 1, found "
+                               "\"%s\"",
+                               opts[1].value);
+    }
+    lh_err err;
+    lh_rc rc = lh_iceberg_maintain(a.pos[0], &mo, stdout, &err);
+    return rc == LH_OK ? 0 : cli_fail_input(&err, rc);
+}
+
 int
 cli_iceberg(int argc, char **argv)
 {
     if (argc < 1) {
-        return cli_usage_error("%s", "iceberg needs inspect or scan");
+        return cli_usage_error("%s", "iceberg needs inspect, scan or maintain");
     }
     if (strcmp(argv[0], "inspect") == 0) {
         return cmd_inspect(argc - 1, argv + 1);
     }
     if (strcmp(argv[0], "scan") == 0) {
         return cmd_scan(argc - 1, argv + 1);
+    }
+    if (strcmp(argv[0], "maintain") == 0) {
+        return cmd_maintain(argc - 1, argv + 1);
     }
     return cli_usage_error("unknown iceberg subcommand \"%s\"", argv[0]);
 }

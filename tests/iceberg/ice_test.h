@@ -8,6 +8,23 @@
 #include "../parquet/pq_test.h"
 
 static char ice_fixtures[4096];
+static char ice_root_dir[3800];
+
+/* The source tree's root: __FILE__ is <root>/tests/iceberg/ice_test.h. */
+static inline const char *
+ice_root(void)
+{
+    snprintf(ice_root_dir, sizeof(ice_root_dir), "%s", __FILE__);
+    for (int up = 0; up < 3; up++) {
+        char *slash = strrchr(ice_root_dir, '/');
+        if (slash == NULL) {
+            snprintf(ice_root_dir, sizeof(ice_root_dir), ".");
+            break;
+        }
+        *slash = '\0';
+    }
+    return ice_root_dir;
+}
 
 /* ${LH_SHARED_DIR:-<source dir>/../shared}/fixtures/iceberg into
  * ice_fixtures; false when it is not there (a user's clone). */
@@ -19,18 +36,9 @@ ice_find_fixtures(void)
     if (shared != NULL && shared[0] != '\0') {
         snprintf(dir, sizeof(dir), "%s", shared);
     } else {
-        /* __FILE__ is <source dir>/tests/iceberg/ice_test.h (pq_test.h's
-         * own finder would see the "../parquet" of the include). */
-        snprintf(dir, sizeof(dir), "%s", __FILE__);
-        for (int up = 0; up < 3; up++) {
-            char *slash = strrchr(dir, '/');
-            if (slash == NULL) {
-                snprintf(dir, sizeof(dir), ".");
-                break;
-            }
-            *slash = '\0';
-        }
-        strncat(dir, "/../shared", sizeof(dir) - strlen(dir) - 1);
+        /* From this header's own path: pq_test.h's finder would see the
+         * "../parquet" of the include. */
+        snprintf(dir, sizeof(dir), "%s/../shared", ice_root());
     }
     snprintf(ice_fixtures, sizeof(ice_fixtures), "%s/fixtures/iceberg", dir);
     struct stat st;

@@ -778,4 +778,133 @@ lh_rc lh_ice_read_open(const lh_ice_table *t, const lh_ice_plan *plan,
 lh_rc lh_ice_read_next(lh_ice_reader *r, lh_batch *out, lh_err *err);
 void lh_ice_read_close(lh_ice_reader *r);
 
+/* ---- writing
+ * -----------------------------------------------------------------------------
+ */
+
+typedef struct lh_ice_manifest_write_opts {
+    int format_version;
+    uint8_t content; /* 0 data, 1 deletes */
+    const lh_ice_schema *schema;
+    const lh_ice_partition_spec *spec;
+    const lh_ice_type *partition_type; /* lh_ice_spec_partition_type */
+    bool inherit; /* ADDED entries leave snapshot id and sequence numbers
+                     null, inherited from the manifest list */
+} lh_ice_manifest_write_opts;
+
+/* A manifest (Avro, deflate) with the header keys the spec requires:
+ * schema, schema-id, partition-spec, partition-spec-id, format-version,
+ * content; records by the spec's v2 (v3) manifest_entry schema. */
+lh_rc lh_ice_manifest_write(const lh_ice_manifest_write_opts *o,
+                            const lh_ice_entry *entries, uint32_t n,
+                            lh_buf *out, lh_err *err);
+/* A manifest list with the header keys snapshot-id, parent-snapshot-id,
+ * sequence-number, format-version. */
+lh_rc lh_ice_manifest_list_write(const lh_ice_manifest_list *ml,
+                                 int format_version, bool has_parent,
+                                 int64_t parent_id, lh_buf *out, lh_err *err);
+/* The partition field summaries of a manifest's entries (in a). */
+lh_rc lh_ice_summarize(const lh_ice_type *ptype, const lh_ice_entry *entries,
+                       uint32_t n, lh_arena *a, lh_ice_field_summary **out,
+                       lh_err *err);
+
+/* A data file being written: Parquet with the schema's field ids and the
+ * Iceberg schema in the footer ("iceberg.schema", as Spark writes it),
+ * every row of one partition of the spec (LH_EINVAL otherwise), metrics
+ * (value, null and NaN counts, bounds in the single-value form, column
+ * sizes, split offsets) counted as the rows go by. Heap object: close or
+ * abort frees it. */
+typedef struct lh_ice_data_writer lh_ice_data_writer;
+lh_rc lh_ice_data_writer_open(const lh_ice_schema *schema,
+                              const lh_ice_partition_spec *spec,
+                              lh_ice_data_writer **out, lh_err *err);
+/* The batch's columns are the schema's top-level fields, in order, of
+ * their lakehouse types (lh_ice_type_to_lh). */
+lh_rc lh_ice_data_writer_write(lh_ice_data_writer *w, const lh_batch *b,
+                               lh_err *err);
+/* Finishes the file, stores it at `location` (a location of table t) and
+ * describes it in *out (in a). Frees w. */
+lh_rc lh_ice_data_writer_close(lh_ice_data_writer *w, const lh_ice_table *t,
+                               const char *location, lh_arena *a,
+                               lh_ice_data_file *out, lh_err *err);
+void lh_ice_data_writer_abort(lh_ice_data_writer *w);
+
+typedef struct lh_ice_create_opts {
+    const char *store; /* as lh_ice_open_opts */
+    const lh_ice_path_map *maps;
+    uint32_t nmaps;
+    const char *location; /* the table's location URI, recorded in the
+                             metadata ("file:///abs/t", "s3://b/t",
+                             "http://127.0.0.1:8080/t" with a path map) */
+    int format_version;   /* 2 (0) or 3 */
+    const lh_ice_kv *properties;
+    uint32_t nproperties;
+} lh_ice_create_opts;
+
+/* Creates an empty table in the folder `table` (a path or store key as
+ * lh_ice_table_open takes): metadata/v1.metadata.json, put-if-absent, and
+ * version-hint.text. spec NULL = unpartitioned. LH_EEXIST when a table is
+ * there. *out is open on it. */
+lh_rc lh_ice_table_create(const char *table, const lh_ice_schema *schema,
+                          const lh_ice_partition_spec *spec,
+                          const lh_ice_create_opts *o, lh_ice_table **out,
+                          lh_err *err);
+
+/* One commit: files to add, data files to remove (by path; replace,
+ * overwrite, delete), delete files to add (position deletes, deletion
+ * vectors), extra snapshot summary entries. The pipeline records what a
+ * snapshot covers there (e.g. "lakehouse.hot-positions" = "0:1200,1:877":
+ * the last hot-tier position per shard), so the router can read the hot
+ * tier past it. */
+typedef struct lh_ice_change {
+    const char *operation; /* NULL: append, delete or overwrite by content */
+    const lh_ice_data_file *add;
+    uint32_t nadd;
+    const char *const *remove;
+    uint32_t nremove;
+    const lh_ice_data_file *deletes;
+    uint32_t ndeletes;
+    const lh_ice_kv *summary;
+    uint32_t nsummary;
+    int max_retries; /* 0 = 100 */
+} lh_ice_change;
+
+/* Commits the change as a new snapshot on the main branch, with
+ * optimistic concurrency (top of commit.c): on a lost race it re-reads the
+ * table and retries; files to remove that a concurrent commit removed make
+ * it LH_ECONFLICT ("commit conflict: ..."), as do max_retries lost races.
+ * *snapshot_id (may be NULL) gets the new snapshot's id; t is refreshed to
+ * the new version. Tables opened from a metadata file not named
+ * v<N>.metadata.json are LH_EREADONLY. */
+lh_rc lh_ice_commit(lh_ice_table *t, const lh_ice_change *c,
+                    int64_t *snapshot_id, lh_err *err);
+/* Re-reads the table's latest version (version-hint.text, then forward
+ * while v<N+1> exists). */
+lh_rc lh_ice_table_refresh(lh_ice_table *t, lh_err *err);
+
+/* ---- maintenance
+ * --------------------------------------------------------------------- */
+
+typedef struct lh_ice_maintain_stats {
+    uint64_t expired_snapshots;
+    uint64_t deleted_files; /* data, delete, manifest and list files */
+    uint64_t orphans_removed;
+} lh_ice_maintain_stats;
+
+/* Expires the snapshots the retention policy lets go (spec "Snapshot
+ * Retention Policy": refs' snapshots stay; a branch keeps its ancestors
+ * newer than older_than_ms and at least its first retain_last, or the
+ * ref's min-snapshots-to-keep), commits the new metadata, then deletes the
+ * files no retained snapshot lists as live and the manifests and lists no
+ * retained snapshot uses. Counts go to *st (may be NULL; added to). */
+lh_rc lh_ice_expire_snapshots(lh_ice_table *t, int64_t older_than_ms,
+                              int retain_last, lh_ice_maintain_stats *st,
+                              lh_err *err);
+/* Deletes the files under the table's data/ and metadata/ that no snapshot
+ * references (metadata versions and version-hint.text excepted), last
+ * modified before older_than_ms (younger ones may belong to a commit in
+ * flight). */
+lh_rc lh_ice_remove_orphans(lh_ice_table *t, int64_t older_than_ms,
+                            lh_ice_maintain_stats *st, lh_err *err);
+
 #endif

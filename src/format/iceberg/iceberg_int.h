@@ -16,6 +16,18 @@
  *               hashes, partition specs and sort orders
  *   metadata.c  table metadata JSON v1/v2/v3 (read and write), codec
  *               sniffing (gzip, zstd) of metadata files
+ *   avro.c      Avro object container files over memory (framing, codecs)
+ *   manifest.c  manifest lists and manifests read through libavro, fields
+ *               by field id
+ *   puffin.c    Puffin files and deletion vectors
+ *   table.c     a table on an object store; locations to keys; versions
+ *   expr.c      predicates, inclusive projection, pruning, row evaluation
+ *   scan.c      scan planning
+ *   read.c      reading a file scan task (projection rules, deletes)
+ *   write.c     data files with metrics, manifests and lists written
+ *   commit.c    table creation and commits (optimistic concurrency: the
+ *               essay at its top)
+ *   tool.c      the public lh_iceberg_* calls of lakehouse.h
  *
  * Values. An Iceberg value is held as a lakehouse value (column.h) of the
  * type lh_ice_type_to_lh gives, so that bounds, partition values, defaults
@@ -159,5 +171,23 @@ lh_rc lh__ice_avro_write_header(lh_buf *out, const lh__ice_avro_kv *meta,
 lh_rc lh__ice_avro_write_block(lh_buf *out, int codec, const uint8_t sync[16],
                                int64_t count, const void *data, size_t len,
                                lh_err *err);
+
+/* ---- table.c / commit.c
+ * ------------------------------------------------------------------ */
+
+/* A handle on the store and folder of a table that may not exist yet. */
+lh_rc lh__ice_table_open_empty(const char *table, const char *store,
+                               const lh_ice_path_map *maps, uint32_t nmaps,
+                               lh_ice_table **out, lh_err *err);
+const char *lh__ice_table_folder(const lh_ice_table *t);
+/* N of the v<N>.metadata.json the handle holds; -1 when not so named. */
+int64_t lh__ice_table_version(const lh_ice_table *t);
+lh_rc lh__ice_table_refresh(lh_ice_table *t, lh_err *err);
+lh_rc lh__ice_random_sync(uint8_t sync[16], lh_err *err);
+/* Publishes json as the table's next version v<N+1>.metadata.json with
+ * put-if-absent, then version-hint.text. LH_EEXIST when another writer
+ * took that version first (err untouched). */
+lh_rc lh__ice_publish(const lh_ice_table *t, const void *json, size_t len,
+                      lh_err *err);
 
 #endif

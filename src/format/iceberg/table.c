@@ -23,8 +23,12 @@ struct lh_ice_table {
     char *table_name; /* its last segment */
     lh_ice_path_map *maps;
     uint32_t nmaps;
-    lh_arena arena;
+    lh_arena arena; /* the current metadata's */
+    lh_arena *old;  /* earlier versions' arenas (refresh keeps what
+                       callers may still point into) */
+    uint32_t nold;
     lh_ice_meta *meta;
+    int64_t version; /* N of v<N>.metadata.json, or -1 */
 };
 
 static bool
@@ -252,6 +256,10 @@ lh_ice_table_close(lh_ice_table *t)
     }
     lh_free(t->maps);
     lh_arena_release(&t->arena);
+    for (uint32_t i = 0; i < t->nold; i++) {
+        lh_arena_release(&t->old[i]);
+    }
+    lh_free(t->old);
     lh_free(t);
 }
 
@@ -326,6 +334,23 @@ find_metadata(lh_ice_table *t, const char *folder, char **out, lh_err *err)
             snprintf(key, sizeof(key), forms[i], folder, v);
             lh_io_info info;
             if (n > 0 && lh_io_head(t->store, key, &info, NULL) == LH_OK) {
+                /* A writer may have published v<N+1> and died before the
+                 * hint: step forward while the next version exists. */
+                char *end;
+                long long hv = strtoll(v, &end, 10);
+                if (i == 0 && *end == 0 && hv >= 0) {
+                    char next[KEY_MAX + 1];
+                    for (;;) {
+                        snprintf(next, sizeof(next),
+                                 "%s/metadata/v%lld.metadata.json", folder,
+                                 hv + 1);
+                        if (lh_io_head(t->store, next, &info, NULL) != LH_OK) {
+                            break;
+                        }
+                        hv++;
+                        snprintf(key, sizeof(key), "%s", next);
+                    }
+                }
                 *out = lh_strdup(key);
                 return *out ? LH_OK
                             : lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -412,9 +437,10 @@ set_folder(lh_ice_table *t)
     return t->table_name ? LH_OK : LH_ENOMEM;
 }
 
-lh_rc
-lh_ice_table_open(const char *table, const lh_ice_open_opts *opts,
-                  lh_ice_table **out, lh_err *err)
+/* The store and the table's key (normalized into norm). */
+static lh_rc
+open_handle(const char *table, const lh_ice_open_opts *opts, lh_ice_table **out,
+            char *norm, size_t nnorm, lh_err *err)
 {
     *out = NULL;
     lh_ice_table *t = lh_calloc(1, sizeof(*t));
@@ -535,41 +561,158 @@ lh_ice_table_open(const char *table, const lh_ice_open_opts *opts,
             }
         }
     }
-    char norm[KEY_MAX + 1];
-    if (!normalize(tkey, norm, sizeof(norm))) {
+    if (!normalize(tkey, norm, nnorm)) {
         lh_ice_table_close(t);
         return lh_err_set(err, LH_EINVAL, "bad table path \"%.300s\"", table);
+    }
+    t->version = -1;
+    *out = t;
+    return LH_OK;
+}
+
+/* Loads the metadata file at key as the table's current version. */
+static lh_rc
+load(lh_ice_table *t, const char *key, lh_err *err)
+{
+    lh_buf body = LH_BUF_INIT;
+    lh_rc rc = lh_io_get(t->store, key, &body, NULL, err);
+    lh_arena a;
+    lh_arena_init(&a, 0);
+    lh_ice_meta *m = NULL;
+    if (rc == LH_OK) {
+        rc = lh_ice_meta_parse((const uint8_t *)body.data, body.len, &a, &m,
+                               err);
+        if (rc != LH_OK) {
+            lh_err_prefix(err, "\"%.300s\"", key);
+        }
+    }
+    lh_buf_release(&body);
+    char *k = rc == LH_OK ? lh_strdup(key) : NULL;
+    lh_arena *old = rc == LH_OK && t->meta != NULL
+                        ? lh_realloc(t->old, (t->nold + 1) * sizeof(lh_arena))
+                        : t->old;
+    if (rc == LH_OK && (k == NULL || (t->meta != NULL && old == NULL))) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    if (rc != LH_OK) {
+        lh_free(k);
+        lh_arena_release(&a);
+        return rc;
+    }
+    t->old = old;
+    if (t->meta != NULL) {
+        t->old[t->nold++] = t->arena;
+    }
+    t->arena = a;
+    t->meta = m;
+    lh_free(t->metadata_key);
+    t->metadata_key = k;
+    const char *base = strrchr(k, '/');
+    base = base ? base + 1 : k;
+    t->version = base[0] == 'v' && ends_with(base, ".metadata.json")
+                     ? metadata_version(base)
+                     : -1;
+    return LH_OK;
+}
+
+lh_rc
+lh_ice_table_open(const char *table, const lh_ice_open_opts *opts,
+                  lh_ice_table **out, lh_err *err)
+{
+    char norm[KEY_MAX + 1];
+    lh_ice_table *t;
+    *out = NULL;
+    lh_rc rc = open_handle(table, opts, &t, norm, sizeof(norm), err);
+    if (rc != LH_OK) {
+        return rc;
     }
     lh_io_info info;
     lh_err e2;
     bool is_file = (ends_with(norm, ".json") || ends_with(norm, ".json.gz")) &&
                    lh_io_head(t->store, norm, &info, &e2) == LH_OK;
+    char *key = NULL;
     if (is_file) {
-        t->metadata_key = lh_strdup(norm);
-        rc = t->metadata_key ? LH_OK
-                             : lh_err_set(err, LH_ENOMEM, "out of memory");
+        key = lh_strdup(norm);
+        rc = key ? LH_OK : lh_err_set(err, LH_ENOMEM, "out of memory");
     } else {
-        rc = find_metadata(t, norm, &t->metadata_key, err);
-    }
-    if (rc == LH_OK && set_folder(t) != LH_OK) {
-        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
-    }
-    lh_buf body = LH_BUF_INIT;
-    if (rc == LH_OK) {
-        rc = lh_io_get(t->store, t->metadata_key, &body, NULL, err);
+        rc = find_metadata(t, norm, &key, err);
     }
     if (rc == LH_OK) {
-        rc = lh_ice_meta_parse((const uint8_t *)body.data, body.len, &t->arena,
-                               &t->meta, err);
-        if (rc != LH_OK) {
-            lh_err_prefix(err, "\"%.300s\"", t->metadata_key);
+        t->metadata_key = key;
+        key = NULL;
+        if (set_folder(t) != LH_OK) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
         }
     }
-    lh_buf_release(&body);
+    if (rc == LH_OK) {
+        char *k = lh_strdup(t->metadata_key);
+        rc = k ? load(t, k, err) : lh_err_set(err, LH_ENOMEM, "out of memory");
+        lh_free(k);
+    }
+    lh_free(key);
     if (rc != LH_OK) {
         lh_ice_table_close(t);
         return rc;
     }
     *out = t;
     return LH_OK;
+}
+
+lh_rc
+lh__ice_table_open_empty(const char *table, const char *store,
+                         const lh_ice_path_map *maps, uint32_t nmaps,
+                         lh_ice_table **out, lh_err *err)
+{
+    char norm[KEY_MAX + 1];
+    lh_ice_open_opts o = {store, maps, nmaps};
+    lh_rc rc = open_handle(table, &o, out, norm, sizeof(norm), err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    lh_ice_table *t = *out;
+    t->table_key = lh_strdup(norm);
+    const char *name = strrchr(norm, '/');
+    t->table_name = lh_strdup(name ? name + 1 : norm);
+    if (t->table_key == NULL || t->table_name == NULL) {
+        lh_ice_table_close(t);
+        *out = NULL;
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    return LH_OK;
+}
+
+const char *
+lh__ice_table_folder(const lh_ice_table *t)
+{
+    return t->table_key;
+}
+
+int64_t
+lh__ice_table_version(const lh_ice_table *t)
+{
+    return t->version;
+}
+
+lh_rc
+lh__ice_table_refresh(lh_ice_table *t, lh_err *err)
+{
+    if (t->metadata_key != NULL && t->version < 0) {
+        return lh_err_set(err, LH_EREADONLY,
+                          "table \"%.300s\" was opened from a metadata file "
+                          "not named v<N>.metadata.json: read-only",
+                          t->metadata_key);
+    }
+    char *key = NULL;
+    lh_rc rc = find_metadata(t, t->table_key, &key, err);
+    if (rc == LH_OK) {
+        rc = load(t, key, err);
+    }
+    lh_free(key);
+    return rc;
+}
+
+lh_rc
+lh_ice_table_refresh(lh_ice_table *t, lh_err *err)
+{
+    return lh__ice_table_refresh(t, err);
 }

@@ -646,6 +646,74 @@ lh_iceberg_inspect(const char *table, const lh_iceberg_opts *o,
     return rc;
 }
 
+/* A timestamp option: ISO-8601 text or ms since the epoch. */
+static lh_rc
+parse_ts_ms(const char *opt, const char *text, int64_t *ms, lh_err *err)
+{
+    char *end;
+    long long v = strtoll(text, &end, 10);
+    lh_us us;
+    if (*text && *end == 0) {
+        *ms = v;
+        return LH_OK;
+    }
+    if (lh_time_parse(text, strlen(text), &us, err) != LH_OK) {
+        lh_err_prefix(err, "%s", opt);
+        return LH_EINVAL;
+    }
+    *ms = us / 1000;
+    return LH_OK;
+}
+
+/* ---- maintain ---------------------------------------------------------- */
+
+lh_rc
+lh_iceberg_maintain(const char *table, const lh_iceberg_maintain_opts *o,
+                    FILE *out, lh_err *err)
+{
+    if (o == NULL || o->expire_older_than == NULL) {
+        return lh_err_set(err, LH_EINVAL,
+                          "maintain needs --expire-older-than TS");
+    }
+    int64_t expire_ms, orphan_ms;
+    lh_rc rc = parse_ts_ms("--expire-older-than", o->expire_older_than,
+                           &expire_ms, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    orphan_ms = expire_ms;
+    if (o->orphans_older_than != NULL) {
+        rc =
+            parse_ts_ms("--older-than", o->orphans_older_than, &orphan_ms, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    lh_ice_table *t;
+    rc = open_table(table, &o->base, &t, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    lh_ice_maintain_stats st = {0, 0, 0};
+    rc = lh_ice_expire_snapshots(
+        t, expire_ms, o->retain_last > 0 ? (int)o->retain_last : 1, &st, err);
+    if (rc == LH_OK && o->remove_orphans) {
+        rc = lh_ice_remove_orphans(t, orphan_ms, &st, err);
+    }
+    if (rc == LH_OK) {
+        fprintf(out,
+                "{\"expired_snapshots\":%llu,\"deleted_files\":%llu,"
+                "\"orphans_removed\":%llu,\"snapshots\":%u}\n",
+                (unsigned long long)st.expired_snapshots,
+                (unsigned long long)st.deleted_files,
+                (unsigned long long)st.orphans_removed,
+                lh_ice_table_meta(t)->nsnapshots);
+        fflush(out);
+    }
+    lh_ice_table_close(t);
+    return rc;
+}
+
 /* ---- scan
  * ------------------------------------------------------------------------------
  */
@@ -818,22 +886,11 @@ lh_iceberg_scan(const char *table, const lh_iceberg_scan_opts *o, FILE *out,
         so.snapshot_id = o->snapshot_id;
     }
     if (o && o->as_of) {
-        int64_t ms;
-        char *end;
-        long long v = strtoll(o->as_of, &end, 10);
-        lh_us us;
-        if (*o->as_of && *end == 0) {
-            ms = v;
-        } else if (lh_time_parse(o->as_of, strlen(o->as_of), &us, err) ==
-                   LH_OK) {
-            ms = us / 1000;
-        } else {
-            lh_err_prefix(err, "--as-of");
-            rc = LH_EINVAL;
+        rc = parse_ts_ms("--as-of", o->as_of, &so.as_of_ms, err);
+        if (rc != LH_OK) {
             goto done;
         }
         so.has_as_of = true;
-        so.as_of_ms = ms;
     }
     /* The schema: the chosen snapshot's (plan with no filter first is
      * wasteful; the snapshot decides the schema, so find it alone). */
