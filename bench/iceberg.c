@@ -8,6 +8,10 @@
  * (DuckDB's iceberg extension, pyiceberg), so there is no ratio: the
  * numbers stand alone.
  *
+ * The same then runs on s3rver (tests/peers/s3rver.mjs, on loopback) with
+ * a fifth of the commits, when node and s3rver are there: the commit
+ * latency there is HTTP round trips, not fsyncs.
+ *
  *   bench_iceberg --dir DIR [--files N] [--manifests M] [--quick]
  */
 #include <stdio.h>
@@ -16,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../tests/io/s3_peer.h"
 #include "format/iceberg/iceberg_int.h"
 
 static int
@@ -37,30 +42,10 @@ static const char *const SCHEMA =
     "{\"id\":1,\"name\":\"p\",\"required\":true,\"type\":\"int\"},"
     "{\"id\":2,\"name\":\"id\",\"required\":true,\"type\":\"long\"}]}";
 
-int
-main(int argc, char **argv)
+static int
+bench(const char *label, const char *store, const char *table, const char *loc,
+      int files, int manifests)
 {
-    const char *dir = "/tmp";
-    int files = 10000, manifests = 100;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (strcmp(argv[i], "--files") == 0 && i + 1 < argc) {
-            files = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--manifests") == 0 && i + 1 < argc) {
-            manifests = atoi(argv[++i]);
-        } else if (strcmp(argv[i], "--quick") == 0) {
-            files = 400;
-            manifests = 20;
-        }
-    }
-    if (files < manifests || manifests < 1) {
-        fprintf(stderr, "bench_iceberg: --files must be >= --manifests >= 1\n");
-        return 2;
-    }
-    char table[1024], loc[1100], cmd[1200];
-    snprintf(table, sizeof(table), "%s/bench-iceberg-%d", dir, (int)getpid());
-    snprintf(loc, sizeof(loc), "file://%s", table);
     lh_arena a;
     lh_arena_init(&a, 0);
     lh_err err;
@@ -74,7 +59,8 @@ main(int argc, char **argv)
     pf.nsource_ids = 1;
     lh_ice_transform_parse("identity", &pf.transform);
     lh_ice_partition_spec spec = {0, &pf, 1};
-    lh_ice_create_opts co = {.location = loc};
+    lh_ice_create_opts co = {.store = store, .location = loc};
+    lh_ice_open_opts oo = {store, NULL, 0};
     lh_ice_table *t;
     if (lh_ice_table_create(table, &schema, &spec, &co, &t, &err) != LH_OK) {
         die("create", &err);
@@ -122,9 +108,9 @@ main(int argc, char **argv)
         lh_arena_release(&fa);
     }
     qsort(commit_us, (size_t)manifests, sizeof(lh_us), cmp_us);
-    printf("commits (local store, %d files each, the manifest list carried "
+    printf("%s: %d commits of %d files each (the manifest list carried "
            "over): median %.2f ms, p90 %.2f ms, max %.2f ms\n",
-           per, commit_us[manifests / 2] / 1000.0,
+           label, manifests, per, commit_us[manifests / 2] / 1000.0,
            commit_us[manifests * 9 / 10] / 1000.0,
            commit_us[manifests - 1] / 1000.0);
     lh_value lit = {.type = {.id = LH_T_INTEGER}, .u.i = manifests / 2};
@@ -138,7 +124,7 @@ main(int argc, char **argv)
     for (int r = 0; r < runs; r++) {
         lh_us t0 = lh_mono_now();
         lh_ice_table *ct;
-        if (lh_ice_table_open(table, NULL, &ct, &err) != LH_OK) {
+        if (lh_ice_table_open(table, &oo, &ct, &err) != LH_OK) {
             die("open", &err);
         }
         lh_arena pa;
@@ -162,9 +148,9 @@ main(int argc, char **argv)
     }
     qsort(cold, (size_t)runs, sizeof(lh_us), cmp_us);
     qsort(warm, (size_t)runs, sizeof(lh_us), cmp_us);
-    printf("plan p = %d on %d files in %d manifests: %u tasks, %u manifests "
-           "pruned by summaries, %llu files read from manifests\n",
-           manifests / 2, files, manifests, tasks, st.manifests_pruned,
+    printf("%s: plan p = %d on %d files in %d manifests: %u tasks, %u "
+           "manifests pruned by summaries, %llu files read from manifests\n",
+           label, manifests / 2, files, manifests, tasks, st.manifests_pruned,
            (unsigned long long)st.files);
     printf("  cold (open + plan): median %.3f ms; warm (plan): median %.3f "
            "ms\n",
@@ -187,13 +173,52 @@ main(int argc, char **argv)
     free(commit_us);
     free(df);
     lh_arena_release(&a);
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", table);
-    if (system(cmd) != 0) {
-        fprintf(stderr, "bench_iceberg: could not remove %s\n", table);
-    }
     if (!ok) {
         fprintf(stderr, "bench_iceberg: wrong plan (%u tasks)\n", tasks);
         return 1;
     }
     return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *dir = "/tmp";
+    int files = 10000, manifests = 100;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
+            dir = argv[++i];
+        } else if (strcmp(argv[i], "--files") == 0 && i + 1 < argc) {
+            files = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--manifests") == 0 && i + 1 < argc) {
+            manifests = atoi(argv[++i]);
+        } else if (strcmp(argv[i], "--quick") == 0) {
+            files = 400;
+            manifests = 20;
+        }
+    }
+    if (files < manifests || manifests < 1) {
+        fprintf(stderr, "bench_iceberg: --files must be >= --manifests >= 1\n");
+        return 2;
+    }
+    char table[1024], loc[1100], cmd[1200];
+    snprintf(table, sizeof(table), "%s/bench-iceberg-%d", dir, (int)getpid());
+    snprintf(loc, sizeof(loc), "file://%s", table);
+    int rc = bench("local store", NULL, table, loc, files, manifests);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", table);
+    if (system(cmd) != 0) {
+        fprintf(stderr, "bench_iceberg: could not remove %s\n", table);
+    }
+    s3peer peer = {.pid = -1, .in = -1};
+    if (rc == 0 && s3peer_start(&peer) &&
+        s3peer_make_bucket(&peer, "bench-iceberg")) {
+        char uri[256];
+        s3peer_uri(&peer, "bench-iceberg", NULL, uri, sizeof(uri));
+        int m = LH_MAX(manifests / 5, 2);
+        rc = bench("s3rver", uri, "t", "s3://bench-iceberg/t", files / 5, m);
+    } else if (rc == 0) {
+        printf("s3rver: skipped (%s)\n", peer.why);
+    }
+    s3peer_stop(&peer);
+    return rc;
 }
