@@ -52,11 +52,11 @@ uuid_text(char buf[LH_UUID_STRLEN + 1], lh_err *err)
 /* ---- table creation
  * ------------------------------------------------------------------ */
 
-lh_rc
-lh_ice_table_create(const char *table, const lh_ice_schema *schema,
-                    const lh_ice_partition_spec *spec,
-                    const lh_ice_create_opts *o, lh_ice_table **out,
-                    lh_err *err)
+static lh_rc
+create_impl(const char *table, const lh_ice_schema *schema,
+            const lh_ice_partition_spec *spec, const lh_ice_create_opts *o,
+            lh_ice_catalog *cat, const char *ns, const char *name,
+            lh_ice_table **out, lh_err *err)
 {
     *out = NULL;
     int fv = o && o->format_version ? o->format_version : 2;
@@ -107,7 +107,34 @@ lh_ice_table_create(const char *table, const lh_ice_schema *schema,
         rc = lh__ice_table_open_empty(table, o ? o->store : NULL, o->maps,
                                       o->nmaps, &t, err);
     }
-    if (rc == LH_OK) {
+    if (rc == LH_OK && cat != NULL) {
+        /* The first version under a fresh name, then the catalog row. */
+        char key[LH_IO_KEY_MAX + 1], loc[LH_IO_KEY_MAX * 2];
+        char fresh[LH_UUID_STRLEN + 1];
+        rc = lh__ice_table_set_catalog(t, cat, ns, name, err);
+        if (rc == LH_OK) {
+            rc = uuid_text(fresh, err);
+        }
+        snprintf(loc, sizeof(loc), "%s/metadata/00000-%s.metadata.json",
+                 o->location, fresh);
+        if (rc == LH_OK) {
+            rc = lh_ice_table_key(t, loc, key, sizeof(key), err);
+        }
+        if (rc == LH_OK) {
+            rc = lh_io_put(lh_ice_table_store(t), key, json.data, json.len,
+                           NULL, err);
+        }
+        if (rc == LH_OK) {
+            rc = lh__ice_catalog_swap(cat, ns, name, NULL, loc, err);
+            if (rc == LH_EEXIST) {
+                (void)lh_io_delete(lh_ice_table_store(t), key, NULL);
+                rc = lh_err_set(err, LH_EEXIST,
+                                "catalog \"%s\" already has a table "
+                                "\"%.100s.%.100s\"",
+                                lh__ice_catalog_name(cat), ns, name);
+            }
+        }
+    } else if (rc == LH_OK) {
         char key[LH_IO_KEY_MAX + 1];
         snprintf(key, sizeof(key), "%s/metadata/v1.metadata.json",
                  lh__ice_table_folder(t));
@@ -142,9 +169,34 @@ lh__ice_publish(const lh_ice_table *t, const void *json, size_t len,
 {
     int64_t version = lh__ice_table_version(t) + 1;
     char key[LH_IO_KEY_MAX + 1];
+    lh_err e2;
+    const char *ns, *name;
+    lh_ice_catalog *cat = lh__ice_table_catalog(t, &ns, &name);
+    if (cat != NULL) {
+        /* A fresh file, then the catalog's conditional pointer swap. */
+        char uuid[LH_UUID_STRLEN + 1], loc[LH_IO_KEY_MAX * 2],
+            old[LH_IO_KEY_MAX * 2];
+        lh_rc rc = uuid_text(uuid, err);
+        snprintf(loc, sizeof(loc), "%s/metadata/%05lld-%s.metadata.json",
+                 lh_ice_table_meta(t)->location, (long long)version, uuid);
+        if (rc == LH_OK) {
+            rc = lh_ice_table_key(t, loc, key, sizeof(key), err);
+        }
+        if (rc == LH_OK) {
+            rc = lh_io_put(lh_ice_table_store(t), key, json, len, NULL, err);
+        }
+        if (rc == LH_OK) {
+            lh__ice_table_metadata_location(t, old, sizeof(old));
+            rc = lh__ice_catalog_swap(cat, ns, name, old, loc, err);
+            if (rc == LH_ECONFLICT) {
+                (void)lh_io_delete(lh_ice_table_store(t), key, &e2);
+                return LH_EEXIST; /* lost the race */
+            }
+        }
+        return rc;
+    }
     snprintf(key, sizeof(key), "%s/metadata/v%lld.metadata.json",
              lh__ice_table_folder(t), (long long)version);
-    lh_err e2;
     lh_rc rc =
         lh_io_put_if_absent(lh_ice_table_store(t), key, json, len, NULL, &e2);
     if (rc == LH_EEXIST) {
@@ -162,6 +214,62 @@ lh__ice_publish(const lh_ice_table *t, const void *json, size_t len,
              lh__ice_table_folder(t));
     /* A hint that fails to update only lags: readers step over it. */
     (void)lh_io_put(lh_ice_table_store(t), key, hint, (size_t)n, NULL, &e2);
+    return LH_OK;
+}
+
+lh_rc
+lh_ice_table_create(const char *table, const lh_ice_schema *schema,
+                    const lh_ice_partition_spec *spec,
+                    const lh_ice_create_opts *o, lh_ice_table **out,
+                    lh_err *err)
+{
+    return create_impl(table, schema, spec, o, NULL, NULL, NULL, out, err);
+}
+
+lh_rc
+lh_ice_catalog_create_table(lh_ice_catalog *c, const char *ns, const char *name,
+                            const char *table, const lh_ice_schema *schema,
+                            const lh_ice_partition_spec *spec,
+                            const lh_ice_create_opts *o, lh_ice_table **out,
+                            lh_err *err)
+{
+    return create_impl(table, schema, spec, o, c, ns, name, out, err);
+}
+
+lh_rc
+lh_ice_catalog_load_table(lh_ice_catalog *c, const char *ns, const char *name,
+                          const lh_ice_open_opts *o, lh_ice_table **out,
+                          lh_err *err)
+{
+    *out = NULL;
+    char loc[LH_IO_KEY_MAX * 2];
+    lh_rc rc = lh__ice_catalog_location(c, ns, name, loc, sizeof(loc), err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    /* The table folder: the location without /metadata/<file>. */
+    char *slash = strrchr(loc, '/');
+    if (slash != NULL) {
+        *slash = 0;
+        char *up = strrchr(loc, '/');
+        if (up != NULL && strcmp(up + 1, "metadata") == 0) {
+            *up = 0;
+        }
+    }
+    lh_ice_table *t;
+    rc = lh__ice_table_open_empty(loc, o ? o->store : NULL, o ? o->maps : NULL,
+                                  o ? o->nmaps : 0, &t, err);
+    if (rc == LH_OK) {
+        rc = lh__ice_table_set_catalog(t, c, ns, name, err);
+    }
+    if (rc == LH_OK) {
+        rc = lh__ice_table_refresh(t, err);
+    }
+    if (rc != LH_OK) {
+        lh_ice_table_close(t);
+        return rc;
+    }
+    *out = t;
     return LH_OK;
 }
 
@@ -505,8 +613,7 @@ new_metadata(const lh_ice_table *t, attempt *at, const lh_ice_change *c,
     memcpy(mlog, b->metadata_log, b->nmetadata_log * sizeof(*mlog));
     mlog[b->nmetadata_log].timestamp_ms = b->last_updated_ms;
     char loc[LH_IO_KEY_MAX * 2];
-    snprintf(loc, sizeof(loc), "%s/metadata/v%lld.metadata.json", b->location,
-             (long long)lh__ice_table_version(t));
+    lh__ice_table_metadata_location(t, loc, sizeof(loc));
     mlog[b->nmetadata_log].metadata_file = lh_arena_strdup(&at->a, loc);
     m.metadata_log = mlog;
     m.nmetadata_log = b->nmetadata_log + 1;

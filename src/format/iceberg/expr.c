@@ -227,6 +227,28 @@ range_may_match(uint8_t op, const lh_value *lits, uint32_t nlits,
 /* ---- inclusive projection
  * -------------------------------------------------------- */
 
+/* The projection through a transform that keeps order (truncate, the
+ * time transforms): x < v implies t(x) <= t(v), and so on. */
+static bool
+order_preserving(uint8_t op, uint8_t *pop)
+{
+    switch (op) {
+    case LH_ICE_OP_EQ:
+        *pop = LH_ICE_OP_EQ;
+        return true;
+    case LH_ICE_OP_LT:
+    case LH_ICE_OP_LE:
+        *pop = LH_ICE_OP_LE;
+        return true;
+    case LH_ICE_OP_GT:
+    case LH_ICE_OP_GE:
+        *pop = LH_ICE_OP_GE;
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* The projected leaf on a partition field: *op and lit, or false when the
  * projection is TRUE (no pruning). */
 static bool
@@ -267,26 +289,12 @@ project(const lh_ice_partition_field *pf, const lh_ice_type *src, uint8_t op,
             *pop = LH_ICE_OP_STARTS_WITH;
             return true;
         }
-        /* fall through */
+        return order_preserving(op, pop);
     case LH_ICE_TR_YEAR:
     case LH_ICE_TR_MONTH:
     case LH_ICE_TR_DAY:
     case LH_ICE_TR_HOUR:
-        switch (op) {
-        case LH_ICE_OP_EQ:
-            *pop = LH_ICE_OP_EQ;
-            return true;
-        case LH_ICE_OP_LT:
-        case LH_ICE_OP_LE:
-            *pop = LH_ICE_OP_LE;
-            return true;
-        case LH_ICE_OP_GT:
-        case LH_ICE_OP_GE:
-            *pop = LH_ICE_OP_GE;
-            return true;
-        default:
-            return false;
-        }
+        return order_preserving(op, pop);
     default:
         return false;
     }

@@ -882,6 +882,37 @@ lh_rc lh_ice_commit(lh_ice_table *t, const lh_ice_change *c,
  * while v<N+1> exists). */
 lh_rc lh_ice_table_refresh(lh_ice_table *t, lh_err *err);
 
+/* ---- the SQLite catalog ---------------------------------------------- */
+
+/* An embedded catalog with the tables of Iceberg's JDBC catalog and
+ * pyiceberg's SqlCatalog (iceberg_tables, iceberg_namespace_properties;
+ * top of catalog.c), so those tools can open the file. Commits of its
+ * tables swap the metadata pointer with a conditional UPDATE. Heap object;
+ * it must outlive the tables loaded from it. Thread rules: one catalog may
+ * be shared (SQLite serialized mode). */
+typedef struct lh_ice_catalog lh_ice_catalog;
+/* Opens (creating the file and tables when missing) the catalog `name`
+ * (NULL = "lakehouse") in the SQLite file at path. LH_EIO naming it. */
+lh_rc lh_ice_catalog_open(const char *path, const char *name,
+                          lh_ice_catalog **out, lh_err *err);
+void lh_ice_catalog_close(lh_ice_catalog *c);
+/* Creates table ns.name in the folder `table` (as lh_ice_table_create:
+ * o->location is the recorded URI) and registers it. LH_EEXIST when the
+ * catalog has it. */
+lh_rc lh_ice_catalog_create_table(lh_ice_catalog *c, const char *ns,
+                                  const char *name, const char *table,
+                                  const lh_ice_schema *schema,
+                                  const lh_ice_partition_spec *spec,
+                                  const lh_ice_create_opts *o,
+                                  lh_ice_table **out, lh_err *err);
+/* The table the catalog points at. LH_ENOENT naming it when absent. */
+lh_rc lh_ice_catalog_load_table(lh_ice_catalog *c, const char *ns,
+                                const char *name, const lh_ice_open_opts *o,
+                                lh_ice_table **out, lh_err *err);
+/* The names of a namespace's tables, one a line, into out. */
+lh_rc lh_ice_catalog_list(lh_ice_catalog *c, const char *ns, lh_buf *out,
+                          lh_err *err);
+
 /* ---- maintenance
  * --------------------------------------------------------------------- */
 

@@ -187,6 +187,23 @@ lh_rc lh__ice_random_sync(uint8_t sync[16], lh_err *err);
 /* Publishes json as the table's next version v<N+1>.metadata.json with
  * put-if-absent, then version-hint.text. LH_EEXIST when another writer
  * took that version first (err untouched). */
+/* Catalog tables (catalog.c, table.c). */
+lh_rc lh__ice_catalog_location(lh_ice_catalog *c, const char *ns,
+                               const char *name, char *buf, size_t n,
+                               lh_err *err);
+/* The conditional pointer swap (old NULL: the first row). LH_ECONFLICT
+ * when the row no longer holds old, LH_EEXIST when a first row exists. */
+lh_rc lh__ice_catalog_swap(lh_ice_catalog *c, const char *ns, const char *name,
+                           const char *old_loc, const char *new_loc,
+                           lh_err *err);
+const char *lh__ice_catalog_name(const lh_ice_catalog *c);
+lh_rc lh__ice_table_set_catalog(lh_ice_table *t, lh_ice_catalog *c,
+                                const char *ns, const char *name, lh_err *err);
+lh_ice_catalog *lh__ice_table_catalog(const lh_ice_table *t, const char **ns,
+                                      const char **name);
+/* The current metadata file's location (as metadata-log records it). */
+lh_rc lh__ice_table_metadata_location(const lh_ice_table *t, char *buf,
+                                      size_t n);
 lh_rc lh__ice_publish(const lh_ice_table *t, const void *json, size_t len,
                       lh_err *err);
 

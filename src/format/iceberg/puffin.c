@@ -413,11 +413,12 @@ lh_ice_roaring64_parse(const uint8_t *p, size_t n, lh_ice_dv **out, lh_err *err)
                               key);
         }
         if (dv->n > 0 && key <= dv->keys[dv->n - 1]) {
+            uint32_t prev = dv->keys[dv->n - 1];
             lh_ice_dv_free(dv);
             return lh_err_set(err, LH_ECORRUPT,
                               "64-bit roaring bitmap: keys are not ascending "
                               "(%u after %u)",
-                              key, dv->keys[dv->n - 1]);
+                              key, prev);
         }
         size_t size = roaring_bitmap_portable_deserialize_size(
             (const char *)p + pos, n - pos);

@@ -29,6 +29,11 @@ struct lh_ice_table {
     uint32_t nold;
     lh_ice_meta *meta;
     int64_t version; /* N of v<N>.metadata.json, or -1 */
+    /* A catalog table: the catalog (borrowed) and its names, and the
+     * current metadata's location as the catalog holds it. */
+    lh_ice_catalog *cat;
+    char *cat_ns, *cat_name;
+    char *metadata_loc;
 };
 
 static bool
@@ -255,6 +260,9 @@ lh_ice_table_close(lh_ice_table *t)
         lh_free((char *)t->maps[i].to);
     }
     lh_free(t->maps);
+    lh_free(t->cat_ns);
+    lh_free(t->cat_name);
+    lh_free(t->metadata_loc);
     lh_arena_release(&t->arena);
     for (uint32_t i = 0; i < t->nold; i++) {
         lh_arena_release(&t->old[i]);
@@ -609,9 +617,10 @@ load(lh_ice_table *t, const char *key, lh_err *err)
     t->metadata_key = k;
     const char *base = strrchr(k, '/');
     base = base ? base + 1 : k;
-    t->version = base[0] == 'v' && ends_with(base, ".metadata.json")
-                     ? metadata_version(base)
-                     : -1;
+    t->version =
+        (base[0] == 'v' || t->cat != NULL) && ends_with(base, ".metadata.json")
+            ? metadata_version(base)
+            : -1;
     return LH_OK;
 }
 
@@ -696,6 +705,25 @@ lh__ice_table_version(const lh_ice_table *t)
 lh_rc
 lh__ice_table_refresh(lh_ice_table *t, lh_err *err)
 {
+    if (t->cat != NULL) {
+        char loc[KEY_MAX * 2], key[KEY_MAX + 1];
+        lh_rc rc = lh__ice_catalog_location(t->cat, t->cat_ns, t->cat_name, loc,
+                                            sizeof(loc), err);
+        if (rc == LH_OK) {
+            rc = lh_ice_table_key(t, loc, key, sizeof(key), err);
+        }
+        if (rc == LH_OK) {
+            rc = load(t, key, err);
+        }
+        if (rc == LH_OK) {
+            lh_free(t->metadata_loc);
+            t->metadata_loc = lh_strdup(loc);
+            if (t->metadata_loc == NULL) {
+                rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+        }
+        return rc;
+    }
     if (t->metadata_key != NULL && t->version < 0) {
         return lh_err_set(err, LH_EREADONLY,
                           "table \"%.300s\" was opened from a metadata file "
@@ -715,4 +743,42 @@ lh_rc
 lh_ice_table_refresh(lh_ice_table *t, lh_err *err)
 {
     return lh__ice_table_refresh(t, err);
+}
+
+lh_rc
+lh__ice_table_set_catalog(lh_ice_table *t, lh_ice_catalog *c, const char *ns,
+                          const char *name, lh_err *err)
+{
+    t->cat = c;
+    t->cat_ns = lh_strdup(ns);
+    t->cat_name = lh_strdup(name);
+    if (t->cat_ns == NULL || t->cat_name == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    return LH_OK;
+}
+
+lh_ice_catalog *
+lh__ice_table_catalog(const lh_ice_table *t, const char **ns, const char **name)
+{
+    if (ns != NULL) {
+        *ns = t->cat_ns;
+    }
+    if (name != NULL) {
+        *name = t->cat_name;
+    }
+    return t->cat;
+}
+
+lh_rc
+lh__ice_table_metadata_location(const lh_ice_table *t, char *buf, size_t n)
+{
+    if (t->metadata_loc != NULL) {
+        snprintf(buf, n, "%s", t->metadata_loc);
+        return LH_OK;
+    }
+    const char *base = t->metadata_key ? strrchr(t->metadata_key, '/') : NULL;
+    snprintf(buf, n, "%s/metadata/%s", t->meta ? t->meta->location : "",
+             base ? base + 1 : (t->metadata_key ? t->metadata_key : ""));
+    return LH_OK;
 }

@@ -16,26 +16,32 @@
 /* ---- opening
  * --------------------------------------------------------------------- */
 
+/* The catalog of the lakehouse database DIR (when TABLE is DIR:NAME), the
+ * one the tables of DIR:NAME live in: DIR/iceberg/catalog.db. Opened
+ * catalogs are kept for the process (one a directory); they outlive the
+ * tables loaded from them. */
+#define CATALOG_FILE "iceberg/catalog.db"
+
+static lh_rc open_catalog_table(const char *dir, size_t dirlen,
+                                const char *name, const lh_ice_open_opts *io,
+                                lh_ice_table **t, lh_ice_catalog **cat,
+                                lh_err *err);
+
 static lh_rc
-open_table(const char *table, const lh_iceberg_opts *o, lh_ice_table **t,
-           lh_err *err)
+open_table_cat(const char *table, const lh_iceberg_opts *o, lh_ice_table **t,
+               lh_ice_catalog **cat, lh_err *err)
 {
     *t = NULL;
-    /* DIR:NAME, a table of a lakehouse database: DIR holds lakehouse.json. */
+    *cat = NULL;
     const char *colon = strrchr(table, ':');
+    bool dir_name = false;
     if (colon != NULL && strstr(table, "://") == NULL &&
         strncmp(table, "file:", 5) != 0) {
         char dir[4096];
         snprintf(dir, sizeof(dir), "%.*s/lakehouse.json", (int)(colon - table),
                  table);
         struct stat st;
-        if (stat(dir, &st) == 0) {
-            return lh_err_set(err, LH_EUNSUPPORTED,
-                              "unsupported: \"%.200s\" names a table of a "
-                              "lakehouse database, whose Iceberg catalog is "
-                              "not there yet",
-                              table);
-        }
+        dir_name = stat(dir, &st) == 0;
     }
     lh_ice_path_map maps[64];
     char *copies[64];
@@ -65,12 +71,68 @@ open_table(const char *table, const lh_iceberg_opts *o, lh_ice_table **t,
     }
     if (rc == LH_OK) {
         lh_ice_open_opts io = {o ? o->store : NULL, maps, (uint32_t)n};
-        rc = lh_ice_table_open(table, &io, t, err);
+        rc = dir_name ? open_catalog_table(table, (size_t)(colon - table),
+                                           colon + 1, &io, t, cat, err)
+                      : lh_ice_table_open(table, &io, t, err);
     }
     for (size_t i = 0; i < made; i++) {
         lh_free(copies[i]);
     }
     return rc;
+}
+
+static lh_rc
+open_catalog_table(const char *dir, size_t dirlen, const char *name,
+                   const lh_ice_open_opts *io, lh_ice_table **t,
+                   lh_ice_catalog **cat, lh_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%.*s/" CATALOG_FILE, (int)dirlen, dir);
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        return lh_err_set(err, LH_ENOENT, "no Iceberg catalog in \"%.*s\" (%s)",
+                          (int)dirlen, dir, CATALOG_FILE);
+    }
+    /* NAME is "namespace.table", or "table" in namespace "default". */
+    char ns[256], tn[256];
+    const char *dot = strrchr(name, '.');
+    if (dot != NULL) {
+        snprintf(ns, sizeof(ns), "%.*s", (int)(dot - name), name);
+        snprintf(tn, sizeof(tn), "%s", dot + 1);
+    } else {
+        snprintf(ns, sizeof(ns), "default");
+        snprintf(tn, sizeof(tn), "%s", name);
+    }
+    lh_rc rc = lh_ice_catalog_open(path, NULL, cat, err);
+    if (rc == LH_OK) {
+        rc = lh_ice_catalog_load_table(*cat, ns, tn, io, t, err);
+    }
+    if (rc != LH_OK) {
+        lh_ice_catalog_close(*cat);
+        *cat = NULL;
+    }
+    return rc;
+}
+
+/* Tables opened by the calls below, with the catalog they came from. */
+typedef struct opened {
+    lh_ice_table *t;
+    lh_ice_catalog *cat;
+} opened;
+
+static lh_rc
+open_table(const char *table, const lh_iceberg_opts *o, opened *op, lh_err *err)
+{
+    return open_table_cat(table, o, &op->t, &op->cat, err);
+}
+
+static void
+close_table(opened *op)
+{
+    lh_ice_table_close(op->t);
+    lh_ice_catalog_close(op->cat);
+    op->t = NULL;
+    op->cat = NULL;
 }
 
 /* ---- values for output
@@ -621,11 +683,12 @@ lh_iceberg_inspect(const char *table, const lh_iceberg_opts *o,
                           "\"%.40s\"",
                           format);
     }
-    lh_ice_table *t;
-    lh_rc rc = open_table(table, o, &t, err);
+    opened op;
+    lh_rc rc = open_table(table, o, &op, err);
     if (rc != LH_OK) {
         return rc;
     }
+    lh_ice_table *t = op.t;
     const lh_ice_meta *m = lh_ice_table_meta(t);
     if (what == NULL) {
         rc = inspect_summary(t, format, out, err);
@@ -642,7 +705,7 @@ lh_iceberg_inspect(const char *table, const lh_iceberg_opts *o,
     } else {
         rc = lh_err_set(err, LH_EINVAL, "unknown inspect view \"%.40s\"", what);
     }
-    lh_ice_table_close(t);
+    close_table(&op);
     return rc;
 }
 
@@ -689,11 +752,12 @@ lh_iceberg_maintain(const char *table, const lh_iceberg_maintain_opts *o,
             return rc;
         }
     }
-    lh_ice_table *t;
-    rc = open_table(table, &o->base, &t, err);
+    opened op;
+    rc = open_table(table, &o->base, &op, err);
     if (rc != LH_OK) {
         return rc;
     }
+    lh_ice_table *t = op.t;
     lh_ice_maintain_stats st = {0, 0, 0};
     rc = lh_ice_expire_snapshots(
         t, expire_ms, o->retain_last > 0 ? (int)o->retain_last : 1, &st, err);
@@ -710,7 +774,7 @@ lh_iceberg_maintain(const char *table, const lh_iceberg_maintain_opts *o,
                 lh_ice_table_meta(t)->nsnapshots);
         fflush(out);
     }
-    lh_ice_table_close(t);
+    close_table(&op);
     return rc;
 }
 
@@ -872,11 +936,12 @@ lh_iceberg_scan(const char *table, const lh_iceberg_scan_opts *o, FILE *out,
             return frc;
         }
     }
-    lh_ice_table *t;
-    lh_rc rc = open_table(table, o ? &o->base : NULL, &t, err);
+    opened op;
+    lh_rc rc = open_table(table, o ? &o->base : NULL, &op, err);
     if (rc != LH_OK) {
         return rc;
     }
+    lh_ice_table *t = op.t;
     lh_arena a;
     lh_arena_init(&a, 0);
     lh_ice_scan_opts so;
@@ -1028,6 +1093,6 @@ lh_iceberg_scan(const char *table, const lh_iceberg_scan_opts *o, FILE *out,
     lh_free(vals);
 done:
     lh_arena_release(&a);
-    lh_ice_table_close(t);
+    close_table(&op);
     return rc;
 }

@@ -39,19 +39,16 @@ lh_ice_murmur3(const void *data, size_t n)
     }
     const uint8_t *tail = p + 4 * blocks;
     uint32_t k = 0;
-    switch (n & 3) {
-    case 3:
+    size_t rem = n & 3;
+    if (rem == 3) {
         k ^= (uint32_t)tail[2] << 16;
-        /* fall through */
-    case 2:
+    }
+    if (rem >= 2) {
         k ^= (uint32_t)tail[1] << 8;
-        /* fall through */
-    case 1:
+    }
+    if (rem >= 1) {
         k ^= tail[0];
         h ^= mix_k(k);
-        break;
-    default:
-        break;
     }
     h ^= (uint32_t)n;
     h ^= h >> 16;
