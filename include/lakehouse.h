@@ -367,6 +367,55 @@ LH_API lh_rc lh_stream_info(lh_db *db, const char *table, const char *stream,
                             int64_t *version, lh_stream_meta *meta,
                             lh_err *err);
 
+/* ---- table state: watching commits, statistics --------------------------
+ * For servers and metrics: what a table holds and how its group commits
+ * go, without reading its events. */
+
+/* The data directory the handle was opened on (borrowed from db, valid
+ * until lh_db_close). */
+LH_API const char *lh_db_dir(lh_db *db);
+/* Whether db was opened with LH_OPEN_READONLY. */
+LH_API bool lh_db_readonly(lh_db *db);
+
+/* The checkpoint just after the table's last committed event: a read_all
+ * from it returns only what commits later. Caller frees *checkpoint with
+ * lh_free_mem. LH_ENOENT (no table), LH_EIO. */
+LH_API lh_rc lh_table_head(lh_db *db, const char *table, char **checkpoint,
+                           lh_err *err);
+
+/* Blocks until this process commits to `table` after *seen, a value an
+ * earlier call left there (start with 0: the first call returns at once
+ * with the current value), or timeout_ms passes (LH_ETIMEDOUT; -1 waits
+ * for ever). On LH_OK *seen holds the table's new commit count. Only
+ * commits made through this process's handles are seen: LH_EREADONLY for a
+ * read-only db. Safe from any thread. */
+LH_API lh_rc lh_table_wait(lh_db *db, const char *table, uint64_t *seen,
+                           int timeout_ms, lh_err *err);
+
+/* Group-commit size buckets: bucket i counts the groups of at most 2^i
+ * append requests (and more than 2^(i-1)); the last one counts the rest. */
+#define LH_GROUP_BUCKETS 12
+
+enum {
+    LH_STATS_COUNT = 1 << 0, /* also count events and bytes (reads every
+                                shard: costs time on large tables) */
+};
+
+typedef struct lh_table_stats {
+    int32_t shards;
+    int64_t hot_events; /* with LH_STATS_COUNT, else -1 */
+    int64_t hot_bytes;  /* with LH_STATS_COUNT: shard files, WAL included;
+                           else -1 */
+    /* Since this process opened the table (0 for a read-only db): */
+    uint64_t commits;         /* group commits (one fsync each) */
+    uint64_t commit_requests; /* shard parts of append calls in them */
+    uint64_t group_size[LH_GROUP_BUCKETS];
+} lh_table_stats;
+
+/* Fills *out for `table`. flags: LH_STATS_*. LH_ENOENT, LH_EIO. */
+LH_API lh_rc lh_table_stats_get(lh_db *db, const char *table, unsigned flags,
+                                lh_table_stats *out, lh_err *err);
+
 /* ---- Parquet files
  * ------------------------------------------------------------------ */
 

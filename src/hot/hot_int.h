@@ -170,6 +170,7 @@ typedef struct lh_shard {
     bool mb_ready;
     /* stats for the benchmark and metrics */
     atomic_uint_fast64_t groups, group_reqs;
+    atomic_uint_fast64_t group_size[LH_GROUP_BUCKETS]; /* stats.c */
 } lh_shard;
 
 struct lh_table {
@@ -231,6 +232,8 @@ lh_rc lh__sqlite_err(sqlite3 *db, int src, const char *what, lh_err *err);
 lh_rc lh__stream_version(sqlite3 *c, const char *stream, int64_t *out,
                          lh_err *err);
 void lh__table_notify(lh_table *t);
+/* stats.c: counts one committed group of n requests. */
+void lh__shard_count_group(lh_shard *s, size_t n);
 int lh__shard_of(const lh_table *t, const char *key, size_t len);
 
 /* Value <-> SQLite, in payload column order. */

@@ -1036,8 +1036,7 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
     }
     if (any_ok) {
         s->last_committed = committed_at;
-        atomic_fetch_add(&s->groups, 1);
-        atomic_fetch_add(&s->group_reqs, n);
+        lh__shard_count_group(s, n);
     }
 signal:
     pthread_mutex_unlock(&s->mu);
