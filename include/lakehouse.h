@@ -416,6 +416,85 @@ typedef struct lh_table_stats {
 LH_API lh_rc lh_table_stats_get(lh_db *db, const char *table, unsigned flags,
                                 lh_table_stats *out, lh_err *err);
 
+/* ---- server ----------------------------------------------------------------
+ * `lakehouse serve`: the HTTP JSON API (docs/openapi.json) and the
+ * PostgreSQL wire protocol over one database opened for writing. The
+ * server holds the database for its whole life: close it after
+ * lh_server_close. */
+
+/* Options, set by name: the names of the config file's JSON object
+ * ("max_connections"), read with dashes too ("max-connections", the
+ * command line's form), and as environment variables LAKEHOUSE_<NAME>
+ * ("LAKEHOUSE_MAX_CONNECTIONS"). lh_server_options lists them. */
+typedef struct lh_server_config lh_server_config;
+
+typedef struct lh_server_option {
+    const char *name;
+    const char *def;  /* the default, as text ("" = none) */
+    bool flag;        /* a boolean: --name alone means true */
+    const char *help; /* one line */
+} lh_server_option;
+
+/* The options (static storage); *n receives how many. */
+LH_API const lh_server_option *lh_server_options(size_t *n);
+/* A config holding every default. LH_ENOMEM. */
+LH_API lh_rc lh_server_config_new(lh_server_config **out, lh_err *err);
+LH_API void lh_server_config_free(lh_server_config *c);
+/* Sets one option from its text. LH_ENOENT for an unknown name, LH_EINVAL
+ * naming the option and the value and what it wants. */
+LH_API lh_rc lh_server_config_set(lh_server_config *c, const char *name,
+                                  const char *value, lh_err *err);
+/* Sets the options of a JSON object file ({"http": "0.0.0.0:8080",
+ * "max_connections": 2000, "insecure_no_auth": true}); values are strings,
+ * whole numbers or booleans. LH_ENOENT (no file), LH_EINVAL naming the
+ * file, line or option. */
+LH_API lh_rc lh_server_config_load(lh_server_config *c, const char *path,
+                                   lh_err *err);
+/* Sets every option whose LAKEHOUSE_<NAME> variable is set. LH_EINVAL
+ * naming the variable. */
+LH_API lh_rc lh_server_config_env(lh_server_config *c, lh_err *err);
+
+typedef struct lh_server lh_server;
+
+/* Binds the listening sockets and starts serving on threads of its own;
+ * returns once the sockets listen. Writes DIR/server.json (the pid and
+ * URLs, removed at close) for CLI commands that find DIR locked.
+ * Listening beyond loopback without any token is refused unless the
+ * insecure_no_auth option is set. LH_EREADONLY (db is read-only),
+ * LH_EEXIST (an address is in use), LH_EINVAL (an option, a TLS file, the
+ * token rule), LH_EIO, LH_ENOMEM. c is copied. */
+LH_API lh_rc lh_server_start(lh_db *db, const lh_server_config *c,
+                             lh_server **out, lh_err *err);
+/* The bound address of "http" or "pg" ("127.0.0.1:8080"; the real port
+ * when 0 was asked), or NULL when that protocol is off. Borrowed. */
+LH_API const char *lh_server_address(lh_server *s, const char *protocol);
+/* Begins a graceful stop: no new connections, requests in flight finish,
+ * event streams end, then the threads exit. Async-signal-safe. */
+LH_API void lh_server_stop(lh_server *s);
+/* Blocks until the server has stopped (after lh_server_stop). */
+LH_API void lh_server_wait(lh_server *s);
+/* Stops (if running), waits, and frees the server. NULL is a no-op. */
+LH_API void lh_server_close(lh_server *s);
+
+/* ---- API tokens ------------------------------------------------------------
+ * Stored hashed in DIR/tokens.json. Once any exists, every interface of a
+ * server requires one: HTTP Authorization: Bearer, PostgreSQL password.
+ * Roles: "reader" may read and query, "writer" may also append, "admin"
+ * may also create tables and manage tokens. */
+
+/* Creates a token named `name` (1-63 of [A-Za-z0-9_.-]) with `role`;
+ * *token receives the secret ("lh_" + 64 hex digits; free with
+ * lh_free_mem): it is not stored and cannot be shown again. db must be
+ * opened for writing (LH_EREADONLY). LH_EINVAL (name, role; err->field),
+ * LH_EEXIST, LH_EIO, LH_ENOSPC. */
+LH_API lh_rc lh_token_create(lh_db *db, const char *name, const char *role,
+                             char **token, lh_err *err);
+/* LH_ENOENT when there is no such token; LH_EREADONLY. */
+LH_API lh_rc lh_token_revoke(lh_db *db, const char *name, lh_err *err);
+/* The tokens as a JSON array of {"name", "role", "created_at"} (caller
+ * frees with lh_free_mem). */
+LH_API lh_rc lh_token_list(lh_db *db, char **json, lh_err *err);
+
 /* ---- Parquet files
  * ------------------------------------------------------------------ */
 

@@ -1,25 +1,57 @@
 #!/bin/sh
-# `make run`: the main job on the embedded default. Until the server lands
-# (issue 7: `lakehouse serve`), it initializes a data directory with a
-# sample table, appends sample events and reads them back.
+# `make run`: `lakehouse serve` on ./data (or $1). The first time, it
+# creates the data directory with the sample table `orders`
+# (examples/orders.json) and a few events (`lakehouse demo`, with a year of
+# orders across the tiers, replaces this once tiering exists). Then it
+# prints what to try and serves in the foreground until Ctrl-C or SIGTERM
+# (a graceful stop: requests in flight finish, exit 0).
+#
+# LAKEHOUSE_HTTP / LAKEHOUSE_PG (or any LAKEHOUSE_<OPTION>) change the
+# addresses; the defaults are 127.0.0.1:8080 and 127.0.0.1:5433.
 set -e
 DATA=${1:-./data}
 LH=${LH:-./build/lakehouse}
+HTTP=${LAKEHOUSE_HTTP:-127.0.0.1:8080}
+PG=${LAKEHOUSE_PG:-127.0.0.1:5433}
+
 if [ ! -f "$DATA/lakehouse.json" ]; then
-    $LH init "$DATA"
-fi
-if ! $LH table list "$DATA" | grep -qx orders; then
+    $LH init "$DATA" >/dev/null
     $LH table create "$DATA" --schema examples/orders.json >/dev/null
-    echo "created table orders"
-fi
-n=$($LH read "$DATA" orders --from 0 | wc -l)
-stream="order-$((n / 3 + 1))"
-echo "appending 3 events to stream $stream:"
-cat <<JSON | $LH append "$DATA" orders --batch 3
-{"stream": "$stream", "expected_version": "no_stream", "type": "OrderPlaced", "data": {"tenant_id": "acme", "product_id": 42, "qty": 2, "price": "19.99"}}
-{"stream": "$stream", "type": "OrderPaid", "data": {"tenant_id": "acme", "product_id": 42, "qty": 2, "price": "19.99"}}
-{"stream": "$stream", "type": "OrderShipped", "data": {"tenant_id": "acme", "product_id": 42, "qty": 2, "price": "19.99", "note": "express"}}
+    i=1
+    while [ $i -le 3 ]; do
+        cat <<JSON
+{"stream": "order-$i", "expected_version": "no_stream", "type": "OrderPlaced", "data": {"tenant_id": "acme", "product_id": $((40 + i)), "qty": $i, "price": "19.99"}}
+{"stream": "order-$i", "type": "OrderPaid", "data": {"tenant_id": "acme", "product_id": $((40 + i)), "qty": $i, "price": "19.99"}}
 JSON
-echo "reading stream $stream back:"
-$LH read "$DATA" orders --stream "$stream"
-echo "the table holds $($LH read "$DATA" orders --from 0 | wc -l) events in $DATA"
+        i=$((i + 1))
+    done | $LH append "$DATA" orders --batch 6 >/dev/null
+    echo "created $DATA with the table orders and 6 sample events"
+fi
+
+H=$HTTP
+PGHOST=${PG%:*}
+PGPORT=${PG##*:}
+cat <<EOF
+
+Try, from another terminal:
+
+  # append events (NDJSON; 200 once durable, with where each landed)
+  curl -s http://$H/v1/tables/orders/events -H 'Content-Type: application/x-ndjson' \\
+    --data-binary '{"stream": "order-9", "type": "OrderPlaced", "data": {"tenant_id": "acme", "product_id": 7, "qty": 1, "price": "5.00"}}'
+
+  # read a stream, or follow the whole table (Server-Sent Events)
+  curl -s http://$H/v1/tables/orders/streams/order-1
+  curl -sN http://$H/v1/tables/orders/events -H 'Accept: text/event-stream'
+
+  # a SQL query
+  curl -s http://$H/v1/query -d '{"sql": "SELECT tenant_id, count(*) FROM orders GROUP BY 1"}'
+
+  # the PostgreSQL protocol (any user and database while no token exists)
+  psql -h $PGHOST -p $PGPORT
+
+  # the API: http://$H/v1/openapi.json, metrics: http://$H/metrics
+
+Ctrl-C stops the server.
+
+EOF
+exec $LH serve "$DATA" --http "$HTTP" --pg "$PG"

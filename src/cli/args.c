@@ -113,11 +113,50 @@ cli_parse_int(const char *s, int64_t min, int64_t *out)
     return true;
 }
 
+/* A served directory's server.json (written by `lakehouse serve`): its
+ * HTTP URL, or "" when there is none. */
+static void
+served_url(const char *dir, char *url, size_t cap)
+{
+    url[0] = 0;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/server.json", dir);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return;
+    }
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *h = strstr(buf, "\"http\":\"");
+    if (h == NULL) {
+        return;
+    }
+    h += 8;
+    const char *e = strchr(h, '"');
+    if (e != NULL && (size_t)(e - h) < cap) {
+        memcpy(url, h, (size_t)(e - h));
+        url[e - h] = 0;
+    }
+}
+
 int
 cli_open_db(const char *dir, bool readonly, lh_db **db)
 {
     lh_err err;
     lh_db_options o = {.flags = readonly ? LH_OPEN_READONLY : 0};
     lh_rc rc = lh_db_open(dir, &o, db, &err);
+    if (rc == LH_ELOCKED) {
+        char url[512];
+        served_url(dir, url, sizeof(url));
+        if (url[0] != 0) {
+            fprintf(stderr,
+                    "lakehouse: %s is served by `lakehouse serve` (%s); "
+                    "write through the server instead, at %s\n",
+                    dir, err.msg, url);
+            return EXIT_FAIL;
+        }
+    }
     return rc == LH_OK ? 0 : cli_fail(&err, rc);
 }

@@ -66,5 +66,9 @@ int cli_parquet(int argc, char **argv);
 extern const char cli_parquet_usage[];
 int cli_iceberg(int argc, char **argv);
 extern const char cli_iceberg_usage[];
+int cli_serve(int argc, char **argv);
+extern const char cli_serve_usage[];
+int cli_token(int argc, char **argv);
+extern const char cli_token_usage[];
 
 #endif

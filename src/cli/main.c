@@ -711,6 +711,8 @@ static const cli_command commands[] = {
     {"stream", cmd_stream, hot_usage},
     {"parquet", cli_parquet, cli_parquet_usage},
     {"iceberg", cli_iceberg, cli_iceberg_usage},
+    {"serve", cli_serve, cli_serve_usage},
+    {"token", cli_token, cli_token_usage},
 };
 
 void
