@@ -268,8 +268,11 @@ lh_vector_value(const lh_vector *v, uint32_t row, lh_arena *a, lh_value *out,
         return LH_OK;
     }
     if (!lh_type_is_nested(v->type)) {
+        /* resolve() moves r first: the argument order of a call is
+         * unspecified, so not in one expression. */
         uint32_t r = row;
-        scalar_value(resolve(v, &r), r, out);
+        const lh_vector *f = resolve(v, &r);
+        scalar_value(f, r, out);
         return LH_OK;
     }
     lh_buf b;

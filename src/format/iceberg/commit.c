@@ -734,3 +734,266 @@ lh_ice_commit(lh_ice_table *t, const lh_ice_change *c, int64_t *snapshot_id,
     }
     return rc;
 }
+
+/* ---- schema and partition spec updates
+ * ------------------------------------------ */
+
+/* Whether a field of type `from` may become `to` (spec "Schema
+ * Evolution": int to long, float to double, decimal precision widening,
+ * date to timestamp in v3; nested types keep their kind). */
+static bool
+promotable(const lh_ice_type *from, const lh_ice_type *to, int version)
+{
+    if (from->id == to->id) {
+        if (from->id == LH_ICE_DECIMAL) {
+            return from->scale == to->scale && to->precision >= from->precision;
+        }
+        if (from->id == LH_ICE_FIXED) {
+            return from->length == to->length;
+        }
+        return true;
+    }
+    switch (from->id) {
+    case LH_ICE_INT:
+        return to->id == LH_ICE_LONG;
+    case LH_ICE_FLOAT:
+        return to->id == LH_ICE_DOUBLE;
+    case LH_ICE_DATE:
+        return version >= 3 &&
+               (to->id == LH_ICE_TIMESTAMP || to->id == LH_ICE_TIMESTAMP_NS);
+    case LH_ICE_UNKNOWN:
+        return version >= 3;
+    default:
+        return false;
+    }
+}
+
+static lh_rc
+check_fields(const lh_ice_type *nt, const lh_ice_schema *old, int version,
+             int32_t last_column_id, int depth, lh_err *err)
+{
+    if (depth > 64) {
+        return lh_err_set(err, LH_ELIMIT, "schema nested too deep");
+    }
+    for (uint32_t i = 0; i < nt->nfields; i++) {
+        const lh_ice_field *f = &nt->fields[i];
+        const lh_ice_field *was = lh_ice_schema_find(old, f->id);
+        if (was != NULL) {
+            if (!promotable(&was->type, &f->type, version)) {
+                char a[64], b[64];
+                return lh_err_set(
+                    err, LH_EINVAL,
+                    "schema update: field %d \"%.60s\" cannot change from %s "
+                    "to %s",
+                    f->id, f->name, lh_ice_type_name(&was->type, a, sizeof(a)),
+                    lh_ice_type_name(&f->type, b, sizeof(b)));
+            }
+            if (f->required && !was->required) {
+                return lh_err_set(err, LH_EINVAL,
+                                  "schema update: optional field \"%.60s\" "
+                                  "cannot become required",
+                                  f->name);
+            }
+        } else {
+            if (f->id <= last_column_id) {
+                return lh_err_set(err, LH_EINVAL,
+                                  "schema update: new field \"%.60s\" needs "
+                                  "an id above last-column-id %d, not %d",
+                                  f->name, last_column_id, f->id);
+            }
+            if (f->required &&
+                (!f->initial_default.set || f->initial_default.v.is_null)) {
+                return lh_err_set(err, LH_EINVAL,
+                                  "schema update: new required field "
+                                  "\"%.60s\" needs an initial-default",
+                                  f->name);
+            }
+        }
+        lh_rc rc = check_fields(&f->type, old, version, last_column_id,
+                                depth + 1, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    return LH_OK;
+}
+
+lh_rc
+lh_ice_update_schema(lh_ice_table *t, const lh_ice_schema *schema, lh_err *err)
+{
+    lh_rc rc = lh__ice_table_refresh(t, err);
+    int32_t base_schema = -1;
+    for (int tries = 0; rc == LH_OK && tries < RETRIES_DEFAULT; tries++) {
+        const lh_ice_meta *b = lh_ice_table_meta(t);
+        if (base_schema >= 0 && b->current_schema_id != base_schema) {
+            return lh_err_set(err, LH_ECONFLICT,
+                              "commit conflict: the schema changed (to %d) "
+                              "while updating it",
+                              b->current_schema_id);
+        }
+        base_schema = b->current_schema_id;
+        const lh_ice_schema *cur = lh_ice_meta_current_schema(b);
+        rc = check_fields(&schema->type, cur, b->format_version,
+                          b->last_column_id, 0, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        /* Partition sources must stay in the schema. */
+        const lh_ice_partition_spec *spec =
+            lh_ice_meta_spec(b, b->default_spec_id);
+        for (uint32_t i = 0; spec && i < spec->nfields; i++) {
+            if (spec->fields[i].transform.kind != LH_ICE_TR_VOID &&
+                lh_ice_schema_find(schema, spec->fields[i].source_id) == NULL) {
+                return lh_err_set(err, LH_EINVAL,
+                                  "schema update: field %d is the source of "
+                                  "partition field \"%.60s\"",
+                                  spec->fields[i].source_id,
+                                  spec->fields[i].name);
+            }
+        }
+        lh_arena a;
+        lh_arena_init(&a, 0);
+        lh_ice_meta m = *b;
+        lh_ice_schema *schemas =
+            lh__ice_alloc_array(&a, b->nschemas + 1, sizeof(*schemas));
+        if (schemas == NULL) {
+            lh_arena_release(&a);
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        memcpy(schemas, b->schemas, b->nschemas * sizeof(*schemas));
+        int32_t id = 0;
+        for (uint32_t i = 0; i < b->nschemas; i++) {
+            id = LH_MAX(id, b->schemas[i].schema_id + 1);
+        }
+        schemas[b->nschemas] = *schema;
+        schemas[b->nschemas].schema_id = id;
+        m.schemas = schemas;
+        m.nschemas = b->nschemas + 1;
+        m.current_schema_id = id;
+        m.last_column_id = LH_MAX(b->last_column_id, schema->highest_id);
+        m.last_updated_ms =
+            LH_MAX(lh_real_now() / 1000, b->last_updated_ms + 1);
+        lh_buf json = LH_BUF_INIT;
+        rc = lh_ice_meta_to_json(&m, &json, err);
+        if (rc == LH_OK) {
+            rc = lh__ice_publish(t, json.data, json.len, err);
+        }
+        lh_buf_release(&json);
+        lh_arena_release(&a);
+        if (rc != LH_EEXIST) {
+            return rc == LH_OK ? lh__ice_table_refresh(t, err) : rc;
+        }
+        rc = lh__ice_table_refresh(t, err); /* lost the race */
+    }
+    return rc == LH_OK
+               ? lh_err_set(err, LH_ECONFLICT, "commit conflict: lost %d races",
+                            RETRIES_DEFAULT)
+               : rc;
+}
+
+lh_rc
+lh_ice_update_spec(lh_ice_table *t, const lh_ice_partition_spec *spec,
+                   lh_err *err)
+{
+    lh_rc rc = lh__ice_table_refresh(t, err);
+    int32_t base_schema = -1;
+    for (int tries = 0; rc == LH_OK && tries < RETRIES_DEFAULT; tries++) {
+        const lh_ice_meta *b = lh_ice_table_meta(t);
+        if (base_schema >= 0 && b->current_schema_id != base_schema) {
+            return lh_err_set(err, LH_ECONFLICT,
+                              "commit conflict: the schema changed while "
+                              "updating the partition spec");
+        }
+        base_schema = b->current_schema_id;
+        const lh_ice_schema *cur = lh_ice_meta_current_schema(b);
+        for (uint32_t i = 0; i < spec->nfields; i++) {
+            const lh_ice_partition_field *pf = &spec->fields[i];
+            const lh_ice_field *src = lh_ice_schema_find(cur, pf->source_id);
+            lh_ice_type rt;
+            if (pf->transform.kind == LH_ICE_TR_UNKNOWN || src == NULL ||
+                !lh_ice_transform_result(&pf->transform, &src->type, &rt)) {
+                return lh_err_set(err, LH_EINVAL,
+                                  "spec update: partition field \"%.60s\" "
+                                  "(%.40s of field %d) does not apply",
+                                  pf->name, pf->transform.text, pf->source_id);
+            }
+        }
+        /* An equal spec already there becomes the default again. */
+        int32_t spec_id = -1, next_id = 0;
+        for (uint32_t s = 0; s < b->nspecs; s++) {
+            const lh_ice_partition_spec *o = &b->specs[s];
+            next_id = LH_MAX(next_id, o->spec_id + 1);
+            bool same = o->nfields == spec->nfields;
+            for (uint32_t i = 0; same && i < o->nfields; i++) {
+                same = o->fields[i].source_id == spec->fields[i].source_id &&
+                       strcmp(o->fields[i].name, spec->fields[i].name) == 0 &&
+                       strcmp(o->fields[i].transform.text,
+                              spec->fields[i].transform.text) == 0;
+            }
+            if (same) {
+                spec_id = o->spec_id;
+            }
+        }
+        lh_arena a;
+        lh_arena_init(&a, 0);
+        lh_ice_meta m = *b;
+        lh_ice_partition_spec *specs =
+            lh__ice_alloc_array(&a, b->nspecs + 1, sizeof(*specs));
+        lh_ice_partition_field *fields =
+            lh__ice_alloc_array(&a, spec->nfields, sizeof(*fields));
+        if (specs == NULL || fields == NULL) {
+            lh_arena_release(&a);
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        memcpy(specs, b->specs, b->nspecs * sizeof(*specs));
+        m.specs = specs;
+        if (spec_id < 0) {
+            /* Field ids: reused for an equivalent field of any spec, else
+             * new above last-partition-id. */
+            int32_t last = b->last_partition_id;
+            for (uint32_t i = 0; i < spec->nfields; i++) {
+                fields[i] = spec->fields[i];
+                fields[i].field_id = -1;
+                for (uint32_t s = 0; s < b->nspecs && fields[i].field_id < 0;
+                     s++) {
+                    for (uint32_t k = 0; k < b->specs[s].nfields; k++) {
+                        const lh_ice_partition_field *o =
+                            &b->specs[s].fields[k];
+                        if (o->source_id == fields[i].source_id &&
+                            strcmp(o->transform.text,
+                                   fields[i].transform.text) == 0) {
+                            fields[i].field_id = o->field_id;
+                            break;
+                        }
+                    }
+                }
+                if (fields[i].field_id < 0) {
+                    fields[i].field_id = ++last;
+                }
+            }
+            specs[b->nspecs] =
+                (lh_ice_partition_spec){next_id, fields, spec->nfields};
+            m.nspecs = b->nspecs + 1;
+            m.last_partition_id = last;
+            spec_id = next_id;
+        }
+        m.default_spec_id = spec_id;
+        m.last_updated_ms =
+            LH_MAX(lh_real_now() / 1000, b->last_updated_ms + 1);
+        lh_buf json = LH_BUF_INIT;
+        rc = lh_ice_meta_to_json(&m, &json, err);
+        if (rc == LH_OK) {
+            rc = lh__ice_publish(t, json.data, json.len, err);
+        }
+        lh_buf_release(&json);
+        lh_arena_release(&a);
+        if (rc != LH_EEXIST) {
+            return rc == LH_OK ? lh__ice_table_refresh(t, err) : rc;
+        }
+        rc = lh__ice_table_refresh(t, err);
+    }
+    return rc == LH_OK
+               ? lh_err_set(err, LH_ECONFLICT, "commit conflict: lost %d races",
+                            RETRIES_DEFAULT)
+               : rc;
+}

@@ -475,6 +475,22 @@ find_bound(const lh_ice_bound *b, uint32_t n, int32_t id)
     return NULL;
 }
 
+/* Whether two values compare by lh_ice_value_cmp: the same type, or both
+ * integers, or both floats (bounds written before a promotion). */
+static bool
+comparable(const lh_value *a, const lh_value *b)
+{
+    uint8_t x = a->type.id, y = b->type.id;
+    if (x == y) {
+        return x != LH_T_DECIMAL || a->type.scale == b->type.scale;
+    }
+    bool ix = x == LH_T_INTEGER || x == LH_T_BIGINT || x == LH_T_SMALLINT;
+    bool iy = y == LH_T_INTEGER || y == LH_T_BIGINT || y == LH_T_SMALLINT;
+    bool fx = x == LH_T_REAL || x == LH_T_DOUBLE;
+    bool fy = y == LH_T_REAL || y == LH_T_DOUBLE;
+    return (ix && iy) || (fx && fy);
+}
+
 static bool
 leaf_metrics(const lh_ice_expr *e, const lh_ice_schema *schema,
              const lh_ice_data_file *f)
@@ -526,7 +542,7 @@ leaf_metrics(const lh_ice_expr *e, const lh_ice_schema *schema,
     }
     /* Bounds of a promoted column decode as the old type's values: the
      * literal is of the new type; compare like with like. */
-    if (r.has_lo && e->nlits > 0 && r.lo.type.id != e->lits[0].type.id) {
+    if (r.has_lo && e->nlits > 0 && !comparable(&r.lo, &e->lits[0])) {
         r.has_lo = r.has_hi = false;
     }
     if (r.values == 1 && r.nans == 1 &&

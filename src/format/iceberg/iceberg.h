@@ -882,6 +882,23 @@ lh_rc lh_ice_commit(lh_ice_table *t, const lh_ice_change *c,
  * while v<N+1> exists). */
 lh_rc lh_ice_table_refresh(lh_ice_table *t, lh_err *err);
 
+/* Makes `schema` the table's current schema (a new schema id), as a
+ * metadata-only commit. Fields keep their ids: a rename changes only the
+ * name, a drop leaves the field out, a reorder moves it, and a type may
+ * widen by "Schema Evolution" (int to long, float to double, decimal
+ * precision; date to timestamp in v3); new fields take ids above
+ * last-column-id, and a new required field needs an initial-default. Data
+ * files are not rewritten: reads project by field id. LH_EINVAL naming the
+ * field for anything else (or for dropping a partition source);
+ * LH_ECONFLICT when the schema changed concurrently. */
+lh_rc lh_ice_update_schema(lh_ice_table *t, const lh_ice_schema *schema,
+                           lh_err *err);
+/* Makes `spec` (its fields; the id is assigned) the default partition
+ * spec; field ids of equivalent existing fields are reused, an equal
+ * existing spec becomes the default again. Old files keep their spec. */
+lh_rc lh_ice_update_spec(lh_ice_table *t, const lh_ice_partition_spec *spec,
+                         lh_err *err);
+
 /* ---- the SQLite catalog ---------------------------------------------- */
 
 /* An embedded catalog with the tables of Iceberg's JDBC catalog and

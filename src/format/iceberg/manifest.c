@@ -28,6 +28,7 @@ typedef struct reader {
     lh__ice_avro_file f;
     json_t *schema; /* the writer's schema (jansson) */
     lh_map names;   /* named types: name -> json_t * */
+    lh_map *recs;   /* record schema (json_t *) -> its rec_info */
     avro_schema_t as;
     avro_value_iface_t *iface;
     avro_value_t value;
@@ -154,45 +155,100 @@ unwrap(const reader *r, const avro_value_t *v, const json_t *t, node *out)
     return strcmp(type_name(out->t), "null") != 0;
 }
 
+/* A record schema's fields, looked up once per schema (the JSON walk per
+ * record and field was most of a manifest's reading time). */
+typedef struct rec_info {
+    uint32_t n;
+    bool any_ids;
+    int32_t *ids; /* -1 when the field has no field-id */
+    const json_t **types;
+    const char **names;
+} rec_info;
+
+static void
+rec_info_free(rec_info *ri)
+{
+    if (ri != NULL) {
+        lh_free(ri->ids);
+        lh_free(ri->types);
+        lh_free(ri->names);
+        lh_free(ri);
+    }
+}
+
+static const rec_info *
+record_info(const reader *r, const json_t *t)
+{
+    rec_info *ri = lh_map_get(r->recs, &t, sizeof(t));
+    if (ri != NULL) {
+        return ri;
+    }
+    const json_t *fields = json_object_get(t, "fields");
+    size_t n = json_is_array(fields) ? json_array_size(fields) : 0;
+    ri = lh_calloc(1, sizeof(*ri));
+    if (ri == NULL) {
+        return NULL;
+    }
+    ri->ids = lh_calloc(n ? n : 1, sizeof(int32_t));
+    ri->types = lh_calloc(n ? n : 1, sizeof(json_t *));
+    ri->names = lh_calloc(n ? n : 1, sizeof(char *));
+    if (ri->ids == NULL || ri->types == NULL || ri->names == NULL ||
+        lh_map_put(r->recs, &t, sizeof(t), ri, NULL) != LH_OK) {
+        rec_info_free(ri);
+        return NULL;
+    }
+    ri->n = (uint32_t)n;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *fj = json_array_get(fields, i);
+        const json_t *fid = json_object_get(fj, "field-id");
+        ri->ids[i] = json_is_integer(fid) && json_integer_value(fid) >= 0 &&
+                             json_integer_value(fid) <= INT32_MAX
+                         ? (int32_t)json_integer_value(fid)
+                         : -1;
+        ri->any_ids = ri->any_ids || ri->ids[i] >= 0;
+        ri->types[i] = json_object_get(fj, "type");
+        ri->names[i] = json_string_value(json_object_get(fj, "name"));
+    }
+    return ri;
+}
+
+static bool
+field_at(const reader *r, const node *rec, const rec_info *ri, size_t i,
+         node *out)
+{
+    avro_value_t child;
+    if (avro_value_get_by_index(&rec->v, i, &child, NULL) != 0) {
+        return false;
+    }
+    return unwrap(r, &child, ri->types[i], out);
+}
+
 /* The record field with this field id: false when absent or null. */
 static bool
 field(const reader *r, const node *rec, int32_t id, node *out)
 {
-    const json_t *fields = json_object_get(rec->t, "fields");
-    for (size_t i = 0; json_is_array(fields) && i < json_array_size(fields);
-         i++) {
-        const json_t *fj = json_array_get(fields, i);
-        const json_t *fid = json_object_get(fj, "field-id");
-        if (!json_is_integer(fid) || json_integer_value(fid) != id) {
-            continue;
+    const rec_info *ri = record_info(r, rec->t);
+    for (uint32_t i = 0; ri != NULL && i < ri->n; i++) {
+        if (ri->ids[i] == id) {
+            return field_at(r, rec, ri, i, out);
         }
-        avro_value_t child;
-        if (avro_value_get_by_index(&rec->v, i, &child, NULL) != 0) {
-            return false;
-        }
-        return unwrap(r, &child, json_object_get(fj, "type"), out);
     }
     return false;
 }
 
-/* The same by name, for the few records without field ids (Puffin-free
- * writers of old manifest lists). */
+/* The same by name, for records written without field ids (some old
+ * manifest lists). */
 static bool
 field_named(const reader *r, const node *rec, const char *name, node *out)
 {
-    const json_t *fields = json_object_get(rec->t, "fields");
-    for (size_t i = 0; json_is_array(fields) && i < json_array_size(fields);
-         i++) {
-        const json_t *fj = json_array_get(fields, i);
-        const char *fname = json_string_value(json_object_get(fj, "name"));
-        if (fname == NULL || strcmp(fname, name) != 0) {
-            continue;
+    const rec_info *ri = record_info(r, rec->t);
+    if (ri == NULL || ri->any_ids) {
+        return false; /* with ids, absent means absent */
+    }
+    for (uint32_t i = 0; i < ri->n; i++) {
+        if (ri->names[i] != NULL && strcmp(ri->names[i], name) == 0) {
+            return field_at(r, rec, ri, i, out);
         }
-        avro_value_t child;
-        if (avro_value_get_by_index(&rec->v, i, &child, NULL) != 0) {
-            return false;
-        }
-        return unwrap(r, &child, json_object_get(fj, "type"), out);
     }
     return false;
 }
@@ -311,6 +367,17 @@ reader_release(reader *r)
     }
     json_decref(r->schema);
     lh_map_release(&r->names);
+    if (r->recs != NULL) {
+        size_t it = 0;
+        const void *k;
+        size_t kl;
+        void *v;
+        while (lh_map_next(r->recs, &it, &k, &kl, &v)) {
+            rec_info_free(v);
+        }
+        lh_map_release(r->recs);
+        lh_free(r->recs);
+    }
     lh_buf_release(&r->scratch);
 }
 
@@ -321,6 +388,11 @@ reader_open(reader *r, const uint8_t *p, size_t n, const char *name,
     memset(r, 0, sizeof(*r));
     lh_map_init(&r->names);
     r->err = err;
+    r->recs = lh_malloc(sizeof(lh_map));
+    if (r->recs == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_map_init(r->recs);
     lh_rc rc = lh__ice_avro_open(p, n, name, a, &r->f, err);
     if (rc != LH_OK) {
         return rc;

@@ -266,7 +266,11 @@ lh_ice_plan_scan(const lh_ice_table *t, const lh_ice_scan_opts *o, lh_arena *a,
     if (rc != LH_OK) {
         return rc;
     }
-    out->schema = out->snapshot && out->snapshot->has_schema_id
+    /* Time travel reads with the snapshot's schema; the current snapshot
+     * with the current one (a schema update makes no snapshot). */
+    bool travel = o != NULL && (o->has_snapshot_id || o->has_as_of ||
+                                (o->ref != NULL && strcmp(o->ref, "main")));
+    out->schema = travel && out->snapshot && out->snapshot->has_schema_id
                       ? lh_ice_meta_schema(m, out->snapshot->schema_id)
                       : NULL;
     if (out->schema == NULL) {

@@ -974,7 +974,8 @@ lh_iceberg_scan(const char *table, const lh_iceberg_scan_opts *o, FILE *out,
         snap = lh_ice_meta_current_snapshot(m);
     }
     (void)probe;
-    const lh_ice_schema *schema = snap && snap->has_schema_id
+    bool travel = po.has_snapshot_id || po.has_as_of;
+    const lh_ice_schema *schema = travel && snap && snap->has_schema_id
                                       ? lh_ice_meta_schema(m, snap->schema_id)
                                       : NULL;
     if (schema == NULL) {
