@@ -131,7 +131,9 @@ bad(lh_err *err, int64_t line, size_t index, const char *field, const char *fmt,
     if (err != NULL) {
         err->index = (int64_t)index;
         err->offset = line;
-        snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+        /* The field name is cut to err->field, as lh_err documents. */
+        snprintf(err->field, sizeof(err->field), "%.*s",
+                 (int)sizeof(err->field) - 1, field ? field : "");
     }
     return LH_EINVAL;
 }

@@ -177,7 +177,7 @@ lh_sql_parse_name(lh_parser *p, lh_ast_name *out)
 {
     lh_sql_vec v = {0};
     for (;;) {
-        const char *part;
+        const char *part = NULL;
         lh_rc rc = lh_sql_parse_ident(p, &part);
         if (rc != LH_OK) {
             return rc;
@@ -1054,7 +1054,7 @@ parse_star(lh_parser *p, const char *qualifier, int32_t pos, lh_ast **out)
         lh_sql_vec v = {0};
         bool paren = lh_sql_accept_punct(p, '(');
         do {
-            const char *c;
+            const char *c = NULL;
             lh_rc rc = lh_sql_parse_ident(p, &c);
             if (rc == LH_OK) {
                 rc = lh_sql_vec_push(p, &v, (void *)c);

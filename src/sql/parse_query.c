@@ -55,7 +55,7 @@ lh__sql_parse_ident_list(lh_parser *p, const char ***out, uint32_t *n)
     lh_rc rc = lh_sql_expect_punct(p, '(');
     lh_sql_vec v = {0};
     while (rc == LH_OK) {
-        const char *c;
+        const char *c = NULL;
         rc = lh_sql_parse_ident(p, &c);
         if (rc == LH_OK) {
             rc = lh_sql_vec_push(p, &v, (void *)c);
@@ -542,7 +542,7 @@ parse_targets(lh_parser *p, lh_ast *s)
                 lh_sql_next(p);
                 bool paren = lh_sql_accept_punct(p, '(');
                 do {
-                    const char *c;
+                    const char *c = NULL;
                     rc = lh_sql_parse_ident(p, &c);
                     if (rc == LH_OK) {
                         rc = lh_sql_vec_push(p, &v, (void *)c);

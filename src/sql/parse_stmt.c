@@ -218,7 +218,7 @@ parse_create_table(lh_parser *p, int32_t pos, bool temp, bool or_replace,
             } else if (rc == LH_OK) {
                 lh_sql_vec v = {0};
                 do {
-                    const char *c;
+                    const char *c = NULL;
                     rc = lh_sql_parse_ident(p, &c);
                     if (rc == LH_OK) {
                         rc = lh_sql_vec_push(p, &v, (void *)c);
@@ -546,7 +546,7 @@ parse_insert(lh_parser *p, int32_t pos, lh_ast **out)
                 cap *= 2;
             }
             cpos[v.n] = lh_sql_peek(p, 0)->pos;
-            const char *c;
+            const char *c = NULL;
             rc = lh_sql_parse_ident(p, &c);
             if (rc == LH_OK) {
                 rc = lh_sql_vec_push(p, &v, (void *)c);
@@ -588,7 +588,7 @@ parse_update(lh_parser *p, int32_t pos, lh_ast **out)
     }
     lh_sql_vec cols = {0}, exprs = {0};
     while (rc == LH_OK) {
-        const char *c;
+        const char *c = NULL;
         lh_ast *e;
         rc = lh_sql_parse_ident(p, &c);
         if (rc == LH_OK && !lh_sql_accept_op(p, "=")) {
