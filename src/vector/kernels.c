@@ -8,6 +8,19 @@
 
 #include "vector/vector_int.h"
 
+#ifdef LH__VEC_X86
+#include <cpuid.h>
+
+/* F16C through CPUID leaf 1: clang 14's __builtin_cpu_supports does not
+ * know "f16c" (the fuzz preset's compiler), gcc's does. */
+static bool
+cpu_has_f16c(void)
+{
+    unsigned a, b, c, d;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+#endif
+
 /* ---- float16 conversions --------------------------------------------------
  */
 
@@ -235,7 +248,7 @@ lh_vec_isa_supported(lh_vec_isa isa)
 #ifdef LH__VEC_X86
     case LH_VEC_ISA_AVX2:
         return __builtin_cpu_supports("avx2") &&
-               __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+               __builtin_cpu_supports("fma") && cpu_has_f16c();
     case LH_VEC_ISA_AVX512:
         return lh_vec_isa_supported(LH_VEC_ISA_AVX2) &&
                __builtin_cpu_supports("avx512f") &&

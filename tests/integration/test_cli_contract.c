@@ -380,8 +380,8 @@ test_wrong_type(void **state)
 
     /* too long for VARCHAR(20), an unknown column, an unknown field */
     const char *bad[] = {
-        "{\"stream\": \"a\", \"type\": \"T\", \"data\": {\"note\": "
-        "\"123456789012345678901\"}}\n",
+        ("{\"stream\": \"a\", \"type\": \"T\", \"data\": {\"note\": "
+         "\"123456789012345678901\"}}\n"),
         "{\"stream\": \"a\", \"type\": \"T\", \"data\": {\"nope\": 1}}\n",
         "{\"stream\": \"a\", \"type\": \"T\", \"colour\": 1}\n",
         "{\"stream\": \"a\"}\n",

@@ -300,8 +300,8 @@ test_bad_lakehouse_json(void **state)
     const char *ev = "{\"stream\": \"s1\", \"type\": \"T\"}\n";
     const char *variants[] = {"", "{\"format\": \"lakeho", "\x01\x02\xff{{{",
                               "[]",
-                              "{\"format\": \"other\", "
-                              "\"format_version\": 1}"};
+                              ("{\"format\": \"other\", "
+                               "\"format_version\": 1}")};
     for (size_t i = 0; i < sizeof(variants) / sizeof(variants[0]); i++) {
         put_bytes(path, variants[i], strlen(variants[i]));
         expect_named_failure("read with a damaged lakehouse.json", 1,
@@ -342,8 +342,8 @@ test_bad_table_json(void **state)
     const char *ev = "{\"stream\": \"s1\", \"type\": \"T\"}\n";
     const char *variants[] = {
         "", "\xff\xfe\x00garbage", "{\"name\": \"t\", \"columns\": [",
-        "{\"name\": \"t\", \"columns\": [{\"name\": \"qty\", \"type\": "
-        "\"NOPE\"}]}",
+        ("{\"name\": \"t\", \"columns\": [{\"name\": \"qty\", \"type\": "
+         "\"NOPE\"}]}"),
         "{\"name\": \"t\", \"columns\": [], \"shards\": -3}"};
     size_t lens[] = {0, 10, strlen(variants[2]), strlen(variants[3]),
                      strlen(variants[4])};
