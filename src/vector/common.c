@@ -104,6 +104,50 @@ lh__vec_pairs_sort(lh__vec_pair *p, size_t n)
     }
 }
 
+static inline bool
+hit_less(lh_vec_hit a, lh_vec_hit b)
+{
+    return a.dist < b.dist || (a.dist == b.dist && a.id < b.id);
+}
+
+void
+lh__vec_hit_topk_offer(lh_vec_hit *heap, size_t *n, size_t cap, lh_vec_hit x)
+{
+    if (*n == cap) {
+        if (cap == 0 || !hit_less(x, heap[0])) {
+            return;
+        }
+        /* replace the largest and sift down */
+        size_t i = 0;
+        for (;;) {
+            size_t c = 2 * i + 1;
+            if (c >= cap) {
+                break;
+            }
+            if (c + 1 < cap && hit_less(heap[c], heap[c + 1])) {
+                c++;
+            }
+            if (!hit_less(x, heap[c])) {
+                break;
+            }
+            heap[i] = heap[c];
+            i = c;
+        }
+        heap[i] = x;
+        return;
+    }
+    size_t i = (*n)++;
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (!hit_less(heap[up], x)) {
+            break;
+        }
+        heap[i] = heap[up];
+        i = up;
+    }
+    heap[i] = x;
+}
+
 static int
 hit_cmp(const void *a, const void *b)
 {
@@ -180,7 +224,7 @@ lh__vec_parallel(unsigned threads, size_t n, lh__vec_part_fn fn, void *ctx)
     }
 }
 
-/* ---- random numbers ------------------------------------------------------ */
+/* ---- random numbers ---- */
 
 static uint64_t
 splitmix64(uint64_t *x)

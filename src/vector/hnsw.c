@@ -21,7 +21,7 @@ lh_hnsw_config_default(lh_hnsw_config *c, size_t dim, lh_vec_metric m)
     c->seed = 1;
 }
 
-/* ---- the id map (open addressing, int64 -> slot) ------------------------- */
+/* ---- the id map (open addressing, int64 -> slot) ---- */
 
 #define MAP_EMPTY UINT32_MAX
 #define MAP_TOMB (UINT32_MAX - 1)
@@ -217,8 +217,7 @@ draw_level(const lh_hnsw *h, uint32_t s)
     return l > HNSW_MAX_LEVEL ? HNSW_MAX_LEVEL : (unsigned)l;
 }
 
-/* ---- search scratch
- * ----------------------------------------------------------- */
+/* ---- search scratch ---- */
 
 static hnsw_scratch *
 scratch_get(lh_hnsw *h)
@@ -322,8 +321,7 @@ reserve_pairs(lh__vec_pair **p, size_t *cap, size_t need)
     return LH_OK;
 }
 
-/* ---- the graph searches
- * --------------------------------------------------------- */
+/* ---- the graph searches ---- */
 
 /* Greedy descent at level l from *cur (ef = 1). */
 static void
@@ -449,7 +447,7 @@ search_layer(const lh_hnsw *h, hnsw_scratch *s, const float *q, uint32_t ep,
     return LH_OK;
 }
 
-/* ---- neighbour selection (the heuristic of the HNSW paper, alg. 4) ------- */
+/* ---- neighbour selection (the heuristic of the HNSW paper, alg. 4) ---- */
 
 /* Keeps at most max of c[0..n) (sorted ascending by distance to the new
  * point): a candidate goes in unless a kept one is closer to it than the
@@ -586,8 +584,7 @@ connect(lh_hnsw *h, uint32_t s, hnsw_scratch *sc, uint64_t *dcount)
     return rc;
 }
 
-/* ---- insert, delete
- * ------------------------------------------------------------- */
+/* ---- insert, delete ---- */
 
 lh_rc
 lh_hnsw_insert(lh_hnsw *h, int64_t id, const float *v, lh_err *err)
@@ -741,8 +738,7 @@ lh_hnsw_delete(lh_hnsw *h, int64_t id, lh_err *err)
     return LH_OK;
 }
 
-/* ---- repair
- * --------------------------------------------------------------------- */
+/* ---- repair ---- */
 
 static inline bool
 is_deleted(const lh_hnsw *h, uint32_t s)
@@ -865,8 +861,7 @@ lh__hnsw_repair_locked(lh_hnsw *h)
     return LH_OK;
 }
 
-/* ---- search
- * ----------------------------------------------------------------------- */
+/* ---- search ---- */
 
 /* The exact answer over the allowed live rows. */
 static lh_rc
@@ -1034,8 +1029,7 @@ done:
     return LH_OK;
 }
 
-/* ---- the handle
- * ----------------------------------------------------------------------- */
+/* ---- the handle ---- */
 
 lh_rc
 lh_hnsw_new(const lh_hnsw_config *c, lh_hnsw **out, lh_err *err)

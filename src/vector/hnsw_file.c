@@ -234,7 +234,7 @@ done:
     return rc;
 }
 
-/* ---- load ---------------------------------------------------------------- */
+/* ---- load ---- */
 
 static lh_rc
 read_all(const char *path, uint8_t **out, size_t *len, lh_err *err)

@@ -222,6 +222,35 @@ sc_pq_scan(const float *lut, size_t m, const uint8_t *codes, size_t n,
     }
 }
 
+static void
+sc_l2sq_x16(const float *x, const float *ct, size_t dim, float *out)
+{
+    float a[4][16] = {{0}};
+    for (size_t d = 0; d < dim; d++) {
+        for (size_t c = 0; c < 16; c++) {
+            float t = x[d] - ct[d * 16 + c];
+            a[d % 4][c] = fmaf(t, t, a[d % 4][c]);
+        }
+    }
+    for (size_t c = 0; c < 16; c++) {
+        out[c] = (a[0][c] + a[1][c]) + (a[2][c] + a[3][c]);
+    }
+}
+
+static void
+sc_dot_x16(const float *x, const float *ct, size_t dim, float *out)
+{
+    float a[4][16] = {{0}};
+    for (size_t d = 0; d < dim; d++) {
+        for (size_t c = 0; c < 16; c++) {
+            a[d % 4][c] = fmaf(x[d], ct[d * 16 + c], a[d % 4][c]);
+        }
+    }
+    for (size_t c = 0; c < 16; c++) {
+        out[c] = (a[0][c] + a[1][c]) + (a[2][c] + a[3][c]);
+    }
+}
+
 const lh_vec_kernels lh__vec_scalar = {
     .name = "scalar",
     .l2sq = sc_l2sq,
@@ -235,9 +264,11 @@ const lh_vec_kernels lh__vec_scalar = {
     .f32_to_f16 = sc_f32_to_f16,
     .f16_to_f32 = sc_f16_to_f32,
     .pq_scan = sc_pq_scan,
+    .l2sq_x16 = sc_l2sq_x16,
+    .dot_x16 = sc_dot_x16,
 };
 
-/* ---- choosing a table ---------------------------------------------------- */
+/* ---- choosing a table ---- */
 
 bool
 lh_vec_isa_supported(lh_vec_isa isa)

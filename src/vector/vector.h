@@ -54,7 +54,7 @@ typedef enum lh_vec_metric {
 const char *lh_vec_metric_name(lh_vec_metric m);
 lh_rc lh_vec_metric_parse(const char *s, lh_vec_metric *out, lh_err *err);
 
-/* ---- kernels ------------------------------------------------------------ */
+/* ---- kernels ---- */
 
 typedef enum lh_vec_isa {
     LH_VEC_ISA_SCALAR = 0,
@@ -88,6 +88,13 @@ typedef struct lh_vec_kernels {
      * bit for bit). */
     void (*pq_scan)(const float *lut, size_t m, const uint8_t *codes, size_t n,
                     float base, float *out);
+    /* x against 16 vectors stored transposed (ct[d * 16 + c]):
+     * out[c] = sum over d of (x[d] - ct[d * 16 + c])^2 (l2sq_x16) or
+     * x[d] * ct[d * 16 + c] (dot_x16), accumulated by fmaf into four sums
+     * by d % 4 and combined (s0 + s1) + (s2 + s3) (every table agrees).
+     * k-means, coarse quantizers and PQ tables use these. */
+    void (*l2sq_x16)(const float *x, const float *ct, size_t dim, float *out);
+    void (*dot_x16)(const float *x, const float *ct, size_t dim, float *out);
 } lh_vec_kernels;
 
 /* True if this CPU runs isa (scalar always). */
@@ -139,7 +146,7 @@ lh_rc lh_vec_check(const float *v, size_t dim, const char *what, lh_err *err);
 /* In place: v / |v| (a zero vector stays zero). */
 void lh_vec_normalize(const lh_vec_kernels *k, float *v, size_t dim);
 
-/* ---- search results and filters ----------------------------------------- */
+/* ---- search results and filters ---- */
 
 typedef struct lh_vec_hit {
     int64_t id; /* the caller's row id (label) */
@@ -164,7 +171,7 @@ bool lh_vec_filter_pass(const lh_vec_filter *f, int64_t id);
 /* Sorts hits by (dist, id) ascending. */
 void lh_vec_hits_sort(lh_vec_hit *h, size_t n);
 
-/* ---- MRL-like data ------------------------------------------------------- */
+/* ---- MRL-like data ---- */
 
 /* Clustered vectors whose variance decays along the dimensions, so that
  * prefixes carry most of the signal (as in Matryoshka-trained models).
@@ -302,5 +309,193 @@ lh_rc lh_hnsw_save(lh_hnsw *h, const char *path, uint64_t covers, lh_err *err);
  * ef_search and max_elements come from want when given. */
 lh_rc lh_hnsw_load(const char *path, const lh_hnsw_config *want,
                    uint64_t *covers, lh_hnsw **out, lh_err *err);
+
+/* ---- k-means (L2) -----------------------------------------------------------
+ */
+
+typedef struct lh_kmeans_config {
+    size_t k;
+    unsigned iters;                 /* Lloyd iterations; 20 */
+    size_t max_points_per_centroid; /* train on at most k x this; 256 */
+    uint64_t seed;
+    unsigned threads; /* assignment threads; 1 */
+} lh_kmeans_config;
+
+void lh_kmeans_config_default(lh_kmeans_config *c, size_t k);
+/* k centres (k x dim into centroids) of n rows at x + i * stride:
+ * k-means++ seeding on a random subset of max(32 k, 4096) rows of the
+ * sample, then Lloyd iterations on the sample; an empty cluster takes half
+ * of the largest. Deterministic for a seed and thread count. LH_EINVAL when
+ * n < k, LH_ENOMEM. */
+lh_rc lh_kmeans_train(const lh_kmeans_config *c, const float *x, size_t n,
+                      size_t dim, size_t stride, float *centroids, lh_err *err);
+/* The nearest centre (L2) of each row, and its squared distance when dist
+ * is not NULL. LH_ENOMEM. */
+lh_rc lh_kmeans_assign(const float *x, size_t n, size_t dim, size_t stride,
+                       const float *centroids, size_t k, unsigned threads,
+                       uint32_t *out, float *dist, lh_err *err);
+
+/* ---- re-ranking ---- */
+
+/* The full vector of row id: a pointer valid until the next call (it may
+ * write the dim floats into buf and return buf), or NULL when the row is
+ * gone. */
+typedef const float *(*lh_vec_fetch_fn)(void *ctx, int64_t id, float *buf);
+
+/* Replaces each hit's distance by the exact one over dim dims of its full
+ * vector, drops hits whose row is gone, sorts, and keeps the first `keep`
+ * (*nout). LH_ENOMEM. */
+lh_rc lh_vec_rerank(const lh_vec_kernels *k, lh_vec_metric m, const float *q,
+                    size_t dim, lh_vec_hit *hits, size_t n,
+                    lh_vec_fetch_fn fetch, void *ctx, size_t keep, size_t *nout,
+                    lh_err *err);
+
+/* ---- IVF-PQ (the warm tier's index)
+ * -------------------------------------------
+ *
+ * The rows of a warm Parquet file carry two columns made by
+ * lh_ivfpq_encode: the list id (INT32) and the PQ code (FIXED_LEN_BYTE_ARRAY
+ * of m bytes); the codebook (lh_ivfpq_codebook_write) is stored with the
+ * table's metadata. An index is the codebook plus the rows' (id, list, code)
+ * added with lh_ivfpq_add_codes, so it is rebuilt from the columns without
+ * the vectors. The index covers `dim` dims: in the warm tier a prefix of the
+ * embedding (pass stride = the embedding's length), re-ranked with the full
+ * vectors (lh_vec_rerank).
+ *
+ * Thread rules: searches may run in parallel with each other; adds need
+ * the index to themselves. */
+
+typedef struct lh_ivfpq_config {
+    size_t dim;           /* indexed dims (a prefix in the warm tier) */
+    lh_vec_metric metric; /* cosine: vectors normalized over those dims */
+    size_t nlist;         /* coarse lists */
+    size_t m;             /* code bytes: sub-quantizers of dim / m dims */
+    unsigned train_iters; /* k-means iterations; 20 */
+    size_t max_points_per_centroid; /* training sample cap; 256 */
+    uint64_t seed;
+    unsigned threads; /* training and encoding threads; 1 */
+} lh_ivfpq_config;
+
+typedef struct lh_ivfpq lh_ivfpq;
+
+void lh_ivfpq_config_default(lh_ivfpq_config *c, size_t dim, lh_vec_metric m,
+                             size_t nlist, size_t pq_m);
+/* Trains the coarse quantizer and the PQ codebooks on n rows at
+ * v + i * stride (first dim values of each). The index starts empty.
+ * LH_EINVAL for bad settings or fewer than max(nlist, 256) rows. */
+lh_rc lh_ivfpq_train(const lh_ivfpq_config *c, const float *v, size_t n,
+                     size_t stride, lh_ivfpq **out, lh_err *err);
+void lh_ivfpq_free(lh_ivfpq *x);
+const lh_ivfpq_config *lh_ivfpq_config_of(const lh_ivfpq *x);
+size_t lh_ivfpq_count(const lh_ivfpq *x);
+/* The columns of n rows: lists[i] and codes[i * m .. + m). LH_ENOMEM. */
+lh_rc lh_ivfpq_encode(const lh_ivfpq *x, const float *v, size_t n,
+                      size_t stride, unsigned threads, uint32_t *lists,
+                      uint8_t *codes, lh_err *err);
+/* Adds rows from their columns. LH_EINVAL for a list id >= nlist. */
+lh_rc lh_ivfpq_add_codes(lh_ivfpq *x, const int64_t *ids, const uint32_t *lists,
+                         const uint8_t *codes, size_t n, lh_err *err);
+/* Encodes and adds. LH_EINVAL for a non-finite vector. */
+lh_rc lh_ivfpq_add(lh_ivfpq *x, const int64_t *ids, const float *v, size_t n,
+                   size_t stride, unsigned threads, lh_err *err);
+/* The k nearest rows by asymmetric PQ distance (approximate: the metric's
+ * distance to the row's reconstruction) among the nprobe nearest lists,
+ * passing filter. Ask for refine x k and re-rank for exact order. */
+lh_rc lh_ivfpq_search(const lh_ivfpq *x, const float *q, size_t k,
+                      size_t nprobe, const lh_vec_filter *filter,
+                      lh_vec_hit *out, size_t *n, lh_err *err);
+/* The codebook bytes (vector.md, "IVF-PQ codebook"), appended to out. */
+lh_rc lh_ivfpq_codebook_write(const lh_ivfpq *x, lh_buf *out);
+/* An empty index from codebook bytes. LH_ECORRUPT, LH_EFORMAT. */
+lh_rc lh_ivfpq_codebook_read(const void *p, size_t len, unsigned threads,
+                             lh_ivfpq **out, lh_err *err);
+
+/* ---- clustered scan (the cold tier's layout)
+ * -------------------------------------
+ *
+ * lh_cold_build clusters rows on a prefix of their vectors and gives the
+ * order to write them in (order[pos] = the input row at position pos), so
+ * that cluster c is the row range [offsets[c], offsets[c+1]) of the file. A
+ * search reads only the nprobe nearest clusters' ranges through a callback,
+ * ranks by prefix distance, and re-ranks the best refine x k with the full
+ * vectors. The layout (centres, ranges, ids) serializes for the file's
+ * metadata. Searches may run in parallel. */
+
+typedef struct lh_cold_config {
+    size_t dim;    /* full dims */
+    size_t prefix; /* clustering and scan dims; 64 */
+    lh_vec_metric metric;
+    size_t nclusters;     /* about sqrt(n) */
+    unsigned train_iters; /* 15 */
+    uint64_t seed;
+    unsigned threads;
+} lh_cold_config;
+
+typedef struct lh_cold lh_cold;
+
+/* Rows [from, from + n) in layout order: a pointer to row `from`'s full
+ * vector, rows *stride floats apart, valid until the next call; NULL when
+ * they cannot be read. */
+typedef const float *(*lh_cold_rows_fn)(void *ctx, uint64_t from, uint64_t n,
+                                        size_t *stride);
+
+typedef struct lh_cold_stats {
+    uint64_t clusters, rows, reranked; /* ranges read, rows scanned */
+} lh_cold_stats;
+
+void lh_cold_config_default(lh_cold_config *c, size_t dim, lh_vec_metric m,
+                            size_t n);
+lh_rc lh_cold_build(const lh_cold_config *c, const int64_t *ids, const float *v,
+                    size_t n, uint32_t *order, lh_cold **out, lh_err *err);
+void lh_cold_free(lh_cold *x);
+const lh_cold_config *lh_cold_config_of(const lh_cold *x);
+size_t lh_cold_count(const lh_cold *x);
+/* nclusters + 1 row offsets (borrowed, valid while x lives). */
+const uint64_t *lh_cold_offsets(const lh_cold *x);
+lh_rc lh_cold_search(const lh_cold *x, const float *q, size_t k, size_t nprobe,
+                     size_t refine, const lh_vec_filter *filter,
+                     lh_cold_rows_fn rows, void *ctx, lh_vec_hit *out,
+                     size_t *n, lh_cold_stats *stats, lh_err *err);
+lh_rc lh_cold_layout_write(const lh_cold *x, lh_buf *out);
+lh_rc lh_cold_layout_read(const void *p, size_t len, lh_cold **out,
+                          lh_err *err);
+
+/* ---- tiered search ---- */
+
+/* One table's tiers; any may be NULL. Ids must be unique across tiers (a
+ * row present in two, mid-migration, is reported once). */
+typedef struct lh_vec_tiers {
+    size_t dim; /* full dims */
+    lh_vec_metric metric;
+    lh_hnsw *hot;
+    lh_ivfpq *warm;             /* over a prefix */
+    lh_vec_fetch_fn warm_fetch; /* full vectors of warm rows */
+    void *warm_ctx;
+    lh_cold *cold;
+    lh_cold_rows_fn cold_rows;
+    void *cold_ctx;
+} lh_vec_tiers;
+
+typedef struct lh_vec_tier_params {
+    unsigned hot_ef;    /* 0 = the index's ef_search */
+    size_t warm_nprobe; /* lists */
+    size_t warm_refine; /* re-rank refine x k */
+    size_t cold_nprobe; /* clusters */
+    size_t cold_refine;
+} lh_vec_tier_params;
+
+typedef struct lh_vec_tier_stats {
+    size_t hot, warm, cold; /* hits each tier offered */
+    uint64_t cold_rows_scanned;
+    lh_us hot_us, warm_us, cold_us;
+} lh_vec_tier_stats;
+
+/* The k nearest rows over every tier by full-dimension distance. stats may
+ * be NULL. LH_EINVAL for a bad query; errors of a tier, prefixed by its
+ * name. */
+lh_rc lh_vec_tiered_search(const lh_vec_tiers *t, const float *q, size_t k,
+                           const lh_vec_tier_params *p,
+                           const lh_vec_filter *filter, lh_vec_hit *out,
+                           size_t *n, lh_vec_tier_stats *stats, lh_err *err);
 
 #endif

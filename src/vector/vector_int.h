@@ -103,6 +103,31 @@ lh__vec_topk_offer(lh__vec_topk *t, lh__vec_pair x)
     }
 }
 
+/* Offers x to a max-heap of hits heap[0..*n) keeping the cap smallest by
+ * (dist, id). */
+void lh__vec_hit_topk_offer(lh_vec_hit *heap, size_t *n, size_t cap,
+                            lh_vec_hit x);
+
+/* ---- centroids stored by 16 (the x16 kernels) ------------------------------
+ */
+
+/* Blocks of 16 rows for k rows. */
+size_t lh__vec_blocks16(size_t k);
+/* k rows (stride floats apart) into blocks of dim x 16, padded with 0. */
+void lh__vec_transpose16(const float *rows, size_t k, size_t dim, size_t stride,
+                         float *out);
+/* The nearest (L2) of k transposed centres and its squared distance. */
+uint32_t lh__vec_nearest16(const lh_vec_kernels *kern, const float *x,
+                           size_t dim, const float *ct, size_t k,
+                           float *best_d);
+
+/* The nprobe nearest of k transposed centres to q, nearest first, into
+ * probe (returns the count): L2, or the largest inner product (-dot) for
+ * IP and cosine. scratch holds blocks16(k) * 16 floats. */
+size_t lh__vec_probe(const lh_vec_kernels *kern, lh_vec_metric m,
+                     const float *q, const float *ct, size_t k, size_t dim,
+                     size_t nprobe, float *scratch, lh__vec_pair *probe);
+
 /* Sorts pairs ascending by (d, i). */
 void lh__vec_pairs_sort(lh__vec_pair *p, size_t n);
 

@@ -375,6 +375,43 @@ test_pq_scan(void **state)
 }
 
 static void
+test_x16(void **state)
+{
+    (void)state;
+    const lh_vec_kernels *ks[LH_VEC_ISA_COUNT];
+    size_t nk = tables(ks);
+    lh__vec_rng r;
+    lh__vec_rng_seed(&r, 19);
+    static float x[300], ct[300 * 16];
+    float want[16], got[16], want_d[16], got_d[16];
+    for (size_t dim = 1; dim <= 300; dim += dim < 20 ? 1 : 37) {
+        fill(&r, x, dim, 1.0);
+        fill(&r, ct, dim * 16, 1.0);
+        lh__vec_scalar.l2sq_x16(x, ct, dim, want);
+        lh__vec_scalar.dot_x16(x, ct, dim, want_d);
+        for (size_t c = 0; c < 16; c++) {
+            float col[300];
+            for (size_t d = 0; d < dim; d++) {
+                col[d] = ct[d * 16 + c];
+            }
+            /* close to the row kernels (another order, same sums) */
+            float l2 = lh__vec_scalar.l2sq(x, col, dim);
+            assert_true(fabsf(l2 - want[c]) <= 1e-5f * (l2 + 1));
+            float dt = lh__vec_scalar.dot(x, col, dim);
+            assert_true(fabsf(dt - want_d[c]) <= 1e-4f * (1 + (float)dim));
+        }
+        for (size_t t = 0; t < nk; t++) {
+            ks[t]->l2sq_x16(x, ct, dim, got);
+            ks[t]->dot_x16(x, ct, dim, got_d);
+            for (size_t c = 0; c < 16; c++) {
+                ASSERT_BITS(want[c], got[c], "l2sq_x16", ks[t]->name, dim);
+                ASSERT_BITS(want_d[c], got_d[c], "dot_x16", ks[t]->name, dim);
+            }
+        }
+    }
+}
+
+static void
 test_many_and_check(void **state)
 {
     (void)state;
@@ -424,6 +461,7 @@ main(void)
         cmocka_unit_test(test_f16_conversions),
         cmocka_unit_test(test_int8),
         cmocka_unit_test(test_pq_scan),
+        cmocka_unit_test(test_x16),
         cmocka_unit_test(test_many_and_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
