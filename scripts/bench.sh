@@ -13,6 +13,25 @@ if [ ! -d "$BUILD/bench" ]; then
     echo "bench: no $BUILD/bench; build the release preset first (make bench)" >&2
     exit 1
 fi
+# Bench-only peers (bench_vector): a C++ compiler and hnswlib's headers for
+# its driver, faiss and numpy for /usr/bin/python3. make test needs none.
+missing=""
+for p in g++ libhnswlib-dev python3-faiss python3-numpy; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+        missing="$missing $p"
+    fi
+done
+if [ -n "$missing" ]; then
+    echo "bench: installing$missing"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    # shellcheck disable=SC2086
+    if ! { $SUDO apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+            --no-install-recommends $missing >/dev/null; }; then
+        echo "bench: could not install$missing; their peers are skipped" >&2
+    fi
+fi
 PARENT=${BENCH_TMP:-${TMPDIR:-/tmp}}
 WORK=$(mktemp -d "$PARENT/lh-bench-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT INT TERM

@@ -3,6 +3,7 @@
  * Layout and locking: docs/internals/vector.md, "HNSW".
  */
 #include <math.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -138,12 +139,22 @@ map_del(hnsw_map *m, int64_t id)
 /* ---- nodes ------------------------------------------------------------------
  */
 
+/* A node's lists are held for a few hundred nanoseconds: spin, but yield
+ * the core after a while, so that a holder descheduled on a busy machine
+ * gets to finish (a pure spinlock collapses when threads outnumber cores). */
 static inline void
 node_lock(hnsw_node *n)
 {
+    unsigned spins = 0;
     while (atomic_exchange_explicit(&n->lock, 1, memory_order_acquire)) {
         while (atomic_load_explicit(&n->lock, memory_order_relaxed)) {
-            __builtin_ia32_pause();
+            if (++spins < 128) {
+#if defined(__x86_64__) || defined(__i386__)
+                __builtin_ia32_pause();
+#endif
+            } else {
+                sched_yield();
+            }
         }
     }
 }
