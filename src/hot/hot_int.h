@@ -64,6 +64,7 @@
 #include "hot/hot.h"
 #include "runtime/runtime.h"
 #include "util/util.h"
+#include "vector/vector.h"
 
 #define LH_MAX_SHARDS 1024
 #define LH_MAX_COLUMNS 1000
@@ -171,7 +172,33 @@ typedef struct lh_shard {
     /* stats for the benchmark and metrics */
     atomic_uint_fast64_t groups, group_reqs;
     atomic_uint_fast64_t group_size[LH_GROUP_BUCKETS]; /* stats.c */
+    /* the vector index (vindex.c); NULL without an embedding column */
+    lh_hnsw *vindex;
+    int64_t vindex_covers; /* last position it holds (the file's mark) */
+    bool vindex_lagging;   /* an insert failed: covers stays behind */
 } lh_shard;
+
+/* vindex.c: the shard's HNSW over its events' embeddings, beside its file
+ * (shard-NNN.hnsw), ids = positions. Open loads it (rebuilding a missing,
+ * corrupt or stale one from the events, and inserting the events after its
+ * mark); close saves it. The handler copies a committed group's embeddings
+ * before the acks (take) and inserts them after (feed). */
+typedef struct lh__vindex_batch {
+    int64_t *pos;
+    float *vecs;
+    size_t n;
+} lh__vindex_batch;
+
+lh_rc lh__shard_vindex_open(lh_shard *s, lh_err *err);
+void lh__shard_vindex_close(lh_shard *s);
+void lh__shard_vindex_take(lh_shard *s, lh_msg **msgs, size_t n,
+                           lh__vindex_batch *b);
+void lh__shard_vindex_feed(lh_shard *s, lh__vindex_batch *b);
+/* The k nearest events (ids = positions, L2 on the full embedding) passing
+ * filter; any thread, beside appends. LH_ENOENT without an index. */
+lh_rc lh__shard_vsearch(lh_shard *s, const float *q, size_t k, unsigned ef,
+                        const lh_vec_filter *filter, lh_vec_hit *out, size_t *n,
+                        lh_err *err);
 
 struct lh_table {
     lh_db *db;

@@ -489,12 +489,17 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
     s->has_floors = floors != 0;
     s->last_position = LH_MAX(maxpos, markpos);
     s->last_committed = lastc;
-    return LH_OK;
+    rc = lh__shard_vindex_open(s, err);
+    if (rc != LH_OK) {
+        lh__shard_close(s);
+    }
+    return rc;
 }
 
 void
 lh__shard_close(lh_shard *s)
 {
+    lh__shard_vindex_close(s);
     sqlite3_stmt **sts[] = {
         &s->st_ins,       &s->st_byid,        &s->st_dedup,  &s->st_maxver,
         &s->st_streamrow, &s->st_begin,       &s->st_commit, &s->st_rollback,
@@ -955,6 +960,7 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
     lh_us committed_at = LH_MAX(lh_now(), s->last_committed);
     int64_t group_start = s->last_position;
     bool any_ok = false;
+    lh__vindex_batch vb = {0};
     int r = step_reset(s->st_begin);
     if (r != SQLITE_OK) {
         lh__sqlite_err(s->db, r, "begin a transaction", &err);
@@ -1037,6 +1043,7 @@ lh__shard_handle(void *owner, lh_msg **msgs, size_t n)
     if (any_ok) {
         s->last_committed = committed_at;
         lh__shard_count_group(s, n);
+        lh__shard_vindex_take(s, msgs, n, &vb);
     }
 signal:
     pthread_mutex_unlock(&s->mu);
@@ -1060,6 +1067,8 @@ signal:
         }
         lh_done_signal(req->done);
     }
+    /* after the acks: appends never wait for the graph */
+    lh__shard_vindex_feed(s, &vb);
     /* The checkpoint goes to the database's checkpointer thread, on its
      * own connection: the next group never waits for it. */
     pthread_mutex_lock(&s->mu);
