@@ -24,7 +24,7 @@
  *
  * Options: --dir D (data files; scripts/bench.sh passes a temporary one),
  * --quick (tiny sizes, ours only: ctest), --hnsw-n N, --ivf-n N,
- * --tiered-n N, --skip-peers. Ground truth is cached next to this program
+ * --tiered-n N (0 skips a part), --skip-peers. Ground truth is cached next to this program
  * (vector-cache/), so reruns skip the brute force.
  */
 #include <libgen.h>
@@ -802,8 +802,13 @@ main(int argc, char **argv)
     printf("bench_vector: kernels %s, 2-core machine shared with other "
            "work (numbers are noisy)\n",
            lh_vec_kernels_best()->name);
-    bench_hnsw(hnsw_n, quick ? 32 : 128);
-    bench_ivfpq(ivf_n, quick ? 32 : 128, quick ? 32 : 1024, quick ? 8 : 16);
+    if (hnsw_n > 0) {
+        bench_hnsw(hnsw_n, quick ? 32 : 128);
+    }
+    if (ivf_n > 0) {
+        bench_ivfpq(ivf_n, quick ? 32 : 128, quick ? 32 : 1024,
+                    quick ? 8 : 16);
+    }
     if (tiered_n > 0) {
         bench_tiered(tiered_n, quick ? 128 : 1024);
     }

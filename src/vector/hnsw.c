@@ -202,12 +202,12 @@ lh__hnsw_alloc_slot(lh_hnsw *h, uint32_t *out, lh_err *err)
     }
     size_t c = s >> HNSW_CHUNK_BITS;
     if (h->chunks[c] == NULL) {
-        h->chunks[c] = lh_calloc((size_t)1 << HNSW_CHUNK_BITS, h->node_bytes);
+        h->chunks[c] = lh_calloc(1, HNSW_CHUNK + HNSW_CHUNK * h->node_bytes);
         if (h->chunks[c] == NULL) {
             rc = lh_err_set(err, LH_ENOMEM, "out of memory for hnsw nodes");
             goto done;
         }
-        h->bytes += ((size_t)1 << HNSW_CHUNK_BITS) * h->node_bytes;
+        h->bytes += HNSW_CHUNK + HNSW_CHUNK * h->node_bytes;
     }
     atomic_store_explicit(&h->n_slots, s + 1, memory_order_release);
     *out = s;
@@ -366,16 +366,15 @@ typedef struct accept {
 } accept;
 
 static inline bool
-accepted(const lh_hnsw *h, const accept *a, hnsw_node *n)
+accepted(const lh_hnsw *h, const accept *a, uint32_t s)
 {
-    uint8_t f = atomic_load_explicit(&n->flags, memory_order_acquire);
+    uint8_t f = atomic_load_explicit(hnsw_flags(h, s), memory_order_acquire);
     if ((f & HNSW_DELETED) || (a->need_ready && !(f & HNSW_READY))) {
         return false;
     }
     if (a->filter != NULL) {
-        return lh_vec_filter_pass(a->filter, n->id);
+        return lh_vec_filter_pass(a->filter, hnsw_at(h, s)->id);
     }
-    (void)h;
     return true;
 }
 
@@ -392,16 +391,16 @@ search_layer(const lh_hnsw *h, hnsw_scratch *s, const float *q, uint32_t ep,
             LH_OK) {
         return LH_ENOMEM;
     }
-    s->ntop = 0;
+    size_t ntop = 0;
     size_t ncand = 0;
     float bound = INFINITY;
     float d = ndist(h, q, ep);
     (*dcount)++;
     visit(s, ep);
     lh__vec_minheap_push(s->cand, &ncand, (lh__vec_pair){d, ep});
-    if (accepted(h, a, hnsw_at(h, ep))) {
-        lh__vec_maxheap_push(s->top, &s->ntop, (lh__vec_pair){d, ep});
-        if (s->ntop >= ef) {
+    if (accepted(h, a, ep)) {
+        lh__vec_maxheap_push(s->top, &ntop, (lh__vec_pair){d, ep});
+        if (ntop >= ef) {
             bound = s->top[0].d;
         }
     }
@@ -441,20 +440,22 @@ search_layer(const lh_hnsw *h, hnsw_scratch *s, const float *q, uint32_t ep,
                 continue;
             }
             if (reserve_pairs(&s->cand, &s->cand_cap, ncand + 1) != LH_OK) {
+                s->ntop = ntop;
                 return LH_ENOMEM;
             }
             lh__vec_minheap_push(s->cand, &ncand, (lh__vec_pair){dv, v});
-            if (accepted(h, a, hnsw_at(h, v))) {
-                lh__vec_maxheap_push(s->top, &s->ntop, (lh__vec_pair){dv, v});
-                if (s->ntop > ef) {
-                    lh__vec_maxheap_pop(s->top, &s->ntop);
+            if (accepted(h, a, v)) {
+                lh__vec_maxheap_push(s->top, &ntop, (lh__vec_pair){dv, v});
+                if (ntop > ef) {
+                    lh__vec_maxheap_pop(s->top, &ntop);
                 }
-                if (s->ntop >= ef) {
+                if (ntop >= ef) {
                     bound = s->top[0].d;
                 }
             }
         }
     }
+    s->ntop = ntop;
     return LH_OK;
 }
 
@@ -617,7 +618,7 @@ lh_hnsw_insert(lh_hnsw *h, int64_t id, const float *v, lh_err *err)
         n->upper = lh_calloc((size_t)level * (h->m + 1), sizeof(uint32_t));
         if (n->upper == NULL) {
             /* the slot stays, deleted and unlinked */
-            atomic_store(&n->flags, HNSW_DELETED | HNSW_UNLINKED);
+            atomic_store(hnsw_flags(h, s), HNSW_DELETED | HNSW_UNLINKED);
             rc = lh_err_set(err, LH_ENOMEM, "out of memory for hnsw links");
             goto done;
         }
@@ -631,7 +632,7 @@ lh_hnsw_insert(lh_hnsw *h, int64_t id, const float *v, lh_err *err)
     }
     hnsw_scratch *sc = scratch_get(h);
     if (sc == NULL) {
-        atomic_store(&n->flags, HNSW_DELETED | HNSW_UNLINKED);
+        atomic_store(hnsw_flags(h, s), HNSW_DELETED | HNSW_UNLINKED);
         rc = lh_err_set(err, LH_ENOMEM, "out of memory for an hnsw insert");
         goto done;
     }
@@ -640,7 +641,7 @@ lh_hnsw_insert(lh_hnsw *h, int64_t id, const float *v, lh_err *err)
     scratch_put(h, sc);
     if (rc != LH_OK) {
         /* partly linked: a tombstone, so it is never returned */
-        atomic_store(&n->flags, HNSW_DELETED);
+        atomic_store(hnsw_flags(h, s), HNSW_DELETED);
         atomic_fetch_add(&h->n_deleted, 1);
         rc = lh_err_set(err, rc, "out of memory linking hnsw row %lld",
                         (long long)id);
@@ -651,18 +652,19 @@ lh_hnsw_insert(lh_hnsw *h, int64_t id, const float *v, lh_err *err)
     rc = lh__hnsw_map_put(&h->map, id, s, &old);
     pthread_mutex_unlock(&h->map_mu);
     if (rc != LH_OK) {
-        atomic_store(&n->flags, HNSW_DELETED);
+        atomic_store(hnsw_flags(h, s), HNSW_DELETED);
         atomic_fetch_add(&h->n_deleted, 1);
         rc = lh_err_set(err, rc, "out of memory for the hnsw id map");
         goto done;
     }
     if (old != MAP_EMPTY) {
-        atomic_fetch_or(&hnsw_at(h, old)->flags, HNSW_DELETED);
+        atomic_fetch_or(hnsw_flags(h, old), HNSW_DELETED);
         atomic_fetch_add(&h->n_deleted, 1);
     } else {
         atomic_fetch_add(&h->n_live, 1);
     }
-    atomic_fetch_or_explicit(&n->flags, HNSW_READY, memory_order_release);
+    atomic_fetch_or_explicit(hnsw_flags(h, s), HNSW_READY,
+                             memory_order_release);
 done:
     pthread_rwlock_unlock(&h->maint);
     return rc;
@@ -733,7 +735,7 @@ lh_hnsw_delete(lh_hnsw *h, int64_t id, lh_err *err)
     uint32_t s = map_del(&h->map, id);
     pthread_mutex_unlock(&h->map_mu);
     if (s != MAP_EMPTY) {
-        atomic_fetch_or(&hnsw_at(h, s)->flags, HNSW_DELETED);
+        atomic_fetch_or(hnsw_flags(h, s), HNSW_DELETED);
         atomic_fetch_add(&h->n_deleted, 1);
         atomic_fetch_sub(&h->n_live, 1);
     }
@@ -754,7 +756,7 @@ lh_hnsw_delete(lh_hnsw *h, int64_t id, lh_err *err)
 static inline bool
 is_deleted(const lh_hnsw *h, uint32_t s)
 {
-    return atomic_load_explicit(&hnsw_at(h, s)->flags, memory_order_acquire) &
+    return atomic_load_explicit(hnsw_flags(h, s), memory_order_acquire) &
            HNSW_DELETED;
 }
 
@@ -866,7 +868,7 @@ lh__hnsw_repair_locked(lh_hnsw *h)
     }
     for (uint32_t s = 0; s < ns; s++) {
         if (is_deleted(h, s)) {
-            atomic_fetch_or(&hnsw_at(h, s)->flags, HNSW_UNLINKED);
+            atomic_fetch_or(hnsw_flags(h, s), HNSW_UNLINKED);
         }
     }
     return LH_OK;
@@ -906,7 +908,8 @@ exact_scan(lh_hnsw *h, hnsw_scratch *sc, const float *q, size_t k,
         uint32_t ns = atomic_load_explicit(&h->n_slots, memory_order_acquire);
         for (uint32_t s = 0; s < ns; s++) {
             hnsw_node *n = hnsw_at(h, s);
-            uint8_t fl = atomic_load_explicit(&n->flags, memory_order_acquire);
+            uint8_t fl =
+                atomic_load_explicit(hnsw_flags(h, s), memory_order_acquire);
             if ((fl & (HNSW_READY | HNSW_DELETED)) != HNSW_READY ||
                 !lh_vec_filter_pass(f, n->id)) {
                 continue;
@@ -928,7 +931,8 @@ estimate_pass(lh_hnsw *h, const lh_vec_filter *f)
     uint32_t step = ns / 512 + 1;
     for (uint32_t s = 0; s < ns; s += step) {
         hnsw_node *n = hnsw_at(h, s);
-        uint8_t fl = atomic_load_explicit(&n->flags, memory_order_acquire);
+        uint8_t fl =
+            atomic_load_explicit(hnsw_flags(h, s), memory_order_acquire);
         if ((fl & (HNSW_READY | HNSW_DELETED)) != HNSW_READY) {
             continue;
         }

@@ -183,7 +183,7 @@ lh_hnsw_save(lh_hnsw *h, const char *path, uint64_t covers, lh_err *err)
         goto done;
     }
     for (uint32_t s = 0; s < ns; s++) {
-        uint8_t f = atomic_load(&hnsw_at(h, s)->flags);
+        uint8_t f = atomic_load(hnsw_flags(h, s));
         remap[s] =
             (f & (HNSW_READY | HNSW_DELETED)) == HNSW_READY ? n++ : UINT32_MAX;
     }
@@ -438,7 +438,7 @@ parse(const char *path, const uint8_t *b, size_t len,
             rc = corrupt(err, path, "an id appears twice");
             goto fail;
         }
-        atomic_store(&nd->flags, HNSW_READY);
+        atomic_store(hnsw_flags(h, s), HNSW_READY);
     }
     atomic_store(&h->n_live, (size_t)n);
     if (n > 0) {

@@ -30,8 +30,7 @@
 typedef struct hnsw_node {
     _Atomic uint8_t lock; /* spinlock over this node's lists (writers) */
     uint8_t level;
-    _Atomic uint8_t flags;
-    uint8_t pad;
+    uint8_t pad[2];
     uint32_t pad2;
     int64_t id;
     _Atomic uint32_t *upper;
@@ -46,6 +45,7 @@ typedef struct hnsw_map {
 
 /* Per-search memory, pooled on the handle. */
 typedef struct hnsw_scratch {
+    char pad_head[64]; /* two searches' scratch never share a cache line */
     struct hnsw_scratch *next;
     uint16_t *tags; /* visited: tags[slot] == epoch */
     size_t tags_cap;
@@ -53,6 +53,7 @@ typedef struct hnsw_scratch {
     lh__vec_pair *cand, *top;
     size_t cand_cap, top_cap, ntop;
     float *q; /* the query (normalized for cosine) */
+    char pad_tail[64];
 } hnsw_scratch;
 
 struct lh_hnsw {
@@ -76,11 +77,20 @@ struct lh_hnsw {
     hnsw_scratch *pool;
 };
 
+/* A chunk is its nodes' flags (one byte each, dense, so a search's checks
+ * stay in cache) and then the nodes. */
 static inline hnsw_node *
 hnsw_at(const lh_hnsw *h, uint32_t s)
 {
-    return (hnsw_node *)(h->chunks[s >> HNSW_CHUNK_BITS] +
+    return (hnsw_node *)(h->chunks[s >> HNSW_CHUNK_BITS] + HNSW_CHUNK +
                          (size_t)(s & (HNSW_CHUNK - 1)) * h->node_bytes);
+}
+
+static inline _Atomic uint8_t *
+hnsw_flags(const lh_hnsw *h, uint32_t s)
+{
+    return (_Atomic uint8_t *)(h->chunks[s >> HNSW_CHUNK_BITS] +
+                               (s & (HNSW_CHUNK - 1)));
 }
 
 static inline float *
