@@ -3,6 +3,7 @@
  * vector.h) and the choice of a table at run time.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +14,22 @@
 
 /* F16C through CPUID leaf 1: clang 14's __builtin_cpu_supports does not
  * know "f16c" (the fuzz preset's compiler), gcc's does. */
+static bool f16c_found;
+
+static void
+find_f16c(void)
+{
+    unsigned a, b, c, d;
+    f16c_found = __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+}
+
+/* CPUID traps to the hypervisor in a VM (microseconds), so it runs once. */
 static bool
 cpu_has_f16c(void)
 {
-    unsigned a, b, c, d;
-    return __get_cpuid(1, &a, &b, &c, &d) && (c & bit_F16C) != 0;
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_f16c);
+    return f16c_found;
 }
 #endif
 
@@ -310,8 +322,10 @@ lh_vec_kernels_for(lh_vec_isa isa)
     }
 }
 
-const lh_vec_kernels *
-lh_vec_kernels_best(void)
+static const lh_vec_kernels *best_kernels;
+
+static void
+find_best(void)
 {
     int cap = LH_VEC_ISA_COUNT - 1;
     const char *env = getenv("LH_VEC_ISA");
@@ -322,13 +336,25 @@ lh_vec_kernels_best(void)
             cap = LH_VEC_ISA_AVX2;
         }
     }
+    best_kernels = &lh__vec_scalar;
     for (int isa = cap; isa > 0; isa--) {
         const lh_vec_kernels *k = lh_vec_kernels_for((lh_vec_isa)isa);
         if (k != NULL) {
-            return k;
+            best_kernels = k;
+            break;
         }
     }
-    return &lh__vec_scalar;
+}
+
+/* Chosen once a process (LH_VEC_ISA read at the first call): callers ask
+ * per distance, and a getenv plus CPUID each time cost more than the
+ * distance itself. */
+const lh_vec_kernels *
+lh_vec_kernels_best(void)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, find_best);
+    return best_kernels;
 }
 
 float
