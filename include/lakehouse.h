@@ -619,6 +619,152 @@ LH_API lh_rc lh_iceberg_maintain(const char *table,
                                  const lh_iceberg_maintain_opts *o, FILE *out,
                                  lh_err *err);
 
+/* ---- SQL
+ * ---------------------------------------------------------------------
+ *
+ * A session runs SQL over a database (or, with db NULL, over tables of its
+ * own in memory). Statements are prepared once and executed any number of
+ * times with parameters ($1, ?, :name); a result is read a batch of rows at
+ * a time, typed or as text by the output rules (output-formats.md).
+ *
+ * Errors carry err->offset, the byte offset in the statement text of the
+ * token at fault (PostgreSQL's "position"), or -1. SQL errors are
+ * LH_EINVAL (syntax, names, types, a value a function refuses),
+ * LH_EUNSUPPORTED ("unsupported: ..."), LH_ENOENT (a table that does not
+ * exist); LH_ENOMEM also for the per-query memory limit; LH_ECANCELED after
+ * lh_session_cancel.
+ *
+ * Thread rules: a session and its statements and results are used by one
+ * thread at a time (lh_session_cancel excepted); several sessions may share
+ * one lh_db. */
+
+typedef struct lh_session lh_session;
+typedef struct lh_stmt lh_stmt;
+typedef struct lh_result lh_result;
+
+typedef struct lh_session_options {
+    const char *dialect;  /* NULL = "postgres" */
+    int threads;          /* 0 = the online CPUs */
+    int64_t memory_limit; /* bytes a query may hold; 0 = half the RAM */
+} lh_session_options;
+
+/* db may be NULL (a session with memory tables only). opts may be NULL.
+ * LH_EINVAL for an unknown dialect, LH_ENOMEM. */
+LH_API lh_rc lh_session_open(lh_db *db, const lh_session_options *opts,
+                             lh_session **out, lh_err *err);
+LH_API void lh_session_close(lh_session *s);
+/* SET name = value from C ("integer_division", "division_by_zero",
+ * "default_null_order", "threads", "memory_limit"). LH_EINVAL naming an
+ * unknown setting or value. */
+LH_API lh_rc lh_session_set(lh_session *s, const char *name, const char *value,
+                            lh_err *err);
+/* Makes the statement running in s stop with LH_ECANCELED. Safe from any
+ * thread and from a signal handler. */
+LH_API void lh_session_cancel(lh_session *s);
+
+/* Prepares the first statement of sql[0..len) (len 0: strlen); *used
+ * receives how many bytes it took (with its ';'), so a text of several
+ * statements is prepared one after the other (*out is NULL when only
+ * white space and comments remain). The statement borrows nothing from
+ * sql. */
+LH_API lh_rc lh_stmt_prepare(lh_session *s, const char *sql, size_t len,
+                             size_t *used, lh_stmt **out, lh_err *err);
+/* Parameters: the highest $n, the number of ?, or the number of distinct
+ * :name ($name) parameters, which are numbered 1.. by first appearance (a
+ * statement uses names or positions, not both). */
+LH_API int lh_stmt_param_count(const lh_stmt *st);
+/* The number of parameter `name` (with or without its ':'), 0 if none. */
+LH_API int lh_stmt_param_index(const lh_stmt *st, const char *name);
+/* The name of parameter i (1-based), NULL for positional ones. Borrowed. */
+LH_API const char *lh_stmt_param_name(const lh_stmt *st, int i);
+/* Binds parameter i (1-based) to a value (copied). Text binds as an
+ * untyped literal: its context gives it a type, as in PostgreSQL. */
+LH_API lh_rc lh_stmt_bind(lh_stmt *st, int i, const lh_cell *v, lh_err *err);
+/* lh_stmt_bind by name; LH_EINVAL when the statement has no such name. */
+LH_API lh_rc lh_stmt_bind_named(lh_stmt *st, const char *name, const lh_cell *v,
+                                lh_err *err);
+/* Runs the statement. A query's rows come from the result; other
+ * statements complete here and the result says what they did. */
+LH_API lh_rc lh_stmt_execute(lh_stmt *st, lh_result **out, lh_err *err);
+LH_API void lh_stmt_free(lh_stmt *st);
+
+/* Type ids of result columns (the SQL types of lakehouse). */
+typedef enum lh_sql_type_id {
+    LH_SQL_NULL = 0,
+    LH_SQL_BOOLEAN,
+    LH_SQL_SMALLINT,
+    LH_SQL_INTEGER,
+    LH_SQL_BIGINT,
+    LH_SQL_REAL,
+    LH_SQL_DOUBLE,
+    LH_SQL_DECIMAL,
+    LH_SQL_VARCHAR,
+    LH_SQL_BLOB,
+    LH_SQL_DATE,
+    LH_SQL_TIME,
+    LH_SQL_TIMESTAMP,
+    LH_SQL_TIMESTAMPTZ,
+    LH_SQL_INTERVAL,
+    LH_SQL_UUID,
+    LH_SQL_JSON,
+    LH_SQL_VECTOR,
+    LH_SQL_LIST,
+    LH_SQL_STRUCT,
+    LH_SQL_MAP,
+} lh_sql_type_id;
+
+typedef struct lh_column_info {
+    const char *name;
+    int type;              /* lh_sql_type_id */
+    int precision;         /* DECIMAL */
+    int scale;             /* DECIMAL */
+    uint32_t length;       /* VARCHAR(n) */
+    uint32_t dim;          /* FLOAT[n] */
+    const char *type_name; /* "DECIMAL(12,2)" */
+} lh_column_info;
+
+/* Columns (0 for statements without rows); borrowed from r. */
+LH_API size_t lh_result_column_count(const lh_result *r);
+LH_API const lh_column_info *lh_result_column(const lh_result *r, size_t i);
+/* Advances to the next batch of rows: *rows is their count, 0 at the end.
+ * Values of the previous batch are gone. */
+LH_API lh_rc lh_result_next(lh_result *r, size_t *rows, lh_err *err);
+LH_API bool lh_result_is_null(const lh_result *r, size_t row, size_t col);
+/* A value of the current batch, typed: BOOL, INT (integers; DATE in days,
+ * TIME and TIMESTAMP[TZ] in µs), DOUBLE (REAL, DOUBLE), TEXT (VARCHAR,
+ * JSON, DECIMAL, INTERVAL and UUID as their text), BYTES (BLOB, FLOAT[n]
+ * as floats), NULL. Text and bytes are borrowed until lh_result_next. */
+LH_API lh_rc lh_result_get(lh_result *r, size_t row, size_t col, lh_cell *out,
+                           lh_err *err);
+/* The value's text by the output rules, NUL-terminated (NULL for NULL);
+ * borrowed until the next call on r. */
+LH_API const char *lh_result_text(lh_result *r, size_t row, size_t col,
+                                  size_t *len);
+/* What a statement without rows did: "CREATE TABLE", "INSERT 0 5", and
+ * for queries "SELECT n" once read. Borrowed from r. */
+LH_API const char *lh_result_tag(const lh_result *r);
+/* Rows inserted or written (INSERT, COPY), else -1. */
+LH_API int64_t lh_result_rows_changed(const lh_result *r);
+/* Writes the remaining rows to out in a format of output-formats.md
+ * ("table", "csv", "json", "ndjson"). */
+LH_API lh_rc lh_result_write(lh_result *r, const char *format, FILE *out,
+                             lh_err *err);
+LH_API void lh_result_free(lh_result *r);
+
+/* Runs every statement of sql (separated by ';') in order and writes the
+ * last one's rows to out in `format` (NULL = "table"); statements without
+ * rows print nothing. Stops at the first error, which has err->offset in
+ * sql. */
+LH_API lh_rc lh_sql_run(lh_session *s, const char *sql, const char *format,
+                        FILE *out, lh_err *err);
+/* Table names of the session (the database's and its memory tables),
+ * sorted; free with lh_free_strings. */
+LH_API lh_rc lh_session_tables(lh_session *s, char ***names, size_t *count,
+                               lh_err *err);
+/* CREATE TABLE text of a table (caller frees with lh_free_mem). */
+LH_API lh_rc lh_session_describe(lh_session *s, const char *table, char **sql,
+                                 lh_err *err);
+
 #ifdef __cplusplus
 }
 #endif

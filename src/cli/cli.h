@@ -70,5 +70,7 @@ int cli_serve(int argc, char **argv);
 extern const char cli_serve_usage[];
 int cli_token(int argc, char **argv);
 extern const char cli_token_usage[];
+int cli_sql(int argc, char **argv);
+extern const char cli_sql_usage[];
 
 #endif

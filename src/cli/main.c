@@ -713,6 +713,7 @@ static const cli_command commands[] = {
     {"iceberg", cli_iceberg, cli_iceberg_usage},
     {"serve", cli_serve, cli_serve_usage},
     {"token", cli_token, cli_token_usage},
+    {"sql", cli_sql, cli_sql_usage},
 };
 
 void

@@ -99,6 +99,7 @@ typedef struct lh_vector {
     struct lh_vector **children;    /* LIST/MAP: 1; STRUCT: one per field */
     const char *const *child_names; /* STRUCT field names */
     uint32_t nchildren;
+    uint32_t dict_size; /* DICT: rows of dict (0 = unknown) */
 } lh_vector;
 
 typedef struct lh_batch {

@@ -21,6 +21,10 @@
 
 #include "util/util.h"
 
+/* The deepest expression or query nesting we parse (each level costs a few
+ * hundred bytes of stack; ASan's frames are larger). */
+#define LH_SQL_MAX_DEPTH 256
+
 typedef struct lh_ast lh_ast;
 
 typedef struct lh_ast_list {
@@ -243,6 +247,7 @@ typedef struct lh_ast_coldef {
     bool primary_key;
     bool unique;
     lh_ast *default_expr;
+    const char *default_text; /* the expression as written, for the catalog */
 } lh_ast_coldef;
 
 /* key = value options: WITH (hot_window = '72h', shards = 4), COPY's

@@ -1226,6 +1226,7 @@ lh__sql_parse_primary(lh_parser *p, lh_ast **out)
         }
         if (strcmp(t->text, "?") == 0) {
             n->u.param.index = ++p->nparams;
+            p->saw_numbered = true;
         } else if (isdigit((unsigned char)t->text[0])) {
             long v = strtol(t->text, NULL, 10);
             if (v < 1 || v > 65535) {
@@ -1235,8 +1236,33 @@ lh__sql_parse_primary(lh_parser *p, lh_ast **out)
                                        t->text);
             }
             n->u.param.index = (int32_t)v;
+            p->saw_numbered = true;
+            if (v > p->nparams) {
+                p->nparams = (int32_t)v; /* the count: the highest $n */
+            }
         } else {
+            /* a name: the position of its first appearance */
             n->u.param.name = t->text;
+            uint32_t k = 0;
+            while (k < p->names.n && strcmp(p->names.items[k], t->text) != 0) {
+                k++;
+            }
+            if (k == p->names.n) {
+                if (p->names.n == 0) {
+                    p->names_pos = pos;
+                }
+                lh_rc rc = lh_sql_vec_push(p, &p->names, (void *)t->text);
+                if (rc != LH_OK) {
+                    return rc;
+                }
+            }
+            n->u.param.index = (int32_t)k + 1;
+        }
+        if (p->saw_numbered && p->names.n) {
+            return lh_sql_error_at(p, LH_EINVAL,
+                                   n->u.param.name ? pos : p->names_pos,
+                                   "a statement cannot mix named and "
+                                   "positional parameters");
         }
         *out = n;
         return LH_OK;

@@ -110,7 +110,17 @@ parse_coldef(lh_parser *p, lh_ast_coldef *c)
             c->unique = true;
         } else if (lh_sql_is_kw(t, LH_KW_DEFAULT)) {
             lh_sql_next(p);
+            int32_t from = p->toks[p->i].pos;
             rc = lh_sql_parse_expr(p, &c->default_expr);
+            if (rc == LH_OK) {
+                const lh_tok *last = &p->toks[p->i - 1];
+                int32_t to = last->pos + (int32_t)last->len;
+                c->default_text =
+                    lh__sql_strdup(p, p->sql + from, (size_t)(to - from));
+                if (c->default_text == NULL) {
+                    return LH_ENOMEM;
+                }
+            }
         } else if (lh_sql_is_kw(t, LH_KW_CHECK) ||
                    lh_sql_is_kw(t, LH_KW_REFERENCES) ||
                    lh_sql_is_kw(t, LH_KW_COLLATE) ||
@@ -960,6 +970,8 @@ lh_sql_parse(const char *sql, size_t len, const lh_sql_dialect *d, lh_arena *a,
             break;
         }
         p.nparams = 0;
+        p.saw_numbered = false;
+        memset(&p.names, 0, sizeof p.names);
         p.depth = 0;
         lh_ast *s;
         rc = lh__sql_parse_statement(&p, &s);
@@ -982,7 +994,9 @@ lh_sql_parse(const char *sql, size_t len, const lh_sql_dialect *d, lh_arena *a,
         stmts[cnt].ast = s;
         stmts[cnt].start = t->pos;
         stmts[cnt].end = end->pos;
-        stmts[cnt].nparams = p.nparams;
+        stmts[cnt].nparams = p.names.n ? (int32_t)p.names.n : p.nparams;
+        stmts[cnt].param_names = (const char *const *)p.names.items;
+        stmts[cnt].nnamed = p.names.n;
         cnt++;
     }
     *out = stmts;

@@ -52,6 +52,12 @@ typedef struct lh_tok {
     const char *text;
 } lh_tok;
 
+/* Appends to a growable node array in the parser's arena. */
+typedef struct lh_sql_vec {
+    void **items;
+    uint32_t n, cap;
+} lh_sql_vec;
+
 typedef struct lh_sql_dialect lh_sql_dialect;
 
 typedef struct lh_parser {
@@ -64,15 +70,14 @@ typedef struct lh_parser {
     const lh_sql_dialect *dialect;
     lh_err *err;
     int32_t nparams;   /* positional parameters seen (? numbering) */
+    bool saw_numbered; /* $n or ? in the statement */
+    lh_sql_vec names;  /* :name parameters, numbered by first appearance */
+    int32_t names_pos; /* where the first named one is */
     int depth;         /* nesting, bounded so hostile input cannot overflow
                           the stack */
     uint64_t *noquery; /* a bit per token: "(" there starts no query (a
                           failed attempt, so it is never tried twice) */
 } lh_parser;
-
-/* The deepest expression or query nesting we parse (each level costs a few
- * hundred bytes of stack; ASan's frames are larger). */
-#define LH_SQL_MAX_DEPTH 256
 
 /* Splits sql[0..len) into tokens in `a`, ending with an EOF token.
  * LH_EINVAL for an unterminated string, quoted identifier or comment, or a
@@ -148,10 +153,6 @@ lh_rc lh_sql_parse_type(lh_parser *p, const char **out, int32_t *pos);
 lh_rc lh_sql_parse_order_list(lh_parser *p, lh_ast_order_list *out);
 
 /* Appends to a growable node array in the parser's arena. */
-typedef struct lh_sql_vec {
-    void **items;
-    uint32_t n, cap;
-} lh_sql_vec;
 lh_rc lh_sql_vec_push(lh_parser *p, lh_sql_vec *v, void *item);
 
 /* parse_expr.c and parse_stmt.c share these. */

@@ -25,7 +25,12 @@
 typedef struct lh_sql_stmt {
     lh_ast *ast;
     int32_t start, end;
-    int32_t nparams; /* positional ? parameters it holds */
+    int32_t nparams; /* its parameters: the highest $n or ? number, or the
+                        count of names */
+    /* :name / $name parameters: numbered 1.. by first appearance (a
+     * statement uses either names or positions) */
+    const char *const *param_names;
+    uint32_t nnamed;
 } lh_sql_stmt;
 
 /* Parses every statement of sql[0..len) (separated by ';'; empty ones are

@@ -832,6 +832,7 @@ read_flat(lh_pq_scan *s, leaf_cur *lc, uint32_t n, lh_vector *v, node_out *buf,
             dv->data = lc->dict.vals;
             v->kind = LH_VEC_DICT;
             v->dict = dv;
+            v->dict_size = lc->dict.n;
             const uint32_t *codes = pg->codes + pg->val_pos;
             if (nvalid == take) {
                 v->data = (void *)codes;

@@ -1,0 +1,72 @@
+/*
+ * exec: the executor, as other modules see it (the query API in
+ * exec/query.c, the tier router of issue 6): table sources, and running a
+ * plan. docs/internals/sql.md is the design.
+ *
+ * A table source is what a catalog table's `source` points to: a table of
+ * function pointers (memory tables, Parquet files, the hot tier's shards,
+ * later Iceberg and the router's union of tiers) and its data. A scan asks
+ * for columns (by index in the table's column list) and passes the
+ * pushed-down predicates; sources use them to prune and may return rows
+ * that do not match (the scan operator filters), never fewer.
+ *
+ * Parallel sources: scans of one query that share the object `share`
+ * made split the work between them (morsels: row groups, files, shards);
+ * each scan instance runs on one thread.
+ */
+#ifndef LH_EXEC_H
+#define LH_EXEC_H
+
+#include "column/batch.h"
+#include "sql/plan.h"
+
+typedef struct lh_exec lh_exec;
+
+typedef struct lh_scan_request {
+    const uint32_t *cols; /* table column indexes, in output order */
+    uint32_t ncols;
+    const lh_scan_pred *preds;
+    uint32_t npreds;
+    bool has_time;
+    int64_t ts_lo, ts_hi;
+    uint8_t travel; /* lh_time_travel; value in travel_value */
+    lh_value travel_value;
+} lh_scan_request;
+
+/* Pruning counters of a scan, for EXPLAIN ANALYZE. */
+typedef struct lh_scan_stats {
+    uint64_t files, files_pruned;
+    uint64_t row_groups, row_groups_pruned;
+    uint64_t pages, pages_pruned;
+    uint64_t shards, shards_pruned;
+    uint64_t bytes_read, rows;
+} lh_scan_stats;
+
+typedef struct lh_source lh_source;
+typedef struct lh_source_scan lh_source_scan;
+
+typedef struct lh_source_vt {
+    const char *name;
+    /* Optional: state shared by the parallel scans of one query (made
+     * once, freed with free_shared). NULL share: no parallelism. */
+    lh_rc (*share)(const lh_source *src, const lh_scan_request *req,
+                   void **shared, lh_err *err);
+    void (*free_shared)(void *shared);
+    /* Opens one scan; `shared` is what share made (or NULL). */
+    lh_rc (*open)(const lh_source *src, const lh_scan_request *req,
+                  void *shared, lh_source_scan **out, lh_err *err);
+    /* The next batch (out->count == 0 at the end); borrowed until the next
+     * call or close. */
+    lh_rc (*next)(lh_source_scan *s, lh_batch *out, lh_err *err);
+    void (*stats)(const lh_source_scan *s, lh_scan_stats *out);
+    void (*close)(lh_source_scan *s);
+    /* One line for EXPLAIN: what it reads ("2 files", "16 shards"). */
+    void (*describe)(const lh_source *src, lh_buf *out);
+} lh_source_vt;
+
+struct lh_source {
+    const lh_source_vt *vt;
+    void *ud;
+};
+
+#endif
