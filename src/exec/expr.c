@@ -920,7 +920,7 @@ eval_in(lh_evalctx *ec, const lh_cexpr *e, const lh_batch *in,
             return rc;
         }
         const lh_vector *args[2] = {x, item};
-        const lh_vector *eq;
+        const lh_vector *eq = NULL;
         lh_cexpr tmp = *e;
         tmp.kind = LH_CX_CALL;
         tmp.type = lh_sql_type(LH_T_BOOLEAN);

@@ -117,7 +117,7 @@ lh__series(const char *name, const lh_value *args, uint32_t nargs, lh_arena *a,
         return lh_err_set(err, LH_EINVAL, "%s takes %s arguments", name,
                           range ? "1 to 3" : "2 or 3");
     }
-    int64_t v[3];
+    int64_t v[3] = {0, 0, 0};
     for (uint32_t i = 0; i < nargs; i++) {
         if (args[i].is_null || !(args[i].type.id == LH_T_INTEGER ||
                                  args[i].type.id == LH_T_BIGINT ||

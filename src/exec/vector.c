@@ -215,7 +215,7 @@ lh__vec_flatten(lh_arena *a, const lh_vector *v, uint32_t count,
         *out = v;
         return LH_OK;
     }
-    lh_vector *f;
+    lh_vector *f = NULL;
     lh_rc rc = lh__vec_new(a, v->type, count, v->validity != NULL, &f, err);
     if (rc != LH_OK) {
         return rc;
