@@ -135,6 +135,9 @@ lh__session_drop_view(lh_session *s, const char *name, lh_err *err)
 /* ---- the binder's callbacks
  * ------------------------------------------------------- */
 
+static lh_rc add_resource(lh_session *s, void (*fn)(void *), void *p,
+                          lh_err *err);
+
 static lh_rc
 cat_table(void *ud, const lh_ast_name *name, lh_arena *a,
           const lh_sql_table **out, lh_err *err)
@@ -171,7 +174,19 @@ cat_table(void *ud, const lh_ast_name *name, lh_arena *a,
         *out = t;
         return LH_OK;
     }
-    return LH_ENOENT;
+    lh_sql_table *et = NULL;
+    void *res = NULL;
+    lh_rc rc = lh__event_table(s->db, n, a, &et, &res, err);
+    if (res) {
+        lh_rc rr = add_resource(s, lh__event_table_free, res, err);
+        if (rc == LH_OK) {
+            rc = rr;
+        }
+    }
+    if (rc == LH_OK) {
+        *out = et;
+    }
+    return rc;
 }
 
 static lh_rc
@@ -240,12 +255,20 @@ static lh_rc
 cat_table_names(void *ud, lh_arena *a, const char ***out, uint32_t *n)
 {
     lh_session *s = ud;
-    size_t total = s->tables.count + s->views.count;
+    const char **events;
+    uint32_t nevents;
+    if (lh__event_table_names(s->db, a, &events, &nevents) != LH_OK) {
+        return LH_ENOMEM;
+    }
+    size_t total = s->tables.count + s->views.count + nevents;
     const char **names = lh_arena_alloc(a, (total + 1) * sizeof(char *));
     if (names == NULL) {
         return LH_ENOMEM;
     }
     uint32_t k = 0;
+    for (uint32_t i = 0; i < nevents; i++) {
+        names[k++] = events[i];
+    }
     size_t it = 0;
     const void *key;
     size_t kl;

@@ -456,6 +456,21 @@ call(lh_evalctx *ec, const lh_cexpr *e, const lh_vector **args, uint32_t nargs,
         *out = o;
         return LH_OK;
     }
+    /* a strict function of a NULL constant is NULL on every row (the
+     * paths below would run the kernel on the constant's arbitrary data) */
+    for (uint32_t i = 0; i < nargs && strict && !e->try_cast; i++) {
+        if (args[i]->kind == LH_VEC_CONSTANT && !lh_vec_valid(args[i], 0)) {
+            lh_vector *o;
+            lh_rc rc = new_vec(ec, e->type, 1, true, &o);
+            if (rc != LH_OK) {
+                return rc;
+            }
+            lh_bit_set(o->validity, 0, false);
+            o->kind = LH_VEC_CONSTANT;
+            *out = o;
+            return LH_OK;
+        }
+    }
     /* one DICT argument, the rest constant: run on the dictionary */
     int dict_arg = -1;
     bool others_const = true;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "exec/session.h"
+#include "exec/sources.h"
 #include "format/parquet/codec.h"
 #include "format/parquet/writer.h"
 
@@ -186,6 +187,19 @@ lh_session_set(lh_session *s, const char *name, const char *value, lh_err *err)
         }
         return LH_OK;
     }
+    if (strcasecmp(n, "ungrouped_columns") == 0) {
+        if (strcasecmp(value, "any_value") == 0) {
+            s->set.ungrouped_any = true;
+        } else if (strcasecmp(value, "error") == 0) {
+            s->set.ungrouped_any = false;
+        } else {
+            return lh_err_set(err, LH_EINVAL,
+                              "ungrouped_columns is 'error' or 'any_value', "
+                              "not \"%s\"",
+                              value);
+        }
+        return LH_OK;
+    }
     if (strcasecmp(n, "default_null_order") == 0 ||
         strcasecmp(n, "null_order") == 0) {
         if (strcasecmp(value, "nulls_first") == 0 ||
@@ -256,6 +270,9 @@ setting_value(lh_session *s, const char *name, char *buf, size_t n)
     }
     if (strcasecmp(k, "division_by_zero") == 0) {
         return s->set.div_zero_null ? "null" : "error";
+    }
+    if (strcasecmp(k, "ungrouped_columns") == 0) {
+        return s->set.ungrouped_any ? "any_value" : "error";
     }
     if (strcasecmp(k, "default_null_order") == 0) {
         return s->set.nulls_first_asc   ? "nulls_first"
@@ -943,11 +960,28 @@ static lh_rc
 exec_insert(lh_result *r, const lh_plan *p, lh_err *err)
 {
     const lh_sql_table *t = p->u.insert.table;
+    if (t->kind == LH_SQL_TABLE_EVENT) {
+        /* appends, after the query ran whole (INSERT INTO t SELECT FROM t
+         * reads t as it was) */
+        lh_memtable *tmp;
+        int64_t rows;
+        lh_rc rc = run_into(r, p->children[0], t->name, &tmp, &rows, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        rc =
+            lh__event_insert(r->s->db, t, lh__memtable_source(tmp), &rows, err);
+        lh__memtable_free(tmp);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        r->changed = rows;
+        snprintf(r->tag, sizeof r->tag, "INSERT 0 %lld", (long long)rows);
+        return LH_OK;
+    }
     if (t->kind != LH_SQL_TABLE_MEMORY) {
         return lh_err_set(err, LH_EUNSUPPORTED,
-                          "unsupported: INSERT into event table \"%s\" (not "
-                          "yet)",
-                          t->name);
+                          "unsupported: INSERT into \"%s\"", t->name);
     }
     lh_memtable *target = lh__session_table(r->s, t->name);
     if (target == NULL) {
@@ -1503,6 +1537,11 @@ explain_node(lh_result *r, const lh_pnode *n, int depth, lh_buf *b, lines *l)
                 lh_buf_printf(b, " pages=%llu pages_pruned=%llu",
                               (unsigned long long)s->pages,
                               (unsigned long long)s->pages_pruned);
+            }
+            if (s->shards || s->shards_pruned) {
+                lh_buf_printf(b, " shards=%llu shards_pruned=%llu",
+                              (unsigned long long)s->shards,
+                              (unsigned long long)s->shards_pruned);
             }
             lh_buf_puts(b, "]");
         } else {

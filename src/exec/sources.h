@@ -1,6 +1,7 @@
 /*
- * The table sources the session's catalog makes for table functions:
- * read_parquet (parquet_src.c) and generate_series / range (series.c).
+ * The table sources the session's catalog makes: for table functions,
+ * read_parquet (parquet_src.c) and generate_series / range (series.c);
+ * for the data directory's event tables, the hot tier (hot_src.c).
  * Each returns a table (in `a`) and a resource the caller frees with the
  * matching _free once the statement is done.
  */
@@ -20,5 +21,28 @@ void lh__read_parquet_free(void *resource);
 lh_rc lh__series(const char *name, const lh_value *args, uint32_t nargs,
                  lh_arena *a, lh_sql_table **out, void **resource, lh_err *err);
 void lh__series_free(void *resource);
+
+/* The event table `name` of the data directory db (hot_src.c): its
+ * payload columns, then the envelope as hidden columns, over the hot
+ * tier's shards. LH_ENOENT (no message) when db is NULL or has no such
+ * table; the resource is freed with lh__event_table_free once the
+ * statement is done. */
+lh_rc lh__event_table(lh_db *db, const char *name, lh_arena *a,
+                      lh_sql_table **out, void **resource, lh_err *err);
+void lh__event_table_free(void *resource);
+/* INSERT into an event table (t from lh__event_table): every row of
+ * `rows` (a source of t's columns in t's order: the payload, then the
+ * envelope, NULL for what the statement did not give) becomes one event,
+ * appended in calls of up to 1,024 events. An event without event_id gets
+ * a new UUIDv7, without stream its event id, without type the table's
+ * name, without ts now (ARCHITECTURE.md, "The event"). version,
+ * committed_at, shard, position and schema_version are assigned by the hot
+ * tier: a value for them is LH_EINVAL. lh_append's codes (the events of
+ * earlier calls stay appended). *count = events appended. */
+lh_rc lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
+                       int64_t *count, lh_err *err);
+/* The names of db's event tables (none when db is NULL), in a. */
+lh_rc lh__event_table_names(lh_db *db, lh_arena *a, const char ***out,
+                            uint32_t *n);
 
 #endif

@@ -25,6 +25,8 @@ typedef struct subcache {
     const lh_cexpr *e;
     subres res;
     lh_arena arena;
+    bool done; /* res is there (or the run failed with rc) */
+    lh_rc rc;
 } subcache;
 
 /* Per-operator memo of correlated results, keyed by the outer values. */
@@ -125,8 +127,10 @@ run(lh_evalctx *ec, const lh_cexpr *e, const lh_value *outer, lh_arena *a,
     return rc;
 }
 
-/* The cached result of an uncorrelated subquery (computed on first use,
- * under the exec's lock so that parallel workers compute it once). */
+/* The cached result of an uncorrelated subquery, computed on first use.
+ * The first worker to ask computes it outside the exec's lock (the
+ * subquery's own operators take that lock: join builds, EXPLAIN ANALYZE
+ * counters, nested subqueries); the others wait for it on ex->cv. */
 static lh_rc
 cached(lh_evalctx *ec, const lh_cexpr *e, const subres **out)
 {
@@ -134,8 +138,15 @@ cached(lh_evalctx *ec, const lh_cexpr *e, const subres **out)
     pthread_mutex_lock(&ex->mu);
     for (subcache *c = ex->subcache; c; c = c->next) {
         if (c->e == e) {
-            *out = &c->res;
+            while (!c->done) {
+                pthread_cond_wait(&ex->cv, &ex->mu);
+            }
+            lh_rc rc = c->rc;
             pthread_mutex_unlock(&ex->mu);
+            if (rc != LH_OK) {
+                return lh_err_set(ec->err, rc, "the subquery failed");
+            }
+            *out = &c->res;
             return LH_OK;
         }
     }
@@ -146,17 +157,19 @@ cached(lh_evalctx *ec, const lh_cexpr *e, const subres **out)
     }
     lh_arena_init(&c->arena, 0);
     c->e = e;
-    lh_rc rc = run(ec, e, NULL, &c->arena, &c->res);
-    if (rc != LH_OK) {
-        lh_arena_release(&c->arena);
-        lh_free(c);
-        pthread_mutex_unlock(&ex->mu);
-        return rc;
-    }
     c->next = ex->subcache;
     ex->subcache = c;
-    *out = &c->res;
     pthread_mutex_unlock(&ex->mu);
+    lh_rc rc = run(ec, e, NULL, &c->arena, &c->res);
+    pthread_mutex_lock(&ex->mu);
+    c->rc = rc;
+    c->done = true;
+    pthread_cond_broadcast(&ex->cv);
+    pthread_mutex_unlock(&ex->mu);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    *out = &c->res;
     return LH_OK;
 }
 

@@ -1291,6 +1291,38 @@ bind_aggregate(binder *b, bind_scope *s, const lh_ast *n, const char *name,
     return LH_OK;
 }
 
+lh_rc
+lh__bind_agg_call(binder *b, const char *name, int32_t pos, lh_bexpr **args,
+                  uint32_t nargs, lh_bexpr **out)
+{
+    lh_type want[16];
+    const lh_fn_def *fn;
+    lh_type ret;
+    if (nargs > 16) {
+        return lh__bind_error(b, LH_EINVAL, pos, "too many arguments for %s",
+                              name);
+    }
+    lh_rc rc =
+        resolve(b, name, pos, LH_FN_AGGREGATE, args, nargs, &fn, want, &ret);
+    if (rc == LH_OK) {
+        rc = cast_args(b, args, nargs, want);
+    }
+    if (rc != LH_OK) {
+        return rc;
+    }
+    lh_bexpr *e = bx(b, LH_BX_AGG, ret, pos);
+    lh_bexpr **a = lh__bind_alloc(b, (nargs ? nargs : 1) * sizeof(lh_bexpr *));
+    if (e == NULL || a == NULL) {
+        return LH_ENOMEM;
+    }
+    memcpy(a, args, nargs * sizeof(lh_bexpr *));
+    e->u.agg.fn = fn;
+    e->u.agg.args = a;
+    e->u.agg.nargs = nargs;
+    *out = e;
+    return LH_OK;
+}
+
 static lh_rc
 bind_func(binder *b, bind_scope *s, const lh_ast *n, unsigned flags,
           lh_bexpr **out)

@@ -119,6 +119,10 @@ lh_rc lh__bind_cast(binder *b, lh_bexpr *e, lh_type t, bool explicit_cast,
 /* A scalar call by name with overload resolution (operators included). */
 lh_rc lh__bind_call(binder *b, const char *name, int32_t pos, lh_bexpr **args,
                     uint32_t nargs, lh_bexpr **out);
+/* An aggregate call name(args) (no DISTINCT, FILTER or ORDER BY), for
+ * aggregates the binder adds itself (SQLite's bare columns). */
+lh_rc lh__bind_agg_call(binder *b, const char *name, int32_t pos,
+                        lh_bexpr **args, uint32_t nargs, lh_bexpr **out);
 lh_bexpr *lh__bx_col(binder *b, uint32_t id, lh_type t);
 lh_bexpr *lh__bx_const(binder *b, const lh_value *v, int32_t pos);
 lh_bexpr *lh__bx_bool(binder *b, bool v);

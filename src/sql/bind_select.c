@@ -740,6 +740,26 @@ agg_rewrite(aggctx *x, lh_bexpr **pe)
         return LH_OK;
     }
     case LH_BX_COL:
+        if (is_from_id(x, e->u.col) && x->b->set && x->b->set->ungrouped_any) {
+            /* SQLite's bare column: any row's value of the group */
+            lh_bexpr *arg = e, *call;
+            lh_rc rc =
+                lh__bind_agg_call(x->b, "any_value", e->pos, &arg, 1, &call);
+            uint32_t id = 0;
+            if (rc == LH_OK) {
+                rc = add_agg(x, call, &id);
+            }
+            if (rc != LH_OK) {
+                return rc;
+            }
+            lh_bexpr *c = lh__bx_col(x->b, id, call->type);
+            if (c == NULL) {
+                return LH_ENOMEM;
+            }
+            c->pos = e->pos;
+            *pe = c;
+            return LH_OK;
+        }
         if (is_from_id(x, e->u.col)) {
             x->bad_pos = e->pos;
             x->bad_name = x->b->id_names[e->u.col];

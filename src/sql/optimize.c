@@ -472,13 +472,22 @@ fold_expr(opt *o, lh_bexpr **pe)
     }
 }
 
-static void optimize_plan(opt *o, lh_plan **pp);
-
 /* Folds every expression of every node, and optimizes subquery plans. */
 static void fold_plan(opt *o, lh_plan *p);
+static lh_bexpr *factor_or(opt *o, lh_bexpr *e);
+
+/* Subquery plans are optimized in two phases: prepare (fold and
+ * decorrelate, with the subquery's own subqueries, while the outer plan
+ * does the same: a subquery's FILTER must still be a FILTER for the outer
+ * decorrelation to pull its correlated conjuncts into a join), then finish
+ * (pushdown, join order, keys, pruning) once the outer plan was prepared:
+ * what is still a subquery then runs as one. */
+static void prepare_plan(opt *o, lh_plan **pp);
+static void finish_plan(opt *o, lh_plan **pp);
 
 typedef struct subq_ud {
     opt *o;
+    bool finish;
 } subq_ud;
 
 static bool
@@ -486,7 +495,11 @@ subq_fn(lh_bexpr *e, void *ud)
 {
     subq_ud *s = ud;
     if (e->kind == LH_BX_SUBQUERY) {
-        optimize_plan(s->o, &e->u.sub.plan);
+        if (s->finish) {
+            finish_plan(s->o, &e->u.sub.plan);
+        } else {
+            prepare_plan(s->o, &e->u.sub.plan);
+        }
     }
     return true;
 }
@@ -495,7 +508,7 @@ static void
 fold_e(opt *o, lh_bexpr **pe)
 {
     fold_expr(o, pe);
-    subq_ud s = {o};
+    subq_ud s = {o, false};
     if (*pe) {
         extern void lh__bx_walk(lh_bexpr * e, bool (*fn)(lh_bexpr * e, void *),
                                 void *ud);
@@ -510,9 +523,19 @@ fold_plan(opt *o, lh_plan *p)
         fold_plan(o, p->children[i]);
     }
     switch ((lh_plan_kind)p->kind) {
-    case LH_PLAN_FILTER:
+    case LH_PLAN_FILTER: {
         fold_e(o, &p->u.filter.pred);
+        conj all = {0}, out = {0};
+        conj_add(o, &all, p->u.filter.pred);
+        for (uint32_t i = 0; i < all.n; i++) {
+            conj_add(o, &out, factor_or(o, all.e[i]));
+        }
+        lh_bexpr *f = conj_make(o, &out);
+        if (f) {
+            p->u.filter.pred = f;
+        }
         break;
+    }
     case LH_PLAN_PROJECT:
         for (uint32_t i = 0; i < p->ncols; i++) {
             fold_e(o, &p->u.project.exprs[i]);
@@ -756,6 +779,294 @@ decorrelate_one(opt *o, lh_plan *outer, lh_bexpr *c)
     return j;
 }
 
+/* ---- correlated scalar aggregates
+ *
+ * x op (SELECT f(agg) FROM T WHERE T.k = outer.e AND rest) becomes
+ *   outer LEFT JOIN (SELECT T.k, agg FROM T WHERE rest GROUP BY T.k)
+ *         ON T.k = outer.e
+ * with the subquery replaced by f(agg): one aggregation instead of one
+ * per outer row (TPC-H q02, q17, q20). Each group matches at most one
+ * outer row's keys, so the join keeps the outer rows; an outer row with no
+ * group gets NULL, which is what sum / min / max / avg give over no rows
+ * (count gives 0: subqueries over count are left alone). */
+
+typedef struct find_sub {
+    lh_bexpr *found;
+} find_sub;
+
+static bool
+find_scalar_fn(lh_bexpr *e, void *ud)
+{
+    find_sub *f = ud;
+    if (f->found) {
+        return false;
+    }
+    if (e->kind == LH_BX_SUBQUERY && e->u.sub.kind == LH_SUBQ_SCALAR &&
+        e->u.sub.nouter > 0) {
+        f->found = e;
+        return false;
+    }
+    return true;
+}
+
+typedef struct repl_ud {
+    lh_bexpr *from, *to;
+} repl_ud;
+
+static lh_rc
+repl_fn(lh_bexpr **slot, void *ud)
+{
+    repl_ud *r = ud;
+    if (*slot == r->from) {
+        *slot = r->to;
+        return LH_OK;
+    }
+    return lh_sql_expr_children(*slot, repl_fn, ud);
+}
+
+static bool equi_key(opt *o, lh_bexpr *e, const idset *l, const idset *r,
+                     lh_bexpr **lk, lh_bexpr **rk);
+
+static lh_plan *
+decorrelate_scalar(opt *o, lh_plan *outer, lh_bexpr *s, lh_bexpr **value)
+{
+    lh_plan *proj = s->u.sub.plan;
+    if (proj->kind != LH_PLAN_PROJECT || proj->ncols != 1 ||
+        proj->children[0]->kind != LH_PLAN_AGGREGATE) {
+        return NULL;
+    }
+    lh_plan *agg = proj->children[0];
+    if (agg->u.agg.ngroups != 0 || agg->u.agg.sets != NULL ||
+        agg->u.agg.naggs == 0 || agg->children[0]->kind != LH_PLAN_FILTER) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < agg->u.agg.naggs; i++) {
+        const lh_bexpr *a = agg->u.agg.aggs[i];
+        if (a->kind != LH_BX_AGG || strstr(a->u.agg.fn->name, "count")) {
+            return NULL;
+        }
+    }
+    lh_plan *f = agg->children[0];
+    lh_plan *below = f->children[0];
+    idset inner = {0}, outer_ids = {0};
+    ids_of_plan(o, below, &inner);
+    ids_of_plan(o, outer, &outer_ids);
+    conj all = {0}, keep = {0};
+    conj_add(o, &all, f->u.filter.pred);
+    uint32_t nk = 0;
+    lh_bexpr **ik = oalloc(o, (all.n + 1) * sizeof(lh_bexpr *));
+    lh_bexpr **ok = oalloc(o, (all.n + 1) * sizeof(lh_bexpr *));
+    lh_bexpr **eqs = oalloc(o, (all.n + 1) * sizeof(lh_bexpr *));
+    if (ik == NULL || ok == NULL || eqs == NULL) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < all.n; i++) {
+        lh_bexpr *c = all.e[i];
+        if (refs_within(o, c, &inner)) {
+            conj_add(o, &keep, c);
+            continue;
+        }
+        lh_bexpr *a, *b;
+        if (!equi_key(o, c, &inner, &outer_ids, &a, &b) ||
+            a->kind != LH_BX_COL) {
+            return NULL; /* correlated other than inner column = outer */
+        }
+        ik[nk] = a;
+        ok[nk] = b;
+        eqs[nk++] = c;
+    }
+    if (nk == 0) {
+        return NULL;
+    }
+    /* the grouped aggregate: the inner key columns keep their ids */
+    lh_plan *g = oalloc(o, sizeof(lh_plan));
+    lh_plan **gkids = oalloc(o, sizeof(lh_plan *));
+    uint32_t gn = nk + agg->u.agg.naggs;
+    uint32_t *gcols = oalloc(o, gn * sizeof(uint32_t));
+    lh_type *gtypes = oalloc(o, gn * sizeof(lh_type));
+    const char **gnames = oalloc(o, gn * sizeof(char *));
+    if (g == NULL || gkids == NULL || gcols == NULL || gtypes == NULL ||
+        gnames == NULL) {
+        return NULL;
+    }
+    for (uint32_t i = 0; i < nk; i++) {
+        for (uint32_t j = 0; j < i; j++) {
+            if (ik[j]->u.col == ik[i]->u.col) {
+                return NULL; /* the same column twice: keep it simple */
+            }
+        }
+        gcols[i] = ik[i]->u.col;
+        gtypes[i] = ik[i]->type;
+        gnames[i] = "?column?";
+        for (uint32_t c = 0; c < below->ncols; c++) {
+            if (below->cols[c] == gcols[i]) {
+                gnames[i] = below->names[c];
+            }
+        }
+    }
+    for (uint32_t i = 0; i < agg->u.agg.naggs; i++) {
+        gcols[nk + i] = agg->cols[i];
+        gtypes[nk + i] = agg->types[i];
+        gnames[nk + i] = agg->names[i];
+    }
+    *g = *agg;
+    g->children = gkids;
+    gkids[0] = filter_over(o, below, &keep);
+    g->cols = gcols;
+    g->types = gtypes;
+    g->names = gnames;
+    g->ncols = gn;
+    g->u.agg.groups = ik;
+    g->u.agg.ngroups = nk;
+    g->est_rows = below->est_rows / 10 + 1;
+    if (!uncorrelated(o, g)) {
+        return NULL;
+    }
+    idset gids = {0};
+    ids_of_plan(o, g, &gids);
+    if (!refs_within(o, proj->u.project.exprs[0], &gids)) {
+        return NULL;
+    }
+    /* outer LEFT JOIN g ON the keys */
+    lh_plan *j = oalloc(o, sizeof(lh_plan));
+    lh_plan **kids = oalloc(o, 2 * sizeof(lh_plan *));
+    uint32_t n = outer->ncols + gn;
+    uint32_t *cols = oalloc(o, n * sizeof(uint32_t));
+    lh_type *types = oalloc(o, n * sizeof(lh_type));
+    const char **names = oalloc(o, n * sizeof(char *));
+    if (j == NULL || kids == NULL || cols == NULL || types == NULL ||
+        names == NULL) {
+        return NULL;
+    }
+    memcpy(cols, outer->cols, outer->ncols * sizeof(uint32_t));
+    memcpy(types, outer->types, outer->ncols * sizeof(lh_type));
+    memcpy(names, outer->names, outer->ncols * sizeof(char *));
+    memcpy(cols + outer->ncols, gcols, gn * sizeof(uint32_t));
+    memcpy(types + outer->ncols, gtypes, gn * sizeof(lh_type));
+    memcpy(names + outer->ncols, gnames, gn * sizeof(char *));
+    conj cond = {0};
+    for (uint32_t i = 0; i < nk; i++) {
+        conj_add(o, &cond, eqs[i]);
+    }
+    j->kind = LH_PLAN_JOIN;
+    j->pos = s->pos;
+    j->children = kids;
+    kids[0] = outer;
+    kids[1] = g;
+    j->nchildren = 2;
+    j->cols = cols;
+    j->types = types;
+    j->names = names;
+    j->ncols = n;
+    j->est_rows = outer->est_rows;
+    j->u.join.kind = LH_JOIN_LEFT;
+    j->u.join.cond = conj_make(o, &cond);
+    *value = proj->u.project.exprs[0];
+    return j;
+}
+
+/* Decorrelates the correlated scalar subqueries of conjunct *pc over
+ * *child (each becomes a LEFT JOIN below and a column in *pc). */
+static bool
+decorrelate_scalars(opt *o, lh_plan **child, lh_bexpr **pc)
+{
+    bool changed = false;
+    for (int guard = 0; guard < 16; guard++) {
+        find_sub f = {NULL};
+        extern void lh__bx_walk(lh_bexpr * e, bool (*fn)(lh_bexpr * e, void *),
+                                void *ud);
+        lh__bx_walk(*pc, find_scalar_fn, &f);
+        if (f.found == NULL) {
+            break;
+        }
+        lh_bexpr *value = NULL;
+        lh_plan *j = decorrelate_scalar(o, *child, f.found, &value);
+        if (j == NULL) {
+            break;
+        }
+        if (*pc == f.found) {
+            *pc = value;
+        } else {
+            repl_ud r = {f.found, value};
+            lh_sql_expr_children(*pc, repl_fn, &r);
+        }
+        *child = j;
+        changed = true;
+    }
+    return changed;
+}
+
+/* (A AND B) OR (A AND C) -> A AND (B OR C), for the conjuncts A common to
+ * every branch of an OR (TPC-H q19's join key): they become join keys and
+ * pushed-down filters. A branch left with nothing makes the OR true. */
+static lh_bexpr *
+factor_or(opt *o, lh_bexpr *e)
+{
+    if (e == NULL || e->kind != LH_BX_OR || e->u.list.n < 2) {
+        return e;
+    }
+    uint32_t nb = e->u.list.n;
+    conj *br = oalloc(o, nb * sizeof(conj));
+    if (br == NULL) {
+        return e;
+    }
+    for (uint32_t i = 0; i < nb; i++) {
+        br[i] = (conj){0};
+        conj_add(o, &br[i], e->u.list.args[i]);
+    }
+    conj common = {0};
+    for (uint32_t k = 0; k < br[0].n; k++) {
+        lh_bexpr *x = br[0].e[k];
+        bool vol;
+        idset tmp = {0};
+        expr_refs(o, x, &tmp, &vol);
+        bool all = !vol;
+        for (uint32_t i = 1; i < nb && all; i++) {
+            bool found = false;
+            for (uint32_t j = 0; j < br[i].n && !found; j++) {
+                found = lh_sql_expr_equal(x, br[i].e[j]);
+            }
+            all = found;
+        }
+        if (all) {
+            conj_add(o, &common, x);
+        }
+    }
+    if (common.n == 0) {
+        return e;
+    }
+    lh_bexpr **rest = oalloc(o, nb * sizeof(lh_bexpr *));
+    if (rest == NULL) {
+        return e;
+    }
+    bool always = false;
+    for (uint32_t i = 0; i < nb; i++) {
+        conj left = {0};
+        for (uint32_t j = 0; j < br[i].n; j++) {
+            bool is_common = false;
+            for (uint32_t k = 0; k < common.n && !is_common; k++) {
+                is_common = lh_sql_expr_equal(br[i].e[j], common.e[k]);
+            }
+            if (!is_common) {
+                conj_add(o, &left, br[i].e[j]);
+            }
+        }
+        always |= left.n == 0;
+        rest[i] = conj_make(o, &left);
+    }
+    if (!always) {
+        lh_bexpr *disj = oalloc(o, sizeof(lh_bexpr));
+        if (disj == NULL) {
+            return e;
+        }
+        *disj = *e;
+        disj->u.list.args = rest;
+        conj_add(o, &common, disj);
+    }
+    lh_bexpr *r = conj_make(o, &common);
+    return r ? r : e;
+}
+
 /* Rewrites FILTER nodes whose conjuncts decorrelate. */
 static void
 decorrelate(opt *o, lh_plan **pp)
@@ -777,7 +1088,9 @@ decorrelate(opt *o, lh_plan **pp)
             child = j;
             changed = true;
         } else {
-            conj_add(o, &rest, all.e[i]);
+            lh_bexpr *c = all.e[i];
+            changed |= decorrelate_scalars(o, &child, &c);
+            conj_add(o, &rest, c);
         }
     }
     if (changed) {
@@ -1740,6 +2053,93 @@ keys_pass(opt *o, lh_plan *p)
     }
 }
 
+/* Finishes the subquery plans of every expression of p's tree. */
+static void
+finish_subqueries(opt *o, lh_plan *p)
+{
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        finish_subqueries(o, p->children[i]);
+    }
+    subq_ud s = {o, true};
+    extern void lh__bx_walk(lh_bexpr * e, bool (*fn)(lh_bexpr * e, void *),
+                            void *ud);
+#define FINISH(e) lh__bx_walk((e), subq_fn, &s)
+    switch ((lh_plan_kind)p->kind) {
+    case LH_PLAN_FILTER:
+        FINISH(p->u.filter.pred);
+        break;
+    case LH_PLAN_PROJECT:
+        for (uint32_t i = 0; i < p->ncols; i++) {
+            FINISH(p->u.project.exprs[i]);
+        }
+        break;
+    case LH_PLAN_VALUES:
+        for (uint32_t r = 0; r < p->u.values.nrows; r++) {
+            for (uint32_t c = 0; c < p->ncols; c++) {
+                FINISH(p->u.values.rows[r][c]);
+            }
+        }
+        break;
+    case LH_PLAN_AGGREGATE:
+        for (uint32_t i = 0; i < p->u.agg.ngroups; i++) {
+            FINISH(p->u.agg.groups[i]);
+        }
+        for (uint32_t i = 0; i < p->u.agg.naggs; i++) {
+            FINISH(p->u.agg.aggs[i]);
+        }
+        break;
+    case LH_PLAN_JOIN:
+        FINISH(p->u.join.cond);
+        for (uint32_t i = 0; i < p->u.join.nkeys; i++) {
+            FINISH(p->u.join.lkeys[i]);
+            FINISH(p->u.join.rkeys[i]);
+        }
+        break;
+    case LH_PLAN_SORT:
+        for (uint32_t i = 0; i < p->u.sort.nkeys; i++) {
+            FINISH(p->u.sort.keys[i].expr);
+        }
+        break;
+    case LH_PLAN_LIMIT:
+        FINISH(p->u.limit.limit);
+        FINISH(p->u.limit.offset);
+        break;
+    case LH_PLAN_WINDOW:
+        for (uint32_t i = 0; i < p->u.window.ncalls; i++) {
+            FINISH(p->u.window.calls[i]);
+        }
+        break;
+    case LH_PLAN_SCAN:
+        FINISH(p->u.scan.filter);
+        FINISH(p->u.scan.travel_expr);
+        break;
+    default:
+        break;
+    }
+#undef FINISH
+}
+
+static void
+prepare_plan(opt *o, lh_plan **pp)
+{
+    fold_plan(o, *pp);
+    decorrelate(o, pp);
+}
+
+static void
+finish_plan(opt *o, lh_plan **pp)
+{
+    conj none = {0};
+    *pp = push(o, *pp, &none);
+    order_joins(o, pp);
+    keys_pass(o, *pp);
+    idset need = {0};
+    ids_of_plan(o, *pp, &need);
+    prune(o, *pp, &need);
+    scan_preds(o, *pp);
+    finish_subqueries(o, *pp);
+}
+
 static void
 optimize_plan(opt *o, lh_plan **pp)
 {
@@ -1759,16 +2159,8 @@ optimize_plan(opt *o, lh_plan **pp)
     if (p->kind >= LH_PLAN_INSERT) {
         return;
     }
-    fold_plan(o, p);
-    decorrelate(o, pp);
-    conj none = {0};
-    *pp = push(o, *pp, &none);
-    order_joins(o, pp);
-    keys_pass(o, *pp);
-    idset need = {0};
-    ids_of_plan(o, *pp, &need);
-    prune(o, *pp, &need);
-    scan_preds(o, *pp);
+    prepare_plan(o, pp);
+    finish_plan(o, pp);
 }
 
 lh_rc

@@ -21,6 +21,9 @@ typedef struct lh_sql_settings {
     bool div_zero_null;   /* division_by_zero = 'null': x / 0 IS NULL */
     bool nulls_first_asc; /* default_null_order = 'nulls_first' (ASC) */
     bool nulls_last_desc; /* default_null_order = 'nulls_last' (DESC too) */
+    bool ungrouped_any;   /* ungrouped_columns = 'any_value': SQLite's bare
+                             columns in an aggregate query (any row's value
+                             of the group) instead of an error */
     int threads;          /* 0 = every core */
     int64_t memory_limit; /* bytes per query; 0 = the default */
 } lh_sql_settings;

@@ -9,6 +9,8 @@
 //        [--select "a::INTEGER AS a, b"]
 //   node tests/peers/duck.mjs sql "SELECT ..."      (several statements: the
 //        last one's rows are printed)
+//   node tests/peers/duck.mjs sqlfile SCRIPTS.ndjson (one JSON string of SQL
+//        a line, all on one connection; {"#":i} before script i's rows)
 //
 // Rows print as NDJSON, one object per row, keys = column names in order,
 // values by lakehouse's output rules (render.mjs; output-formats.md, JSON).
@@ -292,9 +294,32 @@ async function cmdSql(argv) {
     await printQuery(conn, argv[0]);
 }
 
+// sqlfile FILE: many scripts on one connection (tables and views persist
+// from one to the next). FILE holds one JSON string a line, each a script
+// of statements; for script i, a line {"#":i} then its last statement's
+// rows, or {"#":i,"error":"..."} when it fails (the next one still runs).
+async function cmdSqlFile(argv) {
+    if (argv.length !== 1) die(PROG, 'usage: duck.mjs sqlfile FILE.ndjson', 2);
+    const { readFileSync } = await import('node:fs');
+    const scripts = readFileSync(argv[0], 'utf8').split('\n').filter((l) => l.trim() !== '')
+        .map((l) => JSON.parse(l));
+    const conn = await connect();
+    const out = new Out();
+    for (let i = 0; i < scripts.length; i++) {
+        await out.line(`{"#":${i}}`);
+        await out.flush();
+        try {
+            await printQuery(conn, scripts[i]);
+        } catch (e) {
+            await out.line(`{"#":${i},"error":${jsonString((e && e.message) || String(e))}}`);
+        }
+    }
+    await out.flush();
+}
+
 const [cmd, ...rest] = process.argv.slice(2);
-const cmds = { cat: cmdCat, write: cmdWrite, sql: cmdSql };
-if (!cmds[cmd]) die(PROG, 'usage: duck.mjs cat|write|sql ... (see the top of tests/peers/duck.mjs)', 2);
+const cmds = { cat: cmdCat, write: cmdWrite, sql: cmdSql, sqlfile: cmdSqlFile };
+if (!cmds[cmd]) die(PROG, 'usage: duck.mjs cat|write|sql|sqlfile ... (see the top of tests/peers/duck.mjs)', 2);
 try {
     duckdb = requirePeer('@duckdb/node-api');
     T = duckdb.DuckDBTypeId;

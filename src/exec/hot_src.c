@@ -1,0 +1,866 @@
+/*
+ * Event tables of the data directory as a table source: the hot tier's
+ * SQLite shards (hot_int.h has their schema), scanned into column batches.
+ *
+ * Columns: the payload columns of the table's definition (what SELECT *
+ * and positional INSERT see), then the envelope as hidden columns
+ * (ARCHITECTURE.md, "The event"): event_id, stream, version, type, ts,
+ * committed_at, shard, position, partition_key, schema_version, tier_hint,
+ * ttl_seconds.
+ *
+ * A scan reads the shards one after the other (parallel scans share a
+ * shard counter: a shard is a morsel), each through its own read-only
+ * connection (WAL: beside the writer, also in another process), in commit
+ * order. Pushed down into SQLite's WHERE: the ts range of the request,
+ * and the pruning predicates on stream, type (= and IN), version,
+ * position, ts and committed_at (comparisons). Shards are pruned by the
+ * stream (its shard is the hash of the stream, unless the table is sharded
+ * by a payload column) and by predicates on `shard`. The scan operator
+ * above still checks every row.
+ *
+ * The tier router (issue 6) will put this source and the lake's behind one
+ * table; it builds on lh__event_source() below.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "exec/exec_int.h"
+#include "exec/sources.h"
+#include "hot/hot_int.h"
+
+enum {
+    ENV_EVENT_ID,
+    ENV_STREAM,
+    ENV_VERSION,
+    ENV_TYPE,
+    ENV_TS,
+    ENV_COMMITTED_AT,
+    ENV_SHARD,
+    ENV_POSITION,
+    ENV_PARTITION_KEY,
+    ENV_SCHEMA_VERSION,
+    ENV_TIER_HINT,
+    ENV_TTL_SECONDS,
+    NENV
+};
+
+static const struct {
+    const char *name;
+    lh_type_id type;
+    bool nullable;
+} envelope[NENV] = {
+    {"event_id", LH_T_UUID, false},
+    {"stream", LH_T_VARCHAR, false},
+    {"version", LH_T_BIGINT, false},
+    {"type", LH_T_VARCHAR, false},
+    {"ts", LH_T_TIMESTAMP, false},
+    {"committed_at", LH_T_TIMESTAMP, false},
+    {"shard", LH_T_INTEGER, false},
+    {"position", LH_T_BIGINT, false},
+    {"partition_key", LH_T_VARCHAR, false},
+    {"schema_version", LH_T_INTEGER, false},
+    {"tier_hint", LH_T_VARCHAR, true},
+    {"ttl_seconds", LH_T_BIGINT, true},
+};
+
+typedef struct ev_source {
+    lh_source src;
+    lh_table *t; /* owned by the db */
+    uint32_t npayload;
+    lh_sql_column *cols; /* npayload + NENV */
+    uint32_t ncols;
+} ev_source;
+
+typedef struct ev_shared {
+    _Atomic int next_shard;
+} ev_shared;
+
+struct lh_source_scan {
+    ev_source *es;
+    lh_scan_request req;
+    ev_shared *shared;
+    int next_local; /* without a shared counter */
+    bool *want;     /* per shard: not pruned */
+    int cur;        /* the shard being read, -1 none */
+    sqlite3 *conn;
+    sqlite3_stmt *st;
+    lh_buf sql;     /* the statement (the same for every shard) */
+    lh_arena arena; /* the current batch */
+    lh_vector *vecs;
+    lh_scan_stats stats;
+};
+
+/* ---- the table ----------------------------------------------------------- */
+
+static void
+ev_source_free(void *p)
+{
+    ev_source *es = p;
+    if (es == NULL) {
+        return;
+    }
+    lh_free(es->cols);
+    lh_free(es);
+}
+
+static bool
+is_env(const ev_source *es, uint32_t col, int which)
+{
+    return col == es->npayload + (uint32_t)which;
+}
+
+/* ---- scans ----------------------------------------------------------------
+ */
+
+static lh_rc
+ev_share(const lh_source *src, const lh_scan_request *req, void **shared,
+         lh_err *err)
+{
+    (void)src;
+    (void)req;
+    ev_shared *sh = lh_calloc(1, sizeof(ev_shared));
+    if (sh == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    atomic_store(&sh->next_shard, 0);
+    *shared = sh;
+    return LH_OK;
+}
+
+static void
+ev_free_shared(void *shared)
+{
+    lh_free(shared);
+}
+
+/* The SQLite column a table column reads, into the select list. */
+static void
+select_item(const ev_source *es, uint32_t col, lh_buf *q)
+{
+    if (col < es->npayload) {
+        lh_buf_printf(q, "c%d", (int)es->t->def->cols[col].field_id);
+    } else if (is_env(es, col, ENV_SHARD)) {
+        lh_buf_puts(q, "NULL"); /* filled in per shard */
+    } else {
+        lh_buf_puts(q, envelope[col - es->npayload].name);
+    }
+}
+
+static const char *
+op_text(uint8_t op)
+{
+    switch (op) {
+    case LH_OP_EQ:
+        return "=";
+    case LH_OP_LT:
+        return "<";
+    case LH_OP_LE:
+        return "<=";
+    case LH_OP_GT:
+        return ">";
+    case LH_OP_GE:
+        return ">=";
+    default:
+        return NULL;
+    }
+}
+
+/* Whether the predicate goes into SQLite's WHERE (then its values are
+ * bound in order). */
+static bool
+pred_pushed(const ev_source *es, const lh_scan_pred *p)
+{
+    if (p->is_null || p->not_null || p->col < es->npayload) {
+        return false;
+    }
+    int env = (int)(p->col - es->npayload);
+    for (uint32_t i = 0; i < p->nvalues; i++) {
+        if (p->values[i].is_null) {
+            return false;
+        }
+    }
+    switch (env) {
+    case ENV_STREAM:
+    case ENV_TYPE:
+        return p->nvalues >= 1 && (p->op == LH_OP_EQ || p->op == LH_OP_NONE) &&
+               p->values[0].type.id == LH_T_VARCHAR;
+    case ENV_VERSION:
+    case ENV_POSITION:
+    case ENV_TS:
+    case ENV_COMMITTED_AT:
+        return p->nvalues == 1 && op_text(p->op) != NULL;
+    default:
+        return false;
+    }
+}
+
+static lh_rc
+build_sql(lh_source_scan *s, lh_err *err)
+{
+    const ev_source *es = s->es;
+    lh_buf *q = &s->sql;
+    lh_buf_puts(q, "SELECT ");
+    for (uint32_t i = 0; i < s->req.ncols; i++) {
+        if (i) {
+            lh_buf_putc(q, ',');
+        }
+        select_item(es, s->req.cols[i], q);
+    }
+    if (s->req.ncols == 0) {
+        lh_buf_puts(q, "1");
+    }
+    lh_buf_puts(q, " FROM events WHERE 1");
+    if (s->req.has_time) {
+        lh_buf_printf(q, " AND ts >= %lld AND ts <= %lld",
+                      (long long)s->req.ts_lo, (long long)s->req.ts_hi);
+    }
+    for (uint32_t i = 0; i < s->req.npreds; i++) {
+        const lh_scan_pred *p = &s->req.preds[i];
+        if (!pred_pushed(es, p)) {
+            continue;
+        }
+        const char *name = envelope[p->col - es->npayload].name;
+        if (p->op == LH_OP_NONE) {
+            lh_buf_printf(q, " AND %s IN (", name);
+            for (uint32_t k = 0; k < p->nvalues; k++) {
+                lh_buf_puts(q, k ? ",?" : "?");
+            }
+            lh_buf_putc(q, ')');
+        } else {
+            lh_buf_printf(q, " AND %s %s ?", name, op_text(p->op));
+        }
+    }
+    lh_buf_puts(q, " ORDER BY position");
+    if (!lh_buf_ok(q)) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    return LH_OK;
+}
+
+/* Marks the shards the predicates leave. */
+static void
+prune_shards(lh_source_scan *s)
+{
+    const ev_source *es = s->es;
+    const lh_table *t = es->t;
+    for (int i = 0; i < t->nshards; i++) {
+        s->want[i] = true;
+    }
+    for (uint32_t i = 0; i < s->req.npreds; i++) {
+        const lh_scan_pred *p = &s->req.preds[i];
+        if (p->is_null || p->not_null ||
+            !(p->op == LH_OP_EQ || p->op == LH_OP_NONE) || p->nvalues == 0) {
+            continue;
+        }
+        bool by_stream = is_env(es, p->col, ENV_STREAM) &&
+                         t->def->shard_col < 0 &&
+                         p->values[0].type.id == LH_T_VARCHAR;
+        bool by_shard = is_env(es, p->col, ENV_SHARD);
+        if (!by_stream && !by_shard) {
+            continue;
+        }
+        bool keep[LH_MAX_SHARDS] = {0};
+        for (uint32_t k = 0; k < p->nvalues; k++) {
+            const lh_value *v = &p->values[k];
+            if (v->is_null) {
+                continue;
+            }
+            int sh =
+                by_stream ? lh__shard_of(t, v->u.s.p, v->u.s.len) : (int)v->u.i;
+            if (sh >= 0 && sh < t->nshards) {
+                keep[sh] = true;
+            }
+        }
+        for (int k = 0; k < t->nshards; k++) {
+            s->want[k] = s->want[k] && keep[k];
+        }
+    }
+}
+
+static lh_rc
+ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
+        lh_source_scan **out, lh_err *err)
+{
+    ev_source *es = src->ud;
+    lh_source_scan *s = lh_calloc(1, sizeof(lh_source_scan));
+    if (s == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    s->es = es;
+    s->req = *req;
+    s->shared = shared;
+    s->cur = -1;
+    s->sql = (lh_buf)LH_BUF_INIT;
+    lh_arena_init(&s->arena, 0);
+    s->want = lh_calloc((size_t)es->t->nshards, sizeof(bool));
+    s->vecs = lh_calloc(req->ncols ? req->ncols : 1, sizeof(lh_vector));
+    if (s->want == NULL || s->vecs == NULL) {
+        lh_free(s->want);
+        lh_free(s->vecs);
+        lh_free(s);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    prune_shards(s);
+    lh_rc rc = build_sql(s, err);
+    if (rc != LH_OK) {
+        lh_buf_release(&s->sql);
+        lh_free(s->want);
+        lh_free(s->vecs);
+        lh_free(s);
+        return rc;
+    }
+    *out = s;
+    return LH_OK;
+}
+
+static void
+close_shard(lh_source_scan *s)
+{
+    if (s->st) {
+        sqlite3_finalize(s->st);
+        s->st = NULL;
+    }
+    if (s->conn) {
+        sqlite3_close(s->conn);
+        s->conn = NULL;
+    }
+    s->cur = -1;
+}
+
+/* Takes the next shard to read; false at the end. */
+static bool
+take_shard(lh_source_scan *s, int *out)
+{
+    int n = s->es->t->nshards;
+    for (;;) {
+        int i = s->shared ? atomic_fetch_add(&s->shared->next_shard, 1)
+                          : s->next_local++;
+        if (i >= n) {
+            return false;
+        }
+        s->stats.shards++;
+        if (s->want[i]) {
+            *out = i;
+            return true;
+        }
+        s->stats.shards_pruned++;
+    }
+}
+
+static lh_rc
+bind_pred_value(sqlite3_stmt *st, int idx, const lh_value *v)
+{
+    int rc;
+    if (v->type.id == LH_T_VARCHAR) {
+        rc = sqlite3_bind_text(st, idx, v->u.s.p, (int)v->u.s.len,
+                               SQLITE_TRANSIENT);
+    } else {
+        rc = sqlite3_bind_int64(st, idx, v->u.i);
+    }
+    return rc == SQLITE_OK ? LH_OK : LH_EINTERNAL;
+}
+
+static lh_rc
+open_shard(lh_source_scan *s, int shard, lh_err *err)
+{
+    lh_shard *sh = &s->es->t->shards[shard];
+    lh_rc rc = lh__shard_open_reader(sh->path, &s->conn, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    int src =
+        sqlite3_prepare_v2(s->conn, s->sql.data, (int)s->sql.len, &s->st, NULL);
+    if (src != SQLITE_OK) {
+        rc = lh__sqlite_err(s->conn, src, "prepare the scan", err);
+        close_shard(s);
+        return rc;
+    }
+    int idx = 1;
+    for (uint32_t i = 0; i < s->req.npreds; i++) {
+        const lh_scan_pred *p = &s->req.preds[i];
+        if (!pred_pushed(s->es, p)) {
+            continue;
+        }
+        for (uint32_t k = 0; k < (p->op == LH_OP_NONE ? p->nvalues : 1); k++) {
+            if (bind_pred_value(s->st, idx++, &p->values[k]) != LH_OK) {
+                close_shard(s);
+                return lh_err_set(err, LH_EINTERNAL,
+                                  "could not bind a scan predicate");
+            }
+        }
+    }
+    s->cur = shard;
+    return LH_OK;
+}
+
+static lh_rc
+new_batch(lh_source_scan *s, lh_batch *out, lh_err *err)
+{
+    lh_arena_reset(&s->arena);
+    for (uint32_t c = 0; c < s->req.ncols; c++) {
+        const lh_sql_column *col = &s->es->cols[s->req.cols[c]];
+        lh_rc rc = lh_vector_alloc(&s->vecs[c], col->type, LH_BATCH_ROWS, true,
+                                   &s->arena, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    *out = (lh_batch){.count = 0, .ncols = s->req.ncols, .cols = s->vecs};
+    return LH_OK;
+}
+
+static lh_rc
+read_row(lh_source_scan *s, uint32_t row, lh_err *err)
+{
+    const ev_source *es = s->es;
+    for (uint32_t c = 0; c < s->req.ncols; c++) {
+        uint32_t col = s->req.cols[c];
+        lh_value v;
+        if (is_env(es, col, ENV_SHARD)) {
+            v = (lh_value){.type = lh_sql_type(LH_T_INTEGER)};
+            v.u.i = s->cur;
+        } else if (lh__column_value(s->st, (int)c, es->cols[col].type, &v) !=
+                   LH_OK) {
+            return lh_err_set(err, LH_ECORRUPT,
+                              "shard %d of table \"%s\": column \"%s\" holds "
+                              "a damaged value",
+                              s->cur, es->t->def->name, es->cols[col].name);
+        }
+        lh_rc rc = lh__vec_set(&s->arena, &s->vecs[c], row, &v, err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    return LH_OK;
+}
+
+static lh_rc
+ev_next(lh_source_scan *s, lh_batch *out, lh_err *err)
+{
+    lh_rc rc = new_batch(s, out, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    uint32_t n = 0;
+    while (n < LH_BATCH_ROWS) {
+        if (s->cur < 0) {
+            int shard;
+            if (!take_shard(s, &shard)) {
+                break;
+            }
+            rc = open_shard(s, shard, err);
+            if (rc != LH_OK) {
+                return rc;
+            }
+        }
+        int src = sqlite3_step(s->st);
+        if (src == SQLITE_ROW) {
+            rc = read_row(s, n, err);
+            if (rc != LH_OK) {
+                return rc;
+            }
+            n++;
+            continue;
+        }
+        if (src != SQLITE_DONE) {
+            rc = lh__sqlite_err(s->conn, src, "scan a shard", err);
+            lh_err_prefix(err, "table \"%s\", shard %d", s->es->t->def->name,
+                          s->cur);
+            return rc;
+        }
+        close_shard(s);
+    }
+    out->count = n;
+    s->stats.rows += n;
+    return LH_OK;
+}
+
+static void
+ev_stats(const lh_source_scan *s, lh_scan_stats *out)
+{
+    *out = s->stats;
+}
+
+static void
+ev_close(lh_source_scan *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    close_shard(s);
+    lh_buf_release(&s->sql);
+    lh_arena_release(&s->arena);
+    lh_free(s->want);
+    lh_free(s->vecs);
+    lh_free(s);
+}
+
+static void
+ev_describe(const lh_source *src, lh_buf *out)
+{
+    const ev_source *es = src->ud;
+    lh_buf_printf(out, "hot tier, %d shard%s", es->t->nshards,
+                  es->t->nshards == 1 ? "" : "s");
+}
+
+static const lh_source_vt ev_vt = {
+    .name = "events",
+    .share = ev_share,
+    .free_shared = ev_free_shared,
+    .open = ev_open,
+    .next = ev_next,
+    .stats = ev_stats,
+    .close = ev_close,
+    .describe = ev_describe,
+};
+
+/* ---- the catalog's entry ---------------------------------------------------
+ */
+
+lh_rc
+lh__event_table(lh_db *db, const char *name, lh_arena *a, lh_sql_table **out,
+                void **resource, lh_err *err)
+{
+    *resource = NULL;
+    if (db == NULL) {
+        return LH_ENOENT;
+    }
+    lh_table *t;
+    lh_err e2;
+    lh_rc rc = lh__db_table(db, name, &t, &e2);
+    if (rc == LH_ENOENT) {
+        return LH_ENOENT;
+    }
+    if (rc != LH_OK) {
+        if (err) {
+            *err = e2;
+        }
+        return rc;
+    }
+    const lh_tabledef *d = t->def;
+    ev_source *es = lh_calloc(1, sizeof(ev_source));
+    uint32_t n = (uint32_t)d->ncols + NENV;
+    lh_sql_column *cols = lh_calloc(n, sizeof(lh_sql_column));
+    lh_sql_table *st = lh_arena_calloc(a, sizeof(lh_sql_table));
+    if (es == NULL || cols == NULL || st == NULL) {
+        lh_free(es);
+        lh_free(cols);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    es->t = t;
+    es->npayload = (uint32_t)d->ncols;
+    es->cols = cols;
+    es->ncols = n;
+    for (size_t i = 0; i < d->ncols; i++) {
+        cols[i].name = d->cols[i].name;
+        cols[i].type = d->cols[i].type;
+        cols[i].nullable = d->cols[i].nullable;
+    }
+    for (int k = 0; k < NENV; k++) {
+        lh_sql_column *c = &cols[d->ncols + (size_t)k];
+        c->name = envelope[k].name;
+        c->type = lh_sql_type(envelope[k].type);
+        c->nullable = envelope[k].nullable;
+        c->hidden = true;
+    }
+    es->src.vt = &ev_vt;
+    es->src.ud = es;
+    st->name = d->name;
+    st->kind = LH_SQL_TABLE_EVENT;
+    st->cols = cols;
+    st->ncols = n;
+    st->ts_col = (int32_t)(d->ncols + ENV_TS);
+    st->source = &es->src;
+    st->est_rows = 0;
+    *out = st;
+    *resource = es;
+    return LH_OK;
+}
+
+void
+lh__event_table_free(void *resource)
+{
+    ev_source_free(resource);
+}
+
+lh_rc
+lh__event_table_names(lh_db *db, lh_arena *a, const char ***out, uint32_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (db == NULL) {
+        return LH_OK;
+    }
+    pthread_mutex_lock(&db->mu);
+    const char **names =
+        lh_arena_alloc(a, (db->tables.count + 1) * sizeof(char *));
+    if (names == NULL) {
+        pthread_mutex_unlock(&db->mu);
+        return LH_ENOMEM;
+    }
+    size_t it = 0;
+    const void *key;
+    size_t kl;
+    void *v;
+    uint32_t k = 0;
+    while (lh_map_next(&db->tables, &it, &key, &kl, &v)) {
+        names[k++] = lh_arena_strdup(a, ((lh_table *)v)->def->name);
+        if (names[k - 1] == NULL) {
+            pthread_mutex_unlock(&db->mu);
+            return LH_ENOMEM;
+        }
+    }
+    pthread_mutex_unlock(&db->mu);
+    *out = names;
+    *n = k;
+    return LH_OK;
+}
+
+/* ---- INSERT: appends ----------------------------------------------------- */
+
+#define INSERT_CHUNK 1024
+
+typedef struct ins_chunk {
+    lh_event_in evs[INSERT_CHUNK];
+    lh_event_ack acks[INSERT_CHUNK];
+    lh_cell *cells; /* INSERT_CHUNK * npayload */
+    size_t n;
+    lh_arena arena; /* texts made for this chunk */
+} ins_chunk;
+
+static const char *
+text_of(lh_arena *a, const lh_value *v, bool iso)
+{
+    lh_buf b = LH_BUF_INIT;
+    lh_value_to_text(v, &b);
+    if (iso && b.data) {
+        for (size_t i = 0; i < b.len; i++) {
+            if (b.data[i] == ' ') {
+                b.data[i] = 'T';
+                break;
+            }
+        }
+        lh_buf_putc(&b, 'Z');
+    }
+    const char *s =
+        lh_buf_ok(&b) ? lh_arena_strndup(a, b.data ? b.data : "", b.len) : NULL;
+    lh_buf_release(&b);
+    return s;
+}
+
+static lh_rc
+to_cell(lh_arena *a, const lh_value *v, lh_cell *c, lh_err *err)
+{
+    memset(c, 0, sizeof *c);
+    if (v->is_null) {
+        c->kind = LH_CELL_NULL;
+        return LH_OK;
+    }
+    switch ((lh_type_id)v->type.id) {
+    case LH_T_BOOLEAN:
+        c->kind = LH_CELL_BOOL;
+        c->u.b = v->u.b;
+        return LH_OK;
+    case LH_T_SMALLINT:
+    case LH_T_INTEGER:
+    case LH_T_BIGINT:
+    case LH_T_DATE:
+    case LH_T_TIME:
+    case LH_T_TIMESTAMP:
+    case LH_T_TIMESTAMPTZ:
+        c->kind = LH_CELL_INT;
+        c->u.i = v->u.i;
+        return LH_OK;
+    case LH_T_REAL:
+    case LH_T_DOUBLE:
+        c->kind = LH_CELL_DOUBLE;
+        c->u.d = v->u.d;
+        return LH_OK;
+    case LH_T_VARCHAR:
+    case LH_T_JSON:
+        c->kind = LH_CELL_TEXT;
+        c->u.s.p = v->u.s.p;
+        c->u.s.len = v->u.s.len;
+        return LH_OK;
+    case LH_T_BLOB:
+        c->kind = LH_CELL_BYTES;
+        c->u.s.p = v->u.s.p;
+        c->u.s.len = v->u.s.len;
+        return LH_OK;
+    case LH_T_UUID: {
+        uint8_t *p = lh_arena_alloc(a, 16);
+        if (p == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        memcpy(p, v->u.uuid.b, 16);
+        c->kind = LH_CELL_BYTES;
+        c->u.s.p = p;
+        c->u.s.len = 16;
+        return LH_OK;
+    }
+    default: {
+        const char *s = text_of(a, v, false);
+        if (s == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        c->kind = LH_CELL_TEXT;
+        c->u.s.p = s;
+        c->u.s.len = strlen(s);
+        return LH_OK;
+    }
+    }
+}
+
+static lh_rc
+flush_chunk(lh_db *db, const char *table, ins_chunk *ch, int64_t *count,
+            lh_err *err)
+{
+    if (ch->n == 0) {
+        return LH_OK;
+    }
+    lh_rc rc = lh_append(db, table, ch->evs, ch->n, NULL, ch->acks, err);
+    if (rc == LH_OK) {
+        *count += (int64_t)ch->n;
+    }
+    ch->n = 0;
+    lh_arena_reset(&ch->arena);
+    return rc;
+}
+
+/* One row of the batch into the chunk's next event. */
+static lh_rc
+add_row(const lh_sql_table *t, uint32_t npayload, const lh_batch *b, uint32_t r,
+        ins_chunk *ch, lh_err *err)
+{
+    lh_event_in *ev = &ch->evs[ch->n];
+    lh_cell *cells = ch->cells + ch->n * (npayload ? npayload : 1);
+    memset(ev, 0, sizeof *ev);
+    for (uint32_t c = 0; c < npayload; c++) {
+        lh_value v;
+        lh__vec_get(&b->cols[c], r, &v);
+        lh_rc rc = to_cell(&ch->arena, &v, &cells[c], err);
+        if (rc != LH_OK) {
+            return rc;
+        }
+    }
+    ev->cells = cells;
+    ev->ncells = npayload;
+    for (int k = 0; k < NENV; k++) {
+        lh_value v;
+        lh__vec_get(&b->cols[npayload + (uint32_t)k], r, &v);
+        if (v.is_null) {
+            continue;
+        }
+        switch (k) {
+        case ENV_EVENT_ID:
+        case ENV_TS:
+            ev->event_id = k == ENV_EVENT_ID ? text_of(&ch->arena, &v, false)
+                                             : ev->event_id;
+            if (k == ENV_TS) {
+                ev->ts = text_of(&ch->arena, &v, true);
+            }
+            break;
+        case ENV_STREAM:
+        case ENV_TYPE:
+        case ENV_PARTITION_KEY:
+        case ENV_TIER_HINT: {
+            const char *s = lh_arena_strndup(&ch->arena, v.u.s.p, v.u.s.len);
+            if (k == ENV_STREAM) {
+                ev->stream = s;
+            } else if (k == ENV_TYPE) {
+                ev->type = s;
+            } else if (k == ENV_PARTITION_KEY) {
+                ev->partition_key = s;
+            } else {
+                ev->tier_hint = s;
+            }
+            break;
+        }
+        case ENV_TTL_SECONDS:
+            ev->ttl_seconds = v.u.i;
+            break;
+        default:
+            return lh_err_set(err, LH_EINVAL,
+                              "cannot insert into column \"%s\" of event "
+                              "table \"%s\": the hot tier assigns it",
+                              envelope[k].name, t->name);
+        }
+    }
+    if (ev->event_id == NULL) {
+        /* a new UUIDv7, which is also the stream when none is given */
+        lh_uuid u;
+        lh_rc rc = lh_uuid_v7(&u, lh_now() / 1000, err);
+        char *id = lh_arena_alloc(&ch->arena, LH_UUID_STRLEN + 1);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        if (id == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        lh_uuid_format(&u, id);
+        ev->event_id = id;
+    }
+    if (ev->stream == NULL) {
+        ev->stream = ev->event_id;
+    }
+    if (ev->type == NULL) {
+        ev->type = t->name;
+    }
+    ev->expect = LH_EXPECT_ANY;
+    ch->n++;
+    return LH_OK;
+}
+
+lh_rc
+lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
+                 int64_t *count, lh_err *err)
+{
+    *count = 0;
+    const ev_source *es = t->source ? ((const lh_source *)t->source)->ud : NULL;
+    if (db == NULL || es == NULL || t->ncols != es->ncols) {
+        return lh_err_set(err, LH_EINTERNAL, "not an event table");
+    }
+    uint32_t npayload = es->npayload;
+    uint32_t *cols = lh_calloc(t->ncols, sizeof(uint32_t));
+    ins_chunk *ch = lh_calloc(1, sizeof(ins_chunk));
+    if (cols == NULL || ch == NULL ||
+        (ch->cells = lh_calloc((size_t)INSERT_CHUNK * (npayload ? npayload : 1),
+                               sizeof(lh_cell))) == NULL) {
+        lh_free(cols);
+        lh_free(ch);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_arena_init(&ch->arena, 0);
+    for (uint32_t i = 0; i < t->ncols; i++) {
+        cols[i] = i;
+    }
+    lh_scan_request req = {.cols = cols, .ncols = t->ncols};
+    lh_source_scan *s = NULL;
+    lh_rc rc = rows->vt->open(rows, &req, NULL, &s, err);
+    while (rc == LH_OK) {
+        lh_batch b;
+        rc = rows->vt->next(s, &b, err);
+        if (rc != LH_OK || b.count == 0) {
+            break;
+        }
+        for (uint32_t i = 0; i < (b.sel ? b.nsel : b.count) && rc == LH_OK;
+             i++) {
+            rc = add_row(t, npayload, &b, b.sel ? b.sel[i] : i, ch, err);
+            if (rc == LH_OK && ch->n == INSERT_CHUNK) {
+                rc = flush_chunk(db, t->name, ch, count, err);
+            }
+        }
+    }
+    if (rc == LH_OK) {
+        rc = flush_chunk(db, t->name, ch, count, err);
+    }
+    if (s) {
+        rows->vt->close(s);
+    }
+    lh_arena_release(&ch->arena);
+    lh_free(ch->cells);
+    lh_free(ch);
+    lh_free(cols);
+    return rc;
+}
