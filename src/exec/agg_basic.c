@@ -663,7 +663,9 @@ str_append(lh_kctx *k, stragg *s, const char *p, size_t n)
         s->data = nd;
         s->cap = ncap;
     }
-    memcpy(s->data + s->len, p, n);
+    if (n) {
+        memcpy(s->data + s->len, p, n);
+    }
     s->len += n;
     return LH_OK;
 }

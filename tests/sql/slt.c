@@ -548,7 +548,9 @@ do_query(file_state *fs, size_t line, const char *types, const char *sortmode,
     if (ncols && strcmp(sortmode, "rowsort") == 0) {
         size_t rows = vals.n / ncols;
         char **tmp = malloc((vals.n ? vals.n : 1) * sizeof(char *));
-        memcpy(tmp, vals.v, vals.n * sizeof(char *));
+        if (vals.n) {
+            memcpy(tmp, vals.v, vals.n * sizeof(char *));
+        }
         /* sort row blocks: an array of row pointers */
         char ***rowp = malloc((rows ? rows : 1) * sizeof(char **));
         for (size_t i = 0; i < rows; i++) {
@@ -571,12 +573,16 @@ do_query(file_state *fs, size_t line, const char *types, const char *sortmode,
         for (size_t i = 0; i < rows; i++) {
             memcpy(&sorted[i * ncols], rowp[i], ncols * sizeof(char *));
         }
-        memcpy(vals.v, sorted, vals.n * sizeof(char *));
+        if (vals.n) {
+            memcpy(vals.v, sorted, vals.n * sizeof(char *));
+        }
         free(sorted);
         free(rowp);
         free(tmp);
     } else if (strcmp(sortmode, "valuesort") == 0) {
-        qsort(vals.v, vals.n, sizeof(char *), cmp_str);
+        if (vals.n) {
+            qsort(vals.v, vals.n, sizeof(char *), cmp_str);
+        }
     }
     /* compare */
     bool ok = true;
