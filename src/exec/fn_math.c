@@ -164,11 +164,10 @@ round2_dec(lh_kctx *k, const lh_vector *const *args, uint32_t nargs,
         }
         lh_i128 v = lh_dec_at(args[0], r);
         int32_t d = ((const int32_t *)args[1]->data)[lh_vidx(args[1], r)];
-        if (d < s) {
+        if ((int64_t)s - d > 38) {
+            o[r] = 0.0; /* every digit of a 38-digit value is rounded away */
+        } else if (d < s) {
             int drop = s - d;
-            if (drop > 38) {
-                drop = 38;
-            }
             lh_i128 f = lh__pow10(drop);
             lh_i128 q = v / f, rem = v % f;
             lh_i128 ar = rem < 0 ? -rem : rem;
