@@ -40,11 +40,9 @@
 #include "format/parquet/parquet.h"
 #include "format/parquet/writer.h"
 
-#define NCOLS 12
+#include "events.h"
 
-static const char *const names[NCOLS] = {
-    "event_id", "stream",  "version", "type",     "ts",     "tenant",
-    "product",  "user_id", "revenue", "quantity", "region", "payload"};
+#define NCOLS BENCH_EVENT_COLS
 
 static double
 now_s(void)
@@ -52,106 +50,6 @@ now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static uint64_t
-mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ull;
-    x ^= x >> 33;
-    return x;
-}
-
-static lh_type
-T(lh_type_id id)
-{
-    return (lh_type){.id = id};
-}
-
-/* Rows [start, start + n) of the data set, into b (memory in a). */
-static void
-gen_batch(uint64_t start, uint32_t n, lh_arena *a, lh_batch *b)
-{
-    static const char *const types[4] = {"placed", "paid", "shipped",
-                                         "delivered"};
-    static const char *const regions[12] = {
-        "us-east",    "us-west",    "eu-west",      "eu-central",
-        "ap-south",   "ap-east",    "sa-east",      "af-south",
-        "me-central", "ca-central", "ap-southeast", "eu-north"};
-    lh_type ts[NCOLS] = {
-        T(LH_T_VARCHAR),
-        T(LH_T_VARCHAR),
-        T(LH_T_BIGINT),
-        T(LH_T_VARCHAR),
-        T(LH_T_TIMESTAMPTZ),
-        T(LH_T_VARCHAR),
-        T(LH_T_BIGINT),
-        T(LH_T_BIGINT),
-        (lh_type){.id = LH_T_DECIMAL, .precision = 12, .scale = 2},
-        T(LH_T_INTEGER),
-        T(LH_T_VARCHAR),
-        T(LH_T_JSON)};
-    lh_err err;
-    b->count = n;
-    b->sel = NULL;
-    b->ncols = NCOLS;
-    b->cols = lh_arena_calloc(a, NCOLS * sizeof(lh_vector));
-    for (int c = 0; c < NCOLS; c++) {
-        if (lh_vector_alloc(&b->cols[c], ts[c], n, c == 11, a, &err) != LH_OK) {
-            fprintf(stderr, "bench_parquet: %s\n", err.msg);
-            exit(1);
-        }
-    }
-    lh_str *eid = b->cols[0].data, *stream = b->cols[1].data;
-    int64_t *ver = b->cols[2].data;
-    lh_str *type = b->cols[3].data;
-    int64_t *tsv = b->cols[4].data;
-    lh_str *tenant = b->cols[5].data;
-    int64_t *prod = b->cols[6].data, *user = b->cols[7].data,
-            *rev = b->cols[8].data;
-    int32_t *qty = b->cols[9].data;
-    lh_str *region = b->cols[10].data, *payload = b->cols[11].data;
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t row = start + i;
-        uint64_t h = mix(row + 1), h2 = mix(h);
-        uint64_t order = row / 4;
-        char *s = lh_arena_alloc(a, 37);
-        snprintf(s, 37, "%08x-%04x-4%03x-a%03x-%012llx", (unsigned)(h >> 32),
-                 (unsigned)(h >> 16) & 0xffff, (unsigned)h & 0xfff,
-                 (unsigned)(h2 >> 52),
-                 (unsigned long long)(h2 & 0xffffffffffffull));
-        eid[i] = lh_str_make(s, 36);
-        char *st = lh_arena_alloc(a, 16);
-        int sl = snprintf(st, 16, "order-%08llu", (unsigned long long)order);
-        stream[i] = lh_str_make(st, (uint32_t)sl);
-        ver[i] = (int64_t)(row % 4) + 1;
-        type[i] = lh_str_make(types[row % 4], (uint32_t)strlen(types[row % 4]));
-        tsv[i] = 1767225600000000ll + (int64_t)row * 1000 + (int64_t)(h % 997);
-        char *tn = lh_arena_alloc(a, 12);
-        int tl = snprintf(tn, 12, "tenant-%03u", (unsigned)(mix(order) % 100));
-        tenant[i] = lh_str_make(tn, (uint32_t)tl);
-        prod[i] = (int64_t)(mix(order + 7) % 10000);
-        user[i] = (int64_t)(mix(order + 13) % 100000);
-        qty[i] = (int32_t)(h2 % 10) + 1;
-        rev[i] = (int64_t)(h % 50000) * qty[i];
-        const char *r = regions[mix(order + 3) % 12];
-        region[i] = lh_str_make(r, (uint32_t)strlen(r));
-        if (h % 20 == 0) {
-            lh_bit_set(b->cols[11].validity, i, false);
-            payload[i] = lh_str_make("", 0);
-        } else {
-            char *p = lh_arena_alloc(a, 96);
-            int pl = snprintf(p, 96,
-                              "{\"sku\":\"SKU-%05u\",\"coupon\":%s,"
-                              "\"channel\":\"%s\"}",
-                              (unsigned)prod[i], h % 3 ? "null" : "\"SAVE10\"",
-                              h2 % 2 ? "web" : "app");
-            payload[i] = lh_str_make(p, (uint32_t)pl);
-        }
-    }
 }
 
 static lh_pq_wcolumn wcols[NCOLS];
@@ -162,9 +60,9 @@ init_wcols(void)
     lh_arena a;
     lh_arena_init(&a, 0);
     lh_batch b;
-    gen_batch(0, 1, &a, &b);
+    bench_events_batch(0, 1, &a, &b);
     for (int c = 0; c < NCOLS; c++) {
-        wcols[c].name = names[c];
+        wcols[c].name = bench_event_names[c];
         wcols[c].type = b.cols[c].type;
         wcols[c].nullable = c == 11;
         wcols[c].has_field_id = true;
@@ -457,7 +355,7 @@ run(uint64_t rows, const char *dir)
         uint64_t start = (uint64_t)i * LH_BATCH_ROWS;
         uint32_t n = (uint32_t)(rows - start < LH_BATCH_ROWS ? rows - start
                                                              : LH_BATCH_ROWS);
-        gen_batch(start, n, &a, &batches[i]);
+        bench_events_batch(start, n, &a, &batches[i]);
     }
     lh_pq_writer_opts wo;
     lh_pq_writer_opts_init(&wo);
