@@ -233,9 +233,14 @@ cat_table_fn(void *ud, const char *name, const lh_value *args, uint32_t nargs,
             }
         }
     } else if (strcasecmp(name, "iceberg_scan") == 0) {
-        return lh_err_set(err, LH_EUNSUPPORTED,
-                          "unsupported: iceberg_scan (not yet wired to the "
-                          "Iceberg module's scan planning)");
+        rc = lh__iceberg_scan(args, nargs, names, named, nnamed, a, &t, &res,
+                              err);
+        if (res) {
+            lh_rc rr = add_resource(s, lh__iceberg_scan_free, res, err);
+            if (rc == LH_OK) {
+                rc = rr;
+            }
+        }
     } else {
         return LH_ENOENT;
     }

@@ -62,6 +62,14 @@ typedef struct lh_source_vt {
     void (*close)(lh_source_scan *s);
     /* One line for EXPLAIN: what it reads ("2 files", "16 shards"). */
     void (*describe)(const lh_source *src, lh_buf *out);
+    /* Optional: exact facts of the whole source, without reading rows
+     * (min / max / count without a filter are answered from them): the
+     * row count, and, when col is a column index (not UINT32_MAX), that
+     * column's NULL count and minimum and maximum (*has_values false for
+     * a column of only NULLs). False when not known exactly. */
+    bool (*bounds)(const lh_source *src, uint32_t col, uint64_t *rows,
+                   int64_t *nulls, lh_value *min, lh_value *max,
+                   bool *has_values);
 } lh_source_vt;
 
 struct lh_source {

@@ -24,7 +24,9 @@ struct lh_gtable {
     lh_vector *keys; /* FLAT views over the key arrays (cap rows) */
     uint8_t *states;
     lh_arena strings;
-    uint32_t *slots;
+    uint64_t *slots; /* group + 1 in the low half, the high half of its hash
+                        in the high half (a probe reads one cache line of
+                        the index before any key) */
     uint32_t nslots;
     int64_t charged;
     /* scratch for a batch */
@@ -89,10 +91,16 @@ grow_groups(lh_gtable *g, uint32_t need, lh_err *err)
     return charge(g, bytes, err);
 }
 
+static inline uint64_t
+slot_of(uint64_t h, uint32_t gi)
+{
+    return (h & 0xffffffff00000000ull) | ((uint64_t)gi + 1);
+}
+
 static lh_rc
 rehash(lh_gtable *g, uint32_t nslots, lh_err *err)
 {
-    uint32_t *ns = lh_calloc(nslots, sizeof(uint32_t));
+    uint64_t *ns = lh_calloc(nslots, sizeof(uint64_t));
     if (ns == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory for the group table");
     }
@@ -102,9 +110,9 @@ rehash(lh_gtable *g, uint32_t nslots, lh_err *err)
         while (ns[s]) {
             s = (s + 1) & mask;
         }
-        ns[s] = gi + 1;
+        ns[s] = slot_of(g->hashes[gi], gi);
     }
-    lh_rc rc = charge(g, (int64_t)(nslots - g->nslots) * 4, err);
+    lh_rc rc = charge(g, (int64_t)(nslots - g->nslots) * 8, err);
     lh_free(g->slots);
     g->slots = ns;
     g->nslots = nslots;
@@ -231,7 +239,7 @@ insert(lh_gtable *g, const lh_vector *const *keys, uint32_t r, uint64_t h,
     while (g->slots[s]) {
         s = (s + 1) & mask;
     }
-    g->slots[s] = gi + 1;
+    g->slots[s] = slot_of(h, gi);
     return LH_OK;
 }
 
@@ -269,9 +277,12 @@ probe(lh_gtable *g, const lh_vector *const *keys, const uint32_t *sel,
         uint32_t mask = g->nslots - 1;
         uint32_t s = (uint32_t)h & mask;
         uint32_t found = UINT32_MAX;
-        while (g->slots[s]) {
-            uint32_t gi = g->slots[s] - 1;
-            if (g->hashes[gi] == h && keys_equal(g, gi, keys, r)) {
+        uint64_t hi = h & 0xffffffff00000000ull;
+        uint64_t sv;
+        while ((sv = g->slots[s]) != 0) {
+            uint32_t gi = (uint32_t)sv - 1;
+            if ((sv & 0xffffffff00000000ull) == hi &&
+                keys_equal(g, gi, keys, r)) {
                 found = gi;
                 break;
             }

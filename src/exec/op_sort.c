@@ -27,6 +27,11 @@ typedef struct sort_worker {
     chunk *chunks;
     uint32_t nchunks, cap;
     uint64_t rows;
+    /* top-N: after a cut, row bound_row of chunks[0] is the worst of the
+     * `limit` best so far; a later row that does not sort before it can
+     * never be kept */
+    bool has_bound;
+    uint32_t bound_row;
     lh_arena arena;
     lh_arena scratch;
     lh_evalctx ec;
@@ -48,16 +53,16 @@ typedef struct cmp_ctx {
     uint32_t nin; /* input columns: keys start here */
 } cmp_ctx;
 
+/* Row ra of ba against row rb of bb by the sort keys (columns nin...);
+ * 0 on a tie. */
 static int
-cmp_rows(const void *pa, const void *pb, void *ud)
+cmp_keys(const lh_sort_cfg *cfg, uint32_t nin, const lh_batch *ba, uint32_t ra,
+         const lh_batch *bb, uint32_t rb)
 {
-    const cmp_ctx *c = ud;
-    const rowref *a = pa, *b = pb;
-    const lh_batch *ba = &c->chunks[a->chunk].b, *bb = &c->chunks[b->chunk].b;
-    for (uint32_t k = 0; k < c->cfg->nkeys; k++) {
-        const lh_vector *va = &ba->cols[c->nin + k];
-        const lh_vector *vb = &bb->cols[c->nin + k];
-        bool na = !lh_vec_valid(va, a->row), nb = !lh_vec_valid(vb, b->row);
+    for (uint32_t k = 0; k < cfg->nkeys; k++) {
+        const lh_vector *va = &ba->cols[nin + k];
+        const lh_vector *vb = &bb->cols[nin + k];
+        bool na = !lh_vec_valid(va, ra), nb = !lh_vec_valid(vb, rb);
         int r;
         if (na || nb) {
             if (na && nb) {
@@ -65,15 +70,28 @@ cmp_rows(const void *pa, const void *pb, void *ud)
             }
             /* NULL first or last whatever the direction */
             r = na ? -1 : 1;
-            if (!c->cfg->nulls_first[k]) {
+            if (!cfg->nulls_first[k]) {
                 r = -r;
             }
             return r;
         }
-        r = lh__vec_cmp(va, a->row, vb, b->row);
+        r = lh__vec_cmp(va, ra, vb, rb);
         if (r) {
-            return c->cfg->desc[k] ? -r : r;
+            return cfg->desc[k] ? -r : r;
         }
+    }
+    return 0;
+}
+
+static int
+cmp_rows(const void *pa, const void *pb, void *ud)
+{
+    const cmp_ctx *c = ud;
+    const rowref *a = pa, *b = pb;
+    const lh_batch *ba = &c->chunks[a->chunk].b, *bb = &c->chunks[b->chunk].b;
+    int r = cmp_keys(c->cfg, c->nin, ba, a->row, bb, b->row);
+    if (r) {
+        return r;
     }
     uint32_t sa = c->chunks[a->chunk].seq, sb = c->chunks[b->chunk].seq;
     if (sa != sb) {
@@ -153,6 +171,8 @@ cut(lh_xop *op, sort_worker *w, uint64_t keep, lh_err *err)
     lh__exec_charge(op->ex, (int64_t)w->arena.held - before, NULL);
     w->nchunks = 0;
     w->rows = 0;
+    w->has_bound = keep > 0 && keep == (uint64_t)cfg->limit;
+    w->bound_row = keep > 0 ? (uint32_t)keep - 1 : 0;
     return add_chunk(w, &nb, seq, err);
 }
 
@@ -184,6 +204,32 @@ sink(void *ud, uint32_t worker, lh_batch *in, lh_err *err)
             return rc;
         }
         wide.cols[in->ncols + k] = *v;
+    }
+    if (w->has_bound) {
+        /* top-N: only rows that sort before the worst kept one (a tie
+         * arrived later, so it sorts after) */
+        bool plain = true;
+        for (uint32_t k = 0; k < cfg->nkeys; k++) {
+            const lh_vector *v = &wide.cols[in->ncols + k];
+            plain = plain && !(v->kind == LH_VEC_DICT && v->dict->validity);
+        }
+        uint32_t *keep =
+            plain ? lh_arena_alloc(&w->scratch, n * sizeof(uint32_t)) : NULL;
+        if (keep) {
+            uint32_t kn = 0;
+            const lh_batch *bb = &w->chunks[0].b;
+            for (uint32_t i = 0; i < n; i++) {
+                uint32_t r = lh_row(in->sel, i);
+                if (cmp_keys(cfg, in->ncols, &wide, r, bb, w->bound_row) < 0) {
+                    keep[kn++] = r;
+                }
+            }
+            if (kn == 0) {
+                return LH_OK;
+            }
+            wide.sel = keep;
+            wide.nsel = kn;
+        }
     }
     size_t before = w->arena.held;
     lh_batch copy;

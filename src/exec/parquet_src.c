@@ -283,6 +283,42 @@ pq_describe(const lh_source *src, lh_buf *out)
                   ps->nfiles == 1 ? "" : "s", (unsigned long long)ps->rows);
 }
 
+static bool
+pq_bounds(const lh_source *src, uint32_t col, uint64_t *rows, int64_t *nulls,
+          lh_value *min, lh_value *max, bool *has_values)
+{
+    const pq_source *ps = src->ud;
+    *rows = ps->rows;
+    *nulls = 0;
+    *has_values = false;
+    if (col == UINT32_MAX) {
+        return true;
+    }
+    for (uint32_t f = 0; f < ps->nfiles; f++) {
+        lh_value mn, mx;
+        bool has;
+        int64_t nn;
+        if (ps->colmap[f][col] < 0 ||
+            !lh_pq_column_bounds(ps->files[f], (uint32_t)ps->colmap[f][col],
+                                 &mn, &mx, &has, &nn) ||
+            !lh_type_equal(mn.type, ps->types[col])) {
+            return false;
+        }
+        *nulls += nn;
+        if (!has) {
+            continue;
+        }
+        if (!*has_values || lh__value_cmp(&mn, min) < 0) {
+            *min = mn;
+        }
+        if (!*has_values || lh__value_cmp(&mx, max) > 0) {
+            *max = mx;
+        }
+        *has_values = true;
+    }
+    return true;
+}
+
 static const lh_source_vt pq_vt = {
     .name = "parquet",
     .share = pq_share,
@@ -292,6 +328,7 @@ static const lh_source_vt pq_vt = {
     .stats = pq_stats,
     .close = pq_close,
     .describe = pq_describe,
+    .bounds = pq_bounds,
 };
 
 /* ---- read_parquet(...)

@@ -166,12 +166,138 @@ build_order(lh_pctx *pc, const lh_order_key *keys, uint32_t nkeys,
     return LH_OK;
 }
 
+/* min(c), max(c), count(c) and count(*) of a whole table, without a
+ * filter, from its source's exact bounds (Parquet statistics): a VALUES
+ * node of one row instead of a scan. False (nothing made) when the plan
+ * is not of that shape or the source does not know. */
+static bool
+stats_aggregate(lh_pctx *pc, const lh_plan *p, lh_pnode **out)
+{
+    if (p->kind != LH_PLAN_AGGREGATE || p->u.agg.ngroups || p->u.agg.sets ||
+        p->u.agg.naggs == 0 || p->ncols != p->u.agg.naggs) {
+        return false;
+    }
+    const lh_plan *c = p->children[0];
+    const lh_plan *proj = NULL;
+    if (c->kind == LH_PLAN_PROJECT) {
+        proj = c;
+        c = c->children[0];
+    }
+    if (c->kind != LH_PLAN_SCAN || c->u.scan.filter || c->u.scan.npreds ||
+        c->u.scan.has_time || c->u.scan.travel || c->u.scan.table == NULL) {
+        return false;
+    }
+    const lh_source *src = c->u.scan.table->source;
+    if (src == NULL || src->vt->bounds == NULL) {
+        return false;
+    }
+    lh_bexpr **consts = pcalloc(pc, p->ncols * sizeof(lh_bexpr *));
+    if (consts == NULL) {
+        return false;
+    }
+    for (uint32_t i = 0; i < p->u.agg.naggs; i++) {
+        const lh_bexpr *a = p->u.agg.aggs[i];
+        if (a->kind != LH_BX_AGG || a->u.agg.filter || a->u.agg.norder) {
+            return false;
+        }
+        const char *fn = a->u.agg.fn->name;
+        bool star = strcmp(fn, "count_star") == 0;
+        bool is_min = strcmp(fn, "min") == 0, is_max = strcmp(fn, "max") == 0;
+        bool is_count = strcmp(fn, "count") == 0 && !a->u.agg.distinct;
+        if (!star && !is_min && !is_max && !is_count) {
+            return false;
+        }
+        uint32_t col = UINT32_MAX;
+        if (!star) {
+            if (a->u.agg.nargs != 1 || a->u.agg.args[0]->kind != LH_BX_COL) {
+                return false;
+            }
+            uint32_t id = a->u.agg.args[0]->u.col;
+            if (proj) {
+                /* through a projection of plain columns */
+                bool found = false;
+                for (uint32_t k = 0; k < proj->ncols && !found; k++) {
+                    if (proj->cols[k] == id) {
+                        const lh_bexpr *x = proj->u.project.exprs[k];
+                        if (x->kind != LH_BX_COL) {
+                            return false;
+                        }
+                        id = x->u.col;
+                        found = true;
+                    }
+                }
+                if (!found) {
+                    return false;
+                }
+            }
+            for (uint32_t k = 0; k < c->ncols; k++) {
+                if (c->cols[k] == id) {
+                    col = c->u.scan.table_cols[k];
+                }
+            }
+            if (col == UINT32_MAX) {
+                return false;
+            }
+        }
+        uint64_t rows;
+        int64_t nulls;
+        lh_value mn, mx;
+        bool has;
+        if (!src->vt->bounds(src, col, &rows, &nulls, &mn, &mx, &has)) {
+            return false;
+        }
+        lh_bexpr *k = pcalloc(pc, sizeof(lh_bexpr));
+        if (k == NULL) {
+            return false;
+        }
+        k->kind = LH_BX_CONST;
+        k->type = a->type;
+        k->pos = -1;
+        if (star || is_count) {
+            k->u.c.type = a->type;
+            k->u.c.u.i = (int64_t)rows - (star ? 0 : nulls);
+        } else if (!has) {
+            k->u.c.type = a->type;
+            k->u.c.is_null = true;
+        } else {
+            k->u.c = is_min ? mn : mx;
+            if (!lh_type_equal(k->u.c.type, a->type)) {
+                return false;
+            }
+        }
+        consts[i] = k;
+    }
+    lh_pnode *n = pnode(pc, &lh__op_values, p, 0);
+    lh_values_cfg *cfg = pcalloc(pc, sizeof(lh_values_cfg));
+    if (n == NULL || cfg == NULL) {
+        return false;
+    }
+    cfg->nrows = 1;
+    cfg->rows = pcalloc(pc, sizeof(lh_cexpr **));
+    if (cfg->rows == NULL ||
+        (cfg->rows[0] = pcalloc(pc, p->ncols * sizeof(lh_cexpr *))) == NULL) {
+        return false;
+    }
+    lh_cscope vs = {0};
+    for (uint32_t i = 0; i < p->ncols; i++) {
+        if (lh__compile(pc, &vs, consts[i], &cfg->rows[0][i]) != LH_OK) {
+            return false;
+        }
+    }
+    n->cfg = cfg;
+    *out = n;
+    return true;
+}
+
 lh_rc
 lh__physical(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
              uint32_t nouter, lh_pnode **out)
 {
     lh_pnode *kids[2] = {NULL, NULL};
     lh_rc rc;
+    if (stats_aggregate(pc, p, out)) {
+        return LH_OK;
+    }
     bool recursive = p->kind == LH_PLAN_RECURSIVE;
     if (!recursive) {
         for (uint32_t i = 0; i < p->nchildren && i < 2; i++) {

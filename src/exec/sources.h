@@ -1,6 +1,7 @@
 /*
  * The table sources the session's catalog makes: for table functions,
- * read_parquet (parquet_src.c) and generate_series / range (series.c);
+ * read_parquet (parquet_src.c), iceberg_scan (iceberg_src.c) and
+ * generate_series / range (series.c);
  * for the data directory's event tables, the hot tier (hot_src.c).
  * Each returns a table (in `a`) and a resource the caller frees with the
  * matching _free once the statement is done.
@@ -21,6 +22,15 @@ void lh__read_parquet_free(void *resource);
 lh_rc lh__series(const char *name, const lh_value *args, uint32_t nargs,
                  lh_arena *a, lh_sql_table **out, void **resource, lh_err *err);
 void lh__series_free(void *resource);
+
+/* iceberg_scan('table folder or metadata.json' [, snapshot_id => N]
+ * [, as_of => TIMESTAMP]) (iceberg_src.c): the snapshot's top-level
+ * fields as columns, its data files (with their deletes) as the rows. */
+lh_rc lh__iceberg_scan(const lh_value *args, uint32_t nargs,
+                       const char *const *names, const lh_value *named,
+                       uint32_t nnamed, lh_arena *a, lh_sql_table **out,
+                       void **resource, lh_err *err);
+void lh__iceberg_scan_free(void *resource);
 
 /* The event table `name` of the data directory db (hot_src.c): its
  * payload columns, then the envelope as hidden columns, over the hot

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "lakehouse.h"
+#include "sql_test.h"
 
 static const char *const schema =
     "{\"name\": \"orders\", \"columns\": ["
@@ -34,34 +35,6 @@ typedef struct fixture {
     lh_db *db;
     lh_session *s;
 } fixture;
-
-static char *
-run(lh_session *s, const char *sql, lh_rc *rc_out, lh_err *err)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    lh_rc rc = lh_sql_run(s, sql, "csv", f, err);
-    fclose(f);
-    if (rc_out) {
-        *rc_out = rc;
-    } else if (rc != LH_OK) {
-        fail_msg("%s: %s (%s)", sql, err->msg, lh_rc_name(rc));
-    }
-    return buf;
-}
-
-static void
-expect_csv(lh_session *s, const char *sql, const char *want)
-{
-    lh_err err;
-    char *got = run(s, sql, NULL, &err);
-    if (strcmp(got, want) != 0) {
-        fail_msg("%s\n got:\n%s\n want:\n%s", sql, got, want);
-    }
-    free(got);
-}
 
 static int
 setup(void **state)
@@ -119,52 +92,58 @@ test_select(void **state)
 {
     fixture *f = *state;
     /* SELECT * is the payload */
-    expect_csv(f->s, "SELECT * FROM orders WHERE qty = 4 ORDER BY amount",
-               "tenant,amount,qty\nt1,4.25,4\nt0,9.25,4\nt2,14.25,4\n"
-               "t1,19.25,4\nt0,24.25,4\nt2,29.25,4\nt1,34.25,4\nt0,39.25,4\n");
+    sqlt_expect_csv(
+        f->s, "SELECT * FROM orders WHERE qty = 4 ORDER BY amount",
+        "tenant,amount,qty\nt1,4.25,4\nt0,9.25,4\nt2,14.25,4\n"
+        "t1,19.25,4\nt0,24.25,4\nt2,29.25,4\nt1,34.25,4\nt0,39.25,4\n");
     /* the envelope by name */
-    expect_csv(f->s,
-               "SELECT stream, version, type, ts, amount FROM orders WHERE "
-               "stream = 's3' ORDER BY version",
-               "stream,version,type,ts,amount\n"
-               "s3,1,Paid,2026-01-01 00:00:03,3.25\n"
-               "s3,2,Paid,2026-01-01 00:00:11,11.25\n"
-               "s3,3,Paid,2026-01-01 00:00:19,19.25\n"
-               "s3,4,Paid,2026-01-01 00:00:27,27.25\n"
-               "s3,5,Paid,2026-01-01 00:00:35,35.25\n");
-    expect_csv(f->s,
-               "SELECT count(*) AS n, count(DISTINCT shard) AS shards, "
-               "count(DISTINCT event_id) AS ids, min(position) AS p "
-               "FROM orders",
-               "n,shards,ids,p\n40,4,40,1\n");
+    sqlt_expect_csv(
+        f->s,
+        "SELECT stream, version, type, ts, amount FROM orders WHERE "
+        "stream = 's3' ORDER BY version",
+        "stream,version,type,ts,amount\n"
+        "s3,1,Paid,2026-01-01 00:00:03,3.25\n"
+        "s3,2,Paid,2026-01-01 00:00:11,11.25\n"
+        "s3,3,Paid,2026-01-01 00:00:19,19.25\n"
+        "s3,4,Paid,2026-01-01 00:00:27,27.25\n"
+        "s3,5,Paid,2026-01-01 00:00:35,35.25\n");
+    sqlt_expect_csv(f->s,
+                    "SELECT count(*) AS n, count(DISTINCT shard) AS shards, "
+                    "count(DISTINCT event_id) AS ids, min(position) AS p "
+                    "FROM orders",
+                    "n,shards,ids,p\n40,4,40,1\n");
     /* (shard, position) is unique */
-    expect_csv(f->s,
-               "SELECT count(*) AS n FROM (SELECT shard, position FROM orders "
-               "GROUP BY 1, 2) x",
-               "n\n40\n");
+    sqlt_expect_csv(
+        f->s,
+        "SELECT count(*) AS n FROM (SELECT shard, position FROM orders "
+        "GROUP BY 1, 2) x",
+        "n\n40\n");
     /* a ts range */
-    expect_csv(f->s,
-               "SELECT count(*) AS n, sum(amount) AS s FROM orders WHERE ts "
-               ">= TIMESTAMP '2026-01-01 00:00:10' AND ts < TIMESTAMP "
-               "'2026-01-01 00:00:20'",
-               "n,s\n10,147.50\n");
-    expect_csv(f->s,
-               "SELECT tenant, count(*) AS n FROM orders WHERE type = 'Paid' "
-               "GROUP BY tenant ORDER BY tenant",
-               "tenant,n\nt0,7\nt1,7\nt2,6\n");
+    sqlt_expect_csv(
+        f->s,
+        "SELECT count(*) AS n, sum(amount) AS s FROM orders WHERE ts "
+        ">= TIMESTAMP '2026-01-01 00:00:10' AND ts < TIMESTAMP "
+        "'2026-01-01 00:00:20'",
+        "n,s\n10,147.50\n");
+    sqlt_expect_csv(
+        f->s,
+        "SELECT tenant, count(*) AS n FROM orders WHERE type = 'Paid' "
+        "GROUP BY tenant ORDER BY tenant",
+        "tenant,n\nt0,7\nt1,7\nt2,6\n");
     /* one stream reads one shard */
     lh_err err;
-    char *o = run(f->s,
-                  "EXPLAIN ANALYZE SELECT count(*) FROM orders WHERE stream "
-                  "IN ('s1')",
-                  NULL, &err);
+    char *o =
+        sqlt_run(f->s,
+                 "EXPLAIN ANALYZE SELECT count(*) FROM orders WHERE stream "
+                 "IN ('s1')",
+                 NULL, &err);
     if (strstr(o, "shards=4 shards_pruned=3") == NULL) {
         fail_msg("%s", o);
     }
     free(o);
     /* suggestions know the event tables */
     lh_rc rc;
-    free(run(f->s, "SELECT * FROM ordrs", &rc, &err));
+    free(sqlt_run(f->s, "SELECT * FROM ordrs", &rc, &err));
     assert_int_equal(rc, LH_ENOENT);
     assert_non_null(strstr(err.msg, "\"orders\""));
 }
@@ -173,28 +152,30 @@ static void
 test_insert(void **state)
 {
     fixture *f = *state;
-    expect_csv(f->s,
-               "INSERT INTO orders VALUES ('t9', 1.50, 2), ('t9', NULL, NULL); "
-               "SELECT count(*) AS n FROM orders WHERE tenant = 't9' AND "
-               "version = 1 AND type = 'orders' AND stream = "
-               "CAST(event_id AS VARCHAR)",
-               "n\n2\n");
-    expect_csv(f->s,
-               "INSERT INTO orders (tenant, stream, type, ts) VALUES ('t7', "
-               "'s3', 'Shipped', TIMESTAMP '2026-02-01 10:00:00.5'); "
-               "SELECT stream, version, type, ts FROM orders WHERE tenant = "
-               "'t7'",
-               "stream,version,type,ts\ns3,6,Shipped,2026-02-01 10:00:00.5\n");
+    sqlt_expect_csv(
+        f->s,
+        "INSERT INTO orders VALUES ('t9', 1.50, 2), ('t9', NULL, NULL); "
+        "SELECT count(*) AS n FROM orders WHERE tenant = 't9' AND "
+        "version = 1 AND type = 'orders' AND stream = "
+        "CAST(event_id AS VARCHAR)",
+        "n\n2\n");
+    sqlt_expect_csv(
+        f->s,
+        "INSERT INTO orders (tenant, stream, type, ts) VALUES ('t7', "
+        "'s3', 'Shipped', TIMESTAMP '2026-02-01 10:00:00.5'); "
+        "SELECT stream, version, type, ts FROM orders WHERE tenant = "
+        "'t7'",
+        "stream,version,type,ts\ns3,6,Shipped,2026-02-01 10:00:00.5\n");
 }
 
 static void
 test_insert_read_back(void **state)
 {
     fixture *f = *state;
-    expect_csv(f->s,
-               "INSERT INTO orders (tenant, stream, qty) SELECT 'copy', "
-               "'copies', qty FROM orders WHERE stream = 's0'",
-               "");
+    sqlt_expect_csv(f->s,
+                    "INSERT INTO orders (tenant, stream, qty) SELECT 'copy', "
+                    "'copies', qty FROM orders WHERE stream = 's0'",
+                    "");
     lh_err err;
     lh_reader *r;
     assert_int_equal(
@@ -212,16 +193,16 @@ test_insert_read_back(void **state)
     assert_int_equal(n, 5);
     /* what the hot tier assigns cannot be given; NOT NULL holds */
     lh_rc rc;
-    free(run(f->s, "INSERT INTO orders (tenant, position) VALUES ('x', 9)", &rc,
-             &err));
+    free(sqlt_run(f->s, "INSERT INTO orders (tenant, position) VALUES ('x', 9)",
+                  &rc, &err));
     assert_int_equal(rc, LH_EINVAL);
     assert_non_null(strstr(err.msg, "\"position\""));
-    free(run(f->s, "INSERT INTO orders (qty) VALUES (1)", &rc, &err));
+    free(sqlt_run(f->s, "INSERT INTO orders (qty) VALUES (1)", &rc, &err));
     assert_int_not_equal(rc, LH_OK);
-    expect_csv(f->s,
-               "SELECT count(*) AS n FROM orders WHERE qty = 1 AND "
-               "tenant IS NULL",
-               "n\n0\n");
+    sqlt_expect_csv(f->s,
+                    "SELECT count(*) AS n FROM orders WHERE qty = 1 AND "
+                    "tenant IS NULL",
+                    "n\n0\n");
 }
 
 int

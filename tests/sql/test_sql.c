@@ -423,6 +423,28 @@ test_parquet_round_trip(void **state)
         fail_msg("%s", o);
     }
     free(o);
+    /* min, max and count of whole files come from their statistics, and
+     * agree with the scan that a filter forces */
+    snprintf(sql, sizeof sql,
+             "SELECT min(id) AS a, max(id) AS b, count(*) AS n, count(half) "
+             "AS h, max(half) AS m FROM read_parquet('%s/*.parquet')",
+             dir);
+    expect_csv(s, sql, "a,b,n,h,m\n1,100000,100000,100000,50000.0\n");
+    snprintf(sql, sizeof sql,
+             "SELECT min(id) AS a, max(id) AS b, count(*) AS n, count(half) "
+             "AS h, max(half) AS m FROM read_parquet('%s/*.parquet') WHERE "
+             "id > 0",
+             dir);
+    expect_csv(s, sql, "a,b,n,h,m\n1,100000,100000,100000,50000.0\n");
+    snprintf(sql, sizeof sql,
+             "EXPLAIN ANALYZE SELECT min(id), count(*) FROM "
+             "read_parquet('%s/*.parquet')",
+             dir);
+    o = run(s, sql, "csv", NULL, &err);
+    if (strstr(o, "Values 1 rows") == NULL || strstr(o, "Scan")) {
+        fail_msg("%s", o);
+    }
+    free(o);
     snprintf(sql, sizeof sql, "SELECT count(*) FROM read_parquet('%s/none*')",
              dir);
     expect_error(s, sql, LH_ENOENT, 21, NULL);

@@ -73,6 +73,14 @@ const lh_pq_file_metadata *lh_pq_meta(const lh_pq_file *f);
 /* Top-level columns (borrowed from f). */
 uint32_t lh_pq_ncolumns(const lh_pq_file *f);
 const lh_pq_node *lh_pq_column(const lh_pq_file *f, uint32_t i);
+/* The exact minimum and maximum of top-level column i over the whole file,
+ * from its row groups' statistics, and its null count (for min(), max()
+ * and count() without reading data). False when a row group lacks them,
+ * when they may not be trusted (unknown sort order), for floating point
+ * (NaN) and byte-array columns (bounds may be cut), and for nested
+ * columns. A column of only NULLs gives true with *has_values false. */
+bool lh_pq_column_bounds(const lh_pq_file *f, uint32_t i, lh_value *min,
+                         lh_value *max, bool *has_values, int64_t *nulls);
 /* Leaf (primitive) columns, in column-chunk order. */
 uint32_t lh_pq_nleaves(const lh_pq_file *f);
 const lh_pq_node *lh_pq_leaf(const lh_pq_file *f, uint32_t i);

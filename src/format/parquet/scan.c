@@ -269,6 +269,67 @@ stats_bounds(const lh_pq_file *f, const lh_pq_node *leaf,
            lh__pq_stat_value(leaf, st->max, mx);
 }
 
+bool
+lh_pq_column_bounds(const lh_pq_file *f, uint32_t i, lh_value *min,
+                    lh_value *max, bool *has_values, int64_t *nulls)
+{
+    const lh_pq_node *leaf = lh_pq_column(f, i);
+    *has_values = false;
+    *nulls = 0;
+    if (leaf == NULL || leaf->leaf < 0 || leaf->el == NULL) {
+        return false;
+    }
+    switch ((lh_type_id)leaf->type.id) {
+    case LH_T_SMALLINT:
+    case LH_T_INTEGER:
+    case LH_T_BIGINT:
+    case LH_T_DECIMAL:
+    case LH_T_DATE:
+    case LH_T_TIME:
+    case LH_T_TIMESTAMP:
+    case LH_T_TIMESTAMPTZ:
+        break;
+    default:
+        return false;
+    }
+    if (leaf->el->type == LH_PQ_TYPE_BYTE_ARRAY ||
+        leaf->el->type == LH_PQ_TYPE_FIXED_LEN_BYTE_ARRAY ||
+        leaf->el->type == LH_PQ_TYPE_INT96) {
+        return false;
+    }
+    const lh_pq_file_metadata *m = lh_pq_meta(f);
+    for (uint32_t g = 0; g < m->n_row_groups; g++) {
+        const lh_pq_row_group *rg = &m->row_groups[g];
+        if ((uint32_t)leaf->leaf >= rg->n_columns) {
+            return false;
+        }
+        const lh_pq_column_chunk *cc = &rg->columns[leaf->leaf];
+        if (!cc->has_meta_data || !cc->meta_data.has_statistics) {
+            return false;
+        }
+        const lh_pq_statistics *st = &cc->meta_data.statistics;
+        if (!st->has_null_count) {
+            return false;
+        }
+        *nulls += st->null_count;
+        if (st->null_count >= rg->num_rows) {
+            continue; /* only NULLs here */
+        }
+        lh_value mn, mx;
+        if (!stats_bounds(f, leaf, st, &mn, &mx)) {
+            return false;
+        }
+        if (!*has_values || cmp_values(&mn, min) < 0) {
+            *min = mn;
+        }
+        if (!*has_values || cmp_values(&mx, max) > 0) {
+            *max = mx;
+        }
+        *has_values = true;
+    }
+    return true;
+}
+
 /* The PLAIN bytes of a value as the file would store it, for bloom
  * probes; false when the column's conversion is not invertible here. */
 static bool
