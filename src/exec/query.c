@@ -1883,8 +1883,43 @@ lh_session_describe(lh_session *s, const char *table, char **sql, lh_err *err)
     } else if (v) {
         lh_buf_printf(&b, "CREATE VIEW %s AS %s;", v->name, v->text);
     } else {
-        return lh_err_set(err, LH_ENOENT, "relation \"%s\" does not exist",
-                          table);
+        /* an event table: its payload columns, the envelope as a comment */
+        lh_arena a;
+        lh_arena_init(&a, 0);
+        lh_sql_table *et = NULL;
+        void *res = NULL;
+        lh_rc rc = lh__event_table(s->db, table, &a, &et, &res, err);
+        if (rc == LH_OK) {
+            lh_buf_printf(&b, "CREATE TABLE %s (", et->name);
+            uint32_t k = 0;
+            for (uint32_t i = 0; i < et->ncols; i++) {
+                char tn[48];
+                if (!et->cols[i].hidden) {
+                    lh_buf_printf(&b, "%s%s %s%s", k++ ? ", " : "",
+                                  et->cols[i].name,
+                                  lh_type_name(et->cols[i].type, tn),
+                                  et->cols[i].nullable ? "" : " NOT NULL");
+                }
+            }
+            lh_buf_puts(&b, "); -- event table; hidden:");
+            for (uint32_t i = 0; i < et->ncols; i++) {
+                if (et->cols[i].hidden) {
+                    lh_buf_printf(&b, " %s", et->cols[i].name);
+                }
+            }
+        }
+        if (res) {
+            lh__event_table_free(res);
+        }
+        lh_arena_release(&a);
+        if (rc == LH_ENOENT) {
+            return lh_err_set(err, LH_ENOENT, "relation \"%s\" does not exist",
+                              table);
+        }
+        if (rc != LH_OK) {
+            lh_buf_release(&b);
+            return rc;
+        }
     }
     if (!lh_buf_ok(&b)) {
         lh_buf_release(&b);

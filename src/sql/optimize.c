@@ -2119,6 +2119,79 @@ finish_subqueries(opt *o, lh_plan *p)
 #undef FINISH
 }
 
+/* count(DISTINCT x) GROUP BY g (x and g plain columns, the only
+ * aggregate) -> count(x) over a grouping by g, x: the inner grouping runs
+ * on every worker and merges, where a DISTINCT aggregate runs on one. The
+ * columns keep their ids (a grouped plain column is its own output). */
+static void
+split_distinct(opt *o, lh_plan *p)
+{
+    for (uint32_t i = 0; i < p->nchildren; i++) {
+        split_distinct(o, p->children[i]);
+    }
+    if (p->kind != LH_PLAN_AGGREGATE || p->u.agg.sets || p->u.agg.naggs != 1 ||
+        p->ncols != p->u.agg.ngroups + 1) {
+        return;
+    }
+    lh_bexpr *a = p->u.agg.aggs[0];
+    if (a->kind != LH_BX_AGG || !a->u.agg.distinct || a->u.agg.filter ||
+        a->u.agg.norder || a->u.agg.nargs != 1 ||
+        a->u.agg.args[0]->kind != LH_BX_COL ||
+        strcmp(a->u.agg.fn->name, "count") != 0) {
+        return;
+    }
+    uint32_t ng = p->u.agg.ngroups;
+    for (uint32_t i = 0; i < ng; i++) {
+        const lh_bexpr *g = p->u.agg.groups[i];
+        if (g->kind != LH_BX_COL || p->cols[i] != g->u.col ||
+            g->u.col == a->u.agg.args[0]->u.col) {
+            return;
+        }
+    }
+    lh_plan *in = oalloc(o, sizeof(lh_plan));
+    lh_bexpr **groups = oalloc(o, (ng + 1) * sizeof(lh_bexpr *));
+    uint32_t *cols = oalloc(o, (ng + 1) * sizeof(uint32_t));
+    lh_type *types = oalloc(o, (ng + 1) * sizeof(lh_type));
+    const char **names = oalloc(o, (ng + 1) * sizeof(char *));
+    lh_bexpr *cnt = oalloc(o, sizeof(lh_bexpr));
+    lh_bexpr **aggs = oalloc(o, sizeof(lh_bexpr *));
+    if (!in || !groups || !cols || !types || !names || !cnt || !aggs) {
+        return;
+    }
+    const lh_bexpr *x = a->u.agg.args[0];
+    for (uint32_t i = 0; i < ng; i++) {
+        groups[i] = p->u.agg.groups[i];
+        cols[i] = p->cols[i];
+        types[i] = p->types[i];
+        names[i] = p->names[i];
+    }
+    groups[ng] = (lh_bexpr *)x;
+    cols[ng] = x->u.col;
+    types[ng] = x->type;
+    names[ng] = "?column?";
+    *in = *p;
+    in->u.agg.groups = groups;
+    in->u.agg.ngroups = ng + 1;
+    in->u.agg.aggs = NULL;
+    in->u.agg.naggs = 0;
+    in->cols = cols;
+    in->types = types;
+    in->names = names;
+    in->ncols = ng + 1;
+    in->est_rows = p->children[0]->est_rows / 2 + 1;
+    *cnt = *a;
+    cnt->u.agg.distinct = false;
+    aggs[0] = cnt;
+    lh_plan **kids = oalloc(o, sizeof(lh_plan *));
+    if (kids == NULL) {
+        return;
+    }
+    kids[0] = in;
+    p->children = kids;
+    p->nchildren = 1;
+    p->u.agg.aggs = aggs;
+}
+
 static void
 prepare_plan(opt *o, lh_plan **pp)
 {
@@ -2133,6 +2206,7 @@ finish_plan(opt *o, lh_plan **pp)
     *pp = push(o, *pp, &none);
     order_joins(o, pp);
     keys_pass(o, *pp);
+    split_distinct(o, *pp);
     idset need = {0};
     ids_of_plan(o, *pp, &need);
     prune(o, *pp, &need);

@@ -141,6 +141,13 @@ test_select(void **state)
         fail_msg("%s", o);
     }
     free(o);
+    /* the shell's .schema */
+    char *ddl = NULL;
+    assert_int_equal(lh_session_describe(f->s, "orders", &ddl, &err), LH_OK);
+    assert_non_null(strstr(ddl, "CREATE TABLE orders (tenant VARCHAR NOT "
+                                "NULL, amount DECIMAL(10,2), qty INTEGER); "
+                                "-- event table; hidden: event_id stream"));
+    lh_free_mem(ddl);
     /* suggestions know the event tables */
     lh_rc rc;
     free(sqlt_run(f->s, "SELECT * FROM ordrs", &rc, &err));
