@@ -1,8 +1,9 @@
 /*
  * What we write, read by independent implementations (tests/iceberg/
  * peers.mjs): icebird reads our tables over HTTP (a partitioned table
- * with two appends; a table with a position delete file) with the rows
- * our reader sees, and avsc decodes every manifest and manifest list,
+ * with two appends; a table with a position delete file; a table whose
+ * schema evolved between its files) with the rows our reader sees, and
+ * avsc decodes every manifest and manifest list,
  * the lists resolved against the spec's Avro schema and the manifests'
  * fields checked by id against it. Skipped, saying so, without node or
  * the npm peers.
@@ -20,8 +21,11 @@
 
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "format/parquet/writer.h"
 #include "ice_write.h"
+#include "lakehouse.h"
 
 static char peers_dir[4096];
 
@@ -197,6 +201,183 @@ test_icebird_position_deletes(void **state)
     fx_release(&fx);
 }
 
+/* ---- schema evolution ----------------------------------------------------
+ */
+
+/* Rows from NDJSON lines, one JSON object each: the columns named in
+ * keys[] rendered as JSON text and joined with '|', sorted. */
+typedef struct rowset {
+    char **rows;
+    size_t n;
+} rowset;
+
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+rowset_read(FILE *f, const char *const *keys, size_t nkeys, rowset *out)
+{
+    char line[65536];
+    out->rows = NULL;
+    out->n = 0;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        json_error_t je;
+        json_t *o = json_loads(line, 0, &je);
+        if (o == NULL) {
+            fail_msg("not JSON: %.200s (%s)", line, je.text);
+        }
+        char buf[4096];
+        size_t len = 0;
+        for (size_t k = 0; k < nkeys; k++) {
+            json_t *v = json_object_get(o, keys[k]);
+            /* icebird leaves out a column a file does not have (note, in
+             * the file written before it was added) instead of giving
+             * NULL: the same value. */
+            char *t = v ? json_dumps(v, JSON_ENCODE_ANY) : strdup("null");
+            len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+                                    k ? "|" : "", t);
+            free(t);
+        }
+        json_decref(o);
+        out->rows = realloc(out->rows, (out->n + 1) * sizeof(char *));
+        out->rows[out->n++] = strdup(buf);
+    }
+    qsort(out->rows, out->n, sizeof(char *), cmp_str);
+}
+
+static void
+rowset_release(rowset *r)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        free(r->rows[i]);
+    }
+    free(r->rows);
+}
+
+/* A batch of the evolved schema (id, label, day, note): note is "x<id>"
+ * on even ids, NULL on odd ones. */
+static void
+make_evolved_batch(lh_arena *a, int64_t first, uint32_t n, lh_batch *b)
+{
+    make_batch(a, first, n, 9, b); /* id, name, day, amount */
+    lh_vector *cols = b->cols;
+    lh_err err;
+    assert_int_equal(lh_vector_alloc(&cols[3], (lh_type){.id = LH_T_VARCHAR}, n,
+                                     true, a, &err),
+                     LH_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        int64_t id = first + i;
+        char *s = lh_arena_alloc(a, 32);
+        int len = snprintf(s, 32, "x%lld", (long long)id);
+        ((lh_str *)cols[3].data)[i] = lh_str_make(s, (uint32_t)len);
+        lh_bit_set(cols[3].validity, i, id % 2 == 0);
+    }
+}
+
+static void
+test_icebird_schema_evolution(void **state)
+{
+    (void)state;
+    NEED_PEERS();
+    fixture fx;
+    fx_init(&fx, false);
+    int port = free_port();
+    char loc[128], from[64], to[300];
+    lh_ice_path_map map;
+    lh_ice_table *t = http_table(&fx, port, loc, sizeof(loc), &map, from, to);
+    lh_arena a;
+    lh_arena_init(&a, 0);
+    lh_ice_data_file f1 = write_file(t, &fx, &a, 0, 300, 7);
+    lh_ice_change c1 = {.add = &f1, .nadd = 1};
+    commit(t, &c1);
+    /* name -> label, amount dropped, note added (no default: NULL in the
+     * old file). */
+    static const char evolved[] =
+        "{\"type\":\"struct\",\"fields\":["
+        "{\"id\":1,\"name\":\"id\",\"required\":true,\"type\":\"long\"},"
+        "{\"id\":2,\"name\":\"label\",\"required\":false,\"type\":"
+        "\"string\"},"
+        "{\"id\":3,\"name\":\"day\",\"required\":false,\"type\":\"date\"},"
+        "{\"id\":5,\"name\":\"note\",\"required\":false,\"type\":"
+        "\"string\"}]}";
+    lh_ice_schema s2;
+    lh_err err;
+    assert_int_equal(
+        lh_ice_schema_parse_json(evolved, strlen(evolved), &a, &s2, &err),
+        LH_OK);
+    assert_int_equal(lh_ice_update_schema(t, &s2, &err), LH_OK);
+    /* A second file written with the new schema. */
+    const lh_ice_schema *cur = lh_ice_meta_current_schema(lh_ice_table_meta(t));
+    lh_ice_data_writer *w;
+    assert_int_equal(lh_ice_data_writer_open(cur, &fx.spec, &w, &err), LH_OK);
+    lh_batch b;
+    make_evolved_batch(&a, 300, 200, &b);
+    assert_int_equal(lh_ice_data_writer_write(w, &b, &err), LH_OK);
+    char uuid[40], dloc[600];
+    lh_uuid u;
+    lh_uuid_v4(&u, NULL);
+    lh_uuid_format(&u, uuid);
+    snprintf(dloc, sizeof(dloc), "%s/data/%s.parquet",
+             lh_ice_table_meta(t)->location, uuid);
+    lh_ice_data_file f2;
+    assert_int_equal(lh_ice_data_writer_close(w, t, dloc, &a, &f2, &err),
+                     LH_OK);
+    lh_ice_change c2 = {.add = &f2, .nadd = 1};
+    commit(t, &c2);
+    lh_ice_table_close(t);
+
+    /* Ours, through the public scan (the CLI's), and icebird's. */
+    static const char *const keys[] = {"id", "label", "note"};
+    char table[300], map_arg[400];
+    snprintf(table, sizeof(table), "%s/t", fx.dir);
+    snprintf(map_arg, sizeof(map_arg), "%s=%s", from, to);
+    const char *maps[] = {map_arg};
+    lh_iceberg_scan_opts so = {
+        .base = {.path_map = maps, .npath_map = 1, .format = "ndjson"},
+        .columns = "id,label,note"};
+    FILE *ours_f = tmpfile();
+    assert_non_null(ours_f);
+    lh_rc rc = lh_iceberg_scan(table, &so, ours_f, &err);
+    if (rc != LH_OK) {
+        fail_msg("scan: %s", err.msg);
+    }
+    rewind(ours_f);
+    rowset ours, theirs;
+    rowset_read(ours_f, keys, 3, &ours);
+    fclose(ours_f);
+    char cmd[16384];
+    snprintf(
+        cmd, sizeof(cmd),
+        "LH_PEERS_DIR='%.3000s' node '%.3000s/tests/iceberg/peers.mjs' icebird "
+        "'%s' %d t",
+        peers_dir, ice_root(), fx.dir, port);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    rowset_read(p, keys, 3, &theirs);
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(ours.n, 500);
+    assert_int_equal(theirs.n, ours.n);
+    for (size_t i = 0; i < ours.n; i++) {
+        if (strcmp(ours.rows[i], theirs.rows[i]) != 0) {
+            fail_msg("row %zu: ours %s, icebird %s", i, ours.rows[i],
+                     theirs.rows[i]);
+        }
+    }
+    /* The old file's rows read "name" as "label" and NULL as "note". */
+    bool seen_old = false;
+    for (size_t i = 0; i < ours.n; i++) {
+        seen_old |= strcmp(ours.rows[i], "1|\"n1\"|null") == 0;
+    }
+    assert_true(seen_old);
+    rowset_release(&ours);
+    rowset_release(&theirs);
+    lh_arena_release(&a);
+    fx_release(&fx);
+}
+
 static void
 test_avsc_reads_manifests(void **state)
 {
@@ -277,6 +458,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_icebird_partitioned),
         cmocka_unit_test(test_icebird_position_deletes),
+        cmocka_unit_test(test_icebird_schema_evolution),
         cmocka_unit_test(test_avsc_reads_manifests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
