@@ -138,6 +138,13 @@ typedef struct lh_idfilter {
 } lh_idfilter;
 
 /* One shard's part of one call. */
+/* A committed group's embeddings, copied before its acks (vindex.c). */
+typedef struct lh__vindex_batch {
+    int64_t *pos;
+    float *vecs;
+    size_t n;
+} lh__vindex_batch;
+
 typedef struct lh_shard_req {
     lh_msg msg;
     lh_hot_event **evs;
@@ -176,6 +183,11 @@ typedef struct lh_shard {
     lh_hnsw *vindex;
     int64_t vindex_covers; /* last position it holds (the file's mark) */
     bool vindex_lagging;   /* an insert failed: covers stays behind */
+    /* The group acked but not yet in the graph (take to the end of feed):
+     * searches scan it exactly, so an acked event is found at once. The
+     * handler's batch owns the arrays; vpending_mu guards this view. */
+    pthread_mutex_t vpending_mu;
+    lh__vindex_batch vpending;
 } lh_shard;
 
 /* vindex.c: the shard's HNSW over its events' embeddings, beside its file
@@ -183,12 +195,6 @@ typedef struct lh_shard {
  * corrupt or stale one from the events, and inserting the events after its
  * mark); close saves it. The handler copies a committed group's embeddings
  * before the acks (take) and inserts them after (feed). */
-typedef struct lh__vindex_batch {
-    int64_t *pos;
-    float *vecs;
-    size_t n;
-} lh__vindex_batch;
-
 lh_rc lh__shard_vindex_open(lh_shard *s, lh_err *err);
 void lh__shard_vindex_close(lh_shard *s);
 void lh__shard_vindex_take(lh_shard *s, lh_msg **msgs, size_t n,

@@ -518,6 +518,7 @@ lh__shard_close(lh_shard *s)
     }
     if (s->path != NULL) {
         pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->vpending_mu);
     }
     lh_free(s->path);
     s->path = NULL;

@@ -12,7 +12,9 @@
  *   graph (lh__shard_vindex_take / _feed).
  * - Close: the index is saved (crash-safe: temp file, fsync, rename).
  * Searches (lh__shard_vsearch) may run on any thread beside the inserts
- * (vector.h's HNSW thread rules). The index uses L2 on the full embedding.
+ * (vector.h's HNSW thread rules); between an ack and its insert they scan
+ * the group exactly (s->vpending), so an acked event is found at once. The
+ * index uses L2 on the full embedding.
  */
 #include <string.h>
 
@@ -206,6 +208,9 @@ lh__shard_vindex_take(lh_shard *s, lh_msg **msgs, size_t n, lh__vindex_batch *b)
             }
         }
     }
+    pthread_mutex_lock(&s->vpending_mu);
+    s->vpending = *b;
+    pthread_mutex_unlock(&s->vpending_mu);
 }
 
 void
@@ -227,6 +232,11 @@ lh__shard_vindex_feed(lh_shard *s, lh__vindex_batch *b)
     if (!s->vindex_lagging && b->n > 0) {
         s->vindex_covers = b->pos[b->n - 1];
     }
+    /* A lagging graph misses some of these until the next open; searches
+     * stop seeing them here either way (vector.md, "hot index"). */
+    pthread_mutex_lock(&s->vpending_mu);
+    memset(&s->vpending, 0, sizeof(s->vpending));
+    pthread_mutex_unlock(&s->vpending_mu);
     lh_free(b->pos);
     lh_free(b->vecs);
     memset(b, 0, sizeof(*b));
@@ -243,5 +253,56 @@ lh__shard_vsearch(lh_shard *s, const float *q, size_t k, unsigned ef,
                           "shard %d of table \"%s\" has no vector index",
                           s->index, s->table->def->name);
     }
-    return lh_hnsw_search(s->vindex, q, k, ef, filter, out, n, NULL, err);
+    /* The acked group not yet in the graph, exactly: at most k of its
+     * nearest (few rows: one group). */
+    lh_vec_hit *extra = NULL;
+    size_t nextra = 0;
+    pthread_mutex_lock(&s->vpending_mu);
+    const lh__vindex_batch *p = &s->vpending;
+    if (p->n > 0 && k > 0) {
+        extra = lh_malloc(p->n * sizeof(*extra));
+        if (extra == NULL) {
+            pthread_mutex_unlock(&s->vpending_mu);
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+        size_t dim = s->table->def->embedding_dim;
+        for (size_t i = 0; i < p->n; i++) {
+            if (filter == NULL || lh_vec_filter_pass(filter, p->pos[i])) {
+                extra[nextra].id = p->pos[i];
+                extra[nextra].dist =
+                    lh_vec_dist(lh_vec_kernels_best(), LH_VEC_L2, q,
+                                p->vecs + i * dim, dim);
+                nextra++;
+            }
+        }
+    }
+    pthread_mutex_unlock(&s->vpending_mu);
+    lh_rc rc = lh_hnsw_search(s->vindex, q, k, ef, filter, out, n, NULL, err);
+    if (rc != LH_OK || nextra == 0) {
+        lh_free(extra);
+        return rc;
+    }
+    /* merge: the graph may already hold some of the group */
+    lh_vec_hits_sort(extra, nextra);
+    size_t have = *n;
+    for (size_t i = 0; i < nextra && i < k; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < have && !dup; j++) {
+            dup = out[j].id == extra[i].id;
+        }
+        if (dup) {
+            continue;
+        }
+        if (have < k) {
+            out[have++] = extra[i];
+        } else if (extra[i].dist < out[have - 1].dist) {
+            out[have - 1] = extra[i];
+        } else {
+            continue;
+        }
+        lh_vec_hits_sort(out, have);
+    }
+    *n = have;
+    lh_free(extra);
+    return LH_OK;
 }

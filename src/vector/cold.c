@@ -320,7 +320,7 @@ lh_cold_layout_read(const void *p, size_t len, lh_cold **out, lh_err *err)
     memcpy(&n, b + 32, 8);
     if (c.nclusters == 0 || c.nclusters > (1u << 24) ||
         n > (UINT64_C(1) << 32) || c.prefix == 0 || c.prefix > c.dim ||
-        c.dim > LH_VEC_MAX_DIM) {
+        c.dim > LH_VEC_MAX_DIM || c.metric > LH_VEC_COS) {
         return lh_err_set(err, LH_ECORRUPT, "cold layout is corrupt: header");
     }
     uint64_t need = COLD_HDR + (uint64_t)c.nclusters * c.prefix * 4 +

@@ -301,14 +301,18 @@ u64at(const uint8_t *p)
 
 /* Checks the list at p (cap + 1 words) against n nodes. */
 static bool
-list_ok(const uint8_t *p, unsigned cap, uint64_t n)
+list_ok(const uint8_t *p, unsigned cap, uint64_t n, const uint8_t *levels,
+        unsigned level)
 {
     uint32_t cnt = u32at(p);
     if (cnt > cap) {
         return false;
     }
     for (uint32_t i = 1; i <= cnt; i++) {
-        if (u32at(p + 4 * i) >= n) {
+        uint32_t t = u32at(p + 4 * i);
+        /* A link at level l leads to a node that has level l: searches
+         * read the target's level-l list. */
+        if (t >= n || levels[t] < level) {
             return false;
         }
     }
@@ -384,13 +388,18 @@ parse(const char *path, const uint8_t *b, size_t len,
     const uint8_t *l0 = vecs + n * c.dim * 4;
     const uint8_t *up = l0 + n * (m0 + 1) * 4;
     for (uint64_t i = 0; i < n; i++) {
-        if (!list_ok(l0 + i * (m0 + 1) * 4, m0, n)) {
+        if (!list_ok(l0 + i * (m0 + 1) * 4, m0, n, levels, 0)) {
             return corrupt(err, path, "link out of range");
         }
     }
-    for (uint64_t i = 0; i < uppers; i++) {
-        if (!list_ok(up + i * (c.m + 1) * 4, c.m, n)) {
-            return corrupt(err, path, "link out of range");
+    /* Node i's upper lists are levels[i] lists in a row, level 1 first. */
+    const uint8_t *ul = up;
+    for (uint64_t i = 0; i < n; i++) {
+        for (unsigned l = 1; l <= levels[i]; l++) {
+            if (!list_ok(ul, c.m, n, levels, l)) {
+                return corrupt(err, path, "link out of range");
+            }
+            ul += (size_t)(c.m + 1) * 4;
         }
     }
     lh_hnsw *h;
@@ -468,4 +477,13 @@ lh_hnsw_load(const char *path, const lh_hnsw_config *want, uint64_t *covers,
     rc = parse(path, b, len, want, covers, out, err);
     lh_free(b);
     return rc;
+}
+
+lh_rc
+lh_hnsw_load_mem(const void *p, size_t len, const char *name,
+                 const lh_hnsw_config *want, uint64_t *covers, lh_hnsw **out,
+                 lh_err *err)
+{
+    *out = NULL;
+    return parse(name, p, len, want, covers, out, err);
 }

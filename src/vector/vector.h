@@ -309,6 +309,11 @@ lh_rc lh_hnsw_save(lh_hnsw *h, const char *path, uint64_t covers, lh_err *err);
  * ef_search and max_elements come from want when given. */
 lh_rc lh_hnsw_load(const char *path, const lh_hnsw_config *want,
                    uint64_t *covers, lh_hnsw **out, lh_err *err);
+/* The same over the file's bytes p[0..len) (borrowed for the call); name
+ * is what messages call them. */
+lh_rc lh_hnsw_load_mem(const void *p, size_t len, const char *name,
+                       const lh_hnsw_config *want, uint64_t *covers,
+                       lh_hnsw **out, lh_err *err);
 
 /* ---- k-means (L2) -----------------------------------------------------------
  */
