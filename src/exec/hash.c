@@ -32,6 +32,10 @@ struct lh_gtable {
     /* scratch for a batch */
     uint64_t *h;
     uint32_t hcap;
+    /* DICT keys: per dictionary entry, its group (or UINT32_MAX unseen);
+     * the entries used by the batch's rows */
+    uint32_t *dgid, *dused;
+    uint32_t dcap;
 };
 
 static lh_rc
@@ -167,6 +171,8 @@ lh__gtable_free(lh_gtable *g)
     lh_free(g->states);
     lh_free(g->slots);
     lh_free(g->h);
+    lh_free(g->dgid);
+    lh_free(g->dused);
     lh__exec_charge(g->ex, -g->charged, NULL);
     lh_arena_release(&g->strings);
     lh_free(g);
@@ -243,10 +249,99 @@ insert(lh_gtable *g, const lh_vector *const *keys, uint32_t r, uint64_t h,
     return LH_OK;
 }
 
+static lh_rc probe(lh_gtable *g, const lh_vector *const *keys,
+                   const uint32_t *sel, uint32_t n, uint32_t *gid, bool add,
+                   lh_err *err);
+
+/* One DICT key (no NULL entries in its dictionary): the groups of the
+ * dictionary entries the rows use, found once each, then one lookup by
+ * code a row; rows that are NULL take the general path. False when the
+ * batch is not of that shape (nothing done). */
+static bool
+probe_dict(lh_gtable *g, const lh_vector *key, const uint32_t *sel, uint32_t n,
+           uint32_t *gid, bool add, lh_rc *rc, lh_err *err)
+{
+    uint32_t dn = key->dict_size;
+    if (g->nkeys != 1 || key->kind != LH_VEC_DICT || dn == 0 || dn >= n ||
+        key->dict->validity != NULL) {
+        return false;
+    }
+    if (dn > g->dcap) {
+        uint32_t *a = lh_realloc(g->dgid, (size_t)dn * sizeof(uint32_t));
+        if (a) {
+            g->dgid = a;
+        }
+        uint32_t *b =
+            a ? lh_realloc(g->dused, (size_t)dn * sizeof(uint32_t)) : NULL;
+        if (b) {
+            g->dused = b;
+        }
+        if (a == NULL || b == NULL) {
+            *rc = lh_err_set(err, LH_ENOMEM, "out of memory hashing keys");
+            return true;
+        }
+        g->dcap = dn;
+    }
+    const uint32_t *codes = key->data;
+    for (uint32_t e = 0; e < dn; e++) {
+        g->dgid[e] = UINT32_MAX - 1; /* not used by this batch */
+    }
+    uint32_t nused = 0;
+    bool nulls = false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = lh_row(sel, i);
+        if (!lh_vec_valid(key, r)) {
+            nulls = true;
+            continue;
+        }
+        uint32_t c = codes[r];
+        if (c >= dn) {
+            return false; /* not a code of this dictionary: general path */
+        }
+        if (g->dgid[c] == UINT32_MAX - 1) {
+            g->dgid[c] = UINT32_MAX;
+            g->dused[nused++] = c;
+        }
+    }
+    const lh_vector *d = key->dict;
+    uint32_t *found = lh_malloc((size_t)(nused ? nused : 1) * sizeof(uint32_t));
+    if (found == NULL) {
+        *rc = lh_err_set(err, LH_ENOMEM, "out of memory hashing keys");
+        return true;
+    }
+    *rc = probe(g, &d, g->dused, nused, found, add, err);
+    for (uint32_t k = 0; k < nused && *rc == LH_OK; k++) {
+        g->dgid[g->dused[k]] = found[k];
+    }
+    lh_free(found);
+    if (*rc != LH_OK) {
+        return true;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = lh_row(sel, i);
+        gid[i] = lh_vec_valid(key, r) ? g->dgid[codes[r]] : UINT32_MAX;
+    }
+    if (nulls) {
+        /* the NULL rows, one at a time through the general path */
+        for (uint32_t i = 0; i < n && *rc == LH_OK; i++) {
+            uint32_t r = lh_row(sel, i);
+            if (!lh_vec_valid(key, r)) {
+                *rc = probe(g, &key, &r, 1, &gid[i], add, err);
+            }
+        }
+    }
+    return true;
+}
+
 static lh_rc
 probe(lh_gtable *g, const lh_vector *const *keys, const uint32_t *sel,
       uint32_t n, uint32_t *gid, bool add, lh_err *err)
 {
+    lh_rc drc = LH_OK;
+    if (g->nkeys == 1 && keys[0]->kind == LH_VEC_DICT &&
+        probe_dict(g, keys[0], sel, n, gid, add, &drc, err)) {
+        return drc;
+    }
     if (g->nkeys == 0) {
         if (g->ngroups == 0 && add && n > 0) {
             uint32_t gi;
