@@ -544,6 +544,7 @@ extern const lh_fn_family lh__fn_text;
 extern const lh_fn_family lh__fn_regex;
 extern const lh_fn_family lh__agg_basic;
 extern const lh_fn_family lh__win_basic;
+extern const lh_fn_family lh__fn_vector;
 
 lh_rc lh__registry_new(lh_fn_registry **out, lh_err *err);
 void lh__registry_free(lh_fn_registry *r);

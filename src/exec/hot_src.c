@@ -6,7 +6,8 @@
  * and positional INSERT see), then the envelope as hidden columns
  * (ARCHITECTURE.md, "The event"): event_id, stream, version, type, ts,
  * committed_at, shard, position, partition_key, schema_version, tier_hint,
- * ttl_seconds.
+ * ttl_seconds, and embedding (FLOAT[embedding_dim]) where the table declares
+ * one.
  *
  * A scan reads the shards one after the other (parallel scans share a
  * shard counter: a shard is a morsel), each through its own read-only
@@ -42,6 +43,7 @@ enum {
     ENV_SCHEMA_VERSION,
     ENV_TIER_HINT,
     ENV_TTL_SECONDS,
+    ENV_EMBEDDING, /* only in tables with an embedding_dim: always last */
     NENV
 };
 
@@ -62,6 +64,7 @@ static const struct {
     {"schema_version", LH_T_INTEGER, false},
     {"tier_hint", LH_T_VARCHAR, true},
     {"ttl_seconds", LH_T_BIGINT, true},
+    {"embedding", LH_T_VECTOR, true}, /* FLOAT[embedding_dim] */
 };
 
 typedef struct ev_source {
@@ -540,7 +543,9 @@ lh__event_table(lh_db *db, const char *name, lh_arena *a, lh_sql_table **out,
     }
     const lh_tabledef *d = t->def;
     ev_source *es = lh_calloc(1, sizeof(ev_source));
-    uint32_t n = (uint32_t)d->ncols + NENV;
+    /* the embedding column only where the table declares one */
+    uint32_t nenv = d->embedding_dim > 0 ? NENV : NENV - 1;
+    uint32_t n = (uint32_t)d->ncols + nenv;
     lh_sql_column *cols = lh_calloc(n, sizeof(lh_sql_column));
     lh_sql_table *st = lh_arena_calloc(a, sizeof(lh_sql_table));
     if (es == NULL || cols == NULL || st == NULL) {
@@ -557,10 +562,13 @@ lh__event_table(lh_db *db, const char *name, lh_arena *a, lh_sql_table **out,
         cols[i].type = d->cols[i].type;
         cols[i].nullable = d->cols[i].nullable;
     }
-    for (int k = 0; k < NENV; k++) {
+    for (uint32_t k = 0; k < nenv; k++) {
         lh_sql_column *c = &cols[d->ncols + (size_t)k];
         c->name = envelope[k].name;
         c->type = lh_sql_type(envelope[k].type);
+        if (k == ENV_EMBEDDING) {
+            c->type.dim = (uint32_t)d->embedding_dim;
+        }
         c->nullable = envelope[k].nullable;
         c->hidden = true;
     }
@@ -746,7 +754,7 @@ add_row(const lh_sql_table *t, uint32_t npayload, const lh_batch *b, uint32_t r,
     }
     ev->cells = cells;
     ev->ncells = npayload;
-    for (int k = 0; k < NENV; k++) {
+    for (int k = 0; k < (int)(t->ncols - npayload); k++) {
         lh_value v;
         lh__vec_get(&b->cols[npayload + (uint32_t)k], r, &v);
         if (v.is_null) {
@@ -780,6 +788,16 @@ add_row(const lh_sql_table *t, uint32_t npayload, const lh_batch *b, uint32_t r,
         case ENV_TTL_SECONDS:
             ev->ttl_seconds = v.u.i;
             break;
+        case ENV_EMBEDDING: {
+            float *e = lh_arena_alloc(&ch->arena, v.u.vec.n * sizeof(float));
+            if (e == NULL) {
+                return lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+            memcpy(e, v.u.vec.v, v.u.vec.n * sizeof(float));
+            ev->embedding = e;
+            ev->embedding_len = v.u.vec.n;
+            break;
+        }
         default:
             return lh_err_set(err, LH_EINVAL,
                               "cannot insert into column \"%s\" of event "

@@ -561,6 +561,23 @@ resolve(binder *b, const char *name, int32_t pos, uint8_t kind,
             return rc;
         }
     }
+    if ((f->flags & LH_FN_CONST_DIM) && nargs == 2) {
+        const lh_bexpr *c = args[1];
+        if (c->kind != LH_BX_CONST || c->u.c.is_null ||
+            !lh_sql_is_integer(c->type.id)) {
+            return lh__bind_error(b, LH_EINVAL, pos,
+                                  "%s: the length must be a constant integer",
+                                  name);
+        }
+        int64_t m = c->u.c.u.i;
+        if (m < 1 || m > (int64_t)want[0].dim) {
+            return lh__bind_error(b, LH_EINVAL, pos,
+                                  "%s: length %lld is out of range 1..%u for "
+                                  "a FLOAT[%u]",
+                                  name, (long long)m, want[0].dim, want[0].dim);
+        }
+        ret->dim = (uint32_t)m;
+    }
     *fn = f;
     return LH_OK;
 }

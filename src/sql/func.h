@@ -41,6 +41,9 @@ enum {
                                            (min, max, bool_and) */
     LH_FN_MAKES_NULL = 1 << 4, /* may give NULL for non-NULL arguments (x / 0
                                   with division_by_zero = 'null') */
+    LH_FN_CONST_DIM = 1 << 5,  /* the result is FLOAT[n], n the constant
+                                  integer second argument, 1..the first
+                                  argument's length (vector_prefix) */
 };
 
 typedef struct lh_fn_def lh_fn_def;
