@@ -72,8 +72,17 @@ lh_table_head(lh_db *db, const char *table, char **checkpoint, lh_err *err)
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     for (int i = 0; i < t->nshards && rc == LH_OK; i++) {
-        rc = shard_query_int(&t->shards[i],
-                             "SELECT coalesce(max(position), 0) FROM events",
+        lh_shard *s = &t->shards[i];
+        if (!db->readonly) {
+            /* The writer knows: a group commits (or rolls back to where it
+             * began) while it holds the shard's mutex, so between groups
+             * last_position is what readers see. */
+            pthread_mutex_lock(&s->mu);
+            pos[i] = s->last_position;
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
+        rc = shard_query_int(s, "SELECT coalesce(max(position), 0) FROM events",
                              &pos[i], err);
     }
     lh_buf b = LH_BUF_INIT;
