@@ -21,6 +21,7 @@ typedef enum opt_kind {
     K_DURATION, /* lh_duration_parse: "60s", "500ms", "0" = none */
     K_PATH,     /* a file name */
     K_BOOL,     /* true/false, 1/0, yes/no, on/off */
+    K_PGAUTH,   /* scram or password */
 } opt_kind;
 
 typedef struct opt_def {
@@ -158,6 +159,21 @@ static const opt_def defs[] = {
      {"http_tls", "false", true,
       "serve HTTPS instead of HTTP (needs "
       "tls_cert)"}},
+    {"pg_auth",
+     K_PGAUTH,
+     OFF(pg_auth_password),
+     0,
+     0,
+     {"pg_auth", "scram", false,
+      "how PostgreSQL clients present their token: scram (SCRAM-SHA-256) "
+      "or password (cleartext; use with TLS)"}},
+    {"pg_idle_timeout",
+     K_DURATION,
+     OFF(pg_idle_timeout),
+     0,
+     0,
+     {"pg_idle_timeout", "0", false,
+      "a PostgreSQL session idle this long is closed (0 = never)"}},
     {"insecure_no_auth",
      K_BOOL,
      OFF(insecure_no_auth),
@@ -349,6 +365,12 @@ set_opt(srv_config *c, const opt_def *d, const char *v, lh_err *err)
         }
         *(bool *)base = b;
         return LH_OK;
+    case K_PGAUTH:
+        if (strcmp(v, "scram") != 0 && strcmp(v, "password") != 0) {
+            break;
+        }
+        *(bool *)base = strcmp(v, "password") == 0;
+        return LH_OK;
     }
     static const char *const want[] = {
         [K_ADDR] = "host:port or off",
@@ -357,6 +379,7 @@ set_opt(srv_config *c, const opt_def *d, const char *v, lh_err *err)
         [K_DURATION] = "a duration such as 30s or 500ms",
         [K_PATH] = "a file name",
         [K_BOOL] = "true or false",
+        [K_PGAUTH] = "scram or password",
     };
     if (d->kind == K_INT || d->kind == K_SIZE) {
         return lh_err_set(err, LH_EINVAL,

@@ -493,6 +493,11 @@ run_live_read(srv_work *w)
         lh_buf_puts(&v->ck, head);
         lh_free_mem(head);
         v->head_now = false;
+        if (!v->waits) {
+            /* Nothing can be after the head yet: no read needed. */
+            lh_buf_puts(&v->newck, v->ck.data);
+            return;
+        }
     }
     lh_reader *r = NULL;
     v->rc = lh_read_all(s->db, v->table, v->ck.data, false, &r, &v->err);

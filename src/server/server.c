@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <signal.h>
 #include <stdio.h>
@@ -27,6 +28,8 @@ static const char *const kind_name[] = {"HTTP", "PostgreSQL"};
 
 /* How long a closing connection's late bytes are read and dropped. */
 #define LINGER_MS 2000
+/* How often a closing TLS connection looks whether its socket drained. */
+#define TLS_FLUSH_MS 10
 
 /* ---- connections --------------------------------------------------------- */
 
@@ -99,7 +102,24 @@ lh__srv_conn_pending(const srv_conn *c)
 static void
 linger(srv_conn *c)
 {
-    int fd = c->tls ? -1 : bufferevent_getfd(c->bev);
+    if (c->tls) {
+        /* A TLS bufferevent's output is empty once it went into the
+         * socket's bufferevent below: wait (a few ms at a time) until that
+         * one is empty too, or the reply would be cut. */
+        struct bufferevent *under = bufferevent_get_underlying(c->bev);
+        size_t left =
+            under ? evbuffer_get_length(bufferevent_get_output(under)) : 0;
+        if (left == 0 || c->linger_polls > LINGER_MS / TLS_FLUSH_MS) {
+            lh__srv_conn_close(c);
+            return;
+        }
+        c->close_when_flushed = false;
+        c->lingering = true;
+        c->linger_polls++;
+        lh__srv_conn_timer(c, TLS_FLUSH_MS);
+        return;
+    }
+    int fd = bufferevent_getfd(c->bev);
     if (fd < 0 || lh__srv_draining(c)) {
         lh__srv_conn_close(c);
         return;
@@ -224,7 +244,11 @@ on_timer(evutil_socket_t fd, short what, void *arg)
     (void)what;
     srv_conn *c = arg;
     if (c->lingering) {
-        lh__srv_conn_close(c);
+        if (c->tls) {
+            linger(c);
+        } else {
+            lh__srv_conn_close(c);
+        }
         return;
     }
     c->refs++;
@@ -693,6 +717,9 @@ loop_main(void *arg)
     sigaddset(&set, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     event_base_dispatch(l->base);
+    /* OpenSSL keeps per-thread state (the random generator of the backend
+     * keys and SCRAM nonces): free it with the thread. */
+    OPENSSL_thread_stop();
     return NULL;
 }
 
@@ -1044,6 +1071,8 @@ lh_server_start(lh_db *db, const lh_server_config *cfg, lh_server **out,
     s->stop_fd = -1;
     s->started = lh_mono_now();
     pthread_mutex_init(&s->watch_mu, NULL);
+    pthread_mutex_init(&s->pg_mu, NULL);
+    lh_map_init(&s->pg_backends);
     lh_rc rc = start(s, cfg, err);
     if (rc != LH_OK) {
         lh_server_close(s);
@@ -1116,5 +1145,7 @@ lh_server_close(lh_server *s)
     }
     lh__srv_config_release(&s->cfg);
     pthread_mutex_destroy(&s->watch_mu);
+    lh_map_release(&s->pg_backends);
+    pthread_mutex_destroy(&s->pg_mu);
     lh_free(s);
 }

@@ -98,6 +98,8 @@ typedef struct srv_config {
     char *tls_key;
     bool http_tls;
     bool insecure_no_auth;
+    bool pg_auth_password; /* pg_auth = password: cleartext, else SCRAM */
+    lh_us pg_idle_timeout;
 } srv_config;
 
 struct lh_server_config {
@@ -231,10 +233,11 @@ struct srv_conn {
     int refs;
     bool closed;
     bool close_when_flushed;
-    bool lingering; /* replied and half-closed: dropping late bytes */
-    bool tls;       /* bev is a TLS bufferevent */
-    bool busy;      /* the protocol owes a reply: EOF waits for it */
-    bool peer_eof;  /* the client half-closed while busy */
+    bool lingering;   /* replied and half-closed: dropping late bytes */
+    int linger_polls; /* TLS: how often the socket's output was looked at */
+    bool tls;         /* bev is a TLS bufferevent */
+    bool busy;        /* the protocol owes a reply: EOF waits for it */
+    bool peer_eof;    /* the client half-closed while busy */
     char peer[64];
     srv_conn *prev, *next; /* the loop's connections */
     /* Waiting on a table (srv_wait_table). */
@@ -303,6 +306,10 @@ struct lh_server {
     pthread_mutex_t watch_mu;
     srv_watch *watches;
     char *server_file; /* DIR/server.json, removed at close */
+    /* PostgreSQL sessions by backend pid, for CancelRequest (pg.c) */
+    pthread_mutex_t pg_mu;
+    lh_map pg_backends;
+    int32_t pg_next_pid;
     bool waited;
 };
 

@@ -143,24 +143,6 @@ typedef struct case_file {
     int nex;
 } case_file;
 
-static char *
-slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        fail_msg("could not open %s: %s", path, strerror(errno));
-    }
-    lh_buf b = LH_BUF_INIT;
-    char tmp[4096];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0) {
-        lh_buf_append(&b, tmp, n);
-    }
-    fclose(f);
-    lh_buf_putc(&b, 0);
-    return lh_buf_take(&b, NULL);
-}
-
 static void
 parse_case(case_file *c, char *text)
 {
@@ -655,7 +637,7 @@ setup_db(const char *setup, lh_db *db, lh_server_config *cfg, vars *vs)
         if (sscanf(l, "table %255s %1023s", a, b) == 2) {
             char path[6000];
             snprintf(path, sizeof(path), "%s/%s", root, b);
-            char *json = slurp(path);
+            char *json = st_slurp(path);
             if (lh_table_create(db, json, strlen(json), &err) != LH_OK) {
                 fail_msg("table %s: %s", a, err.msg);
             }
@@ -684,7 +666,7 @@ static void
 run_case(void **state)
 {
     const char *path = *state;
-    char *raw = slurp(path);
+    char *raw = st_slurp(path);
     char *text = mark_blank_lines(raw);
     free(raw);
     case_file *c = calloc(1, sizeof(*c));
@@ -766,47 +748,9 @@ run_case(void **state)
     free(text);
 }
 
-static int
-by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int
 main(int argc, char **argv)
 {
     find_root();
-    char dir[5000];
-    snprintf(dir, sizeof(dir), "%s/tests/proto/http", root);
-    DIR *d = opendir(dir);
-    if (d == NULL) {
-        fprintf(stderr, "no case files in %s\n", dir);
-        return 1;
-    }
-    char *paths[512];
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL && n < 512) {
-        size_t l = strlen(de->d_name);
-        bool chosen = argc < 2 || strstr(de->d_name, argv[1]) != NULL;
-        if (l > 5 && strcmp(de->d_name + l - 5, ".case") == 0 && chosen) {
-            paths[n] = malloc(strlen(dir) + l + 2);
-            sprintf(paths[n], "%s/%s", dir, de->d_name);
-            n++;
-        }
-    }
-    closedir(d);
-    qsort(paths, (size_t)n, sizeof(char *), by_name);
-    struct CMUnitTest *tests = calloc((size_t)n, sizeof(*tests));
-    for (int i = 0; i < n; i++) {
-        tests[i].name = strrchr(paths[i], '/') + 1;
-        tests[i].test_func = run_case;
-        tests[i].initial_state = paths[i];
-    }
-    int r = _cmocka_run_group_tests("proto/http", tests, (size_t)n, NULL, NULL);
-    for (int i = 0; i < n; i++) {
-        free(paths[i]);
-    }
-    free(tests);
-    return r;
+    return st_run_cases(__FILE__, "http", argc > 1 ? argv[1] : NULL, run_case);
 }

@@ -1,0 +1,531 @@
+/*
+ * bench_server: the server against its peers, in one run.
+ *
+ * 1. Ingest: the same events appended (a) through the C API, lh_append
+ *    with batches of --batch events from --clients threads, and (b) over
+ *    HTTP, POST /v1/tables/orders/events with NDJSON bodies of the same
+ *    batches from --clients keep-alive connections to a server in this
+ *    process (127.0.0.1, no token). Each on a fresh database with the same
+ *    16-shard table; events/s and the ratio HTTP / C API. The gap is the
+ *    price of the wire: HTTP framing, JSON parsing, the hand-off to the
+ *    pool and back.
+ * 2. Point lookups over the PostgreSQL protocol with pgbench (-M simple, a
+ *    custom SELECT script, --clients clients, --seconds): against a real
+ *    PostgreSQL 15 (Debian's, started here with initdb in a temporary
+ *    directory on a loopback port) holding the same rows with an index,
+ *    and against lakehouse. Transactions/s and latency; the goal is at
+ *    least PostgreSQL's throughput. Until the SQL engine's query API is on
+ *    main, lakehouse answers every query with 0A000 and its row says so.
+ *
+ * Exits 0 whether the goals are met or not; 1 when an append fails.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lakehouse.h"
+
+#define MIN_(a, b) ((a) < (b) ? (a) : (b))
+
+static const char table_json[] =
+    "{\"name\": \"orders\", \"shards\": 16, \"columns\": ["
+    "{\"name\": \"tenant_id\", \"type\": \"VARCHAR(64)\"},"
+    "{\"name\": \"product_id\", \"type\": \"BIGINT\"},"
+    "{\"name\": \"qty\", \"type\": \"INTEGER\"},"
+    "{\"name\": \"price\", \"type\": \"DECIMAL(10,2)\"}]}";
+
+typedef struct opts {
+    const char *dir;
+    size_t events;
+    size_t batch;
+    int clients;
+    double seconds;
+    bool quick;
+} opts;
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+die(const char *what, const char *detail)
+{
+    fprintf(stderr, "bench_server: %s: %s\n", what, detail);
+    exit(1);
+}
+
+/* The payload of event i. */
+static int
+payload(char *buf, size_t cap, size_t i)
+{
+    return snprintf(buf, cap,
+                    "{\"tenant_id\":\"t%zu\",\"product_id\":%zu,\"qty\":%zu,"
+                    "\"price\":\"%zu.%02zu\"}",
+                    i % 97, i % 10007, 1 + i % 5, 1 + i % 500, i % 100);
+}
+
+static lh_db *
+fresh_db(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    lh_db *db;
+    lh_err err;
+    lh_db_options o = {.flags = LH_OPEN_CREATE};
+    if (lh_db_open(path, &o, &db, &err) != LH_OK ||
+        lh_table_create(db, table_json, strlen(table_json), &err) != LH_OK) {
+        die(path, err.msg);
+    }
+    return db;
+}
+
+/* ---- C API ingest -----------------------------------------------------------
+ */
+
+typedef struct capi_worker {
+    lh_db *db;
+    const opts *o;
+    int id;
+    atomic_size_t *next; /* the next batch to take */
+} capi_worker;
+
+static void *
+capi_main(void *arg)
+{
+    capi_worker *w = arg;
+    size_t nb = w->o->events / w->o->batch;
+    lh_event_in *evs = calloc(w->o->batch, sizeof(*evs));
+    char *texts = malloc(w->o->batch * 128);
+    char *streams = malloc(w->o->batch * 32);
+    for (;;) {
+        size_t b = atomic_fetch_add(w->next, 1);
+        if (b >= nb) {
+            break;
+        }
+        for (size_t k = 0; k < w->o->batch; k++) {
+            size_t i = b * w->o->batch + k;
+            char *t = texts + k * 128, *s = streams + k * 32;
+            payload(t, 128, i);
+            snprintf(s, 32, "o-%zu", i / 4);
+            evs[k] = (lh_event_in){
+                .stream = s, .type = "OrderPlaced", .data_json = t};
+        }
+        lh_err err;
+        if (lh_append(w->db, "orders", evs, w->o->batch, NULL, NULL, &err) !=
+            LH_OK) {
+            die("lh_append", err.msg);
+        }
+    }
+    free(evs);
+    free(texts);
+    free(streams);
+    return NULL;
+}
+
+static double
+ingest_capi(const opts *o)
+{
+    lh_db *db = fresh_db(o->dir, "capi");
+    atomic_size_t next = 0;
+    pthread_t th[64];
+    capi_worker w[64];
+    double t0 = now_s();
+    for (int i = 0; i < o->clients; i++) {
+        w[i] = (capi_worker){db, o, i, &next};
+        pthread_create(&th[i], NULL, capi_main, &w[i]);
+    }
+    for (int i = 0; i < o->clients; i++) {
+        pthread_join(th[i], NULL);
+    }
+    double dt = now_s() - t0;
+    lh_db_close(db);
+    return (double)(o->events / o->batch * o->batch) / dt;
+}
+
+/* ---- HTTP ingest
+ * ------------------------------------------------------------- */
+
+typedef struct http_worker {
+    int port;
+    const opts *o;
+    atomic_size_t *next;
+} http_worker;
+
+static int
+dial(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+        die("connect", strerror(errno));
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    return fd;
+}
+
+static void
+send_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+        if (w <= 0) {
+            die("send", strerror(errno));
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Reads one reply with a Content-Length body; returns its status. */
+static int
+read_reply(int fd, char *buf, size_t cap)
+{
+    size_t got = 0;
+    char *end = NULL;
+    for (;;) {
+        ssize_t r = recv(fd, buf + got, cap - got - 1, 0);
+        if (r <= 0) {
+            die("recv", "the server closed");
+        }
+        got += (size_t)r;
+        buf[got] = 0;
+        end = strstr(buf, "\r\n\r\n");
+        if (end != NULL) {
+            const char *cl = strstr(buf, "Content-Length: ");
+            size_t body = cl ? strtoul(cl + 16, NULL, 10) : 0;
+            size_t need = (size_t)(end - buf) + 4 + body;
+            while (got < need) {
+                if (need >= cap) {
+                    /* Drain a reply larger than the buffer. */
+                    r = recv(fd, buf, MIN_(cap - 1, need - got), 0);
+                } else {
+                    r = recv(fd, buf + got, need - got, 0);
+                }
+                if (r <= 0) {
+                    die("recv", "the server closed");
+                }
+                got += (size_t)r;
+            }
+            return atoi(buf + 9);
+        }
+        if (got >= cap - 1) {
+            die("recv", "a reply head larger than the buffer");
+        }
+    }
+}
+
+static void *
+http_main(void *arg)
+{
+    http_worker *w = arg;
+    int fd = dial(w->port);
+    size_t nb = w->o->events / w->o->batch;
+    size_t cap = w->o->batch * 200 + 1024;
+    char *body = malloc(cap);
+    char *reply = malloc(1 << 20);
+    for (;;) {
+        size_t b = atomic_fetch_add(w->next, 1);
+        if (b >= nb) {
+            break;
+        }
+        size_t n = 0;
+        for (size_t k = 0; k < w->o->batch; k++) {
+            size_t i = b * w->o->batch + k;
+            char t[128];
+            payload(t, sizeof(t), i);
+            n += (size_t)snprintf(body + n, cap - n,
+                                  "{\"stream\":\"o-%zu\",\"type\":"
+                                  "\"OrderPlaced\",\"data\":%s}\n",
+                                  i / 4, t);
+        }
+        char head[256];
+        int hl =
+            snprintf(head, sizeof(head),
+                     "POST /v1/tables/orders/events HTTP/1.1\r\nHost: b\r\n"
+                     "Content-Type: application/x-ndjson\r\n"
+                     "Content-Length: %zu\r\n\r\n",
+                     n);
+        send_all(fd, head, (size_t)hl);
+        send_all(fd, body, n);
+        int st = read_reply(fd, reply, 1 << 20);
+        if (st != 200) {
+            die("append over HTTP", reply);
+        }
+    }
+    close(fd);
+    free(body);
+    free(reply);
+    return NULL;
+}
+
+static double
+ingest_http(const opts *o)
+{
+    lh_db *db = fresh_db(o->dir, "http");
+    lh_server_config *c;
+    lh_server *srv;
+    lh_err err;
+    lh_server_config_new(&c, &err);
+    lh_server_config_set(c, "http", "127.0.0.1:0", &err);
+    lh_server_config_set(c, "pg", "off", &err);
+    if (lh_server_start(db, c, &srv, &err) != LH_OK) {
+        die("server", err.msg);
+    }
+    lh_server_config_free(c);
+    int port = atoi(strrchr(lh_server_address(srv, "http"), ':') + 1);
+    atomic_size_t next = 0;
+    pthread_t th[64];
+    http_worker w[64];
+    double t0 = now_s();
+    for (int i = 0; i < o->clients; i++) {
+        w[i] = (http_worker){port, o, &next};
+        pthread_create(&th[i], NULL, http_main, &w[i]);
+    }
+    for (int i = 0; i < o->clients; i++) {
+        pthread_join(th[i], NULL);
+    }
+    double dt = now_s() - t0;
+    lh_server_close(srv);
+    lh_db_close(db);
+    return (double)(o->events / o->batch * o->batch) / dt;
+}
+
+/* ---- pgbench: PostgreSQL 15 and lakehouse
+ * --------------------------------------- */
+
+static const char *pg_bin = "/usr/lib/postgresql/15/bin";
+
+static int
+run(const char *cmd)
+{
+    int r = system(cmd);
+    return WIFEXITED(r) ? WEXITSTATUS(r) : 128;
+}
+
+/* Runs pgbench with the script against host:port; fills tps and the mean
+ * latency (ms) from its output. false when pgbench failed. */
+static bool
+pgbench(const char *dir, int port, const char *user, const opts *o, double *tps,
+        double *lat)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof(cmd),
+             "PGPASSWORD=x pgbench -n -M simple -h 127.0.0.1 -p %d -U %s -c %d "
+             "-j %d -T %d -f %s/lookup.sql -D n=%zu bench > %s/pgbench.out "
+             "2>&1",
+             port, user, o->clients, MIN_(o->clients, 2),
+             (int)(o->seconds < 1 ? 1 : o->seconds), dir, o->events / 4, dir);
+    int rc = run(cmd);
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/pgbench.out", dir);
+    FILE *f = fopen(path, "r");
+    *tps = *lat = 0;
+    char line[512];
+    bool said = false;
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        sscanf(line, "tps = %lf", tps);
+        sscanf(line, "latency average = %lf ms", lat);
+        if (rc != 0 && !said && strstr(line, "ERROR") != NULL) {
+            printf("  port %d: %s", port, line);
+            said = true;
+        }
+    }
+    if (f != NULL) {
+        fclose(f);
+    }
+    return rc == 0 && *tps > 0;
+}
+
+static void
+lookups(const opts *o)
+{
+    char initdb[1024];
+    snprintf(initdb, sizeof(initdb), "%s/initdb", pg_bin);
+    if (access(initdb, X_OK) != 0 || run("pgbench --version >/dev/null") != 0) {
+        printf("point lookups: skipped (no PostgreSQL 15 server or pgbench; "
+               "Debian's postgresql and postgresql-contrib)\n");
+        return;
+    }
+    char pgdir[1024];
+    snprintf(pgdir, sizeof(pgdir), "%s/pg", o->dir);
+    /* The script: one point lookup by stream, like an application reading
+     * an order. */
+    char path[1200];
+    snprintf(path, sizeof(path), "%s/lookup.sql", o->dir);
+    FILE *f = fopen(path, "w");
+    fputs("\\set id random(0, :n - 1)\n"
+          "SELECT tenant_id, product_id, qty, price FROM orders WHERE stream "
+          "= 'o-:id';\n",
+          f);
+    fclose(f);
+    int port = 20000 + (int)(getpid() % 20000);
+    /* PostgreSQL refuses to run as root: then as the postgres user. */
+    const char *as = geteuid() == 0 ? "runuser -u postgres -- " : "";
+    char cmd[8192];
+    if (geteuid() == 0) {
+        snprintf(cmd, sizeof(cmd), "mkdir -p %s && chown postgres %s %s", pgdir,
+                 pgdir, o->dir);
+        run(cmd);
+    }
+    snprintf(cmd, sizeof(cmd),
+             "%s%s/initdb -D %s -A trust -U bench --no-sync >/dev/null 2>&1 && "
+             "%s%s/pg_ctl -D %s -w -l %s/pg.log -o \"-p %d -k %s -c "
+             "listen_addresses=127.0.0.1\" start >/dev/null 2>&1",
+             as, pg_bin, pgdir, as, pg_bin, pgdir, pgdir, port, pgdir);
+    if (run(cmd) != 0) {
+        printf("point lookups: PostgreSQL did not start (see %s/pg.log)\n",
+               pgdir);
+        return;
+    }
+    snprintf(cmd, sizeof(cmd),
+             "psql -q -h 127.0.0.1 -p %d -U bench postgres -c 'CREATE DATABASE "
+             "bench' && psql -q -h 127.0.0.1 -p %d -U bench bench -c \""
+             "CREATE TABLE orders (stream text, version bigint, tenant_id "
+             "varchar(64), product_id bigint, qty int, price numeric(10,2));"
+             "INSERT INTO orders SELECT 'o-' || (i / 4), i %% 4 + 1, 't' || (i "
+             "%% 97), i %% 10007, 1 + i %% 5, (1 + i %% 500) + (i %% 100) / "
+             "100.0 FROM generate_series(0, %zu) i;"
+             "CREATE INDEX ON orders (stream, version); ANALYZE orders;\"",
+             port, port, o->events - 1);
+    double pg_tps = 0, pg_lat = 0;
+    if (run(cmd) == 0) {
+        pgbench(o->dir, port, "bench", o, &pg_tps, &pg_lat);
+    }
+    snprintf(cmd, sizeof(cmd), "%s%s/pg_ctl -D %s -m fast stop >/dev/null 2>&1",
+             as, pg_bin, pgdir);
+    run(cmd);
+
+    /* lakehouse: the same rows (appended through the C API), the same
+     * script. */
+    lh_db *db = fresh_db(o->dir, "lookups");
+    for (size_t b = 0; b * 1000 < o->events; b++) {
+        lh_event_in evs[1000];
+        char texts[1000][128], streams[1000][32];
+        size_t n = MIN_(1000, o->events - b * 1000);
+        for (size_t k = 0; k < n; k++) {
+            size_t i = b * 1000 + k;
+            payload(texts[k], 128, i);
+            snprintf(streams[k], 32, "o-%zu", i / 4);
+            evs[k] = (lh_event_in){.stream = streams[k],
+                                   .type = "OrderPlaced",
+                                   .data_json = texts[k]};
+        }
+        lh_err err;
+        if (lh_append(db, "orders", evs, n, NULL, NULL, &err) != LH_OK) {
+            die("lh_append", err.msg);
+        }
+    }
+    lh_server_config *c;
+    lh_server *srv;
+    lh_err err;
+    lh_server_config_new(&c, &err);
+    lh_server_config_set(c, "http", "off", &err);
+    lh_server_config_set(c, "pg", "127.0.0.1:0", &err);
+    if (lh_server_start(db, c, &srv, &err) != LH_OK) {
+        die("server", err.msg);
+    }
+    lh_server_config_free(c);
+    int lport = atoi(strrchr(lh_server_address(srv, "pg"), ':') + 1);
+    double lh_tps = 0, lh_lat = 0;
+    bool ok = pgbench(o->dir, lport, "bench", o, &lh_tps, &lh_lat);
+    lh_server_close(srv);
+    lh_db_close(db);
+    printf("point lookups (pgbench -M simple, %d clients, %.0f s, %zu rows):\n",
+           o->clients, o->seconds < 1 ? 1 : o->seconds, o->events);
+    printf("  PostgreSQL 15 (index on stream, version) %10.0f tps  %7.3f ms\n",
+           pg_tps, pg_lat);
+    if (ok) {
+        printf("  lakehouse                                %10.0f tps  %7.3f "
+               "ms\n",
+               lh_tps, lh_lat);
+        printf("  ratio lakehouse / PostgreSQL             %10.2f   (goal >= "
+               "1)\n",
+               pg_tps > 0 ? lh_tps / pg_tps : 0);
+    } else {
+        printf("  lakehouse                                       n/a   (the "
+               "SQL engine's query API is not on main yet: queries answer "
+               "0A000)\n");
+    }
+}
+
+int
+main(int argc, char **argv)
+{
+    opts o = {.dir = "/tmp",
+              .events = 200000,
+              .batch = 1000,
+              .clients = 4,
+              .seconds = 10};
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--quick") == 0) {
+            o.quick = true;
+            o.events = 8000;
+            o.seconds = 1;
+        } else if (i + 1 < argc && strcmp(argv[i], "--dir") == 0) {
+            o.dir = argv[++i];
+        } else if (i + 1 < argc && strcmp(argv[i], "--events") == 0) {
+            o.events = strtoul(argv[++i], NULL, 10);
+        } else if (i + 1 < argc && strcmp(argv[i], "--batch") == 0) {
+            o.batch = strtoul(argv[++i], NULL, 10);
+        } else if (i + 1 < argc && strcmp(argv[i], "--clients") == 0) {
+            o.clients = atoi(argv[++i]);
+        } else if (i + 1 < argc && strcmp(argv[i], "--seconds") == 0) {
+            o.seconds = atof(argv[++i]);
+        } else {
+            fprintf(stderr,
+                    "usage: bench_server [--dir DIR] [--quick] [--events N] "
+                    "[--batch N] [--clients N] [--seconds S]\n");
+            return 2;
+        }
+    }
+    if (o.batch == 0 || o.events < o.batch || o.clients < 1 || o.clients > 64) {
+        fprintf(stderr, "bench_server: bad sizes\n");
+        return 2;
+    }
+    char dir[1024];
+    snprintf(dir, sizeof(dir), "%s/bench-server-XXXXXX", o.dir);
+    if (mkdtemp(dir) == NULL) {
+        die("mkdtemp", strerror(errno));
+    }
+    o.dir = dir;
+    lh_global_init(NULL);
+    signal(SIGPIPE, SIG_IGN);
+    double capi = ingest_capi(&o);
+    double http = ingest_http(&o);
+    printf("ingest (%zu events, batches of %zu, %d clients):\n", o.events,
+           o.batch, o.clients);
+    printf("  C API lh_append                          %10.0f events/s\n",
+           capi);
+    printf("  HTTP POST NDJSON (keep-alive)            %10.0f events/s\n",
+           http);
+    printf("  ratio HTTP / C API                       %10.2f\n",
+           capi > 0 ? http / capi : 0);
+    if (!o.quick) {
+        lookups(&o);
+    }
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    run(cmd);
+    return 0;
+}

@@ -1,0 +1,127 @@
+/*
+ * The PostgreSQL protocol's private header: a session's state (pg.c:
+ * startup, authentication, the message loop; pg_query.c: the simple and
+ * extended query protocols, prepared statements and portals; pg_types.c:
+ * values as PostgreSQL text and binary).
+ *
+ * Every function here runs on the session's loop thread, except the
+ * query's run step (pool) and lh__pg_exec_cancel (any thread, under the
+ * server's pg_mu).
+ */
+#ifndef LH_PG_INT_H
+#define LH_PG_INT_H
+
+#include "column/column.h"
+#include "server/server_int.h"
+
+/* What ParameterStatus says server_version is: clients parse the number
+ * (psql picks its catalog queries by it), so it is PostgreSQL's. */
+#define LH_PG_SERVER_VERSION "15.0 (lakehouse)"
+
+typedef enum pg_phase {
+    PG_STARTUP = 0,
+    PG_PASSWORD,
+    PG_SASL_INIT,
+    PG_SASL_FINAL,
+    PG_READY,
+    PG_BUSY, /* a query runs on the pool */
+    PG_CLOSING,
+} pg_phase;
+
+/* A prepared statement (Parse). */
+typedef struct pg_stmt {
+    struct pg_stmt *next;
+    char *name; /* "" = the unnamed statement */
+    char *sql;
+    int nparams;
+    uint32_t *types; /* nparams OIDs; 0 = unspecified */
+} pg_stmt;
+
+/* A portal (Bind): a statement with its parameters. */
+typedef struct pg_portal {
+    struct pg_portal *next;
+    char *name;
+    pg_stmt *stmt; /* a copy: Close of the statement leaves it alone */
+    int nparams;
+    char **params; /* NULL for SQL NULL */
+    int32_t *plen;
+    int16_t *pfmt; /* 0 text, 1 binary */
+    int nresfmt;
+    int16_t *resfmt; /* 0 = all text, 1 = all that one, else per column */
+    bool described;
+} pg_portal;
+
+typedef struct pg_conn {
+    srv_conn *conn;
+    pg_phase phase;
+    bool ssl_asked; /* one SSLRequest and one GSSENCRequest at most */
+    bool gss_asked;
+    bool registered;
+    char user[64];
+    char db[64];
+    char app[64];
+    int32_t pid;
+    int32_t key;
+    atomic_bool cancel;
+    srv_auth auth;
+    /* SCRAM */
+    char gs2[32];
+    char nonce[320];
+    lh_buf scram; /* client-first-bare "," server-first ... */
+    /* query state */
+    char txn; /* 'I', 'T', 'E' */
+    bool skip_to_sync;
+    pg_stmt *stmts;
+    pg_portal *portals;
+    void *exec; /* the query in flight (pg_query.c) */
+    lh_buf out; /* replies not yet written */
+    lh_buf msg; /* the message being handled */
+} pg_conn;
+
+/* pg.c: output helpers (into a buffer) */
+size_t lh__pg_begin(lh_buf *b, char type);
+void lh__pg_end(lh_buf *b, size_t at);
+void lh__pg_put_i16(lh_buf *b, int v);
+void lh__pg_put_i32(lh_buf *b, int32_t v);
+void lh__pg_put_str(lh_buf *b, const char *s);
+/* An ErrorResponse (detail and hint may be NULL). */
+void lh__pg_error(lh_buf *b, const char *severity, const char *code,
+                  const char *msg, const char *detail, const char *hint);
+void lh__pg_ready(pg_conn *p);
+/* Writes what p->out holds. */
+void lh__pg_flush(srv_conn *c);
+/* A query finished (on the loop): flush and read what waits. */
+void lh__pg_resume(srv_conn *c);
+
+/* pg_query.c */
+/* A message of the query phase (not startup or authentication). */
+void lh__pg_message(srv_conn *c, const lh_pg_msg *m);
+/* Stops the session's running query, if any (CancelRequest). */
+void lh__pg_exec_cancel(pg_conn *p);
+void lh__pg_session_release(pg_conn *p);
+
+/* pg_types.c: lakehouse types as PostgreSQL's */
+typedef struct pg_type {
+    uint32_t oid;
+    int16_t typlen; /* -1 = variable */
+    int32_t typmod; /* -1 = none */
+} pg_type;
+
+pg_type lh__pg_type_of(lh_type t);
+/* The lakehouse type a parameter of PostgreSQL type `oid` is read as
+ * (unknown and text types: VARCHAR). */
+lh_type lh__pg_type_from_oid(uint32_t oid);
+/* Appends v in PostgreSQL's binary format for lh__pg_type_of(v->type)
+ * (not for NULL). LH_ENOMEM, LH_EINTERNAL. */
+lh_rc lh__pg_binary(const lh_value *v, lh_buf *out);
+/* Appends v as PostgreSQL's text: the output rules, except FLOAT[n] and
+ * nested values as they are (text, JSON). */
+lh_rc lh__pg_text(const lh_value *v, lh_buf *out);
+/* Reads a binary parameter of PostgreSQL type oid as text (the form
+ * lh_value_from_text reads), so both formats reach the engine alike.
+ * LH_EINVAL ("invalid binary data for int4") for a wrong length or an
+ * OID whose binary form is not read. */
+lh_rc lh__pg_binary_to_text(uint32_t oid, const uint8_t *p, size_t n,
+                            lh_buf *out, lh_err *err);
+
+#endif

@@ -1,0 +1,218 @@
+#!/usr/bin/env python3
+"""The PostgreSQL protocol with real clients: Debian's psql 15 (libpq) and
+the `pg` package from npm (tests/peers), against `lakehouse serve`.
+
+What it proves, per scenario:
+- without tokens, any user and database name connects (psql, node pg);
+- with tokens, SCRAM-SHA-256 (the default) and cleartext (pg_auth=password)
+  accept exactly the token as the password, and refuse others with 28P01;
+- SSLRequest: 'N' without TLS (sslmode=require fails, prefer falls back),
+  TLS with tls_cert/tls_key (psql reports an SSL connection, node pg
+  connects with ssl);
+- a statement the engine cannot run yet is an ErrorResponse with its
+  SQLSTATE (0A000) and the session stays usable, in the simple and the
+  extended protocol (node pg's parameterized queries);
+- SIGTERM ends sessions with 57P01 and the server exits 0.
+
+Usage: pg_clients.py LAKEHOUSE_CLI. Exits 77 (skipped) without psql.
+"""
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PEERS = os.environ.get("LH_PEERS_DIR") or os.path.join(ROOT, ".npm-peers")
+NODE_SCRIPT = os.path.join(ROOT, "tests", "server", "pg_node.mjs")
+
+failures = []
+
+
+def check(cond, what, detail=""):
+    if cond:
+        print("ok   " + what)
+    else:
+        print("FAIL " + what + ("\n     " + detail.replace("\n", "\n     ") if detail else ""))
+        failures.append(what)
+
+
+class Server:
+    def __init__(self, cli, root, name, args=(), env=None):
+        self.dir = os.path.join(root, name)
+        self.cli = cli
+        self.args = list(args)
+        self.env = dict(os.environ)
+        self.env.update(env or {})
+        self.proc = None
+
+    def start(self):
+        sj = os.path.join(self.dir, "server.json")
+        if os.path.exists(sj):
+            os.unlink(sj)
+        self.proc = subprocess.Popen(
+            [self.cli, "serve", self.dir, "--http", "off", "--pg", "127.0.0.1:0"] + self.args,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=self.env)
+        for _ in range(200):
+            if os.path.exists(sj):
+                with open(sj) as f:
+                    info = json.load(f)
+                self.port = int(info["pg"].rsplit(":", 1)[1])
+                return self
+            if self.proc.poll() is not None:
+                raise RuntimeError("serve exited: " + self.proc.stderr.read().decode())
+            time.sleep(0.05)
+        raise RuntimeError("serve did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            code = self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            code = "hang"
+        return code
+
+
+def psql(port, sql, user="anyone", db="anydb", password=None, extra=None, conninfo=None):
+    env = dict(os.environ)
+    env.pop("PGPASSWORD", None)
+    env["PGCONNECT_TIMEOUT"] = "10"
+    if password is not None:
+        env["PGPASSWORD"] = password
+    dsn = conninfo or "host=127.0.0.1 port=%d user=%s dbname=%s" % (port, user, db)
+    cmd = ["psql", "-X", "-At", "-v", "ON_ERROR_STOP=0", dsn] + (extra or []) + ["-c", sql]
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=30)
+    return r.returncode, r.stdout, r.stderr
+
+
+def node(port, mode, password="", ssl="0"):
+    r = subprocess.run(["node", NODE_SCRIPT, str(port), mode, password, ssl],
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, LH_PEERS_DIR=PEERS))
+    return r.returncode, r.stdout + r.stderr
+
+
+def token(cli, d, name, role):
+    r = subprocess.run([cli, "token", "create", d, "--name", name, "--role", role],
+                       capture_output=True, text=True, check=True)
+    return r.stdout.strip().splitlines()[-1]
+
+
+def make_cert(root):
+    key = os.path.join(root, "key.pem")
+    crt = os.path.join(root, "cert.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=127.0.0.1", "-keyout", key, "-out", crt],
+                   capture_output=True, check=True)
+    return crt, key
+
+
+def main():
+    if len(sys.argv) != 2:
+        print("usage: pg_clients.py LAKEHOUSE_CLI", file=sys.stderr)
+        return 2
+    cli = sys.argv[1]
+    if shutil.which("psql") is None:
+        print("skipped: no psql (Debian's postgresql-client)")
+        return 77
+    have_node = shutil.which("node") is not None and os.path.isdir(
+        os.path.join(PEERS, "node_modules", "pg"))
+    if not have_node:
+        print("note: the node pg scenarios are skipped (run scripts/peers.sh)")
+    root = tempfile.mkdtemp(prefix="lh-pg-")
+    try:
+        # -- no tokens: anyone
+        s = Server(cli, root, "open").start()
+        code, out, err = psql(s.port, "\\conninfo")
+        check(code == 0 and 'as user "anyone"' in out and 'database "anydb"' in out,
+              "psql connects without a token, any user and database", out + err)
+        code, out, err = psql(s.port, "SELECT 1")
+        check(code == 1 and "ERROR:  SQL queries are not available" in err,
+              "psql: a query is an ErrorResponse (0A000) until the SQL engine lands", err)
+        code, out, err = psql(s.port, "SELECT 1", extra=["-v", "VERBOSITY=verbose"])
+        check("0A000" in err, "psql shows the SQLSTATE", err)
+        code, out, err = psql(s.port, "", conninfo="host=127.0.0.1 port=%d user=u sslmode=require" % s.port)
+        check(code != 0 and "server does not support SSL" in err,
+              "sslmode=require without TLS: the server answers N", err)
+        code, out, err = psql(s.port, "\\conninfo", conninfo="host=127.0.0.1 port=%d user=u sslmode=prefer" % s.port)
+        check(code == 0 and "SSL" not in out, "sslmode=prefer falls back to plain", out + err)
+        if have_node:
+            code, out = node(s.port, "open")
+            check(code == 0, "node pg: connect, queries, errors, parameters", out)
+        code = s.stop()
+        check(code == 0, "SIGTERM: serve exits 0", str(code))
+
+        # -- tokens, SCRAM
+        d = os.path.join(root, "scram")
+        subprocess.run([cli, "init", d], check=True, capture_output=True)
+        tok = token(cli, d, "ops", "admin")
+        s = Server(cli, root, "scram").start()
+        code, out, err = psql(s.port, "\\conninfo", user="whoever", password=tok)
+        check(code == 0 and "connected" in out, "SCRAM-SHA-256 with the token as the password", out + err)
+        code, out, err = psql(s.port, "\\conninfo", password="lh_" + "0" * 64)
+        check(code == 2 and "password authentication failed" in err,
+              "SCRAM: a wrong token is refused (28P01)", err)
+        code, out, err = psql(s.port, "\\conninfo", extra=["-w"])
+        check(code == 2 and ("password" in err), "no password: refused", err)
+        if have_node:
+            code, out = node(s.port, "auth", tok)
+            check(code == 0, "node pg: SCRAM with the token; a wrong one gets 28P01", out)
+        s.stop()
+
+        # -- tokens, cleartext, TLS
+        crt, key = make_cert(root)
+        d = os.path.join(root, "tls")
+        subprocess.run([cli, "init", d], check=True, capture_output=True)
+        tok = token(cli, d, "bi", "reader")
+        s = Server(cli, root, "tls", ["--pg-auth", "password", "--tls-cert", crt, "--tls-key", key]).start()
+        code, out, err = psql(s.port, "\\conninfo", password=tok,
+                              conninfo="host=127.0.0.1 port=%d user=bi sslmode=require" % s.port)
+        check(code == 0 and "SSL connection" in out, "TLS after SSLRequest, cleartext password inside", out + err)
+        code, out, err = psql(s.port, "\\conninfo", password="nope",
+                              conninfo="host=127.0.0.1 port=%d user=bi sslmode=require" % s.port)
+        check(code == 2 and "password authentication failed" in err, "cleartext: a wrong password is refused", err)
+        code, out, err = psql(s.port, "\\conninfo", password=tok,
+                              conninfo="host=127.0.0.1 port=%d user=bi sslmode=disable" % s.port)
+        check(code == 0 and "SSL" not in out, "plain connections still work beside TLS", out + err)
+        if have_node:
+            code, out = node(s.port, "auth", tok, "1")
+            check(code == 0, "node pg over TLS", out)
+        # A session open when the server stops gets 57P01.
+        p = subprocess.Popen(["psql", "-X", "-At", "host=127.0.0.1 port=%d user=bi sslmode=disable" % s.port],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=dict(os.environ, PGPASSWORD=tok))
+        p.stdin.write("\\conninfo\n")
+        p.stdin.flush()
+        time.sleep(1.0)
+        code = s.stop()
+        out, err = p.communicate(input="SELECT 1;\n", timeout=20)
+        check(code == 0, "SIGTERM with a session open: serve exits 0", str(code))
+        check("terminating connection due to administrator command" in err or
+              "server closed the connection" in err,
+              "the open session is told (57P01)", err)
+
+        # -- SCRAM inside TLS: libpq then sends the gs2 header "y,," (it
+        # could bind the channel, the server offers no -PLUS).
+        s = Server(cli, root, "tls", ["--tls-cert", crt, "--tls-key", key]).start()
+        code, out, err = psql(s.port, "\\conninfo", password=tok,
+                              conninfo="host=127.0.0.1 port=%d user=bi sslmode=require" % s.port)
+        check(code == 0 and "SSL connection" in out, "SCRAM-SHA-256 over TLS", out + err)
+        code, out, err = psql(s.port, "\\conninfo", password=tok,
+                              conninfo="host=127.0.0.1 port=%d user=bi sslmode=require channel_binding=require" % s.port)
+        check(code == 2 and "channel binding" in err,
+              "channel_binding=require is refused by the client (no -PLUS offered)", err)
+        s.stop()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    if failures:
+        print("%d failure(s)" % len(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
