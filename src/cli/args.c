@@ -153,7 +153,7 @@ cli_open_db(const char *dir, bool readonly, lh_db **db)
         if (url[0] != 0) {
             fprintf(stderr,
                     "lakehouse: %s is served by `lakehouse serve` (%s); "
-                    "write through the server instead, at %s\n",
+                    "write through the server instead: --server %s\n",
                     dir, err.msg, url);
             return EXIT_FAIL;
         }

@@ -72,5 +72,14 @@ int cli_token(int argc, char **argv);
 extern const char cli_token_usage[];
 int cli_sql(int argc, char **argv);
 extern const char cli_sql_usage[];
+/* remote.c: the writing commands through a server's HTTP API (--server
+ * URL, token from --token or LAKEHOUSE_TOKEN); the local commands' output
+ * and exit codes. */
+int cli_remote_append(const char *server, const char *token, const char *table,
+                      const char *path, int64_t batch);
+int cli_remote_table_create(const char *server, const char *token,
+                            const char *json, size_t len);
+int cli_remote_token(const char *server, const char *token, const char *sub,
+                     const char *name, const char *role);
 
 #endif

@@ -82,10 +82,25 @@ read_all_file(const char *path, size_t *len, lh_err *err)
 static int
 cmd_table(int argc, char **argv)
 {
-    opt opts[] = {{"schema", true, NULL, false}};
+    opt opts[] = {{"schema", true, NULL, false},
+                  {"server", true, NULL, false},
+                  {"token", true, NULL, false}};
     args a;
-    int r = cli_parse_args(argc, argv, opts, 1, &a);
+    int r = cli_parse_args(argc, argv, opts, 3, &a);
     if (r != 0) {
+        return r;
+    }
+    if (opts[1].set && a.npos == 1 && strcmp(a.pos[0], "create") == 0 &&
+        opts[0].set) {
+        lh_err ferr;
+        size_t flen = 0;
+        char *fjson = read_all_file(opts[0].value, &flen, &ferr);
+        if (fjson == NULL) {
+            fprintf(stderr, "lakehouse: %s\n", ferr.msg);
+            return EXIT_BADINPUT;
+        }
+        r = cli_remote_table_create(opts[1].value, opts[2].value, fjson, flen);
+        free(fjson);
         return r;
     }
     if (a.npos < 2) {
@@ -383,20 +398,30 @@ flush_batch(lh_db *db, const char *table, in_line *lines, lh_event_in *evs,
 static int
 cmd_append(int argc, char **argv)
 {
-    opt opts[] = {{"batch", true, NULL, false}};
+    opt opts[] = {{"batch", true, NULL, false},
+                  {"server", true, NULL, false},
+                  {"token", true, NULL, false}};
     args a;
-    int r = cli_parse_args(argc, argv, opts, 1, &a);
+    int r = cli_parse_args(argc, argv, opts, 3, &a);
     if (r != 0) {
         return r;
-    }
-    if (a.npos < 2 || a.npos > 3) {
-        return cli_usage_error("%s", "append DIR TABLE [FILE|-] [--batch N]");
     }
     int64_t batch = 1;
     if (opts[0].set &&
         (!cli_parse_int(opts[0].value, 1, &batch) || batch > 100000)) {
         return cli_usage_error("--batch must be from 1 to 100000, found \"%s\"",
                                opts[0].value);
+    }
+    if (opts[1].set) {
+        if (a.npos < 1 || a.npos > 2) {
+            return cli_usage_error("%s", "append --server URL TABLE [FILE|-] "
+                                         "[--batch N]");
+        }
+        return cli_remote_append(opts[1].value, opts[2].value, a.pos[0],
+                                 a.npos == 2 ? a.pos[1] : "-", batch);
+    }
+    if (a.npos < 2 || a.npos > 3) {
+        return cli_usage_error("%s", "append DIR TABLE [FILE|-] [--batch N]");
     }
     const char *path = a.npos == 3 ? a.pos[2] : "-";
     FILE *in = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
@@ -692,9 +717,12 @@ cmd_stream(int argc, char **argv)
 static const char hot_usage[] =
     "  lakehouse init DIR\n"
     "  lakehouse table create DIR --schema FILE.json\n"
+    "  lakehouse table create --server URL --schema FILE.json [--token T]\n"
     "  lakehouse table list DIR\n"
     "  lakehouse table describe DIR TABLE\n"
     "  lakehouse append DIR TABLE [FILE|-] [--batch N]\n"
+    "  lakehouse append --server URL TABLE [FILE|-] [--batch N]"
+    " [--token T]\n"
     "  lakehouse read DIR TABLE --stream ID [--from VERSION] [--backward]"
     " [--limit N]\n"
     "  lakehouse read DIR TABLE --from CHECKPOINT [--follow]\n"

@@ -5,7 +5,8 @@
  *
  * `create` prints the token once, as its last line; only its hash is
  * stored. A served directory is locked by its server: the commands say so
- * (cli_open_db) and point to the server's HTTP API.
+ * (cli_open_db), and with --server URL go through its HTTP API instead
+ * (an admin token from --token or LAKEHOUSE_TOKEN once tokens exist).
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,19 +16,24 @@
 const char cli_token_usage[] =
     "  lakehouse token create DIR --name NAME --role admin|writer|reader\n"
     "  lakehouse token revoke DIR --name NAME\n"
-    "  lakehouse token list DIR\n";
+    "  lakehouse token list DIR\n"
+    "  lakehouse token create|revoke|list --server URL ... [--token T]\n";
 
 int
 cli_token(int argc, char **argv)
 {
-    opt opts[] = {{"name", true, NULL, false}, {"role", true, NULL, false}};
+    opt opts[] = {{"name", true, NULL, false},
+                  {"role", true, NULL, false},
+                  {"server", true, NULL, false},
+                  {"token", true, NULL, false}};
     args a;
-    int r = cli_parse_args(argc, argv, opts, 2, &a);
+    int r = cli_parse_args(argc, argv, opts, 4, &a);
     if (r != 0) {
         return r;
     }
-    if (a.npos != 2) {
-        return cli_usage_error("%s", "token create|revoke|list DIR");
+    if (a.npos != (opts[2].set ? 1 : 2)) {
+        return cli_usage_error("%s", "token create|revoke|list DIR (or "
+                                     "--server URL)");
     }
     const char *sub = a.pos[0];
     bool create = strcmp(sub, "create") == 0;
@@ -42,6 +48,10 @@ cli_token(int argc, char **argv)
     if (create && !opts[1].set) {
         return cli_usage_error("%s", "token create needs --role "
                                      "admin|writer|reader");
+    }
+    if (opts[2].set) {
+        return cli_remote_token(opts[2].value, opts[3].value, sub,
+                                opts[0].value, opts[1].value);
     }
     lh_db *db;
     r = cli_open_db(a.pos[1], list, &db);

@@ -170,7 +170,41 @@ test_serve_lifecycle(void **state)
     it_run(&r, NULL, NULL, "token", "create", dir, "--name", "n", "--role",
            "admin", NULL);
     it_expect_code(&r, 1, "token create on a served directory");
-    it_expect_contains(r.err, "write through the server", "message");
+    it_expect_contains(r.err, "--server", "message");
+    it_result_release(&r);
+    /* ... and through the server the same commands work, with the local
+     * commands' output and exit codes. */
+    it_run(&r,
+           "{\"stream\":\"o-2\",\"type\":\"Placed\",\"expected_version\":"
+           "\"no_stream\"}\n\n{\"stream\":\"o-2\",\"type\":\"Paid\"}\n",
+           NULL, "append", "--server", url, "orders", "--batch", "2", NULL);
+    it_expect_code(&r, 0, "append --server");
+    json_t *acks = it_ndjson(r.out, "append --server acks");
+    assert_int_equal(json_array_size(acks), 2);
+    assert_int_equal(
+        json_integer_value(json_object_get(json_array_get(acks, 1), "version")),
+        2);
+    json_decref(acks);
+    it_result_release(&r);
+    it_run(&r,
+           "{\"stream\":\"o-2\",\"type\":\"T\"}\n{\"stream\":\"o-2\","
+           "\"type\":\"T\",\"data\":{\"qty\":\"x\"}}\n",
+           NULL, "append", "--server", url, "orders", "--batch", "5", NULL);
+    it_expect_code(&r, 2, "append --server, bad input");
+    it_expect_contains(r.err, "line 2: data.qty", "the line and field");
+    it_result_release(&r);
+    it_run(&r, "{\"stream\":\"o-2\",\"type\":\"T\",\"expected_version\":1}\n",
+           NULL, "append", "--server", url, "orders", NULL);
+    it_expect_code(&r, 3, "append --server, conflict");
+    it_expect_contains(r.err, "current version 2", "the current version");
+    it_result_release(&r);
+    it_run(&r, NULL, NULL, "token", "create", "--server", url, "--name", "ci",
+           "--role", "writer", NULL);
+    it_expect_code(&r, 0, "token create --server");
+    it_result_release(&r);
+    it_run(&r, NULL, NULL, "token", "list", "--server", url, NULL);
+    it_expect_code(&r, 1, "a token is now required");
+    it_expect_contains(r.err, "requires a token", "401");
     it_result_release(&r);
     /* Reading needs no lock. */
     it_run(&r, NULL, NULL, "read", dir, "orders", "--stream", "o-1", NULL);
