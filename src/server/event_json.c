@@ -360,7 +360,9 @@ bad(const ctx *x, const char *field, const char *fmt, const char *arg)
     if (err != NULL) {
         err->index = (int64_t)x->index;
         err->offset = x->line;
-        snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+        /* A long unknown key is cut to the field's size. */
+        snprintf(err->field, sizeof(err->field), "%.*s",
+                 (int)sizeof(err->field) - 1, field ? field : "");
     }
     return LH_EINVAL;
 }

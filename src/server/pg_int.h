@@ -100,6 +100,11 @@ void lh__pg_message(srv_conn *c, const lh_pg_msg *m);
 void lh__pg_exec_cancel(pg_conn *p);
 void lh__pg_session_release(pg_conn *p);
 
+/* pg_catalog.c: psql's catalog queries (\dt, \d, \d NAME, \l, \dn)
+ * answered from the database's tables: true when sql was one of them and
+ * its RowDescription, DataRows and CommandComplete are in p->out. */
+bool lh__pg_catalog(srv_conn *c, const char *sql);
+
 /* pg_types.c: lakehouse types as PostgreSQL's */
 typedef struct pg_type {
     uint32_t oid;

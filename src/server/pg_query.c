@@ -237,6 +237,8 @@ on_query(srv_conn *c, lh_pg_reader *r)
         error(p, "08P01", "invalid Query message");
     } else if (blank_query(q)) {
         simple(p, 'I'); /* EmptyQueryResponse */
+    } else if (lh__pg_catalog(c, q)) {
+        atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
     } else {
         atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
         error(p, "0A000", NOT_YET);

@@ -12,7 +12,10 @@ What it proves, per scenario:
 - a statement the engine cannot run yet is an ErrorResponse with its
   SQLSTATE (0A000) and the session stays usable, in the simple and the
   extended protocol (node pg's parameterized queries);
-- SIGTERM ends sessions with 57P01 and the server exits 0.
+- SIGTERM ends sessions with 57P01 and the server exits 0;
+- psql's \\dt, \\d, \\d NAME, \\dt PATTERN and \\dn print exactly what they
+  print against a real PostgreSQL 15 (Debian's, started here with initdb)
+  holding the same table, when that server is installed.
 
 Usage: pg_clients.py LAKEHOUSE_CLI. Exits 77 (skipped) without psql.
 """
@@ -111,6 +114,84 @@ def make_cert(root):
     return crt, key
 
 
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def real_postgres(root):
+    """A PostgreSQL 15 on a loopback port (as the postgres user when we are
+    root, which PostgreSQL refuses to run as), or None."""
+    if not os.access(os.path.join(PG_BIN, "initdb"), os.X_OK):
+        return None
+    d = os.path.join(root, "pg")
+    os.makedirs(d)
+    as_pg = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+        shutil.chown(d, "postgres")
+        as_pg = ["runuser", "-u", "postgres", "--"]
+    port = 20000 + os.getpid() % 20000
+    r = subprocess.run(as_pg + [os.path.join(PG_BIN, "initdb"), "-D", d + "/data", "-A", "trust",
+                                "-U", "tester", "--no-sync"], capture_output=True)
+    if r.returncode != 0:
+        return None
+    r = subprocess.run(as_pg + [os.path.join(PG_BIN, "pg_ctl"), "-D", d + "/data", "-w", "-l",
+                                d + "/log", "-o", "-p %d -k %s -c listen_addresses=127.0.0.1" % (port, d),
+                                "start"], capture_output=True)
+    if r.returncode != 0:
+        return None
+    return (port, as_pg, d)
+
+
+def stop_postgres(pg):
+    port, as_pg, d = pg
+    subprocess.run(as_pg + [os.path.join(PG_BIN, "pg_ctl"), "-D", d + "/data", "-m", "fast", "stop"],
+                   capture_output=True)
+
+
+def catalog_like_postgres(cli, root):
+    """psql's describing commands against lakehouse and against PostgreSQL
+    15 holding the same table: the same output."""
+    pg = real_postgres(root)
+    if pg is None:
+        print("note: the comparison with PostgreSQL is skipped (no PostgreSQL 15 server)")
+        return
+    try:
+        schema = {"name": "orders", "columns": [
+            {"name": "tenant_id", "type": "VARCHAR(64)", "nullable": False},
+            {"name": "product_id", "type": "BIGINT", "nullable": False},
+            {"name": "qty", "type": "INTEGER"}, {"name": "price", "type": "DECIMAL(10,2)"},
+            {"name": "flag", "type": "BOOLEAN"}, {"name": "at", "type": "TIMESTAMPTZ"},
+            {"name": "day", "type": "DATE"}, {"name": "id", "type": "UUID"},
+            {"name": "doc", "type": "JSON"}, {"name": "raw", "type": "BLOB"},
+            {"name": "ratio", "type": "DOUBLE"}, {"name": "note", "type": "VARCHAR"}]}
+        sql = ("CREATE TABLE orders (tenant_id varchar(64) NOT NULL, product_id bigint NOT NULL, "
+               "qty integer, price numeric(10,2), flag boolean, at timestamptz, day date, id uuid, "
+               "doc json, raw bytea, ratio double precision, note varchar);"
+               "CREATE TABLE order_lines (n bigint)")
+        r = subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(pg[0]), "-U", "tester",
+                            "postgres", "-c", sql], capture_output=True, text=True)
+        check(r.returncode == 0, "PostgreSQL: the same tables", r.stderr)
+        d = os.path.join(root, "cat")
+        subprocess.run([cli, "init", d], check=True, capture_output=True)
+        for t in (schema, {"name": "order_lines", "columns": [{"name": "n", "type": "BIGINT"}]}):
+            f = os.path.join(root, t["name"] + ".json")
+            with open(f, "w") as fh:
+                json.dump(t, fh)
+            subprocess.run([cli, "table", "create", d, "--schema", f], check=True, capture_output=True)
+        s = Server(cli, root, "cat").start()
+        for cmd in ["\\dt", "\\d", "\\d orders", "\\d order_lines", "\\dt order*", "\\dt nothing",
+                    "\\dn"]:
+            ours = psql(s.port, cmd, user="tester", db="postgres")
+            theirs = psql(pg[0], cmd, user="tester", db="postgres")
+            check(ours[1] == theirs[1] and ours[0] == theirs[0],
+                  "psql %s prints what it prints against PostgreSQL" % cmd,
+                  "ours:\n%s%s\ntheirs:\n%s%s" % (ours[1], ours[2], theirs[1], theirs[2]))
+        s.stop()
+    finally:
+        stop_postgres(pg)
+
+
+
 def main():
     if len(sys.argv) != 2:
         print("usage: pg_clients.py LAKEHOUSE_CLI", file=sys.stderr)
@@ -206,6 +287,8 @@ def main():
         check(code == 2 and "channel binding" in err,
               "channel_binding=require is refused by the client (no -PLUS offered)", err)
         s.stop()
+
+        catalog_like_postgres(cli, root)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     if failures:
