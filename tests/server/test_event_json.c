@@ -244,8 +244,8 @@ test_strict_like_jansson(void **state)
         "{\"stream\":\"a\",\"type\":\"T\",\"stream\":\"b\"}",
         "{\"stream\":\"a\\u0000\",\"type\":\"T\"}",
         "{\"stream\":\"a\",\"type\":\"T\",\"expected_version\":1.0}",
-        "{\"stream\":\"a\",\"type\":\"T\",\"expected_version\":"
-        "99999999999999999999}",
+        ("{\"stream\":\"a\",\"type\":\"T\",\"expected_version\":"
+         "99999999999999999999}"),
         "{\"stream\":\"a\",\"type\":\"T\",\"embedding\":[1,2.5,-3e-1]}",
         "{\"stream\":\"a\",\"type\":\"T\",\"embedding\":[1,]}",
         "{\"stream\":\"a\",\"type\":\"T\",\"ttl_seconds\":1e3}",
