@@ -172,6 +172,7 @@ ctx_free(http_ctx *x)
         return;
     }
     lh__http_live_free(x);
+    lh__http_query_free(x);
     lh_buf_release(&x->body);
     lh_buf_release(&x->hdrs);
     lh_arena_release(&x->arena);
@@ -627,6 +628,9 @@ http_on_write(srv_conn *c)
     if (h->cur != NULL && h->cur->live != NULL) {
         lh__http_live_write(h->cur);
     }
+    if (h->cur != NULL && h->cur->query != NULL) {
+        lh__http_query_write(h->cur);
+    }
 }
 
 static void
@@ -646,6 +650,9 @@ http_on_timer(srv_conn *c)
     default:
         if (h->cur != NULL && h->cur->live != NULL) {
             lh__http_live_timer(h->cur);
+        }
+        if (h->cur != NULL && h->cur->query != NULL) {
+            lh__http_query_timer(h->cur); /* query_timeout */
         }
         break;
     }
@@ -677,7 +684,10 @@ http_on_wake(srv_conn *c)
 static void
 http_on_close(srv_conn *c)
 {
-    (void)c;
+    http_conn *h = c->state;
+    if (h != NULL && h->cur != NULL && h->cur->query != NULL) {
+        lh__http_query_close(h->cur);
+    }
 }
 
 static void

@@ -777,7 +777,7 @@ lh__http_live_free(http_ctx *x)
     x->live = NULL;
 }
 
-/* ---- queries (the SQL engine's API is not on main yet) --------------------
+/* ---- queries (http_query.c) ---------------------------------------------
  */
 
 static void
@@ -787,26 +787,20 @@ h_query(http_ctx *x)
     if (j == NULL) {
         return;
     }
-    json_t *sql = json_object_get(j, "sql");
-    if (!json_is_string(sql)) {
-        json_decref(j);
-        lh_buf_puts(&x->body, ",\"field\":\"sql\"");
-        lh__http_error(x, 400, "\"sql\" must be a string");
-        lh__http_reply(x);
-        return;
-    }
+    lh__http_query(x, j);
     json_decref(j);
-    lh__http_error(x, 501, "SQL queries are not available in this build yet");
-    lh__http_reply(x);
 }
 
 static void
-h_query_state(http_ctx *x)
+h_query_get(http_ctx *x)
 {
-    char msg[200];
-    snprintf(msg, sizeof(msg), "no query \"%.100s\"", x->seg[2]);
-    lh__http_error(x, 404, msg);
-    lh__http_reply(x);
+    lh__http_query_state(x, false);
+}
+
+static void
+h_query_cancel(http_ctx *x)
+{
+    lh__http_query_state(x, true);
 }
 
 /* ---- tokens ----------------------------------------------------------------
@@ -912,8 +906,8 @@ static const route routes[] = {
     {{"GET", "/v1/tables/{table}/events"}, SRV_ROLE_READER, h_events},
     {{"GET", "/v1/tables/{table}/streams/{stream}"}, SRV_ROLE_READER, h_stream},
     {{"POST", "/v1/query"}, SRV_ROLE_READER, h_query},
-    {{"GET", "/v1/queries/{id}"}, SRV_ROLE_READER, h_query_state},
-    {{"DELETE", "/v1/queries/{id}"}, SRV_ROLE_READER, h_query_state},
+    {{"GET", "/v1/queries/{id}"}, SRV_ROLE_READER, h_query_get},
+    {{"DELETE", "/v1/queries/{id}"}, SRV_ROLE_READER, h_query_cancel},
     {{"GET", "/v1/tokens"}, SRV_ROLE_ADMIN, h_tokens},
     {{"POST", "/v1/tokens"}, SRV_ROLE_ADMIN, h_token_create},
     {{"DELETE", "/v1/tokens/{name}"}, SRV_ROLE_ADMIN, h_token_revoke},

@@ -84,11 +84,9 @@ lh__pg_put_str(lh_buf *b, const char *s)
     lh_buf_append(b, s, strlen(s) + 1);
 }
 
-void
-lh__pg_error(lh_buf *b, const char *severity, const char *code, const char *msg,
-             const char *detail, const char *hint)
+static void
+error_fields(lh_buf *b, const char *severity, const char *code, const char *msg)
 {
-    size_t at = lh__pg_begin(b, 'E');
     lh_buf_putc(b, 'S');
     lh__pg_put_str(b, severity);
     lh_buf_putc(b, 'V');
@@ -97,6 +95,30 @@ lh__pg_error(lh_buf *b, const char *severity, const char *code, const char *msg,
     lh__pg_put_str(b, code);
     lh_buf_putc(b, 'M');
     lh__pg_put_str(b, msg);
+}
+
+void
+lh__pg_error_at(lh_buf *b, const char *severity, const char *code,
+                const char *msg, int64_t position)
+{
+    size_t at = lh__pg_begin(b, 'E');
+    error_fields(b, severity, code, msg);
+    if (position > 0) {
+        char pos[24];
+        snprintf(pos, sizeof(pos), "%lld", (long long)position);
+        lh_buf_putc(b, 'P');
+        lh__pg_put_str(b, pos);
+    }
+    lh_buf_putc(b, 0);
+    lh__pg_end(b, at);
+}
+
+void
+lh__pg_error(lh_buf *b, const char *severity, const char *code, const char *msg,
+             const char *detail, const char *hint)
+{
+    size_t at = lh__pg_begin(b, 'E');
+    error_fields(b, severity, code, msg);
     if (detail != NULL) {
         lh_buf_putc(b, 'D');
         lh__pg_put_str(b, detail);
@@ -693,6 +715,7 @@ pg_open(srv_conn *c)
     p->txn = 'I';
     p->phase = PG_STARTUP;
     atomic_init(&p->cancel, false);
+    atomic_init(&p->timed_out, false);
     p->conn = c;
     c->state = p;
     /* Startup and authentication must be done within header_timeout. */
@@ -703,7 +726,7 @@ pg_open(srv_conn *c)
 static void
 pg_on_write(srv_conn *c)
 {
-    (void)c;
+    lh__pg_exec_write(c);
 }
 
 static void
@@ -718,6 +741,14 @@ pg_on_timer(srv_conn *c)
         fatal(c, "57P05",
               "terminating connection due to idle-session "
               "timeout");
+    } else if (p->phase == PG_BUSY) {
+        /* query_timeout: the query stops with 57014. */
+        lh_server *s = c->loop->srv;
+        atomic_store(&p->timed_out, true);
+        atomic_store(&p->cancel, true);
+        pthread_mutex_lock(&s->pg_mu);
+        lh__pg_exec_cancel(p);
+        pthread_mutex_unlock(&s->pg_mu);
     }
 }
 
@@ -746,6 +777,15 @@ pg_on_wake(srv_conn *c)
 static void
 pg_on_close(srv_conn *c)
 {
+    pg_conn *p = c->state;
+    if (p->phase == PG_BUSY) {
+        /* Nobody reads the answer: stop the query. */
+        lh_server *s = c->loop->srv;
+        atomic_store(&p->cancel, true);
+        pthread_mutex_lock(&s->pg_mu);
+        lh__pg_exec_cancel(p);
+        pthread_mutex_unlock(&s->pg_mu);
+    }
     unregister_backend(c);
 }
 

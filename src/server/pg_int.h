@@ -28,6 +28,13 @@ typedef enum pg_phase {
     PG_CLOSING,
 } pg_phase;
 
+/* The engine's statement, shared by a prepared statement and the portals
+ * bound from it (Close of the statement leaves them alone). Loop thread. */
+typedef struct pg_prep {
+    lh_stmt *st; /* NULL for an empty statement */
+    int refs;
+} pg_prep;
+
 /* A prepared statement (Parse). */
 typedef struct pg_stmt {
     struct pg_stmt *next;
@@ -35,7 +42,22 @@ typedef struct pg_stmt {
     char *sql;
     int nparams;
     uint32_t *types; /* nparams OIDs; 0 = unspecified */
+    pg_prep *prep;
 } pg_stmt;
+
+/* A result's rows, rendered ahead as DataRow messages (pg_exec.c). */
+typedef struct pg_rows {
+    lh_result *r; /* NULL: no rows (yet) */
+    size_t ncols;
+    int16_t *fmt; /* per column: 0 text, 1 binary */
+    size_t n, at; /* the engine's current batch: rows, next to render */
+    bool eof;     /* the engine has no more */
+    lh_buf ready; /* rendered DataRows */
+    size_t *ends; /* where each rendered row ends in ready */
+    size_t nready, taken, cap;
+    int64_t total; /* rows sent */
+    lh_arena arena;
+} pg_rows;
 
 /* A portal (Bind): a statement with its parameters. */
 typedef struct pg_portal {
@@ -48,7 +70,9 @@ typedef struct pg_portal {
     int16_t *pfmt; /* 0 text, 1 binary */
     int nresfmt;
     int16_t *resfmt; /* 0 = all text, 1 = all that one, else per column */
-    bool described;
+    bool executed;
+    pg_rows rows;
+    char tag[64]; /* a statement without rows: what it did */
 } pg_portal;
 
 typedef struct pg_conn {
@@ -73,12 +97,19 @@ typedef struct pg_conn {
     bool skip_to_sync;
     pg_stmt *stmts;
     pg_portal *portals;
-    void *exec; /* the query in flight (pg_query.c) */
-    lh_buf out; /* replies not yet written */
-    lh_buf msg; /* the message being handled */
+    void *exec;       /* the query in flight (pg_exec.c) */
+    bool exec_paused; /* it waits for the client to read */
+    atomic_bool timed_out;
+    lh_session *session; /* opened at the first statement; written under
+                            the server's pg_mu (CancelRequest reads it) */
+    lh_buf out;          /* replies not yet written */
+    lh_buf msg;          /* the message being handled */
 } pg_conn;
 
 /* pg.c: output helpers (into a buffer) */
+/* An ErrorResponse with a position (1-based characters; 0 = none). */
+void lh__pg_error_at(lh_buf *b, const char *severity, const char *code,
+                     const char *msg, int64_t position);
 size_t lh__pg_begin(lh_buf *b, char type);
 void lh__pg_end(lh_buf *b, size_t at);
 void lh__pg_put_i16(lh_buf *b, int v);
@@ -99,6 +130,19 @@ void lh__pg_message(srv_conn *c, const lh_pg_msg *m);
 /* Stops the session's running query, if any (CancelRequest). */
 void lh__pg_exec_cancel(pg_conn *p);
 void lh__pg_session_release(pg_conn *p);
+
+/* pg_exec.c: statements through the SQL engine. Each returns true when
+ * the session went BUSY (the answer comes from the pool), false having
+ * written an ErrorResponse. */
+bool lh__pg_exec_simple(srv_conn *c, const char *sql);
+/* Describe of a statement (x NULL) or a portal that returns rows. */
+bool lh__pg_exec_describe(srv_conn *c, pg_stmt *s, pg_portal *x);
+bool lh__pg_exec_execute(srv_conn *c, pg_portal *x, int32_t max_rows);
+/* The output drained: a paused query goes on. */
+void lh__pg_exec_write(srv_conn *c);
+/* The session's lh_session, opened if needed. */
+lh_rc lh__pg_session(srv_conn *c, lh_err *err);
+void lh__pg_rows_release(pg_rows *w);
 
 /* pg_catalog.c: psql's catalog queries (\dt, \d, \d NAME, \l, \dn)
  * answered from the database's tables: true when sql was one of them and

@@ -3,20 +3,16 @@
  * Bind, Describe, Execute, Close, Sync, Flush, Terminate, with the
  * session's prepared statements and portals.
  *
- * Running SQL needs the SQL engine's query API (prepare/execute with
- * parameters, typed result batches, cancel), which is not in
- * include/lakehouse.h yet: until it is, a statement that needs the engine
- * is answered 0A000 (feature_not_supported) while everything around it
- * (framing, statements, portals, parameters in both formats, errors and
- * the skip to Sync) works as PostgreSQL's does.
+ * Parse prepares the statement in the engine (on the loop: parsing does
+ * not block); what binds, plans or reads rows goes to the pool
+ * (pg_exec.c). psql's catalog queries are answered from the tables first
+ * (pg_catalog.c).
  */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "server/pg_int.h"
-
-#define NOT_YET "SQL queries are not available in this build yet"
 
 static void
 error(pg_conn *p, const char *code, const char *msg)
@@ -40,55 +36,6 @@ simple(pg_conn *p, char type)
 {
     size_t at = lh__pg_begin(&p->out, type);
     lh__pg_end(&p->out, at);
-}
-
-/* The highest $n placeholder of a statement, outside strings, quoted
- * names and comments: the parameters a statement has when Parse declares
- * fewer types (clients leave the types to the server). */
-static int
-max_placeholder(const char *q)
-{
-    int max = 0;
-    for (const char *s = q; *s != 0;) {
-        if (*s == '\'' || *s == '"') {
-            char end = *s++;
-            while (*s != 0 && !(*s == end && s[1] != end)) {
-                s += *s == end ? 2 : 1; /* '' and "" are escapes */
-            }
-            s += *s != 0;
-        } else if (s[0] == '-' && s[1] == '-') {
-            while (*s != 0 && *s != '\n') {
-                s++;
-            }
-        } else if (s[0] == '/' && s[1] == '*') {
-            const char *e = strstr(s + 2, "*/");
-            s = e ? e + 2 : s + strlen(s);
-        } else if (s[0] == '$' && isdigit((unsigned char)s[1])) {
-            long n = strtol(s + 1, (char **)&s, 10);
-            if (n > max && n <= 65535) {
-                max = (int)n;
-            }
-        } else if (s[0] == '$') {
-            /* A dollar quote $tag$...$tag$ (tag may be empty). */
-            const char *t = s + 1;
-            while (isalnum((unsigned char)*t) || *t == '_') {
-                t++;
-            }
-            if (*t != '$') {
-                s++;
-                continue;
-            }
-            size_t tl = (size_t)(t - s) + 1;
-            const char *e = s + tl;
-            while (*e != 0 && strncmp(e, s, tl) != 0) {
-                e++;
-            }
-            s = *e ? e + tl : e;
-        } else {
-            s++;
-        }
-    }
-    return max;
 }
 
 static bool
@@ -133,6 +80,10 @@ stmt_free(pg_stmt *s)
     if (s == NULL) {
         return;
     }
+    if (s->prep != NULL && --s->prep->refs == 0) {
+        lh_stmt_free(s->prep->st);
+        lh_free(s->prep);
+    }
     lh_free(s->name);
     lh_free(s->sql);
     lh_free(s->types);
@@ -152,6 +103,7 @@ portal_free(pg_portal *x)
     lh_free(x->plen);
     lh_free(x->pfmt);
     lh_free(x->resfmt);
+    lh__pg_rows_release(&x->rows);
     stmt_free(x->stmt);
     lh_free(x->name);
     lh_free(x);
@@ -200,6 +152,10 @@ stmt_copy(const pg_stmt *s)
         return NULL;
     }
     memcpy(c->types, s->types, (size_t)s->nparams * sizeof(uint32_t));
+    c->prep = s->prep;
+    if (c->prep != NULL) {
+        c->prep->refs++;
+    }
     return c;
 }
 
@@ -216,13 +172,8 @@ lh__pg_session_release(pg_conn *p)
         p->portals = x->next;
         portal_free(x);
     }
-}
-
-void
-lh__pg_exec_cancel(pg_conn *p)
-{
-    /* No query runs on the pool yet: the flag (p->cancel) is all. */
-    (void)p;
+    lh_session_close(p->session);
+    p->session = NULL;
 }
 
 /* ---- messages
@@ -241,7 +192,10 @@ on_query(srv_conn *c, lh_pg_reader *r)
         atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
     } else {
         atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
-        error(p, "0A000", NOT_YET);
+        atomic_store(&p->cancel, false);
+        if (lh__pg_exec_simple(c, q)) {
+            return; /* ReadyForQuery comes when it is done */
+        }
     }
     atomic_store(&p->cancel, false);
     lh__pg_ready(p);
@@ -287,10 +241,53 @@ on_parse(srv_conn *c, lh_pg_reader *r)
         ext_error(p, "42P05", msg);
         return;
     }
-    int total = LH_MAX((int)n, max_placeholder(sql));
+    /* The engine parses it now: a syntax error is Parse's, as in
+     * PostgreSQL; names and types are bound when it runs. */
+    lh_err err;
+    pg_prep *prep = lh_calloc(1, sizeof(*prep));
+    lh_rc rc = prep ? lh__pg_session(c, &err)
+                    : lh_err_set(&err, LH_ENOMEM, "out of memory");
+    size_t len = strlen(sql), used = 0;
+    if (rc == LH_OK) {
+        rc = lh_stmt_prepare(p->session, sql, len, &used, &prep->st, &err);
+    }
+    if (rc == LH_OK && prep->st != NULL && !blank_query(sql + used)) {
+        rc = lh_err_set(&err, LH_EINVAL,
+                        "cannot insert multiple commands into a prepared "
+                        "statement");
+        err.offset = -1;
+    }
+    if (rc == LH_OK && lh__sql_role(sql, len) > p->auth.role) {
+        rc = lh_err_set(&err, LH_EREADONLY,
+                        "permission denied: token \"%s\" (role %s) may not "
+                        "run this statement",
+                        p->auth.name, lh__role_name(p->auth.role));
+    }
+    if (rc != LH_OK) {
+        if (prep != NULL) {
+            lh_stmt_free(prep->st);
+            lh_free(prep);
+        }
+        lh_free(types);
+        const char *code = lh__sqlstate(rc, err.msg);
+        if (strncmp(err.msg, "cannot insert multiple", 22) == 0) {
+            code = "42601";
+        }
+        lh__pg_error_at(&p->out, "ERROR", code, err.msg,
+                        lh__sql_char_position(sql, len, err.offset));
+        p->skip_to_sync = true;
+        if (p->txn == 'T') {
+            p->txn = 'E';
+        }
+        return;
+    }
+    prep->refs = 1;
+    int total = LH_MAX((int)n, prep->st ? lh_stmt_param_count(prep->st) : 0);
     if (total > n) {
         uint32_t *more = lh_realloc(types, (size_t)total * sizeof(uint32_t));
         if (more == NULL) {
+            lh_stmt_free(prep->st);
+            lh_free(prep);
             lh_free(types);
             ext_error(p, "53200", "out of memory");
             return;
@@ -304,9 +301,15 @@ on_parse(srv_conn *c, lh_pg_reader *r)
         s->sql = lh_strdup(sql);
         s->nparams = total;
         s->types = types;
+        s->prep = prep;
         types = NULL;
+        prep = NULL;
     }
     if (s == NULL || s->name == NULL || s->sql == NULL) {
+        if (prep != NULL) {
+            lh_stmt_free(prep->st);
+            lh_free(prep);
+        }
         lh_free(types);
         stmt_free(s);
         ext_error(p, "53200", "out of memory");
@@ -516,19 +519,39 @@ on_describe(srv_conn *c, lh_pg_reader *r)
             return;
         }
         /* ParameterDescription: the declared types (text for the ones
-         * left open), then the row, which needs the engine. */
+         * left open), then the row, which the engine plans. */
         size_t at = lh__pg_begin(&p->out, 't');
         lh__pg_put_i16(&p->out, s->nparams);
         for (int i = 0; i < s->nparams; i++) {
             lh__pg_put_i32(&p->out, (int32_t)(s->types[i] ? s->types[i] : 25));
         }
         lh__pg_end(&p->out, at);
-    } else if (find_portal(p, name) == NULL) {
+        if (s->prep->st != NULL &&
+            lh__sql_returns_rows(s->sql, strlen(s->sql))) {
+            if (!lh__pg_exec_describe(c, s, NULL)) {
+                ext_error(p, "53200", "out of memory");
+            }
+            return;
+        }
+        simple(p, 'n'); /* NoData */
+        return;
+    }
+    pg_portal *x = find_portal(p, name);
+    if (x == NULL) {
         snprintf(msg, sizeof(msg), "portal \"%.100s\" does not exist", name);
         ext_error(p, "34000", msg);
         return;
     }
-    ext_error(p, "0A000", NOT_YET);
+    if (x->stmt->prep->st != NULL &&
+        (x->rows.r != NULL ||
+         (!x->executed &&
+          lh__sql_returns_rows(x->stmt->sql, strlen(x->stmt->sql))))) {
+        if (!lh__pg_exec_describe(c, NULL, x)) {
+            ext_error(p, "53200", "out of memory");
+        }
+        return;
+    }
+    simple(p, 'n'); /* NoData */
 }
 
 static void
@@ -549,12 +572,17 @@ on_execute(srv_conn *c, lh_pg_reader *r)
         ext_error(p, "34000", msg);
         return;
     }
-    if (blank_query(x->stmt->sql)) {
+    if (x->stmt->prep->st == NULL) {
         simple(p, 'I'); /* EmptyQueryResponse */
         return;
     }
-    atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
-    ext_error(p, "0A000", NOT_YET);
+    if (!x->executed) {
+        atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
+        atomic_store(&p->cancel, false);
+    }
+    if (!lh__pg_exec_execute(c, x, max)) {
+        ext_error(p, "53200", "out of memory");
+    }
 }
 
 static void

@@ -63,8 +63,10 @@ lh__pg_type_of(lh_type t)
         return (pg_type){OID_NUMERIC, -1,
                          ((int32_t)t.precision << 16 | t.scale) + 4};
     case LH_T_VARCHAR:
-        return (pg_type){OID_VARCHAR, -1,
-                         t.length ? (int32_t)t.length + 4 : -1};
+        /* VARCHAR without a length is PostgreSQL's text (what its string
+         * literals and functions give). */
+        return t.length ? (pg_type){OID_VARCHAR, -1, (int32_t)t.length + 4}
+                        : (pg_type){OID_TEXT, -1, -1};
     case LH_T_BLOB:
         return (pg_type){OID_BYTEA, -1, -1};
     case LH_T_DATE:

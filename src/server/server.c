@@ -457,9 +457,18 @@ work_main(void *arg)
 }
 
 void
+lh__srv_post(srv_work *w)
+{
+    w->post = true;
+    w->failed = false;
+    queue_done(w);
+}
+
+void
 lh__srv_submit(srv_conn *c, srv_work *w)
 {
     w->conn = c;
+    w->post = false;
     w->failed = false;
     c->refs++;
     c->loop->nwork++;
@@ -500,6 +509,11 @@ on_wake(evutil_socket_t fd, short what, void *arg)
     while (w != NULL) {
         srv_work *next = w->next;
         srv_conn *c = w->conn;
+        if (w->post) {
+            w->done(w); /* a message from work in flight, which holds c */
+            w = next;
+            continue;
+        }
         l->nwork--;
         w->done(w);
         conn_unref(c);
@@ -1073,6 +1087,8 @@ lh_server_start(lh_db *db, const lh_server_config *cfg, lh_server **out,
     pthread_mutex_init(&s->watch_mu, NULL);
     pthread_mutex_init(&s->pg_mu, NULL);
     lh_map_init(&s->pg_backends);
+    pthread_mutex_init(&s->q_mu, NULL);
+    lh_map_init(&s->queries);
     lh_rc rc = start(s, cfg, err);
     if (rc != LH_OK) {
         lh_server_close(s);
@@ -1147,5 +1163,7 @@ lh_server_close(lh_server *s)
     pthread_mutex_destroy(&s->watch_mu);
     lh_map_release(&s->pg_backends);
     pthread_mutex_destroy(&s->pg_mu);
+    lh__srv_queries_release(s);
+    pthread_mutex_destroy(&s->q_mu);
     lh_free(s);
 }

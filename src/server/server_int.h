@@ -56,6 +56,8 @@
 #define OPENSSL_NO_DEPRECATED
 #endif
 
+#include <jansson.h>
+
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
@@ -94,6 +96,7 @@ typedef struct srv_config {
     lh_us drain_timeout;
     lh_us query_timeout;
     int64_t query_memory;
+    int query_threads;
     char *tls_cert;
     char *tls_key;
     bool http_tls;
@@ -196,6 +199,7 @@ typedef struct srv_loop srv_loop;
 typedef struct srv_conn srv_conn;
 typedef struct srv_work srv_work;
 typedef struct srv_watch srv_watch;
+typedef struct srv_query srv_query;
 
 enum { SRV_HTTP = 0, SRV_PG = 1 };
 
@@ -254,6 +258,7 @@ struct srv_work {
     void (*run)(srv_work *w);  /* pool thread */
     void (*done)(srv_work *w); /* the conn's loop thread; frees w */
     bool failed;               /* could not be queued: run did not run */
+    bool post;                 /* queued by lh__srv_post */
 };
 
 struct srv_loop {
@@ -310,12 +315,22 @@ struct lh_server {
     pthread_mutex_t pg_mu;
     lh_map pg_backends;
     int32_t pg_next_pid;
+    /* HTTP queries by id, running and recently finished (http_query.c) */
+    pthread_mutex_t q_mu;
+    lh_map queries;
+    srv_query *q_done_head, *q_done_tail;
+    int q_ndone;
     bool waited;
 };
 
 /* Takes a reference on c for work; submits w to the pool. done always
  * runs on c's loop (with w->failed set when it could not be queued). */
 void lh__srv_submit(srv_conn *c, srv_work *w);
+/* From any thread: runs w->done on w->conn's loop, in order with the
+ * dones of work submitted before. Outside the work accounting: the
+ * caller is work in flight on that connection (which keeps it alive
+ * until its own done), and w is queued at most once at a time. */
+void lh__srv_post(srv_work *w);
 /* Closes the socket now (what was not flushed is dropped). */
 void lh__srv_conn_close(srv_conn *c);
 /* Closes once everything buffered is sent. */
@@ -369,6 +384,8 @@ struct http_ctx {
     void *args; /* a handler's arguments for its pool work (arena) */
     /* live reads (long poll and SSE: http_api.c) */
     void *live;
+    /* a query (http_query.c) */
+    void *query;
 };
 
 /* A query parameter's decoded value, or NULL. */
@@ -411,6 +428,37 @@ typedef struct lh_http_route {
     const char *path; /* "/v1/tables/{table}/events" */
 } lh_http_route;
 const lh_http_route *lh__http_routes(size_t *n);
+
+/* http_query.c: POST /v1/query (body: the request's JSON object,
+ * borrowed), GET (cancel false) and DELETE /v1/queries/{id}; the
+ * connection's events while a query streams. */
+void lh__http_query(http_ctx *x, json_t *body);
+void lh__http_query_state(http_ctx *x, bool cancel);
+void lh__http_query_write(http_ctx *x);
+void lh__http_query_close(http_ctx *x);
+void lh__http_query_timer(http_ctx *x);
+void lh__http_query_free(http_ctx *x);
+void lh__srv_queries_release(lh_server *s);
+
+/* ---- SQL around the engine (sql_common.c) ---------------------------------
+ */
+
+/* A session with the server's query settings (memory, threads). */
+lh_rc lh__srv_session_open(lh_server *s, lh_session **out, lh_err *err);
+/* The first keyword of a statement, upper case, after white space,
+ * comments and '('; its length (0: none). */
+size_t lh__sql_first_word(const char *sql, size_t len, char *word, size_t cap);
+/* The role a statement needs, by its first keyword: reader for queries,
+ * SET, SHOW, EXPLAIN and transaction control; writer for INSERT (UPDATE,
+ * DELETE); admin for the rest (DDL, COPY, which writes server files). */
+srv_role lh__sql_role(const char *sql, size_t len);
+/* Whether a statement returns rows (SELECT, WITH, VALUES, SHOW ...). */
+bool lh__sql_returns_rows(const char *sql, size_t len);
+/* PostgreSQL's error position: the 1-based character at byte offset in
+ * sql, 0 for an offset < 0. */
+int64_t lh__sql_char_position(const char *sql, size_t len, int64_t offset);
+/* The SQLSTATE of a failure, from its code and the engine's message. */
+const char *lh__sqlstate(lh_rc rc, const char *msg);
 
 /* The HTTP status for a library code. */
 int lh__http_status_for(lh_rc rc);

@@ -9,9 +9,12 @@ What it proves, per scenario:
 - SSLRequest: 'N' without TLS (sslmode=require fails, prefer falls back),
   TLS with tls_cert/tls_key (psql reports an SSL connection, node pg
   connects with ssl);
-- a statement the engine cannot run yet is an ErrorResponse with its
-  SQLSTATE (0A000) and the session stays usable, in the simple and the
-  extended protocol (node pg's parameterized queries);
+- SQL runs through the engine: psql prints rows, errors show the SQLSTATE
+  and position; node pg gets typed rows, parameters, named statements and
+  error codes; and the same statements (tests/server/pg_compare.json) give
+  what a real PostgreSQL 15 gives on the wire: field names, type OIDs,
+  values in text and in binary, tags, SQLSTATEs and positions, and psql
+  prints the same tables;
 - SIGTERM ends sessions with 57P01 and the server exits 0;
 - psql's \\dt, \\d, \\d NAME, \\dt PATTERN and \\dn print exactly what they
   print against a real PostgreSQL 15 (Debian's, started here with initdb)
@@ -148,48 +151,74 @@ def stop_postgres(pg):
                    capture_output=True)
 
 
-def catalog_like_postgres(cli, root):
+def catalog_like_postgres(cli, root, pg):
     """psql's describing commands against lakehouse and against PostgreSQL
     15 holding the same table: the same output."""
-    pg = real_postgres(root)
     if pg is None:
         print("note: the comparison with PostgreSQL is skipped (no PostgreSQL 15 server)")
         return
-    try:
-        schema = {"name": "orders", "columns": [
-            {"name": "tenant_id", "type": "VARCHAR(64)", "nullable": False},
-            {"name": "product_id", "type": "BIGINT", "nullable": False},
-            {"name": "qty", "type": "INTEGER"}, {"name": "price", "type": "DECIMAL(10,2)"},
-            {"name": "flag", "type": "BOOLEAN"}, {"name": "at", "type": "TIMESTAMPTZ"},
-            {"name": "day", "type": "DATE"}, {"name": "id", "type": "UUID"},
-            {"name": "doc", "type": "JSON"}, {"name": "raw", "type": "BLOB"},
-            {"name": "ratio", "type": "DOUBLE"}, {"name": "note", "type": "VARCHAR"}]}
-        sql = ("CREATE TABLE orders (tenant_id varchar(64) NOT NULL, product_id bigint NOT NULL, "
-               "qty integer, price numeric(10,2), flag boolean, at timestamptz, day date, id uuid, "
-               "doc json, raw bytea, ratio double precision, note varchar);"
-               "CREATE TABLE order_lines (n bigint)")
-        r = subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(pg[0]), "-U", "tester",
-                            "postgres", "-c", sql], capture_output=True, text=True)
-        check(r.returncode == 0, "PostgreSQL: the same tables", r.stderr)
-        d = os.path.join(root, "cat")
-        subprocess.run([cli, "init", d], check=True, capture_output=True)
-        for t in (schema, {"name": "order_lines", "columns": [{"name": "n", "type": "BIGINT"}]}):
-            f = os.path.join(root, t["name"] + ".json")
-            with open(f, "w") as fh:
-                json.dump(t, fh)
-            subprocess.run([cli, "table", "create", d, "--schema", f], check=True, capture_output=True)
-        s = Server(cli, root, "cat").start()
-        for cmd in ["\\dt", "\\d", "\\d orders", "\\d order_lines", "\\dt order*", "\\dt nothing",
-                    "\\dn"]:
-            ours = psql(s.port, cmd, user="tester", db="postgres")
-            theirs = psql(pg[0], cmd, user="tester", db="postgres")
-            check(ours[1] == theirs[1] and ours[0] == theirs[0],
-                  "psql %s prints what it prints against PostgreSQL" % cmd,
-                  "ours:\n%s%s\ntheirs:\n%s%s" % (ours[1], ours[2], theirs[1], theirs[2]))
-        s.stop()
-    finally:
-        stop_postgres(pg)
+    schema = {"name": "orders", "columns": [
+        {"name": "tenant_id", "type": "VARCHAR(64)", "nullable": False},
+        {"name": "product_id", "type": "BIGINT", "nullable": False},
+        {"name": "qty", "type": "INTEGER"}, {"name": "price", "type": "DECIMAL(10,2)"},
+        {"name": "flag", "type": "BOOLEAN"}, {"name": "at", "type": "TIMESTAMPTZ"},
+        {"name": "day", "type": "DATE"}, {"name": "id", "type": "UUID"},
+        {"name": "doc", "type": "JSON"}, {"name": "raw", "type": "BLOB"},
+        {"name": "ratio", "type": "DOUBLE"}, {"name": "note", "type": "VARCHAR"}]}
+    sql = ("CREATE TABLE orders (tenant_id varchar(64) NOT NULL, product_id bigint NOT NULL, "
+           "qty integer, price numeric(10,2), flag boolean, at timestamptz, day date, id uuid, "
+           "doc json, raw bytea, ratio double precision, note varchar);"
+           "CREATE TABLE order_lines (n bigint)")
+    r = subprocess.run(["psql", "-X", "-q", "-h", "127.0.0.1", "-p", str(pg[0]), "-U", "tester",
+                        "postgres", "-c", sql], capture_output=True, text=True)
+    check(r.returncode == 0, "PostgreSQL: the same tables", r.stderr)
+    d = os.path.join(root, "cat")
+    subprocess.run([cli, "init", d], check=True, capture_output=True)
+    for t in (schema, {"name": "order_lines", "columns": [{"name": "n", "type": "BIGINT"}]}):
+        f = os.path.join(root, t["name"] + ".json")
+        with open(f, "w") as fh:
+            json.dump(t, fh)
+        subprocess.run([cli, "table", "create", d, "--schema", f], check=True, capture_output=True)
+    s = Server(cli, root, "cat").start()
+    for cmd in ["\\dt", "\\d", "\\d orders", "\\d order_lines", "\\dt order*", "\\dt nothing",
+                "\\dn"]:
+        ours = psql(s.port, cmd, user="tester", db="postgres")
+        theirs = psql(pg[0], cmd, user="tester", db="postgres")
+        check(ours[1] == theirs[1] and ours[0] == theirs[0],
+              "psql %s prints what it prints against PostgreSQL" % cmd,
+              "ours:\n%s%s\ntheirs:\n%s%s" % (ours[1], ours[2], theirs[1], theirs[2]))
+    s.stop()
 
+
+def sql_like_postgres(cli, root, pg):
+    """The same statements against lakehouse and PostgreSQL 15: what node pg
+    and a raw client see on the wire (pg_compare.mjs), and what psql prints."""
+    if pg is None:
+        print("note: the SQL comparison with PostgreSQL is skipped (no PostgreSQL 15 server)")
+        return
+    s = Server(cli, root, "sqlcmp").start()
+    have_node = shutil.which("node") is not None and os.path.isdir(
+        os.path.join(PEERS, "node_modules", "pg"))
+    if have_node:
+        r = subprocess.run(["node", os.path.join(ROOT, "tests", "server", "pg_compare.mjs"),
+                            str(s.port), str(pg[0]), os.path.join(ROOT, "tests", "server", "pg_compare.json")],
+                           capture_output=True, text=True, timeout=120,
+                           env=dict(os.environ, LH_PEERS_DIR=PEERS))
+        check(r.returncode == 0, "node pg and a raw client: the wire as PostgreSQL's",
+              r.stdout + r.stderr)
+    for q in ["SELECT 1 AS a, 'x' AS b, 2.5::float8 AS c, true AS t, NULL::int AS n",
+              "SELECT n, n * 2 AS m, 'row ' || n AS label FROM (VALUES (1), (2), (3)) t(n) ORDER BY n",
+              "SELECT 1.50::numeric(10,2) AS p, DATE '2026-01-02' AS d, -7::smallint AS s",
+              "SELECT nosuch FROM (VALUES (1)) t(a)",
+              "SELECT 1/0"]:
+        ours = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(s.port), "-U", "tester",
+                               "postgres", "-c", q], capture_output=True, text=True, timeout=30)
+        theirs = subprocess.run(["psql", "-X", "-h", "127.0.0.1", "-p", str(pg[0]), "-U", "tester",
+                                 "postgres", "-c", q], capture_output=True, text=True, timeout=30)
+        same = (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+        check(same, "psql -c %r prints what it prints against PostgreSQL" % q,
+              "ours:\n%s%s\ntheirs:\n%s%s" % (ours.stdout, ours.stderr, theirs.stdout, theirs.stderr))
+    s.stop()
 
 
 def main():
@@ -211,11 +240,11 @@ def main():
         code, out, err = psql(s.port, "\\conninfo")
         check(code == 0 and 'as user "anyone"' in out and 'database "anydb"' in out,
               "psql connects without a token, any user and database", out + err)
-        code, out, err = psql(s.port, "SELECT 1")
-        check(code == 1 and "ERROR:  SQL queries are not available" in err,
-              "psql: a query is an ErrorResponse (0A000) until the SQL engine lands", err)
-        code, out, err = psql(s.port, "SELECT 1", extra=["-v", "VERBOSITY=verbose"])
-        check("0A000" in err, "psql shows the SQLSTATE", err)
+        code, out, err = psql(s.port, "SELECT 1 AS one, 'x' AS s")
+        check(code == 0 and out == "1|x\n", "psql: a query's rows", out + err)
+        code, out, err = psql(s.port, "SELECT nosuch", extra=["-v", "VERBOSITY=verbose"])
+        check(code == 1 and "42703" in err and "column \"nosuch\" does not exist" in err,
+              "psql shows the error and its SQLSTATE", err)
         code, out, err = psql(s.port, "", conninfo="host=127.0.0.1 port=%d user=u sslmode=require" % s.port)
         check(code != 0 and "server does not support SSL" in err,
               "sslmode=require without TLS: the server answers N", err)
@@ -288,7 +317,13 @@ def main():
               "channel_binding=require is refused by the client (no -PLUS offered)", err)
         s.stop()
 
-        catalog_like_postgres(cli, root)
+        pg = real_postgres(root)
+        try:
+            catalog_like_postgres(cli, root, pg)
+            sql_like_postgres(cli, root, pg)
+        finally:
+            if pg is not None:
+                stop_postgres(pg)
     finally:
         shutil.rmtree(root, ignore_errors=True)
     if failures:

@@ -30,6 +30,8 @@ typedef struct run {
     int32_t last_pid, last_key;
     char tokens[8][2][128];
     int ntokens;
+    uint8_t fmts[64]; /* the last RowDescription's formats */
+    int nfmts;
 } run;
 
 #define FAILF(r, ...)                                                          \
@@ -375,6 +377,52 @@ describe(const bmsg *m, char *out, size_t cap)
     }
 }
 
+/* RowDescription, DataRow and CommandComplete in the case files' form:
+ * "name:oid:format ...", "'text' NULL xHEX ..." (binary values as hex),
+ * the tag. */
+static void
+render(const bmsg *m, lh_buf *b, const uint8_t *fmts, int nfmts)
+{
+    const uint8_t *p = m->p, *end = m->p + m->len;
+    if (m->type == 'C') {
+        lh_buf_append(b, p, m->len ? m->len - 1 : 0);
+        return;
+    }
+    int n = (int)((unsigned)p[0] << 8 | p[1]);
+    p += 2;
+    for (int i = 0; i < n && p < end; i++) {
+        if (i > 0) {
+            lh_buf_putc(b, ' ');
+        }
+        if (m->type == 'T') {
+            const char *name = (const char *)p;
+            p += strlen(name) + 1;
+            uint32_t oid = rd32(p + 6);
+            int fmt = p[16] << 8 | p[17];
+            p += 18;
+            lh_buf_printf(b, "%s:%u:%d", name, oid, fmt);
+            continue;
+        }
+        int32_t len = (int32_t)rd32(p);
+        p += 4;
+        if (len < 0) {
+            lh_buf_puts(b, "NULL");
+            continue;
+        }
+        if (i < nfmts && fmts[i] == 1) {
+            lh_buf_putc(b, 'x');
+            for (int32_t k = 0; k < len; k++) {
+                lh_buf_printf(b, "%02x", p[k]);
+            }
+        } else {
+            lh_buf_putc(b, '\'');
+            lh_buf_append(b, p, (size_t)len);
+            lh_buf_putc(b, '\'');
+        }
+        p += len;
+    }
+}
+
 static void
 expect(run *r, char *want)
 {
@@ -449,6 +497,7 @@ expect(run *r, char *want)
         break;
     }
     case 'Z':
+        r->nfmts = 0; /* DataRows without a RowDescription are text */
         if (m.len != 1 || m.p[0] != arg[0]) {
             FAILF(r, "want %s, got Z %c", want, m.len ? m.p[0] : '?');
         }
@@ -464,6 +513,27 @@ expect(run *r, char *want)
         if (arg[0] != 0 && strcmp(kv, arg) != 0) {
             FAILF(r, "want %s, got S %s", want, kv);
         }
+        break;
+    }
+    case 'T':
+    case 'D':
+    case 'C': {
+        lh_buf b = LH_BUF_INIT;
+        if (m.type == 'T') {
+            /* the formats of the DataRows that follow */
+            const uint8_t *p = m.p + 2;
+            r->nfmts = 0;
+            for (int i = 0; i < (m.p[0] << 8 | m.p[1]) && i < 64; i++) {
+                p += strlen((const char *)p) + 1;
+                r->fmts[r->nfmts++] = p[17];
+                p += 18;
+            }
+        }
+        render(&m, &b, r->fmts, r->nfmts);
+        if (strcmp(b.data ? b.data : "", arg) != 0) {
+            FAILF(r, "want %s, got %c %s", want, m.type, b.data ? b.data : "");
+        }
+        lh_buf_release(&b);
         break;
     }
     case 't': {

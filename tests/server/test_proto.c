@@ -512,8 +512,10 @@ json_match(json_t *want, json_t *got, vars *vs, char *why, size_t cap,
     return true;
 }
 
+/* Whether the reply has the header line ("Name: value", "Name: *", or
+ * "Name: $var", which captures the value when var is not set). */
 static bool
-header_has(const reply *r, const char *line)
+header_has(const reply *r, const char *line, vars *vs)
 {
     const char *colon = strchr(line, ':');
     if (colon == NULL || r->head.data == NULL) {
@@ -530,6 +532,12 @@ header_has(const reply *r, const char *line)
             const char *gv = p + nl + 1;
             while (*gv == ' ') {
                 gv++;
+            }
+            if (v[0] == '$' && v[1] != 0 && var_get(vs, v + 1) == NULL) {
+                char got[256];
+                snprintf(got, sizeof(got), "%.*s", (int)(e - gv), gv);
+                var_set(vs, v + 1, got);
+                return true;
             }
             if (strcmp(v, "*") == 0 || ((size_t)(e - gv) == strlen(v) &&
                                         memcmp(gv, v, strlen(v)) == 0)) {
@@ -574,7 +582,7 @@ check_reply(const case_file *c, const exchange *e, const reply *r, vars *vs)
     }
     for (char *l = strtok_r(NULL, "\n", &save); l != NULL;
          l = strtok_r(NULL, "\n", &save)) {
-        if (!header_has(r, l)) {
+        if (!header_has(r, l, vs)) {
             fail_msg("%s:%d: no header \"%s\" in\n%s", c->path, e->line, l,
                      r->head.data);
         }

@@ -9,8 +9,8 @@
  *
  * Default (CTest server/test_soak): 200 connections for 5 s. The issue's
  * run (CTest integration/server_soak, label slow, with LH_SLOW_TESTS=1):
- * --connections 1000 --seconds 60. SQL queries join the mix once the SQL
- * engine's query API is on main.
+ * --connections 1000 --seconds 60. A fifth of the requests are SQL queries
+ * (POST /v1/query with a parameter), each checked against its own answer.
  */
 #include <fcntl.h>
 #include <jansson.h>
@@ -42,9 +42,9 @@ start_request(client *c, int port_unused)
     (void)port_unused;
     lh_buf_reset(&c->out);
     c->sent = 0;
-    c->kind = (int)(lh_mono_now() / 1000 + c->id) % 4;
+    c->kind = (int)(lh_mono_now() / 1000 + c->id) % 5;
     if (c->kind == 0 || c->kind == 2) {
-        c->kind = 0; /* half the requests append */
+        c->kind = 0; /* two fifths of the requests append */
     }
     if (c->kind == 0) {
         char body[256];
@@ -62,9 +62,21 @@ start_request(client *c, int port_unused)
                       "GET /v1/tables/ev/streams/c%d?direction=backward&limit="
                       "1 HTTP/1.1\r\nHost: s\r\n\r\n",
                       c->id);
-    } else {
+    } else if (c->kind == 3) {
         lh_buf_puts(&c->out, "GET /v1/tables/ev/events?after=now&wait=0 "
                              "HTTP/1.1\r\nHost: s\r\n\r\n");
+    } else {
+        /* a SQL query with a parameter of its own */
+        char body[256];
+        int n = snprintf(body, sizeof(body),
+                         "{\"sql\":\"SELECT $1::BIGINT * 2 AS d, count(*) AS "
+                         "c FROM generate_series(1, 100) AS g(n)\","
+                         "\"params\":[%d]}",
+                         c->id);
+        lh_buf_printf(&c->out,
+                      "POST /v1/query HTTP/1.1\r\nHost: s\r\n"
+                      "Content-Length: %d\r\n\r\n%s",
+                      n, body);
     }
 }
 
@@ -100,6 +112,14 @@ on_reply(client *c, int status, const char *body, size_t len)
     if (status != 200) {
         fail_msg("client %d: request kind %d got %d: %.*s", c->id, c->kind,
                  status, (int)len, body);
+    }
+    if (c->kind == 4) {
+        char want[64];
+        snprintf(want, sizeof(want), "{\"d\":%d,\"c\":100}", 2 * c->id);
+        if (memmem(body, len, want, strlen(want)) == NULL) {
+            fail_msg("client %d: query answered %.*s", c->id, (int)len, body);
+        }
+        return;
     }
     if (c->kind != 0) {
         return;
