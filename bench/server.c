@@ -13,9 +13,12 @@
  *    custom SELECT script, --clients clients, --seconds): against a real
  *    PostgreSQL 15 (Debian's, started here with initdb in a temporary
  *    directory on a loopback port) holding the same rows with an index,
- *    and against lakehouse. Transactions/s and latency; the goal is at
- *    least PostgreSQL's throughput. Until the SQL engine's query API is on
- *    main, lakehouse answers every query with 0A000 and its row says so.
+ *    and against lakehouse, in -M simple and -M prepared (Parse once, then
+ *    Bind / Describe / Execute). A second script without a table measures
+ *    what the protocol, parsing and planning cost alone. Transactions/s
+ *    and latency; the goal is at least PostgreSQL's throughput. A row whose
+ *    queries fail says why (SQL over the event tables comes with the SQL
+ *    engine's hot-tier source).
  *
  * Exits 0 whether the goals are met or not; 1 when an append fails.
  */
@@ -40,6 +43,7 @@
 #include "lakehouse.h"
 
 #define MIN_(a, b) ((a) < (b) ? (a) : (b))
+#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
 
 static const char table_json[] =
     "{\"name\": \"orders\", \"shards\": 16, \"columns\": ["
@@ -323,38 +327,75 @@ run(const char *cmd)
     return WIFEXITED(r) ? WEXITSTATUS(r) : 128;
 }
 
-/* Runs pgbench with the script against host:port; fills tps and the mean
- * latency (ms) from its output. false when pgbench failed. */
+/* Runs pgbench (-M mode) with a script against port; fills tps and the
+ * mean latency (ms) from its output. false when pgbench failed (its first
+ * ERROR line is kept in why). */
 static bool
-pgbench(const char *dir, int port, const char *user, const opts *o, double *tps,
-        double *lat)
+pgbench(const char *dir, int port, const char *user, const char *mode,
+        const char *script, const opts *o, double *tps, double *lat, char *why,
+        size_t cap)
 {
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
-             "PGPASSWORD=x pgbench -n -M simple -h 127.0.0.1 -p %d -U %s -c %d "
-             "-j %d -T %d -f %s/lookup.sql -D n=%zu bench > %s/pgbench.out "
-             "2>&1",
-             port, user, o->clients, MIN_(o->clients, 2),
-             (int)(o->seconds < 1 ? 1 : o->seconds), dir, o->events / 4, dir);
+             "PGPASSWORD=x pgbench -n -M %s -h 127.0.0.1 -p %d -U %s -c %d "
+             "-j %d -T %d -f %s/%s -D n=%zu bench > %s/pgbench.out 2>&1",
+             mode, port, user, o->clients, MIN_(o->clients, 2),
+             (int)(o->seconds < 1 ? 1 : o->seconds), dir, script, o->events / 4,
+             dir);
     int rc = run(cmd);
     char path[1024];
     snprintf(path, sizeof(path), "%s/pgbench.out", dir);
     FILE *f = fopen(path, "r");
     *tps = *lat = 0;
+    why[0] = 0;
     char line[512];
-    bool said = false;
     while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
         sscanf(line, "tps = %lf", tps);
         sscanf(line, "latency average = %lf ms", lat);
-        if (rc != 0 && !said && strstr(line, "ERROR") != NULL) {
-            printf("  port %d: %s", port, line);
-            said = true;
+        const char *e = strstr(line, "ERROR");
+        if (rc != 0 && why[0] == 0 && e != NULL) {
+            snprintf(why, cap, "%s", e);
+            why[strcspn(why, "\n")] = 0;
         }
     }
     if (f != NULL) {
         fclose(f);
     }
     return rc == 0 && *tps > 0;
+}
+
+/* The workloads: a point lookup of an order by its stream (the rows are
+ * the same on both sides), and a statement without a table (the cost of
+ * the protocol, parsing and planning alone). */
+static const struct {
+    const char *name, *file, *text;
+} scripts[] = {
+    {"point lookup by stream", "lookup.sql",
+     "\\set id random(0, :n - 1)\n"
+     "SELECT tenant_id, product_id, qty, price FROM orders WHERE stream "
+     "= 'o-' || :id;\n"},
+    {"no table: SELECT :id * 2, 'o-' || :id", "expr.sql",
+     "\\set id random(0, :n - 1)\n"
+     "SELECT :id::bigint * 2 AS x, 'o-' || :id AS s;\n"},
+};
+static const char *const modes[] = {"simple", "prepared"};
+
+typedef struct bench_row {
+    double tps, lat;
+    bool ok;
+    char why[200];
+} bench_row;
+
+static void
+run_all(const char *dir, int port, const opts *o, bench_row *rows)
+{
+    for (size_t s = 0; s < NELEMS(scripts); s++) {
+        for (size_t m = 0; m < NELEMS(modes); m++) {
+            bench_row *r = &rows[s * NELEMS(modes) + m];
+            r->ok = pgbench(dir, port, "bench", modes[m], scripts[s].file, o,
+                            &r->tps, &r->lat, r->why, sizeof(r->why));
+        }
+    }
 }
 
 static void
@@ -369,16 +410,13 @@ lookups(const opts *o)
     }
     char pgdir[1024];
     snprintf(pgdir, sizeof(pgdir), "%s/pg", o->dir);
-    /* The script: one point lookup by stream, like an application reading
-     * an order. */
-    char path[1200];
-    snprintf(path, sizeof(path), "%s/lookup.sql", o->dir);
-    FILE *f = fopen(path, "w");
-    fputs("\\set id random(0, :n - 1)\n"
-          "SELECT tenant_id, product_id, qty, price FROM orders WHERE stream "
-          "= 'o-:id';\n",
-          f);
-    fclose(f);
+    for (size_t s = 0; s < NELEMS(scripts); s++) {
+        char path[1200];
+        snprintf(path, sizeof(path), "%s/%s", o->dir, scripts[s].file);
+        FILE *f = fopen(path, "w");
+        fputs(scripts[s].text, f);
+        fclose(f);
+    }
     int port = 20000 + (int)(getpid() % 20000);
     /* PostgreSQL refuses to run as root: then as the postgres user. */
     const char *as = geteuid() == 0 ? "runuser -u postgres -- " : "";
@@ -408,16 +446,16 @@ lookups(const opts *o)
              "100.0 FROM generate_series(0, %zu) i;"
              "CREATE INDEX ON orders (stream, version); ANALYZE orders;\"",
              port, port, o->events - 1);
-    double pg_tps = 0, pg_lat = 0;
+    bench_row pg[NELEMS(scripts) * NELEMS(modes)] = {0};
     if (run(cmd) == 0) {
-        pgbench(o->dir, port, "bench", o, &pg_tps, &pg_lat);
+        run_all(o->dir, port, o, pg);
     }
     snprintf(cmd, sizeof(cmd), "%s%s/pg_ctl -D %s -m fast stop >/dev/null 2>&1",
              as, pg_bin, pgdir);
     run(cmd);
 
     /* lakehouse: the same rows (appended through the C API), the same
-     * script. */
+     * scripts. */
     lh_db *db = fresh_db(o->dir, "lookups");
     for (size_t b = 0; b * 1000 < o->events; b++) {
         lh_event_in evs[1000];
@@ -447,25 +485,28 @@ lookups(const opts *o)
     }
     lh_server_config_free(c);
     int lport = atoi(strrchr(lh_server_address(srv, "pg"), ':') + 1);
-    double lh_tps = 0, lh_lat = 0;
-    bool ok = pgbench(o->dir, lport, "bench", o, &lh_tps, &lh_lat);
+    bench_row ours[NELEMS(scripts) * NELEMS(modes)] = {0};
+    run_all(o->dir, lport, o, ours);
     lh_server_close(srv);
     lh_db_close(db);
-    printf("point lookups (pgbench -M simple, %d clients, %.0f s, %zu rows):\n",
+    printf("pgbench (%d clients, %.0f s, %zu rows; PostgreSQL 15 with an "
+           "index on (stream, version)):\n",
            o->clients, o->seconds < 1 ? 1 : o->seconds, o->events);
-    printf("  PostgreSQL 15 (index on stream, version) %10.0f tps  %7.3f ms\n",
-           pg_tps, pg_lat);
-    if (ok) {
-        printf("  lakehouse                                %10.0f tps  %7.3f "
-               "ms\n",
-               lh_tps, lh_lat);
-        printf("  ratio lakehouse / PostgreSQL             %10.2f   (goal >= "
-               "1)\n",
-               pg_tps > 0 ? lh_tps / pg_tps : 0);
-    } else {
-        printf("  lakehouse                                       n/a   (the "
-               "SQL engine's query API is not on main yet: queries answer "
-               "0A000)\n");
+    for (size_t s = 0; s < NELEMS(scripts); s++) {
+        for (size_t m = 0; m < NELEMS(modes); m++) {
+            size_t k = s * NELEMS(modes) + m;
+            printf("  %s, -M %s:\n", scripts[s].name, modes[m]);
+            printf("    PostgreSQL 15  %10.0f tps  %7.3f ms%s%s\n", pg[k].tps,
+                   pg[k].lat, pg[k].ok ? "" : "  failed: ", pg[k].why);
+            if (ours[k].ok) {
+                printf("    lakehouse      %10.0f tps  %7.3f ms   ratio %.2f "
+                       "(goal >= 1)\n",
+                       ours[k].tps, ours[k].lat,
+                       pg[k].tps > 0 ? ours[k].tps / pg[k].tps : 0);
+            } else {
+                printf("    lakehouse             n/a   %s\n", ours[k].why);
+            }
+        }
     }
 }
 

@@ -670,9 +670,15 @@ pg_on_read(srv_conn *c)
         lh__pg_split((const uint8_t *)p->msg.data, total, startup, &m, &used,
                      &err);
         handle(c, &m, avail - total);
-        if (!c->closed) {
-            flush(c);
+        if (!c->closed && p->phase < PG_READY) {
+            flush(c); /* before TLS goes under the connection */
         }
+    }
+    /* Replies go out once per batch of messages read, and not before a
+     * query on the pool is done: the client gets its answer up to Sync in
+     * one write. */
+    if (!c->closed && p->phase != PG_BUSY) {
+        flush(c);
     }
     if (!c->closed && c->peer_eof && p->phase != PG_BUSY) {
         lh__srv_conn_close(c);
@@ -689,11 +695,11 @@ void
 lh__pg_resume(srv_conn *c)
 {
     pg_conn *p = c->state;
-    flush(c);
     if (c->closed) {
         return;
     }
     if (lh__srv_draining(c) && p->phase == PG_READY) {
+        flush(c);
         fatal(c, "57P01",
               "terminating connection due to administrator "
               "command");
