@@ -1,6 +1,8 @@
 /*
  * What psql 15 asks the catalog for its \dt, \d, \d NAME, \l and \dn,
- * answered from the database's tables, so that psql works against
+ * answered from the database's tables (and, at the end of this file, the
+ * catalog as session tables for other clients' introspection, and the
+ * statements that name server functions), so that psql works against
  * lakehouse as against PostgreSQL. The queries were captured from psql 15
  * (psql -E) against PostgreSQL 15 and are recognized as written, with the
  * white space folded: a literal oid ('$OID') or name pattern ('$PAT',
@@ -14,6 +16,7 @@
  * PostgreSQL's names for their types.
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
+#include <ctype.h>
 #include <jansson.h>
 #include <pcre2.h>
 #include <string.h>
@@ -563,4 +566,368 @@ lh__pg_catalog(srv_conn *c, const char *sql)
     done(&r);
     lh_free_strings(ts.names, ts.n);
     return true;
+}
+
+/* ---- information_schema and pg_catalog as tables ----------------------------
+ *
+ * BI tools and drivers introspect with plain queries over
+ * information_schema (tables, columns, schemata) and pg_catalog
+ * (pg_namespace, pg_class, pg_attribute, pg_type, pg_database, pg_tables).
+ * A PostgreSQL session gets them as session tables, filled from the
+ * database's tables when the session opens, so that the engine answers
+ * whatever such a query asks of them (filters, joins, ordering). The
+ * engine resolves "information_schema.tables" by its last part, so a table
+ * of the database with one of these names wins over the catalog's.
+ */
+
+static void
+sql_str(lh_buf *b, const char *s)
+{
+    lh_buf_putc(b, '\'');
+    for (; *s != 0; s++) {
+        if (*s == '\'') {
+            lh_buf_putc(b, '\'');
+        }
+        lh_buf_putc(b, *s);
+    }
+    lh_buf_putc(b, '\'');
+}
+
+/* A column's type as information_schema spells it, with its length,
+ * precision and scale (-1: none), and the pg_type oid. */
+static void
+info_type(const char *t, char *name, size_t cap, int *len, int *prec,
+          int *scale, int *oid)
+{
+    char full[80];
+    pg_type_name(t, full, sizeof(full));
+    *len = *prec = *scale = -1;
+    char *paren = strchr(full, '(');
+    if (paren != NULL) {
+        if (strncmp(full, "numeric", 7) == 0) {
+            sscanf(paren, "(%d,%d)", prec, scale);
+        } else if (strncmp(full, "character varying", 17) == 0) {
+            sscanf(paren, "(%d)", len);
+        }
+        *paren = 0;
+    }
+    snprintf(name, cap, "%s",
+             strncmp(full, "vector", 6) == 0 ? "USER-DEFINED" : full);
+    static const struct {
+        const char *name;
+        int oid;
+    } oids[] = {{"boolean", 16},
+                {"smallint", 21},
+                {"integer", 23},
+                {"bigint", 20},
+                {"real", 700},
+                {"double precision", 701},
+                {"numeric", 1700},
+                {"character varying", 1043},
+                {"bytea", 17},
+                {"date", 1082},
+                {"time without time zone", 1083},
+                {"timestamp without time zone", 1114},
+                {"timestamp with time zone", 1184},
+                {"interval", 1186},
+                {"uuid", 2950},
+                {"json", 114}};
+    *oid = 25;
+    for (size_t i = 0; i < LH_ARRAY_LEN(oids); i++) {
+        if (strcmp(full, oids[i].name) == 0) {
+            *oid = oids[i].oid;
+        }
+    }
+}
+
+static void
+num_or_null(lh_buf *b, int v)
+{
+    if (v < 0) {
+        lh_buf_puts(b, "NULL");
+    } else {
+        lh_buf_printf(b, "%d", v);
+    }
+}
+
+static const char *const catalog_ddl[] = {
+    "CREATE TEMP TABLE tables (table_catalog VARCHAR, table_schema VARCHAR, "
+    "table_name VARCHAR, table_type VARCHAR)",
+    "CREATE TEMP TABLE columns (table_catalog VARCHAR, table_schema VARCHAR, "
+    "table_name VARCHAR, column_name VARCHAR, ordinal_position INTEGER, "
+    "column_default VARCHAR, is_nullable VARCHAR, data_type VARCHAR, "
+    "character_maximum_length INTEGER, numeric_precision INTEGER, "
+    "numeric_scale INTEGER, udt_name VARCHAR)",
+    "CREATE TEMP TABLE schemata (catalog_name VARCHAR, schema_name VARCHAR, "
+    "schema_owner VARCHAR)",
+    "CREATE TEMP TABLE pg_namespace (oid INTEGER, nspname VARCHAR, nspowner "
+    "INTEGER)",
+    "CREATE TEMP TABLE pg_class (oid INTEGER, relname VARCHAR, relnamespace "
+    "INTEGER, relkind VARCHAR, reltuples REAL)",
+    "CREATE TEMP TABLE pg_attribute (attrelid INTEGER, attname VARCHAR, "
+    "atttypid INTEGER, attnum SMALLINT, attnotnull BOOLEAN, attisdropped "
+    "BOOLEAN)",
+    "CREATE TEMP TABLE pg_type (oid INTEGER, typname VARCHAR, typnamespace "
+    "INTEGER, typlen SMALLINT, typtype VARCHAR)",
+    "CREATE TEMP TABLE pg_database (oid INTEGER, datname VARCHAR)",
+    "CREATE TEMP TABLE pg_tables (schemaname VARCHAR, tablename VARCHAR, "
+    "tableowner VARCHAR)",
+};
+
+/* The table a catalog statement creates ("CREATE TEMP TABLE name (..."). */
+static void
+ddl_name(const char *ddl, char *out, size_t cap)
+{
+    const char *n = ddl + strlen("CREATE TEMP TABLE ");
+    snprintf(out, cap, "%.*s", (int)strcspn(n, " "), n);
+}
+
+lh_rc
+lh__pg_catalog_tables(lh_session *s, lh_db *db, const char *user,
+                      const char *dbname, lh_err *err)
+{
+    tables ts = {NULL, 0};
+    lh_rc rc = lh_table_list(db, &ts.names, &ts.n, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    bool skip[LH_ARRAY_LEN(catalog_ddl)] = {false};
+    for (size_t k = 0; k < LH_ARRAY_LEN(catalog_ddl); k++) {
+        char name[32];
+        ddl_name(catalog_ddl[k], name, sizeof(name));
+        for (size_t i = 0; i < ts.n; i++) {
+            skip[k] = skip[k] || strcmp(ts.names[i], name) == 0;
+        }
+    }
+    lh_buf ins[LH_ARRAY_LEN(catalog_ddl)];
+    for (size_t k = 0; k < LH_ARRAY_LEN(catalog_ddl); k++) {
+        lh_buf_init(&ins[k]);
+    }
+    static const char *const schemas[] = {"pg_catalog", "public",
+                                          "information_schema"};
+    for (int i = 0; i < 3; i++) {
+        lh_buf_printf(&ins[2], "%s('%s','%s',", i ? "," : "", dbname,
+                      schemas[i]);
+        sql_str(&ins[2], user);
+        lh_buf_putc(&ins[2], ')');
+        lh_buf_printf(&ins[3], "%s(%d,'%s',10)", i ? "," : "",
+                      i == 0   ? 11
+                      : i == 1 ? 2200
+                               : 13000,
+                      schemas[i]);
+    }
+    static const struct {
+        int oid, len;
+        const char *name;
+    } types[] = {{16, 1, "bool"},        {17, -1, "bytea"},
+                 {20, 8, "int8"},        {21, 2, "int2"},
+                 {23, 4, "int4"},        {25, -1, "text"},
+                 {114, -1, "json"},      {700, 4, "float4"},
+                 {701, 8, "float8"},     {1043, -1, "varchar"},
+                 {1082, 4, "date"},      {1083, 8, "time"},
+                 {1114, 8, "timestamp"}, {1184, 8, "timestamptz"},
+                 {1186, 16, "interval"}, {1700, -1, "numeric"},
+                 {2950, 16, "uuid"}};
+    for (size_t i = 0; i < LH_ARRAY_LEN(types); i++) {
+        lh_buf_printf(&ins[6], "%s(%d,'%s',11,%d,'b')", i ? "," : "",
+                      types[i].oid, types[i].name, types[i].len);
+    }
+    lh_buf_printf(&ins[7], "(16384,");
+    sql_str(&ins[7], dbname);
+    lh_buf_putc(&ins[7], ')');
+    for (size_t t = 0; t < ts.n; t++) {
+        const char *tn = ts.names[t];
+        char sep = t ? ',' : ' ';
+        lh_buf_printf(&ins[0], "%c('%s','public',", sep, dbname);
+        sql_str(&ins[0], tn);
+        lh_buf_puts(&ins[0], ",'BASE TABLE')");
+        lh_buf_printf(&ins[4], "%c(%zu,", sep, FIRST_OID + t);
+        sql_str(&ins[4], tn);
+        lh_buf_puts(&ins[4], ",2200,'r',-1)");
+        lh_buf_printf(&ins[8], "%c('public',", sep);
+        sql_str(&ins[8], tn);
+        lh_buf_putc(&ins[8], ',');
+        sql_str(&ins[8], user);
+        lh_buf_putc(&ins[8], ')');
+        char *desc = NULL;
+        if (lh_table_describe(db, tn, &desc, NULL) != LH_OK) {
+            continue;
+        }
+        json_t *j = json_loads(desc, 0, NULL);
+        lh_free_mem(desc);
+        size_t i;
+        json_t *col;
+        json_array_foreach(json_object_get(j, "columns"), i, col)
+        {
+            const char *name = json_string_value(json_object_get(col, "name"));
+            const char *type = json_string_value(json_object_get(col, "type"));
+            if (name == NULL || type == NULL) {
+                continue;
+            }
+            bool nullable = !json_is_false(json_object_get(col, "nullable"));
+            char dt[80];
+            int len, prec, scale, oid;
+            info_type(type, dt, sizeof(dt), &len, &prec, &scale, &oid);
+            const char *udt = "text";
+            for (size_t k = 0; k < LH_ARRAY_LEN(types); k++) {
+                if (types[k].oid == oid) {
+                    udt = types[k].name;
+                }
+            }
+            lh_buf *c = &ins[1];
+            lh_buf_printf(c, "%s('%s','public',", c->len ? "," : "", dbname);
+            sql_str(c, tn);
+            lh_buf_putc(c, ',');
+            sql_str(c, name);
+            lh_buf_printf(c, ",%zu,NULL,'%s','%s',", i + 1,
+                          nullable ? "YES" : "NO", dt);
+            num_or_null(c, len);
+            lh_buf_putc(c, ',');
+            num_or_null(c, prec);
+            lh_buf_putc(c, ',');
+            num_or_null(c, scale);
+            lh_buf_printf(c, ",'%s')", udt);
+            lh_buf *a = &ins[5];
+            lh_buf_printf(a, "%s(%zu,", a->len ? "," : "", FIRST_OID + t);
+            sql_str(a, name);
+            lh_buf_printf(a, ",%d,%zu,%s,false)", oid, i + 1,
+                          nullable ? "false" : "true");
+        }
+        json_decref(j);
+    }
+    lh_free_strings(ts.names, ts.n);
+    lh_buf sql = LH_BUF_INIT;
+    for (size_t k = 0; k < LH_ARRAY_LEN(catalog_ddl); k++) {
+        if (skip[k]) {
+            continue;
+        }
+        lh_buf_puts(&sql, catalog_ddl[k]);
+        lh_buf_puts(&sql, ";\n");
+        if (ins[k].len > 0) {
+            char name[32];
+            ddl_name(catalog_ddl[k], name, sizeof(name));
+            lh_buf_printf(&sql, "INSERT INTO %s VALUES ", name);
+            lh_buf_append(&sql, ins[k].data, ins[k].len);
+            lh_buf_puts(&sql, ";\n");
+        }
+    }
+    for (size_t k = 0; k < LH_ARRAY_LEN(catalog_ddl); k++) {
+        lh_buf_release(&ins[k]);
+    }
+    rc = lh_buf_ok(&sql) ? lh_sql_run(s, sql.data, NULL, NULL, err)
+                         : lh_err_set(err, LH_ENOMEM, "out of memory");
+    lh_buf_release(&sql);
+    return rc;
+}
+
+/* ---- statements drivers send that name server functions -------------------
+ *
+ * Answered here, in both protocols: version(), current_schema(),
+ * current_database(), current_user and SHOW of the settings clients read.
+ */
+
+enum {
+    CANNED_VERSION,
+    CANNED_SCHEMA,
+    CANNED_DATABASE,
+    CANNED_USER,
+    CANNED_CONST,
+};
+
+static const struct {
+    const char *sql, *column;
+    int kind;
+    const char *value;
+} canned_q[] = {
+    {"select version()", "version", CANNED_VERSION, NULL},
+    {"select pg_catalog.version()", "version", CANNED_VERSION, NULL},
+    {"select current_schema()", "current_schema", CANNED_SCHEMA, NULL},
+    {"select current_schema", "current_schema", CANNED_SCHEMA, NULL},
+    {"select pg_catalog.current_schema()", "current_schema", CANNED_SCHEMA,
+     NULL},
+    {"select current_database()", "current_database", CANNED_DATABASE, NULL},
+    {"select pg_catalog.current_database()", "current_database",
+     CANNED_DATABASE, NULL},
+    {"select current_user", "current_user", CANNED_USER, NULL},
+    {"select session_user", "session_user", CANNED_USER, NULL},
+    {"select user", "user", CANNED_USER, NULL},
+    {"show server_version", "server_version", CANNED_CONST,
+     LH_PG_SERVER_VERSION},
+    {"show server_version_num", "server_version_num", CANNED_CONST, "150000"},
+    {"show search_path", "search_path", CANNED_CONST, "\"$user\", public"},
+    {"show transaction isolation level", "transaction_isolation", CANNED_CONST,
+     "read committed"},
+    {"show transaction_isolation", "transaction_isolation", CANNED_CONST,
+     "read committed"},
+    {"show standard_conforming_strings", "standard_conforming_strings",
+     CANNED_CONST, "on"},
+    {"show client_encoding", "client_encoding", CANNED_CONST, "UTF8"},
+    {"show server_encoding", "server_encoding", CANNED_CONST, "UTF8"},
+    {"show timezone", "TimeZone", CANNED_CONST, "UTC"},
+    {"show datestyle", "DateStyle", CANNED_CONST, "ISO, MDY"},
+    {"show integer_datetimes", "integer_datetimes", CANNED_CONST, "on"},
+    {"show max_identifier_length", "max_identifier_length", CANNED_CONST, "63"},
+    {"show default_transaction_read_only", "default_transaction_read_only",
+     CANNED_CONST, "off"},
+};
+
+int
+lh__pg_canned(const char *sql)
+{
+    char *q = fold(sql);
+    if (q == NULL) {
+        return -1;
+    }
+    for (char *p = q; *p != 0; p++) {
+        *p = (char)tolower((unsigned char)*p);
+    }
+    int found = -1;
+    for (size_t i = 0; i < LH_ARRAY_LEN(canned_q) && found < 0; i++) {
+        if (strcmp(q, canned_q[i].sql) == 0) {
+            found = (int)i;
+        }
+    }
+    lh_free(q);
+    return found;
+}
+
+void
+lh__pg_canned_describe(int which, lh_buf *out)
+{
+    rs r = {out, 0};
+    const char *name = canned_q[which].column;
+    uint32_t oid = canned_q[which].kind == CANNED_CONST ? 25 : 19;
+    if (canned_q[which].kind == CANNED_VERSION) {
+        oid = 25;
+    }
+    columns(&r, &name, &oid, 1);
+}
+
+void
+lh__pg_canned_rows(const pg_conn *p, int which, lh_buf *out)
+{
+    rs r = {out, 0};
+    char v[200];
+    switch (canned_q[which].kind) {
+    case CANNED_VERSION:
+        snprintf(v, sizeof(v),
+                 "PostgreSQL %s on x86_64-pc-linux-gnu, compiled by lakehouse",
+                 LH_PG_SERVER_VERSION);
+        break;
+    case CANNED_SCHEMA:
+        snprintf(v, sizeof(v), "public");
+        break;
+    case CANNED_DATABASE:
+        snprintf(v, sizeof(v), "%s", p->db[0] ? p->db : p->user);
+        break;
+    case CANNED_USER:
+        snprintf(v, sizeof(v), "%s", p->user);
+        break;
+    default:
+        snprintf(v, sizeof(v), "%s", canned_q[which].value);
+        break;
+    }
+    const char *vals[] = {v};
+    row(&r, vals, 1);
+    done(&r);
 }

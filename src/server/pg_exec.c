@@ -59,13 +59,19 @@ lh__pg_session(srv_conn *c, lh_err *err)
         return LH_OK;
     }
     lh_session *s;
-    lh_rc rc = lh__srv_session_open(c->loop->srv, &s, err);
+    lh_server *srv = c->loop->srv;
+    lh_rc rc = lh__srv_session_open(srv, &s, err);
     if (rc != LH_OK) {
         return rc;
     }
-    pthread_mutex_lock(&c->loop->srv->pg_mu);
+    lh_err cerr;
+    if (lh__pg_catalog_tables(s, srv->db, p->user, p->db[0] ? p->db : p->user,
+                              &cerr) != LH_OK) {
+        lh_log(LH_LOG_WARN, "the catalog tables of a session: %s", cerr.msg);
+    }
+    pthread_mutex_lock(&srv->pg_mu);
     p->session = s;
-    pthread_mutex_unlock(&c->loop->srv->pg_mu);
+    pthread_mutex_unlock(&srv->pg_mu);
     return LH_OK;
 }
 

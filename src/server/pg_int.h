@@ -43,6 +43,7 @@ typedef struct pg_stmt {
     int nparams;
     uint32_t *types; /* nparams OIDs; 0 = unspecified */
     pg_prep *prep;
+    int canned; /* lh__pg_canned's answer, or -1 */
 } pg_stmt;
 
 /* A result's rows, rendered ahead as DataRow messages (pg_exec.c). */
@@ -148,6 +149,17 @@ void lh__pg_rows_release(pg_rows *w);
  * answered from the database's tables: true when sql was one of them and
  * its RowDescription, DataRows and CommandComplete are in p->out. */
 bool lh__pg_catalog(srv_conn *c, const char *sql);
+/* information_schema.tables, .columns, .schemata and pg_catalog's
+ * pg_namespace, pg_class, pg_attribute, pg_type, pg_database and pg_tables
+ * as session tables of s, from db's tables. */
+lh_rc lh__pg_catalog_tables(lh_session *s, lh_db *db, const char *user,
+                            const char *dbname, lh_err *err);
+/* Statements that name server functions (version(), current_schema(),
+ * SHOW server_version ...): their number, or -1; their RowDescription;
+ * their DataRow and CommandComplete. */
+int lh__pg_canned(const char *sql);
+void lh__pg_canned_describe(int which, lh_buf *out);
+void lh__pg_canned_rows(const pg_conn *p, int which, lh_buf *out);
 
 /* pg_types.c: lakehouse types as PostgreSQL's */
 typedef struct pg_type {

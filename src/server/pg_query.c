@@ -153,6 +153,7 @@ stmt_copy(const pg_stmt *s)
     }
     memcpy(c->types, s->types, (size_t)s->nparams * sizeof(uint32_t));
     c->prep = s->prep;
+    c->canned = s->canned;
     if (c->prep != NULL) {
         c->prep->refs++;
     }
@@ -190,6 +191,10 @@ on_query(srv_conn *c, lh_pg_reader *r)
         simple(p, 'I'); /* EmptyQueryResponse */
     } else if (lh__pg_catalog(c, q)) {
         atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
+    } else if (lh__pg_canned(q) >= 0) {
+        atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
+        lh__pg_canned_describe(lh__pg_canned(q), &p->out);
+        lh__pg_canned_rows(p, lh__pg_canned(q), &p->out);
     } else {
         atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
         atomic_store(&p->cancel, false);
@@ -245,10 +250,11 @@ on_parse(srv_conn *c, lh_pg_reader *r)
      * PostgreSQL; names and types are bound when it runs. */
     lh_err err;
     pg_prep *prep = lh_calloc(1, sizeof(*prep));
+    int canned = lh__pg_canned(sql);
     lh_rc rc = prep ? lh__pg_session(c, &err)
                     : lh_err_set(&err, LH_ENOMEM, "out of memory");
     size_t len = strlen(sql), used = 0;
-    if (rc == LH_OK) {
+    if (rc == LH_OK && canned < 0) {
         rc = lh_stmt_prepare(p->session, sql, len, &used, &prep->st, &err);
     }
     if (rc == LH_OK && prep->st != NULL && !blank_query(sql + used)) {
@@ -302,6 +308,7 @@ on_parse(srv_conn *c, lh_pg_reader *r)
         s->nparams = total;
         s->types = types;
         s->prep = prep;
+        s->canned = canned;
         types = NULL;
         prep = NULL;
     }
@@ -526,6 +533,10 @@ on_describe(srv_conn *c, lh_pg_reader *r)
             lh__pg_put_i32(&p->out, (int32_t)(s->types[i] ? s->types[i] : 25));
         }
         lh__pg_end(&p->out, at);
+        if (s->canned >= 0) {
+            lh__pg_canned_describe(s->canned, &p->out);
+            return;
+        }
         if (s->prep->st != NULL &&
             lh__sql_returns_rows(s->sql, strlen(s->sql))) {
             if (!lh__pg_exec_describe(c, s, NULL)) {
@@ -540,6 +551,10 @@ on_describe(srv_conn *c, lh_pg_reader *r)
     if (x == NULL) {
         snprintf(msg, sizeof(msg), "portal \"%.100s\" does not exist", name);
         ext_error(p, "34000", msg);
+        return;
+    }
+    if (x->stmt->canned >= 0) {
+        lh__pg_canned_describe(x->stmt->canned, &p->out);
         return;
     }
     if (x->stmt->prep->st != NULL &&
@@ -570,6 +585,10 @@ on_execute(srv_conn *c, lh_pg_reader *r)
         char msg[200];
         snprintf(msg, sizeof(msg), "portal \"%.100s\" does not exist", name);
         ext_error(p, "34000", msg);
+        return;
+    }
+    if (x->stmt->canned >= 0) {
+        lh__pg_canned_rows(p, x->stmt->canned, &p->out);
         return;
     }
     if (x->stmt->prep->st == NULL) {

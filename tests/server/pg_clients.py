@@ -16,9 +16,12 @@ What it proves, per scenario:
   values in text and in binary, tags, SQLSTATEs and positions, and psql
   prints the same tables;
 - SIGTERM ends sessions with 57P01 and the server exits 0;
-- psql's \\dt, \\d, \\d NAME, \\dt PATTERN and \\dn print exactly what they
-  print against a real PostgreSQL 15 (Debian's, started here with initdb)
-  holding the same table, when that server is installed.
+- psql's \\dt, \\d, \\d NAME, \\dt PATTERN and \\dn, and the introspection
+  queries of BI tools (information_schema.tables / columns, pg_class joined
+  to pg_attribute, pg_type and pg_namespace, pg_tables, current_database(),
+  SHOW), print exactly what they print against a real PostgreSQL 15
+  (Debian's, started here with initdb) holding the same tables, when that
+  server is installed.
 
 Usage: pg_clients.py LAKEHOUSE_CLI. Exits 77 (skipped) without psql.
 """
@@ -181,7 +184,20 @@ def catalog_like_postgres(cli, root, pg):
         subprocess.run([cli, "table", "create", d, "--schema", f], check=True, capture_output=True)
     s = Server(cli, root, "cat").start()
     for cmd in ["\\dt", "\\d", "\\d orders", "\\d order_lines", "\\dt order*", "\\dt nothing",
-                "\\dn"]:
+                "\\dn",
+                # what BI tools and drivers ask (information_schema and
+                # pg_catalog as session tables; server functions)
+                "SELECT table_schema, table_name, table_type FROM information_schema.tables "
+                "WHERE table_schema = 'public' ORDER BY table_name",
+                "SELECT table_name, column_name, is_nullable, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+                "SELECT c.relname, a.attname, t.typname, a.attnum, a.attnotnull FROM pg_catalog.pg_class c "
+                "JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace "
+                "JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid "
+                "JOIN pg_catalog.pg_type t ON t.oid = a.atttypid "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r' AND a.attnum > 0 ORDER BY c.relname, a.attnum",
+                "SELECT schemaname, tablename FROM pg_catalog.pg_tables WHERE schemaname = 'public' ORDER BY 2",
+                "SELECT current_database()", "SHOW search_path", "SHOW server_encoding"]:
         ours = psql(s.port, cmd, user="tester", db="postgres")
         theirs = psql(pg[0], cmd, user="tester", db="postgres")
         check(ours[1] == theirs[1] and ours[0] == theirs[0],
