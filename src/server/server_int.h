@@ -39,6 +39,18 @@
  * no work; after drain_timeout it drops what is left. lh_server_wait joins
  * the loops.
  *
+ * ## Queries
+ *
+ * SQL runs on the pool in an lh_session: one per HTTP query
+ * (http_query.c), one per PostgreSQL connection (pg_exec.c, opened at its
+ * first statement). Results stream: a query on the pool stops producing
+ * while more than SRV_OUT_HIGH bytes wait for its client (HTTP: the pool
+ * thread waits for the loop to take each 64 KiB chunk, posted with
+ * lh__srv_post; PostgreSQL: rows are rendered 256 KiB at a time and the
+ * next part is submitted once the output drains). A client that goes
+ * away, DELETE /v1/queries/{id}, CancelRequest and query_timeout all end
+ * in lh_session_cancel.
+ *
  * ## Live reads
  *
  * A table someone waits on (long poll, Server-Sent Events) gets a watcher
