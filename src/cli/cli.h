@@ -81,5 +81,9 @@ int cli_remote_table_create(const char *server, const char *token,
                             const char *json, size_t len);
 int cli_remote_token(const char *server, const char *token, const char *sub,
                      const char *name, const char *role);
+/* lakehouse sql --server URL: the statements (sql, or stdin when NULL)
+ * through POST /v1/query, rows to stdout in format; sql's exit codes. */
+int cli_remote_sql(const char *server, const char *token, const char *sql,
+                   const char *format);
 
 #endif

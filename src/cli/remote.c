@@ -328,3 +328,139 @@ cli_remote_token(const char *server, const char *token, const char *sub,
     free(reply.p);
     return r;
 }
+
+/* ---- lakehouse sql --server URL ---------------------------------------------
+ *
+ * The statements go to POST /v1/query in one request (the server runs them
+ * in order in one session, as lh_sql_run does), the rows come back in the
+ * format asked for and are written to stdout as they arrive; a SQL error
+ * prints as the local command prints it (message, line, column, caret)
+ * and exits 2.
+ */
+
+typedef struct sql_stream {
+    CURL *h;
+    text err; /* the body of an error reply */
+    bool failed;
+} sql_stream;
+
+static size_t
+on_rows(char *p, size_t size, size_t n, void *ud)
+{
+    sql_stream *s = ud;
+    long code = 0;
+    curl_easy_getinfo(s->h, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200) {
+        s->failed = true;
+        return text_add(&s->err, p, size * n) ? size * n : 0;
+    }
+    return fwrite(p, size, n, stdout) == n ? size * n : 0;
+}
+
+/* The local command's report of a SQL error at a character position. */
+static void
+report_at(const char *sql, const char *msg, long long pos)
+{
+    fprintf(stderr, "lakehouse: ERROR: %s\n", msg);
+    if (pos < 1) {
+        return;
+    }
+    const char *p = sql;
+    for (long long c = 1; c < pos && *p != 0; c++) {
+        p++;
+        while (((unsigned char)*p & 0xc0) == 0x80) {
+            p++;
+        }
+    }
+    int line = 1, col = 1;
+    const char *ls = sql;
+    for (const char *q = sql; q < p; q++) {
+        if (*q == '\n') {
+            line++;
+            ls = q + 1;
+        }
+    }
+    for (const char *q = ls; q < p; q++) {
+        col += ((unsigned char)*q & 0xc0) != 0x80;
+    }
+    const char *le = strchr(ls, '\n');
+    size_t llen = le ? (size_t)(le - ls) : strlen(ls);
+    fprintf(stderr, "LINE %d, column %d (position %lld):\n", line, col,
+            (long long)(p - sql) + 1);
+    fprintf(stderr, "  %.*s\n  %*s^\n", (int)llen, ls, col - 1, "");
+}
+
+int
+cli_remote_sql(const char *server, const char *token, const char *sql,
+               const char *format)
+{
+    text in = {0};
+    if (sql == NULL) {
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof(buf), stdin)) > 0) {
+            if (!text_add(&in, buf, n)) {
+                fprintf(stderr, "lakehouse: out of memory\n");
+                free(in.p);
+                return EXIT_FAIL;
+            }
+        }
+        sql = in.p ? in.p : "";
+    }
+    json_t *j = json_pack("{s:s, s:s}", "sql", sql, "format", format);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    char url[2048];
+    url_of(url, sizeof(url), server, "/v1/query");
+    sql_stream s = {.h = curl_easy_init()};
+    int rc = 0;
+    if (body == NULL || s.h == NULL) {
+        fprintf(stderr, "lakehouse: could not start an HTTP client\n");
+        rc = EXIT_FAIL;
+    } else {
+        struct curl_slist *hs = NULL;
+        char auth[600];
+        const char *tok = token_of(token);
+        if (tok != NULL && tok[0] != 0) {
+            snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+            hs = curl_slist_append(hs, auth);
+        }
+        hs = curl_slist_append(hs, "Content-Type: application/json");
+        hs = curl_slist_append(hs, "Expect:");
+        curl_easy_setopt(s.h, CURLOPT_URL, url);
+        curl_easy_setopt(s.h, CURLOPT_HTTPHEADER, hs);
+        curl_easy_setopt(s.h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(s.h, CURLOPT_WRITEFUNCTION, on_rows);
+        curl_easy_setopt(s.h, CURLOPT_WRITEDATA, &s);
+        curl_easy_setopt(s.h, CURLOPT_NOSIGNAL, 1L);
+        CURLcode cr = curl_easy_perform(s.h);
+        long code = 0;
+        curl_easy_getinfo(s.h, CURLINFO_RESPONSE_CODE, &code);
+        if (cr != CURLE_OK && !s.failed) {
+            fprintf(stderr, "lakehouse: %s: %s\n", url, curl_easy_strerror(cr));
+            rc = EXIT_FAIL;
+        } else if (s.failed || code != 200) {
+            json_t *e = json_loads(s.err.p ? s.err.p : "", 0, NULL);
+            const char *msg = json_string_value(json_object_get(e, "message"));
+            json_t *pos = json_object_get(e, "position");
+            if (json_object_get(e, "sqlstate") != NULL) {
+                report_at(sql, msg ? msg : "", json_integer_value(pos));
+                rc = code == 400 || code == 403 || code == 501 ? EXIT_BADINPUT
+                                                               : EXIT_FAIL;
+            } else {
+                text t = {s.err.p, s.err.len, s.err.cap};
+                rc = fail_reply(code, &t, url);
+            }
+            json_decref(e);
+        }
+        fflush(stdout);
+        curl_slist_free_all(hs);
+    }
+    if (s.h != NULL) {
+        curl_easy_cleanup(s.h);
+    }
+    free(s.err.p);
+    free(body);
+    free(in.p);
+    return rc;
+}

@@ -24,7 +24,8 @@
 
 const char cli_sql_usage[] =
     "  lakehouse sql DIR [-c SQL] [--format table|csv|json|ndjson]"
-    " [--threads N] [--dialect NAME]\n";
+    " [--threads N] [--dialect NAME]\n"
+    "  lakehouse sql --server URL [--token T] [-c SQL] [--format ...]\n";
 
 static bool
 sql_error(lh_rc rc)
@@ -320,6 +321,7 @@ int
 cli_sql(int argc, char **argv)
 {
     const char *dir = NULL, *sql = NULL, *format = NULL, *dialect = NULL;
+    const char *server = NULL, *token = NULL; /* through a server (remote.c) */
     int64_t threads = 0;
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -340,6 +342,9 @@ cli_sql(int argc, char **argv)
                 return usage_error("%s", "--threads needs a number >= 1");
             }
             i++;
+        } else if ((strcmp(a, "--server") == 0 || strcmp(a, "--token") == 0) &&
+                   i + 1 < argc) {
+            *(a[2] == 's' ? &server : &token) = argv[++i];
         } else if (strcmp(a, "--dialect") == 0) {
             if (i + 1 >= argc) {
                 return usage_error("%s", "--dialect needs a name");
@@ -353,7 +358,7 @@ cli_sql(int argc, char **argv)
             return usage_error("%s", "sql takes one directory");
         }
     }
-    if (dir == NULL) {
+    if (dir == NULL && server == NULL) {
         return usage_error("%s", "sql DIR [-c SQL]");
     }
     if (format == NULL) {
@@ -363,6 +368,9 @@ cli_sql(int argc, char **argv)
         return usage_error("--format is table, csv, json or ndjson, not "
                            "\"%s\"",
                            format);
+    }
+    if (server != NULL) {
+        return cli_remote_sql(server, token, sql, format);
     }
     lh_err err;
     lh_db *db = NULL;

@@ -37,8 +37,8 @@ typedef enum { Q_RUNNING = 0, Q_DONE, Q_FAILED, Q_CANCELED } q_state;
 
 /* The formats of a reply (output-formats.md), by the name
  * lh_result_write takes. */
-typedef enum { F_JSON = 0, F_CSV, F_NDJSON } q_format;
-static const char *const format_names[] = {"json", "csv", "ndjson"};
+typedef enum { F_JSON = 0, F_CSV, F_NDJSON, F_TABLE } q_format;
+static const char *const format_names[] = {"json", "csv", "ndjson", "table"};
 
 static const char *const state_names[] = {"running", "done", "failed",
                                           "canceled"};
@@ -445,6 +445,8 @@ content_type(q_format f)
         return "text/csv; charset=utf-8";
     case F_NDJSON:
         return "application/x-ndjson";
+    case F_TABLE:
+        return "text/plain; charset=utf-8";
     default:
         return "application/json";
     }
@@ -685,7 +687,8 @@ lh__http_query(http_ctx *x, json_t *body)
         fmt = (q_format)k;
         if (f == NULL || k == LH_ARRAY_LEN(format_names)) {
             bad_request(x, "format",
-                        "\"format\" must be \"json\", \"csv\" or \"ndjson\"");
+                        "\"format\" must be \"json\", \"csv\", \"ndjson\" or "
+                        "\"table\"");
             return;
         }
     }

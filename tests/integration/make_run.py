@@ -2,7 +2,8 @@
 """`make run` (scripts/run.sh) as a user runs it: the first time it creates
 the data directory with sample data, prints what to try and serves; every
 command it prints (the curl append, the curl query, psql -c) is then run
-exactly as printed, through a shell, and must work; SIGTERM stops it with
+exactly as printed, through a shell, and must work; `lakehouse sql --server
+URL` prints what `lakehouse sql DIR` prints; SIGTERM stops it with
 exit 0; the second time it serves the same directory without creating
 anything.
 
@@ -118,6 +119,19 @@ def main():
             r = sh(c)
             check(r.returncode == 0 and "row" in r.stdout, "the printed psql command works: " + c,
                   r.stdout + r.stderr)
+        # lakehouse sql --server URL prints what lakehouse sql DIR prints
+        url = "http://127.0.0.1:%d" % http
+        for args in (["-c", "SELECT n, 'r' || n AS s FROM generate_series(1, 3) AS g(n)"],
+                     ["-c", "SELECT 1 AS a, NULL AS b", "--format", "csv"],
+                     ["-c", "SELECT 1 AS one; SELECT 2 AS two", "--format", "json"],
+                     ["-c", "SELECT 1,\n  nosuch"]):
+            remote = subprocess.run([cli, "sql", "--server", url] + args, capture_output=True, text=True)
+            local = subprocess.run([cli, "sql", data] + args, capture_output=True, text=True)
+            check((remote.returncode, remote.stdout, remote.stderr) ==
+                  (local.returncode, local.stdout, local.stderr),
+                  "lakehouse sql --server prints what lakehouse sql DIR prints: %r" % args,
+                  "remote %d:\n%s%s\nlocal %d:\n%s%s" % (remote.returncode, remote.stdout, remote.stderr,
+                                                       local.returncode, local.stdout, local.stderr))
         p.send_signal(signal.SIGTERM)
         check(p.wait(15) == 0, "SIGTERM: exit 0")
         p, text = start(cli, data, http, pg)
