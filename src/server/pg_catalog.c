@@ -438,6 +438,19 @@ relation(rs *r, const tables *ts, long long oid)
     }
 }
 
+/* A table's definition as JSON (lh_table_describe), or NULL. */
+static json_t *
+table_def(lh_db *db, const char *name)
+{
+    char *desc = NULL;
+    if (lh_table_describe(db, name, &desc, NULL) != LH_OK) {
+        return NULL;
+    }
+    json_t *j = json_loads(desc, 0, NULL);
+    lh_free_mem(desc);
+    return j;
+}
+
 static void
 table_columns(rs *r, lh_db *db, const tables *ts, long long oid)
 {
@@ -449,13 +462,10 @@ table_columns(rs *r, lh_db *db, const tables *ts, long long oid)
     if (oid < FIRST_OID || (size_t)(oid - FIRST_OID) >= ts->n) {
         return;
     }
-    char *desc = NULL;
-    if (lh_table_describe(db, ts->names[oid - FIRST_OID], &desc, NULL) !=
-        LH_OK) {
+    json_t *j = table_def(db, ts->names[oid - FIRST_OID]);
+    if (j == NULL) {
         return;
     }
-    json_t *j = json_loads(desc, 0, NULL);
-    lh_free_mem(desc);
     size_t i;
     json_t *col;
     json_array_foreach(json_object_get(j, "columns"), i, col)
@@ -749,12 +759,10 @@ lh__pg_catalog_tables(lh_session *s, lh_db *db, const char *user,
         lh_buf_putc(&ins[8], ',');
         sql_str(&ins[8], user);
         lh_buf_putc(&ins[8], ')');
-        char *desc = NULL;
-        if (lh_table_describe(db, tn, &desc, NULL) != LH_OK) {
+        json_t *j = table_def(db, tn);
+        if (j == NULL) {
             continue;
         }
-        json_t *j = json_loads(desc, 0, NULL);
-        lh_free_mem(desc);
         size_t i;
         json_t *col;
         json_array_foreach(json_object_get(j, "columns"), i, col)
