@@ -184,7 +184,9 @@ lh__metrics_render(lh_server *s, lh_buf *b)
     hist(b, "lakehouse_append_seconds",
          "Append latency, to durable commit (parse included).",
          &m->append_latency);
-    hist(b, "lakehouse_query_seconds", "Query latency.", &m->query_latency);
+    hist(b, "lakehouse_query_seconds",
+         "Query latency (HTTP: the whole reply; PostgreSQL: to the answer).",
+         &m->query_latency);
     counter(b, "lakehouse_pg_queries_total",
             "PostgreSQL protocol queries (simple and extended).",
             atomic_load(&m->pg_queries));

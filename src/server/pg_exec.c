@@ -44,6 +44,7 @@ typedef struct pg_exec {
     int32_t max_rows;
     int64_t sent; /* rows this Execute sent */
     lh_buf out;   /* messages rendered on the pool */
+    lh_us start;  /* for the query latency histogram */
     lh_rc rc;
     lh_err err;
     size_t err_base; /* err.offset is relative to sql + err_base */
@@ -680,6 +681,7 @@ exec_new(pg_conn *p, int kind)
     }
     e->p = p;
     e->kind = kind;
+    e->start = lh_mono_now();
     lh_buf_init(&e->out);
     lh_err_clear(&e->err);
     e->rc = LH_OK;
@@ -736,6 +738,9 @@ finish(srv_conn *c, pg_exec *e)
 {
     pg_conn *p = c->state;
     p->exec = NULL;
+    if (e->kind != EX_DESCRIBE_STMT) {
+        lh__hist_add(&c->loop->srv->m.query_latency, lh_mono_now() - e->start);
+    }
     exec_free(e);
     atomic_store(&p->timed_out, false);
     if (p->phase == PG_BUSY) {
