@@ -95,7 +95,8 @@ typedef struct lh_tabledef {
     int nshards;
     uint32_t embedding_dim;
     int32_t schema_version;
-    char *json; /* the normalized definition */
+    lh_hot_policy policy; /* tiering (schema.c, docs/internals/pipeline.md) */
+    char *json;           /* the normalized definition */
 } lh_tabledef;
 
 /* schema.c */

@@ -18,9 +18,28 @@ static const char *const envelope_names[] = {
 };
 
 static const char *const known_keys[] = {
-    "name",          "columns",        "partition_by", "cluster_by",
-    "hot_window",    "warm_window",    "shard_by",     "shards",
-    "embedding_dim", "schema_version",
+    "name",
+    "columns",
+    "partition_by",
+    "cluster_by",
+    "hot_window",
+    "warm_window",
+    "shard_by",
+    "shards",
+    "embedding_dim",
+    "schema_version",
+    /* the tiering policy (lh_hot_policy) */
+    "flush_rows",
+    "flush_bytes",
+    "flush_interval",
+    "warm_file_size",
+    "cold_file_size",
+    "warm_row_group_rows",
+    "cold_row_group_rows",
+    "retention",
+    "snapshot_max_age",
+    "snapshot_min_count",
+    "lake",
 };
 
 bool
@@ -81,6 +100,7 @@ lh__tabledef_free(lh_tabledef *d)
         lh_free(d->cluster_by[i]);
     }
     lh_free(d->cluster_by);
+    lh_free((char *)d->policy.lake);
     lh_free(d->json);
     lh_free(d);
 }
@@ -305,7 +325,7 @@ check_partition(const lh_tabledef *d, const char *spec, lh_err *err)
     int ci = lh__tabledef_col(d, col);
     bool is_ts = strcmp(col, "ts") == 0 || strcmp(col, "committed_at") == 0;
     if (ci < 0 && !is_ts && strcmp(col, "stream") != 0 &&
-        strcmp(col, "type") != 0) {
+        strcmp(col, "type") != 0 && strcmp(col, "partition_key") != 0) {
         return field_err(err, "partition_by", LH_EINVAL,
                          "partition_by \"%s\" names unknown column \"%s\"",
                          spec, col);
@@ -357,6 +377,151 @@ parse_window(const json_t *j, const char *key, lh_us dflt, lh_us *out,
                      key);
 }
 
+/* ---- the tiering policy (lh_hot_policy) --------------------------------- */
+
+/* The defaults of lh_hot_policy (hot.h says why each). */
+#define FLUSH_ROWS_DEFAULT 1000000
+#define FLUSH_BYTES_DEFAULT (INT64_C(256) << 20)
+#define FLUSH_INTERVAL_DEFAULT (60 * LH_US_PER_SEC)
+#define WARM_FILE_DEFAULT (INT64_C(64) << 20)
+#define COLD_FILE_DEFAULT (INT64_C(256) << 20)
+#define WARM_GROUP_DEFAULT 16384
+#define COLD_GROUP_DEFAULT 131072
+#define SNAPSHOT_AGE_DEFAULT (7 * LH_US_PER_DAY)
+#define SNAPSHOT_COUNT_DEFAULT 10
+/* Bounds that keep a policy sane: a file or a flush budget below these
+ * would make a file per handful of events. */
+#define MIN_BYTES 1024
+#define MAX_ROW_GROUP_ROWS (INT64_C(1) << 24)
+
+/* A whole number from lo to hi, or a size ("64MiB") when `size`. */
+static lh_rc
+parse_count(const json_t *j, const char *key, bool size, int64_t lo, int64_t hi,
+            int64_t dflt, int64_t *out, lh_err *err)
+{
+    if (j == NULL) {
+        *out = dflt;
+        return LH_OK;
+    }
+    int64_t v = -1;
+    bool ok = false;
+    if (json_is_integer(j)) {
+        v = json_integer_value(j);
+        ok = true;
+    } else if (size && json_is_string(j)) {
+        ok = lh_size_parse(json_string_value(j), &v);
+    }
+    if (ok && v >= lo && v <= hi) {
+        *out = v;
+        return LH_OK;
+    }
+    if (size) {
+        return field_err(err, key, LH_EINVAL,
+                         "\"%s\" must be a size of at least %lld bytes, "
+                         "such as \"64MiB\" or 1048576",
+                         key, (long long)lo);
+    }
+    return field_err(err, key, LH_EINVAL,
+                     "\"%s\" must be an integer from %lld to %lld", key,
+                     (long long)lo, (long long)hi);
+}
+
+static lh_rc
+parse_policy(lh_tabledef *d, const json_t *root, lh_err *err)
+{
+    lh_hot_policy *p = &d->policy;
+    p->hot_window = d->hot_window;
+    p->warm_window = d->warm_window;
+    lh_rc rc =
+        parse_count(json_object_get(root, "flush_rows"), "flush_rows", false, 1,
+                    INT64_MAX, FLUSH_ROWS_DEFAULT, &p->flush_rows, err);
+    if (rc == LH_OK) {
+        rc = parse_count(json_object_get(root, "flush_bytes"), "flush_bytes",
+                         true, MIN_BYTES, INT64_MAX, FLUSH_BYTES_DEFAULT,
+                         &p->flush_bytes, err);
+    }
+    if (rc == LH_OK) {
+        rc = parse_window(json_object_get(root, "flush_interval"),
+                          "flush_interval", FLUSH_INTERVAL_DEFAULT,
+                          &p->flush_interval, err);
+    }
+    if (rc == LH_OK) {
+        rc = parse_count(json_object_get(root, "warm_file_size"),
+                         "warm_file_size", true, MIN_BYTES, INT64_MAX,
+                         WARM_FILE_DEFAULT, &p->warm_file_size, err);
+    }
+    if (rc == LH_OK) {
+        rc = parse_count(json_object_get(root, "cold_file_size"),
+                         "cold_file_size", true, MIN_BYTES, INT64_MAX,
+                         COLD_FILE_DEFAULT, &p->cold_file_size, err);
+    }
+    if (rc == LH_OK) {
+        rc = parse_count(json_object_get(root, "warm_row_group_rows"),
+                         "warm_row_group_rows", false, 1, MAX_ROW_GROUP_ROWS,
+                         WARM_GROUP_DEFAULT, &p->warm_row_group_rows, err);
+    }
+    if (rc == LH_OK) {
+        rc = parse_count(json_object_get(root, "cold_row_group_rows"),
+                         "cold_row_group_rows", false, 1, MAX_ROW_GROUP_ROWS,
+                         COLD_GROUP_DEFAULT, &p->cold_row_group_rows, err);
+    }
+    const json_t *jr = json_object_get(root, "retention");
+    if (rc == LH_OK && jr != NULL && !json_is_null(jr)) {
+        rc = parse_window(jr, "retention", 0, &p->retention, err);
+    }
+    if (rc == LH_OK) {
+        rc = parse_window(json_object_get(root, "snapshot_max_age"),
+                          "snapshot_max_age", SNAPSHOT_AGE_DEFAULT,
+                          &p->snapshot_max_age, err);
+    }
+    if (rc == LH_OK) {
+        rc = parse_count(json_object_get(root, "snapshot_min_count"),
+                         "snapshot_min_count", false, 1, INT32_MAX,
+                         SNAPSHOT_COUNT_DEFAULT, &p->snapshot_min_count, err);
+    }
+    const json_t *jl = json_object_get(root, "lake");
+    if (rc == LH_OK && jl != NULL && !json_is_null(jl)) {
+        const char *u = json_is_string(jl) ? json_string_value(jl) : NULL;
+        if (u == NULL || u[0] == 0 || strlen(u) > 2048 ||
+            !lh_utf8_valid(u, strlen(u))) {
+            return field_err(err, "lake", LH_EINVAL,
+                             "\"lake\" must be an object store URI such as "
+                             "\"file:///data/lake\" or "
+                             "\"s3://bucket/prefix?endpoint=...\"");
+        }
+        p->lake = lh_strdup(u);
+        if (p->lake == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+    }
+    return rc;
+}
+
+static void
+normalize_policy(json_t *o, const lh_hot_policy *p)
+{
+    json_object_set_new(o, "flush_rows", json_integer(p->flush_rows));
+    json_object_set_new(o, "flush_bytes", json_integer(p->flush_bytes));
+    json_object_set_new(o, "flush_interval",
+                        json_integer(p->flush_interval / LH_US_PER_SEC));
+    json_object_set_new(o, "warm_file_size", json_integer(p->warm_file_size));
+    json_object_set_new(o, "cold_file_size", json_integer(p->cold_file_size));
+    json_object_set_new(o, "warm_row_group_rows",
+                        json_integer(p->warm_row_group_rows));
+    json_object_set_new(o, "cold_row_group_rows",
+                        json_integer(p->cold_row_group_rows));
+    json_object_set_new(o, "retention",
+                        p->retention > 0
+                            ? json_integer(p->retention / LH_US_PER_SEC)
+                            : json_null());
+    json_object_set_new(o, "snapshot_max_age",
+                        json_integer(p->snapshot_max_age / LH_US_PER_SEC));
+    json_object_set_new(o, "snapshot_min_count",
+                        json_integer(p->snapshot_min_count));
+    json_object_set_new(o, "lake",
+                        p->lake ? json_string(p->lake) : json_null());
+}
+
 static lh_rc
 normalize(lh_tabledef *d, lh_err *err)
 {
@@ -395,6 +560,7 @@ normalize(lh_tabledef *d, lh_err *err)
     json_object_set_new(o, "shards", json_integer(d->nshards));
     json_object_set_new(o, "embedding_dim", json_integer(d->embedding_dim));
     json_object_set_new(o, "schema_version", json_integer(d->schema_version));
+    normalize_policy(o, &d->policy);
     d->json = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (d->json == NULL) {
@@ -559,6 +725,10 @@ parse_def(lh_tabledef *d, const json_t *root, lh_err *err)
                              "\"schema_version\" must be a positive integer");
         }
         d->schema_version = (int32_t)json_integer_value(jsv);
+    }
+    rc = parse_policy(d, root, err);
+    if (rc != LH_OK) {
+        return rc;
     }
     return normalize(d, err);
 }

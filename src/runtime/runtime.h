@@ -23,7 +23,13 @@
  *   drains; all of that runs before the workers exit. Release mailboxes
  *   before freeing their pool.
  *
- * Alarms (timers owned by an object, surviving restarts) come with tiering.
+ * - Alarms (below) are timers owned by an object: each runs its work on
+ *   the pool when it is due, never twice at once, and retries a failure
+ *   with exponential backoff. They keep time by lh_now() (so LH_NOW and the
+ *   simulated clocks of tests drive them) and wait backoffs on the
+ *   monotonic clock. Surviving restarts is the owner's part: it stores the
+ *   due time its work returns (the hot tier keeps it in the shard) and arms
+ *   the alarm with it again when it opens.
  */
 #ifndef LH_RUNTIME_H
 #define LH_RUNTIME_H
@@ -125,6 +131,74 @@ void lh_mailbox_drain(lh_mailbox *mb);
 /* Drains, then releases the mailbox's resources. Nothing may post to mb
  * once this is called. */
 void lh_mailbox_release(lh_mailbox *mb);
+
+/* ---- alarms ---------------------------------------------------------------
+ */
+
+/* An alarm's work. Runs on a pool worker (or on the thread of
+ * lh_alarms_run_due), never concurrently with itself. LH_OK with *next the
+ * lh_now() time to run again (0: not until lh_alarm_set arms it again); any
+ * other code is a failure, logged and retried after a backoff (err says
+ * why, for the log). */
+typedef lh_rc (*lh_alarm_fn)(void *owner, lh_us *next, lh_err *err);
+
+typedef struct lh_alarms lh_alarms;
+
+/* Caller-owned (embed it in the object it serves); the fields are private
+ * to alarm.c and guarded by the scheduler's mutex. */
+typedef struct lh_alarm {
+    lh_alarms *s;
+    lh_alarm_fn fn;
+    void *owner;
+    const char *name; /* for the log: borrowed for the alarm's life */
+    lh_us due;        /* lh_now() time; 0 = not armed */
+    lh_us not_before; /* lh_mono_now() time: the backoff */
+    int attempts;     /* failures in a row */
+    bool running;     /* fn is running (on a worker or run_due) */
+    bool set_while_running;
+    lh_us set_due;
+    unsigned round;        /* the lh_alarms_run_due call it last ran in */
+    struct lh_alarm *next; /* the scheduler's list */
+    lh_pool_task task;
+} lh_alarm;
+
+typedef struct lh_alarms_opts {
+    lh_us backoff_min; /* the first retry waits about this: 0 = 1 s */
+    lh_us backoff_max; /* retries wait at most this: 0 = 5 min */
+} lh_alarms_opts;
+
+/* A scheduler. With a pool, a thread of its own submits each alarm to the
+ * pool when it is due (lh_now() reached, backoff passed); without one
+ * (NULL), alarms run only through lh_alarms_run_due. opts may be NULL.
+ * LH_ENOMEM, LH_EIO (the thread). */
+lh_rc lh_alarms_new(lh_pool *pool, const lh_alarms_opts *opts, lh_alarms **out,
+                    lh_err *err);
+/* Stops the thread and waits for running alarms; every alarm must have
+ * been removed (lh_alarm_remove) or is forgotten. NULL is a no-op. */
+void lh_alarms_free(lh_alarms *s);
+/* Adds a to s, armed for `due` (0 = not armed). a must stay valid until
+ * lh_alarm_remove. name is borrowed for the log. */
+void lh_alarm_add(lh_alarms *s, lh_alarm *a, const char *name, lh_alarm_fn fn,
+                  void *owner, lh_us due);
+/* Arms a for `due` (0 disarms) and clears its backoff. While a runs, the
+ * earlier of `due` and the time the run returns wins (0 still disarms).
+ * Any thread. */
+void lh_alarm_set(lh_alarm *a, lh_us due);
+/* The time a is armed for (0 = not armed), and its failures in a row. */
+lh_us lh_alarm_due(const lh_alarm *a);
+int lh_alarm_attempts(const lh_alarm *a);
+/* Takes a out of its scheduler, waiting for a run in progress. Not from a's
+ * own fn. */
+void lh_alarm_remove(lh_alarm *a);
+/* Runs, on the calling thread, every alarm due now whose backoff has
+ * passed, one after the other; *ran counts the runs, *failed the failures
+ * (either may be NULL), and err (may be NULL) gets the first failure's
+ * message. A run that fails leaves its alarm armed with a backoff. The
+ * soonest time an alarm that did not run now could run goes to *wait_us
+ * (monotonic µs from now; -1 when none is armed for now or earlier): what
+ * a caller repeating until idle sleeps. */
+void lh_alarms_run_due(lh_alarms *s, int *ran, int *failed, lh_us *wait_us,
+                       lh_err *err);
 
 /* ---- a one-shot completion, for a caller waiting on a message ------------ */
 

@@ -245,33 +245,6 @@ parse_int(const char *s, int64_t *out)
 
 /* "1048576", "64k", "64KiB", "64kb", "1g": binary units. */
 static bool
-parse_size(const char *s, int64_t *out)
-{
-    char *end;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (end == s || errno != 0 || v < 0) {
-        return false;
-    }
-    int shift = 0;
-    char u = (char)tolower((unsigned char)*end);
-    if (u == 'k' || u == 'm' || u == 'g' || u == 't') {
-        shift = u == 'k' ? 10 : u == 'm' ? 20 : u == 'g' ? 30 : 40;
-        end++;
-        if (strcasecmp(end, "ib") == 0 || strcasecmp(end, "b") == 0) {
-            end += strlen(end);
-        }
-    } else if (strcasecmp(end, "b") == 0) {
-        end++;
-    }
-    if (*end != 0 || (shift > 0 && v > (INT64_MAX >> shift))) {
-        return false;
-    }
-    *out = (int64_t)v << shift;
-    return true;
-}
-
-static bool
 parse_bool(const char *s, bool *out)
 {
     static const char *const yes[] = {"true", "1", "yes", "on"};
@@ -349,7 +322,7 @@ set_opt(srv_config *c, const opt_def *d, const char *v, lh_err *err)
         }
         return LH_OK;
     case K_SIZE:
-        if (!parse_size(v, &n) || n < d->min || n > d->max) {
+        if (!lh_size_parse(v, &n) || n < d->min || n > d->max) {
             break;
         }
         *(int64_t *)base = n;

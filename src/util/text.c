@@ -1,4 +1,10 @@
 /* Text helpers: UTF-8 validation and JSON string escaping. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
 #include "util/util.h"
 
 /* The length of the well-formed UTF-8 sequence at s[0..n), or 0 when it is
@@ -132,4 +138,34 @@ lh_hex_digit(char c)
         return c - 'A' + 10;
     }
     return -1;
+}
+
+bool
+lh_size_parse(const char *s, int64_t *out)
+{
+    if (!isdigit((unsigned char)s[0])) {
+        return false; /* no sign, no spaces: strtoll would take them */
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || v < 0) {
+        return false;
+    }
+    int shift = 0;
+    char u = (char)tolower((unsigned char)*end);
+    if (u == 'k' || u == 'm' || u == 'g' || u == 't') {
+        shift = u == 'k' ? 10 : u == 'm' ? 20 : u == 'g' ? 30 : 40;
+        end++;
+        if (strcasecmp(end, "ib") == 0 || strcasecmp(end, "b") == 0) {
+            end += strlen(end);
+        }
+    } else if (strcasecmp(end, "b") == 0) {
+        end++;
+    }
+    if (*end != 0 || (shift > 0 && v > (INT64_MAX >> shift))) {
+        return false;
+    }
+    *out = (int64_t)v << shift;
+    return true;
 }

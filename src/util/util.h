@@ -256,6 +256,11 @@ void lh_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
  * once (w d h m s ms); whole numbers only. LH_EINVAL naming the text when
  * empty, negative, malformed or past INT64_MAX µs. */
 lh_rc lh_duration_parse(const char *s, lh_us *out, lh_err *err);
+/* Parses a byte size: a whole number of bytes, or one with a unit k, m, g
+ * or t (powers of 1024), each optionally followed by "b" or "ib", in
+ * either case: "1048576", "64k", "64MiB", "1g". False when malformed,
+ * negative or past INT64_MAX. */
+bool lh_size_parse(const char *s, int64_t *out);
 
 /* ---- UUID ------------------------------------------------------------------
  */
