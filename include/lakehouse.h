@@ -416,6 +416,51 @@ typedef struct lh_table_stats {
 LH_API lh_rc lh_table_stats_get(lh_db *db, const char *table, unsigned flags,
                                 lh_table_stats *out, lh_err *err);
 
+/* ---- tiering: the pipeline and the tiers -----------------------------------
+ * Events move from the hot tier (the shards' SQLite files) into the
+ * table's Iceberg table (warm Parquet files, later compacted into cold
+ * ones) as the table's policy says (lh_table_create: hot_window,
+ * flush_rows, flush_bytes, ...; docs/internals/pipeline.md). The lake is
+ * file://DIR/lake unless the policy's "lake" names an object store. Every
+ * window follows lh_clock_now() (LH_NOW). */
+
+typedef struct lh_pipeline_stats {
+    int64_t flushes;        /* Iceberg commits that moved events out */
+    int64_t events_flushed; /* events those commits hold */
+    int64_t files_written;  /* Parquet data files */
+    int64_t bytes_written;
+    int64_t finished; /* rows of interrupted flushes deleted from shards */
+    int64_t failures; /* jobs that failed (each logged) */
+    bool idle;        /* nothing more was due when the run ended */
+} lh_pipeline_stats;
+
+/* Runs the jobs due now on every table: each shard's flush (hot to warm)
+ * of the events past its policy. With until_idle, runs again until
+ * nothing is due. A failed job is logged and the others still run; the
+ * first failure's code and message are returned. db must be writable
+ * (LH_EREADONLY). st (may be NULL) receives the counts. */
+LH_API lh_rc lh_pipeline_run(lh_db *db, bool until_idle, lh_pipeline_stats *st,
+                             lh_err *err);
+
+/* What one tier of a table holds. */
+typedef struct lh_tier_stats {
+    char table[64];
+    const char *tier; /* "hot", "warm" or "cold" (static storage) */
+    int64_t rows;
+    int64_t files; /* hot: shard files holding rows; else data files */
+    int64_t bytes; /* hot: those files (WAL included); else data files */
+    bool empty;    /* no rows: min_ts and max_ts are 0, their texts "" */
+    int64_t min_ts, max_ts; /* of the events' ts, µs since the epoch */
+    /* The same in TIMESTAMP text form ("2026-11-25 12:00:00.5"). */
+    char min_ts_text[40], max_ts_text[40];
+} lh_tier_stats;
+
+/* Three entries per table (hot, warm, cold, in that order), tables by
+ * name; only `table` unless NULL (LH_ENOENT when it does not exist).
+ * Works on a read-only db. Free *out with lh_free_mem. */
+LH_API lh_rc lh_tiers_get(lh_db *db, const char *table, lh_tier_stats **out,
+                          size_t *n, lh_err *err);
+
 /* ---- server ----------------------------------------------------------------
  * `lakehouse serve`: the HTTP JSON API (docs/openapi.json) and the
  * PostgreSQL wire protocol over one database opened for writing. The
@@ -603,8 +648,8 @@ LH_API lh_rc lh_iceberg_scan(const char *table, const lh_iceberg_scan_opts *o,
 
 typedef struct lh_iceberg_maintain_opts {
     lh_iceberg_opts base;
-    const char *expire_older_than;  /* a timestamp or ms: required */
-    int64_t retain_last;            /* snapshots a branch keeps: 0 = 1 */
+    const char *expire_older_than; /* a timestamp or ms: required */
+    int64_t retain_last;           /* snapshots a branch keeps: 0 = 1 */
     bool remove_orphans;
     const char *orphans_older_than; /* NULL = expire_older_than */
 } lh_iceberg_maintain_opts;

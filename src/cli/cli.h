@@ -70,6 +70,10 @@ int cli_serve(int argc, char **argv);
 extern const char cli_serve_usage[];
 int cli_token(int argc, char **argv);
 extern const char cli_token_usage[];
+int cli_pipeline(int argc, char **argv);
+extern const char cli_pipeline_usage[];
+int cli_tiers(int argc, char **argv);
+extern const char cli_tiers_usage[];
 int cli_sql(int argc, char **argv);
 extern const char cli_sql_usage[];
 /* remote.c: the writing commands through a server's HTTP API (--server

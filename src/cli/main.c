@@ -737,6 +737,8 @@ static const cli_command commands[] = {
     {"append", cmd_append, NULL},
     {"read", cmd_read, NULL},
     {"stream", cmd_stream, hot_usage},
+    {"pipeline", cli_pipeline, cli_pipeline_usage},
+    {"tiers", cli_tiers, cli_tiers_usage},
     {"parquet", cli_parquet, cli_parquet_usage},
     {"iceberg", cli_iceberg, cli_iceberg_usage},
     {"serve", cli_serve, cli_serve_usage},

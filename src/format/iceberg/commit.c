@@ -543,6 +543,18 @@ new_metadata(const lh_ice_table *t, attempt *at, const lh_ice_change *c,
         now = b->last_updated_ms + 1;
     }
     m.last_updated_ms = now;
+    if (c->timestamp_ms > 0) {
+        /* The caller's clock, after every earlier snapshot (the log stays
+         * ordered), never after last-updated-ms. */
+        now = c->timestamp_ms;
+        for (uint32_t i = 0; i < b->nsnapshots; i++) {
+            now = LH_MAX(now, b->snapshots[i].timestamp_ms + 1);
+        }
+        for (uint32_t i = 0; i < b->nsnapshot_log; i++) {
+            now = LH_MAX(now, b->snapshot_log[i].timestamp_ms + 1);
+        }
+        m.last_updated_ms = LH_MAX(m.last_updated_ms, now);
+    }
     m.last_sequence_number = at->seq;
     lh_ice_snapshot *snaps =
         lh__ice_alloc_array(&at->a, b->nsnapshots + 1, sizeof(*snaps));

@@ -818,6 +818,19 @@ typedef struct lh_ice_data_writer lh_ice_data_writer;
 lh_rc lh_ice_data_writer_open(const lh_ice_schema *schema,
                               const lh_ice_partition_spec *spec,
                               lh_ice_data_writer **out, lh_err *err);
+/* The Parquet layout of a data file (lh_ice_data_writer_open_opts). */
+typedef struct lh_ice_data_writer_opts {
+    uint64_t row_group_rows; /* 0 = the Parquet writer's default */
+    /* Top-level field ids whose chunks get a Bloom filter (borrowed for
+     * the open call). */
+    const int32_t *bloom_ids;
+    uint32_t nbloom;
+} lh_ice_data_writer_opts;
+/* lh_ice_data_writer_open with a layout; o NULL = the defaults. */
+lh_rc lh_ice_data_writer_open_opts(const lh_ice_schema *schema,
+                                   const lh_ice_partition_spec *spec,
+                                   const lh_ice_data_writer_opts *o,
+                                   lh_ice_data_writer **out, lh_err *err);
 /* The batch's columns are the schema's top-level fields, in order, of
  * their lakehouse types (lh_ice_type_to_lh). */
 lh_rc lh_ice_data_writer_write(lh_ice_data_writer *w, const lh_batch *b,
@@ -867,6 +880,10 @@ typedef struct lh_ice_change {
     const lh_ice_kv *summary;
     uint32_t nsummary;
     int max_retries; /* 0 = 100 */
+    /* The snapshot's time: 0 = the real clock; the pipeline passes its
+     * lh_now() so that LH_NOW drives time travel. Either way it is moved
+     * past the table's last update, so snapshot times never go back. */
+    int64_t timestamp_ms;
 } lh_ice_change;
 
 /* Commits the change as a new snapshot on the main branch, with

@@ -672,6 +672,15 @@ lh_ice_data_writer_open(const lh_ice_schema *schema,
                         const lh_ice_partition_spec *spec,
                         lh_ice_data_writer **out, lh_err *err)
 {
+    return lh_ice_data_writer_open_opts(schema, spec, NULL, out, err);
+}
+
+lh_rc
+lh_ice_data_writer_open_opts(const lh_ice_schema *schema,
+                             const lh_ice_partition_spec *spec,
+                             const lh_ice_data_writer_opts *wo,
+                             lh_ice_data_writer **out, lh_err *err)
+{
     *out = NULL;
     lh_ice_data_writer *w = lh_calloc(1, sizeof(*w));
     if (w == NULL) {
@@ -694,6 +703,9 @@ lh_ice_data_writer_open(const lh_ice_schema *schema,
     for (uint32_t i = 0; rc == LH_OK && i < w->ncols; i++) {
         const lh_ice_field *f = &schema->type.fields[i];
         rc = wcolumn(f, &w->arena, &w->cols[i], err);
+        for (uint32_t k = 0; wo != NULL && k < wo->nbloom; k++) {
+            w->cols[i].bloom = w->cols[i].bloom || wo->bloom_ids[k] == f->id;
+        }
         w->m[i].id = f->id;
         w->m[i].type = &f->type;
         lh_buf_init(&w->m[i].lo_bytes);
@@ -712,6 +724,9 @@ lh_ice_data_writer_open(const lh_ice_schema *schema,
         o.kv = &kv;
         o.nkv = 1;
         o.threads = 1;
+        if (wo != NULL && wo->row_group_rows > 0) {
+            o.row_group_rows = wo->row_group_rows;
+        }
         lh_pq_sink sink = {sink_write, NULL, &w->bytes};
         rc = lh_pq_writer_open(w->cols, w->ncols, &o, &sink, &w->w, err);
     }

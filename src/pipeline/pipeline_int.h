@@ -1,0 +1,140 @@
+/*
+ * pipeline_int.h: the tiering pipeline's private structures
+ * (docs/internals/pipeline.md has the design and the policy keys).
+ *
+ * THE LAKE OF A TABLE
+ *
+ * Every event table has one Iceberg table (format v2), created at its
+ * first flush: in the object store the policy's "lake" names, else
+ * file://DIR/lake, under the key NAME. Its schema is the envelope (field
+ * ids 1..14, below) followed by the payload columns with the field ids
+ * the hot tier gave them (>= 100); its partition spec is the table's
+ * partition_by (default day(ts)). Warm files live under
+ * <location>/data/warm/<partition>/, cold ones under .../data/cold/: the
+ * tier of a file is its folder.
+ *
+ * THE MARKS
+ *
+ * Every snapshot the pipeline commits records in its summary, under
+ * "lakehouse.hot-positions", the last hot-tier position of each shard it
+ * contains ("0:1200,1:877"; every shard, cumulative). The lake holds, of
+ * shard s, exactly the positions <= mark(s) that were ever flushed, and
+ * the shard holds the positions above it (and, between a commit and its
+ * deletes, some at or below it, which readers ignore and the next flush
+ * deletes). A flush of shard s:
+ *
+ *   1. reads mark(s) from the current snapshot and deletes the shard's
+ *      rows at or below it (the rest of an interrupted flush);
+ *   2. picks the cut P: the longest prefix of positions whose events are
+ *      past the policy (older than hot_window, tier_hint warm/cold, or the
+ *      oldest ones of a shard over flush_rows / flush_bytes), at most
+ *      round_rows of them;
+ *   3. reads mark(s) < position <= P through a read-only connection (the
+ *      shard keeps taking appends), sorts them by partition, cluster_by,
+ *      ts and position, and writes one Parquet file per partition;
+ *   4. commits one Iceberg append of those files whose summary says
+ *      mark(s) = P (a commit is atomic: the files are either in the lake
+ *      or orphans that maintenance removes);
+ *   5. deletes the rows <= P from the shard, in transactions of
+ *      delete_rows rows (each also writes the events' ids to the dedup
+ *      table and their streams' version floors, so idempotency and
+ *      expected versions keep working), so an append waits for at most
+ *      one of them.
+ * A crash anywhere leaves either no commit (step 1-3: the next flush does
+ * it again) or a commit whose rows the next flush's step 1 deletes:
+ * nothing lost, nothing counted twice.
+ */
+#ifndef LH_PIPELINE_INT_H
+#define LH_PIPELINE_INT_H
+
+#include "format/iceberg/iceberg.h"
+#include "hot/hot_int.h"
+
+#define LH__MARKS_KEY "lakehouse.hot-positions"
+
+/* Envelope field ids in the lake. */
+enum {
+    LH__F_EVENT_ID = 1,
+    LH__F_STREAM = 2,
+    LH__F_VERSION = 3,
+    LH__F_TYPE = 4,
+    LH__F_TS = 5,
+    LH__F_COMMITTED_AT = 6,
+    LH__F_SHARD = 7,
+    LH__F_POSITION = 8,
+    LH__F_PARTITION_KEY = 9,
+    LH__F_SCHEMA_VERSION = 10,
+    LH__F_TIER_HINT = 11,
+    LH__F_TTL_SECONDS = 12,
+    LH__F_CONTENT_HASH = 13,
+    LH__F_EMBEDDING = 14, /* FLOAT[n] as 4n little-endian bytes */
+    LH__F_ENVELOPE_COUNT = 14,
+};
+
+/* One lake column: the Iceberg field and where its value comes from. */
+typedef struct lh__lake_col {
+    int32_t field_id;
+    const char *name;
+    lh_type type; /* the batch's type (lh_ice_type_to_lh of the field) */
+    int payload;  /* payload column index, or -1 for the envelope */
+    lh_type src;  /* the hot tier's type (payload columns) */
+} lh__lake_col;
+
+typedef struct lh__lake {
+    lh_table *t;
+    char *uri;         /* the object store */
+    char *location;    /* the table's location URI */
+    lh_ice_table *ice; /* NULL until the Iceberg table exists */
+    lh_arena a;        /* schema, spec, columns */
+    lh_ice_schema schema;
+    lh_ice_partition_spec spec;
+    lh__lake_col *cols; /* one per schema field, in order */
+    uint32_t ncols;
+    int32_t *cluster; /* column indexes of cluster_by, then ts */
+    uint32_t ncluster;
+    int64_t *marks;     /* per shard, from the current snapshot */
+    pthread_mutex_t mu; /* commits and marks (flushes of several shards) */
+} lh__lake;
+
+/* lake.c. Opens the lake of table t; the Iceberg table is opened when it
+ * exists (l->ice NULL otherwise: lh__lake_create makes it). LH_EINVAL for
+ * a policy URI the store refuses, LH_EUNSUPPORTED for a payload type the
+ * lake cannot hold, the store's and Iceberg's codes. */
+lh_rc lh__lake_open(lh_table *t, lh__lake **out, lh_err *err);
+void lh__lake_close(lh__lake *l);
+lh_rc lh__lake_create(lh__lake *l, lh_err *err);
+/* Re-reads the table and l->marks (caller holds l->mu). */
+lh_rc lh__lake_refresh(lh__lake *l, lh_err *err);
+/* marks <-> "0:1200,1:877". */
+lh_rc lh__marks_format(const int64_t *marks, int n, lh_buf *out);
+lh_rc lh__marks_parse(const char *s, int64_t *marks, int n, lh_err *err);
+
+/* flush.c */
+typedef struct lh__flush_opts {
+    int64_t round_rows;  /* events a commit at most: 0 = 131072 */
+    int64_t delete_rows; /* rows a delete transaction: 0 = 8192 */
+    /* Test hook: called after each step ("file", "commit", "delete")
+     * with the shard; the crash test kills the process there. */
+    void (*on_step)(void *ctx, const char *step, int shard);
+    void *ctx;
+} lh__flush_opts;
+
+typedef struct lh__flush_result {
+    int64_t commits, events, files, bytes;
+    int64_t finished; /* rows of an interrupted flush deleted in step 1 */
+} lh__flush_result;
+
+/* Flushes what is due of one shard (every round until nothing is).
+ * Results are added to *r. */
+lh_rc lh__flush_shard(lh__lake *l, int shard, const lh__flush_opts *o,
+                      lh__flush_result *r, lh_err *err);
+
+/* run.c: the pipeline over every table of db, with hooks for tests. */
+typedef struct lh__pipeline_opts {
+    bool until_idle;
+    lh__flush_opts flush;
+} lh__pipeline_opts;
+lh_rc lh__pipeline_run(lh_db *db, const lh__pipeline_opts *o,
+                       lh_pipeline_stats *st, lh_err *err);
+
+#endif

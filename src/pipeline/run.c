@@ -1,0 +1,185 @@
+/*
+ * Running the pipeline: one alarm per shard (runtime.h), whose work is the
+ * shard's flush. lh_pipeline_run arms every alarm for now and runs them
+ * on the calling thread; a failed flush is logged and, with until_idle,
+ * retried after the alarm's backoff (a few times, then its error is the
+ * run's). After each run the shard's next look (now + flush_interval) is
+ * stored in its meta table as "flush_due", for schedulers that run the
+ * alarms in the background across restarts.
+ */
+#include <string.h>
+#include <time.h>
+
+#include "pipeline/pipeline_int.h"
+
+/* Passes of until_idle over failing jobs before giving up. */
+#define IDLE_ATTEMPTS 4
+
+typedef struct job {
+    lh_alarm alarm;
+    lh__lake *lake;
+    int shard;
+    const lh__pipeline_opts *o;
+    lh_pipeline_stats *st;
+    char name[96];
+} job;
+
+static lh_rc
+store_due(lh_shard *s, lh_us due, lh_err *err)
+{
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st;
+    int r = sqlite3_prepare_v2(
+        s->db,
+        "INSERT OR REPLACE INTO meta(key, value) VALUES ('flush_due', ?)", -1,
+        &st, NULL);
+    if (r == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, due);
+        r = sqlite3_step(st);
+        r = r == SQLITE_DONE ? SQLITE_OK : r;
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_unlock(&s->mu);
+    return r == SQLITE_OK ? LH_OK
+                          : lh__sqlite_err(s->db, r, "store an alarm", err);
+}
+
+static lh_rc
+job_run(void *owner, lh_us *next, lh_err *err)
+{
+    job *j = owner;
+    lh__flush_result r = {0};
+    lh_rc rc = lh__flush_shard(j->lake, j->shard, &j->o->flush, &r, err);
+    j->st->flushes += r.commits;
+    j->st->events_flushed += r.events;
+    j->st->files_written += r.files;
+    j->st->bytes_written += r.bytes;
+    j->st->finished += r.finished;
+    if (rc != LH_OK) {
+        j->st->failures++;
+        return rc;
+    }
+    lh_us due = lh_now() + j->lake->t->def->policy.flush_interval;
+    rc = store_due(&j->lake->t->shards[j->shard], due, err);
+    *next = due;
+    return rc;
+}
+
+static void
+sleep_us(lh_us us)
+{
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL);
+}
+
+lh_rc
+lh__pipeline_run(lh_db *db, const lh__pipeline_opts *o, lh_pipeline_stats *st,
+                 lh_err *err)
+{
+    lh_pipeline_stats local;
+    if (st == NULL) {
+        st = &local;
+    }
+    memset(st, 0, sizeof(*st));
+    if (db->readonly) {
+        return lh_err_set(err, LH_EREADONLY,
+                          "the pipeline needs the database opened for "
+                          "writing");
+    }
+    char **names = NULL;
+    size_t ntables = 0;
+    lh_rc rc = lh_table_list(db, &names, &ntables, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    lh_alarms_opts ao = {.backoff_min = 100 * 1000,
+                         .backoff_max = 2 * LH_US_PER_SEC};
+    lh_alarms *alarms = NULL;
+    rc = lh_alarms_new(NULL, &ao, &alarms, err);
+    lh__lake **lakes = lh_calloc(ntables + 1, sizeof(*lakes));
+    job **jobs = lh_calloc(ntables + 1, sizeof(*jobs));
+    if (rc == LH_OK && (lakes == NULL || jobs == NULL)) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_us now = lh_now();
+    for (size_t i = 0; rc == LH_OK && i < ntables; i++) {
+        lh_table *t;
+        rc = lh__db_table(db, names[i], &t, err);
+        if (rc == LH_OK) {
+            rc = lh__lake_open(t, &lakes[i], err);
+        }
+        if (rc == LH_OK) {
+            jobs[i] = lh_calloc((size_t)t->nshards, sizeof(job));
+            if (jobs[i] == NULL) {
+                rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+        }
+        for (int k = 0; rc == LH_OK && k < t->nshards; k++) {
+            job *j = &jobs[i][k];
+            j->lake = lakes[i];
+            j->shard = k;
+            j->o = o;
+            j->st = st;
+            snprintf(j->name, sizeof(j->name), "flush %s/%d", names[i], k);
+            lh_alarm_add(alarms, &j->alarm, j->name, job_run, j, now);
+        }
+    }
+    lh_rc first = LH_OK;
+    lh_err first_err;
+    lh_err_clear(&first_err);
+    for (int pass = 0; rc == LH_OK && pass < IDLE_ATTEMPTS; pass++) {
+        int ran = 0, failed = 0;
+        lh_us wait = -1;
+        lh_err e;
+        lh_err_clear(&e);
+        lh_alarms_run_due(alarms, &ran, &failed, &wait, &e);
+        if (failed > 0 && first == LH_OK) {
+            first = e.code != LH_OK ? e.code : LH_EIO;
+            first_err = e;
+        }
+        if (!o->until_idle || wait < 0) {
+            break; /* one pass, or nothing is left to retry */
+        }
+        first = LH_OK; /* a retry may still succeed */
+        lh_err_clear(&first_err);
+        if (pass + 1 < IDLE_ATTEMPTS) {
+            sleep_us(wait);
+        } else {
+            first = e.code != LH_OK ? e.code : LH_EIO;
+            first_err = e;
+        }
+    }
+    /* Failed alarms stay armed for now: what is left to do. */
+    bool pending = false;
+    for (size_t i = 0; jobs != NULL && i < ntables; i++) {
+        for (int k = 0;
+             jobs[i] != NULL && lakes[i] != NULL && k < lakes[i]->t->nshards;
+             k++) {
+            if (jobs[i][k].alarm.s != NULL) {
+                pending = pending || lh_alarm_due(&jobs[i][k].alarm) <= now;
+                lh_alarm_remove(&jobs[i][k].alarm);
+            }
+        }
+        lh_free(jobs[i]);
+        lh__lake_close(lakes[i]);
+    }
+    lh_free(jobs);
+    lh_free(lakes);
+    lh_alarms_free(alarms);
+    lh_free_strings(names, ntables);
+    st->idle = rc == LH_OK && first == LH_OK && !pending;
+    if (rc == LH_OK && first != LH_OK) {
+        rc = first;
+        if (err != NULL) {
+            *err = first_err;
+        }
+    }
+    return rc;
+}
+
+lh_rc
+lh_pipeline_run(lh_db *db, bool until_idle, lh_pipeline_stats *st, lh_err *err)
+{
+    lh__pipeline_opts o = {.until_idle = until_idle};
+    return lh__pipeline_run(db, &o, st, err);
+}

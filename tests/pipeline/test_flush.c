@@ -1,0 +1,448 @@
+/*
+ * The flush (hot to warm) on real shards and a real Iceberg table on the
+ * local store: which events leave (age, tier hints, size budgets, always a
+ * prefix of positions), that each is in exactly one tier afterwards, the
+ * warm layout of the files (sorted, small row groups, a Bloom filter on
+ * stream, page index), the marks in the snapshot summary, snapshot times
+ * from the product's clock that never go back, idempotency and expected
+ * versions after events left the shard, and appends running beside a
+ * flush.
+ */
+#include <pthread.h>
+
+#include "format/parquet/parquet.h"
+#include "pl_test.h"
+
+static const char *const TABLE =
+    "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", \"type\": "
+    "\"BIGINT\"}], \"hot_window\": \"1h\", \"shards\": 2, "
+    "\"warm_row_group_rows\": 100}";
+
+static int64_t
+sum_to(int64_t n)
+{
+    return n * (n - 1) / 2;
+}
+
+static void
+run(lh_db *db, lh_us now, lh_pipeline_stats *st)
+{
+    lh_time_set_frozen(now, true);
+    lh_err err;
+    lh_rc rc = lh_pipeline_run(db, true, st, &err);
+    if (rc != LH_OK) {
+        fail_msg("pipeline run: %s", err.msg);
+    }
+    assert_true(st->idle);
+}
+
+static void
+test_age(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0 + 100 * PL_HOUR, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, TABLE);
+    /* 600 events, one a minute from T0: 10 hours. */
+    pl_append(db, "ev", 0, 600, 40, PL_T0, PL_MIN, NULL);
+    lh_pipeline_stats st;
+    /* At T0 + 5h, the events before T0 + 4h are due: 240. */
+    run(db, PL_T0 + 5 * PL_HOUR, &st);
+    assert_int_equal(st.events_flushed, 240);
+    assert_int_equal(st.flushes, 2); /* one commit per shard */
+    pl_account a;
+    pl_account_get(db, "ev", &a);
+    pl_assert_exactly_once(&a, 600, sum_to(600));
+    assert_int_equal(a.lake_rows, 240);
+    assert_int_equal(a.hot_below_mark, 0);
+    assert_int_equal(a.snapshots, 2);
+    /* The snapshots carry the product's clock. */
+    assert_int_equal(a.last_snapshot_ms, (PL_T0 + 5 * PL_HOUR) / 1000 + 1);
+    pl_account_free(&a);
+    /* Nothing more due at the same time: no commit. */
+    run(db, PL_T0 + 5 * PL_HOUR, &st);
+    assert_int_equal(st.flushes, 0);
+    /* An earlier clock flushes nothing, and a later one the rest; the
+     * snapshot times still go forward. */
+    run(db, PL_T0 + 2 * PL_HOUR, &st);
+    assert_int_equal(st.flushes, 0);
+    run(db, PL_T0 + 20 * PL_HOUR, &st);
+    assert_int_equal(st.events_flushed, 360);
+    pl_account_get(db, "ev", &a);
+    pl_assert_exactly_once(&a, 600, sum_to(600));
+    assert_int_equal(a.hot_rows, 0);
+    assert_int_equal(a.snapshots, 4);
+    pl_account_free(&a);
+    /* The tiers agree. */
+    lh_tier_stats *ts;
+    size_t n;
+    lh_err err;
+    assert_int_equal(lh_tiers_get(db, "ev", &ts, &n, &err), LH_OK);
+    assert_int_equal(n, 3);
+    assert_string_equal(ts[0].tier, "hot");
+    assert_true(ts[0].empty);
+    assert_int_equal(ts[0].rows, 0);
+    assert_string_equal(ts[1].tier, "warm");
+    assert_int_equal(ts[1].rows, 600);
+    assert_int_equal(ts[1].min_ts, PL_T0);
+    assert_int_equal(ts[1].max_ts, PL_T0 + 599 * PL_MIN);
+    assert_string_equal(ts[1].min_ts_text, "2026-01-01 00:00:00");
+    assert_string_equal(ts[1].max_ts_text, "2026-01-01 09:59:00");
+    assert_string_equal(ts[2].tier, "cold");
+    assert_true(ts[2].empty);
+    lh_free_mem(ts);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
+/* The files: one per partition and shard a round, rows sorted by ts
+ * within, row groups of warm_row_group_rows, Bloom filters on stream,
+ * column and offset indexes. */
+static void
+test_layout(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0 + 1000 * PL_HOUR, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, TABLE);
+    /* Three days, one event every 10 minutes: 432 events. */
+    pl_append(db, "ev", 0, 432, 30, PL_T0, 10 * PL_MIN, NULL);
+    lh_pipeline_stats st;
+    run(db, PL_T0 + 1000 * PL_HOUR, &st);
+    assert_int_equal(st.events_flushed, 432);
+    assert_int_equal(st.files_written, 6); /* 3 days x 2 shards */
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "find '%s/lake/ev/data/warm' -name '*.parquet'",
+             dir);
+    FILE *f = popen(cmd, "r");
+    char path[1024];
+    int files = 0;
+    while (fgets(path, sizeof(path), f) != NULL) {
+        path[strcspn(path, "\n")] = 0;
+        assert_non_null(strstr(path, "/ts_day=2026-01-0"));
+        lh_pq_file *pq;
+        lh_err err;
+        assert_int_equal(lh_pq_open(path, &pq, &err), LH_OK);
+        const lh_pq_file_metadata *m = lh_pq_meta(pq);
+        int si = lh_pq_find_column(pq, "stream"),
+            ti = lh_pq_find_column(pq, "ts");
+        assert_true(si >= 0 && ti >= 0);
+        assert_true(m->num_rows > 0);
+        for (uint32_t g = 0; g < m->n_row_groups; g++) {
+            assert_true(m->row_groups[g].num_rows <= 100);
+            const lh_pq_column_chunk *cc = &m->row_groups[g].columns[si];
+            assert_true(cc->meta_data.has_bloom_filter_offset);
+            assert_true(cc->has_column_index_offset);
+            assert_true(cc->has_offset_index_offset);
+        }
+        if (m->num_rows > 100) {
+            assert_true(m->n_row_groups > 1);
+        }
+        /* ts ascends through the file. */
+        uint32_t cols[] = {(uint32_t)ti};
+        lh_pq_scan_opts so = {.columns = cols, .ncolumns = 1};
+        lh_pq_scan *sc;
+        assert_int_equal(lh_pq_scan_open(pq, &so, &sc, &err), LH_OK);
+        int64_t prev = INT64_MIN;
+        for (;;) {
+            lh_batch b;
+            assert_int_equal(lh_pq_scan_next(sc, &b, &err), LH_OK);
+            if (b.count == 0) {
+                break;
+            }
+            for (uint32_t k = 0; k < b.count; k++) {
+                int64_t v = ((const int64_t *)b.cols[0].data)[k];
+                assert_true(v >= prev);
+                prev = v;
+            }
+        }
+        lh_pq_scan_close(sc);
+        lh_pq_close(pq);
+        files++;
+    }
+    pclose(f);
+    assert_int_equal(files, 6);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
+/* tier_hint warm leaves at once; hot stays for twice the window; the
+ * flush takes a prefix of positions, so a hot event holds back the later
+ * ones of its shard. */
+static void
+test_hints(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
+                  "\"type\": \"BIGINT\"}], \"hot_window\": \"1h\", "
+                  "\"shards\": 1}");
+    pl_append(db, "ev", 0, 10, 3, PL_T0, 0, "warm");
+    pl_append(db, "ev", 10, 1, 3, PL_T0 - 10 * PL_HOUR, 0, "hot");
+    pl_append(db, "ev", 11, 5, 3, PL_T0 - 10 * PL_HOUR, 0, NULL);
+    lh_pipeline_stats st;
+    /* The warm ones (ts now), the hot one (10 h old: past twice the
+     * window) and the old ones. */
+    run(db, PL_T0, &st);
+    assert_int_equal(st.events_flushed, 16);
+    /* A hot one 90 min old (inside twice the window) holds back the old
+     * ones after it. */
+    pl_append(db, "ev", 16, 1, 3, PL_T0 - 90 * PL_MIN, 0, "hot");
+    pl_append(db, "ev", 17, 4, 3, PL_T0 - 90 * PL_MIN, 0, NULL);
+    run(db, PL_T0, &st);
+    assert_int_equal(st.events_flushed, 0);
+    pl_account a;
+    pl_account_get(db, "ev", &a);
+    assert_int_equal(a.hot_rows, 5);
+    assert_int_equal(a.marks[0], 16);
+    pl_assert_exactly_once(&a, 21, sum_to(21));
+    pl_account_free(&a);
+    run(db, PL_T0 + 40 * PL_MIN, &st); /* 16 is 130 min old now */
+    assert_int_equal(st.events_flushed, 5);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
+/* A shard over flush_rows sheds its oldest events down to half of it,
+ * however young they are. */
+static void
+test_size(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
+                  "\"type\": \"BIGINT\"}], \"shards\": 1, \"flush_rows\": "
+                  "1000}");
+    pl_append(db, "ev", 0, 999, 10, PL_T0, 0, NULL);
+    lh_pipeline_stats st;
+    run(db, PL_T0, &st);
+    assert_int_equal(st.events_flushed, 0);
+    pl_append(db, "ev", 999, 1001, 10, PL_T0, 0, NULL);
+    run(db, PL_T0, &st);
+    assert_int_equal(st.events_flushed, 2000 - 500);
+    pl_account a;
+    pl_account_get(db, "ev", &a);
+    assert_int_equal(a.hot_rows, 500);
+    assert_int_equal(a.marks[0], 1500);
+    pl_assert_exactly_once(&a, 2000, sum_to(2000));
+    pl_account_free(&a);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
+/* After events left the shard: a retried append is still a duplicate,
+ * expected versions still count them, and new events get new positions. */
+static void
+test_appends_after_flush(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, TABLE);
+    lh_event_ack ack, again;
+    lh_err err;
+    const char *id = "0190b6f0-0000-7000-8000-000000000001";
+    assert_int_equal(ht_append1(db, "ev", "acct", "Opened", "{\"n\": 1}",
+                                LH_EXPECT_NO_STREAM, 0, id, &ack, &err),
+                     LH_OK);
+    assert_int_equal(ht_append1(db, "ev", "acct", "Moved", "{\"n\": 2}",
+                                LH_EXPECT_EXACT, 1, NULL, NULL, &err),
+                     LH_OK);
+    lh_pipeline_stats st;
+    run(db, PL_T0 + 2 * PL_HOUR, &st);
+    assert_int_equal(st.events_flushed, 2);
+    assert_int_equal(ht_append1(db, "ev", "acct", "Opened", "{\"n\": 1}",
+                                LH_EXPECT_NO_STREAM, 0, id, &again, &err),
+                     LH_OK);
+    assert_true(again.duplicate);
+    assert_int_equal(again.position, ack.position);
+    assert_int_equal(ht_append1(db, "ev", "acct", "Moved", "{\"n\": 3}",
+                                LH_EXPECT_EXACT, 1, NULL, NULL, &err),
+                     LH_ECONFLICT);
+    assert_int_equal(err.current_version, 2);
+    lh_event_ack a3;
+    assert_int_equal(ht_append1(db, "ev", "acct", "Moved", "{\"n\": 3}",
+                                LH_EXPECT_EXACT, 2, NULL, &a3, &err),
+                     LH_OK);
+    assert_int_equal(a3.version, 3);
+    assert_int_equal(a3.position, 3);
+    /* The same after a restart (the floors and ids are in the shard). */
+    lh_db_close(db);
+    db = ht_open(dir);
+    assert_int_equal(ht_append1(db, "ev", "acct", "Moved", "{\"n\": 4}",
+                                LH_EXPECT_EXACT, 2, NULL, NULL, &err),
+                     LH_ECONFLICT);
+    assert_int_equal(ht_append1(db, "ev", "acct", "Opened", "{\"n\": 1}",
+                                LH_EXPECT_NO_STREAM, 0, id, &again, &err),
+                     LH_OK);
+    assert_true(again.duplicate);
+    lh_event_ack a4;
+    assert_int_equal(ht_append1(db, "ev", "acct", "Moved", "{\"n\": 4}",
+                                LH_EXPECT_ANY, 0, NULL, &a4, &err),
+                     LH_OK);
+    assert_int_equal(a4.position, 4);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
+typedef struct appender {
+    lh_db *db;
+    int64_t first, n;
+    lh_rc rc;
+} appender;
+
+static void *
+append_main(void *arg)
+{
+    appender *ap = arg;
+    for (int64_t i = 0; i < ap->n; i += 50) {
+        pl_append(ap->db, "ev", ap->first + i, 50, 40, PL_T0, PL_MIN, NULL);
+    }
+    return NULL;
+}
+
+/* Appends beside flushes: none lost, none twice. */
+static void
+test_concurrent_appends(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0 + 1000 * PL_HOUR, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, TABLE);
+    pl_append(db, "ev", 0, 5000, 40, PL_T0, PL_MIN, NULL);
+    appender ap = {db, 5000, 5000, LH_OK};
+    pthread_t th;
+    pthread_create(&th, NULL, append_main, &ap);
+    lh__pipeline_opts o = {.until_idle = true,
+                           .flush = {.round_rows = 700, .delete_rows = 150}};
+    lh_pipeline_stats st;
+    int64_t flushed = 0;
+    lh_err err;
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(lh__pipeline_run(db, &o, &st, &err), LH_OK);
+        flushed += st.events_flushed;
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(lh__pipeline_run(db, &o, &st, &err), LH_OK);
+    flushed += st.events_flushed;
+    assert_int_equal(flushed, 10000);
+    pl_account a;
+    pl_account_get(db, "ev", &a);
+    pl_assert_exactly_once(&a, 10000, sum_to(10000));
+    assert_int_equal(a.hot_rows, 0);
+    pl_account_free(&a);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
+/* Embeddings go to the lake as their bytes, and the shard's vector index
+ * forgets the flushed events. */
+static void
+test_embeddings(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
+                  "\"type\": \"BIGINT\"}], \"hot_window\": \"1h\", "
+                  "\"shards\": 1, \"embedding_dim\": 4}");
+    enum { N = 40 };
+    float vecs[N][4];
+    lh_event_in evs[N];
+    char ts[N][32], data[N][32];
+    for (int i = 0; i < N; i++) {
+        for (int d = 0; d < 4; d++) {
+            vecs[i][d] = (float)(i * 4 + d) / 7.0f;
+        }
+        pl_ts_text(PL_T0 - (i < 30 ? 5 : 0) * PL_HOUR, ts[i], 32);
+        snprintf(data[i], 32, "{\"n\": %d}", i);
+        evs[i] = (lh_event_in){.stream = "v",
+                               .type = "Embedded",
+                               .ts = ts[i],
+                               .data_json = data[i],
+                               .embedding = vecs[i],
+                               .embedding_len = 4};
+    }
+    lh_err err;
+    assert_int_equal(lh_append(db, "ev", evs, N, NULL, NULL, &err), LH_OK);
+    lh_pipeline_stats st;
+    run(db, PL_T0, &st);
+    assert_int_equal(st.events_flushed, 30);
+    lh_table *t;
+    assert_int_equal(lh__db_table(db, "ev", &t, &err), LH_OK);
+    /* The index returns only the 10 events still in the shard. */
+    lh_vec_hit hits[N];
+    size_t nh = 0;
+    assert_int_equal(
+        lh__shard_vsearch(&t->shards[0], vecs[0], N, 64, NULL, hits, &nh, &err),
+        LH_OK);
+    assert_int_equal(nh, 10);
+    for (size_t i = 0; i < nh; i++) {
+        assert_true(hits[i].id > 30);
+    }
+    /* The lake's embedding column: the floats' bytes. */
+    lh__lake *l;
+    assert_int_equal(lh__lake_open(t, &l, &err), LH_OK);
+    lh_arena a;
+    lh_arena_init(&a, 0);
+    lh_ice_plan plan;
+    assert_int_equal(lh_ice_plan_scan(l->ice, NULL, &a, &plan, &err), LH_OK);
+    assert_int_equal(plan.ntasks, 1);
+    int32_t ids[] = {LH__F_POSITION, LH__F_EMBEDDING};
+    lh_ice_reader *r;
+    assert_int_equal(
+        lh_ice_read_open(l->ice, &plan, &plan.tasks[0], ids, 2, &r, &err),
+        LH_OK);
+    int rows = 0;
+    for (;;) {
+        lh_batch b;
+        assert_int_equal(lh_ice_read_next(r, &b, &err), LH_OK);
+        if (b.count == 0) {
+            break;
+        }
+        for (uint32_t k = 0; k < b.count; k++) {
+            int64_t pos = ((const int64_t *)b.cols[0].data)[k];
+            const lh_str *e = &((const lh_str *)b.cols[1].data)[k];
+            assert_int_equal(e->len, 16);
+            assert_memory_equal(lh_str_data(e), vecs[pos - 1], 16);
+            rows++;
+        }
+    }
+    assert_int_equal(rows, 30);
+    lh_ice_read_close(r);
+    lh_arena_release(&a);
+    lh__lake_close(l);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_age),
+        cmocka_unit_test(test_layout),
+        cmocka_unit_test(test_hints),
+        cmocka_unit_test(test_size),
+        cmocka_unit_test(test_appends_after_flush),
+        cmocka_unit_test(test_concurrent_appends),
+        cmocka_unit_test(test_embeddings),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
