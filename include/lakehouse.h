@@ -429,14 +429,19 @@ typedef struct lh_pipeline_stats {
     int64_t events_flushed; /* events those commits hold */
     int64_t files_written;  /* Parquet data files */
     int64_t bytes_written;
-    int64_t finished; /* rows of interrupted flushes deleted from shards */
-    int64_t failures; /* jobs that failed (each logged) */
-    bool idle;        /* nothing more was due when the run ended */
+    int64_t finished;    /* rows of interrupted flushes deleted from shards */
+    int64_t compactions; /* partitions rewritten into the cold tier */
+    int64_t files_compacted;   /* warm and cold files they replaced */
+    int64_t expired_snapshots; /* lake snapshots past the policy's age */
+    int64_t failures;          /* jobs that failed (each logged) */
+    bool idle;                 /* nothing more was due when the run ended */
 } lh_pipeline_stats;
 
 /* Runs the jobs due now on every table: each shard's flush (hot to warm)
- * of the events past its policy. With until_idle, runs again until
- * nothing is due. A failed job is logged and the others still run; the
+ * of the events past its policy, then the table's compaction (partitions
+ * past warm_window into the cold layout) and its snapshot expiry
+ * (snapshot_max_age, keeping snapshot_min_count). With until_idle, runs again
+ * until nothing is due. A failed job is logged and the others still run; the
  * first failure's code and message are returned. db must be writable
  * (LH_EREADONLY). st (may be NULL) receives the counts. */
 LH_API lh_rc lh_pipeline_run(lh_db *db, bool until_idle, lh_pipeline_stats *st,

@@ -2,11 +2,11 @@
  * lakehouse pipeline run DIR [--until-idle]
  * lakehouse tiers DIR [TABLE] [--format json|table]
  *
- * `pipeline run` runs the flushes due at "now" (LH_NOW when set) and
- * exits: 0 when nothing is left due, 1 when a job failed (its message on
- * stderr; the others still ran). It prints one line of counts.
- * `tiers` prints what each tier of each table holds: with json one array
- * of {"table", "tier", "rows", "files", "bytes", "min_ts", "max_ts"} (an
+ * `pipeline run` runs the flushes, compactions and snapshot expiry due at
+ * "now" (LH_NOW when set) and exits: 0 when nothing is left due, 1 when a job
+ * failed (its message on stderr; the others still ran). It prints one line of
+ * counts. `tiers` prints what each tier of each table holds: with json one
+ * array of {"table", "tier", "rows", "files", "bytes", "min_ts", "max_ts"} (an
  * object per table and tier, every tier present, timestamps in TIMESTAMP
  * text form or null when the tier is empty); table (the default) aligned
  * columns with the row count, as psql prints.
@@ -48,6 +48,13 @@ cli_pipeline(int argc, char **argv)
     if (st.finished > 0) {
         printf("; finished an interrupted flush of %lld events",
                (long long)st.finished);
+    }
+    if (st.compactions > 0) {
+        printf("; compacted %lld partitions (%lld files) into the cold tier",
+               (long long)st.compactions, (long long)st.files_compacted);
+    }
+    if (st.expired_snapshots > 0) {
+        printf("; expired %lld snapshots", (long long)st.expired_snapshots);
     }
     printf("; %s\n", st.idle ? "idle" : "work remains");
     lh_db_close(db);

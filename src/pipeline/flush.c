@@ -150,12 +150,6 @@ find_cut(lh_shard *s, sqlite3 *rc_, int64_t mark, lh_us now, int64_t round_rows,
 
 /* ---- reading a round into columns ---------------------------------------- */
 
-typedef struct round {
-    uint32_t n;
-    lh_vector *cols; /* one per lake column, n rows */
-    lh_arena a;
-} round;
-
 static lh_rc
 fill(const lh__lake_col *c, lh_vector *v, uint32_t row, sqlite3_stmt *st,
      int idx, int shard, lh_arena *a, lh_err *err)
@@ -266,7 +260,7 @@ select_index(const lh__lake_col *c)
 
 static lh_rc
 read_round(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
-           round *r, lh_err *err)
+           lh__rows *r, lh_err *err)
 {
     int64_t args[2] = {from, to}, n = 0;
     lh_rc rc = query_int(c,
@@ -334,7 +328,7 @@ read_round(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
 
 typedef struct sorter {
     const lh__lake *l;
-    const round *r;
+    const lh__rows *r;
     const lh_value *part; /* per row */
     int pos_col;
 } sorter;
@@ -353,7 +347,7 @@ row_cmp(const void *pa, const void *pb, void *ctx)
 {
     const sorter *s = ctx;
     uint32_t a = *(const uint32_t *)pa, b = *(const uint32_t *)pb;
-    int c = value_cmp(&s->part[a], &s->part[b]);
+    int c = s->part ? value_cmp(&s->part[a], &s->part[b]) : 0;
     for (uint32_t k = 0; c == 0 && k < s->l->ncluster; k++) {
         const lh_vector *v = &s->r->cols[s->l->cluster[k]];
         lh_value va, vb;
@@ -373,7 +367,7 @@ row_cmp(const void *pa, const void *pb, void *ctx)
 
 /* rows[from..to) of the round, gathered into one batch (in a). */
 static lh_rc
-gather(const lh__lake *l, const round *r, const uint32_t *rows, uint32_t k,
+gather(const lh__lake *l, const lh__rows *r, const uint32_t *rows, uint32_t k,
        lh_arena *a, lh_batch *b, lh_err *err)
 {
     memset(b, 0, sizeof(*b));
@@ -428,16 +422,33 @@ partition_dir(const lh__lake *l, const lh_value *pv, lh_buf *out)
     lh_buf_release(&t);
 }
 
-/* Writes rows[0..n) (one partition, sorted) as one warm data file. */
-static lh_rc
-write_file(lh__lake *l, int shard, const round *r, const uint32_t *rows,
-           uint32_t n, const lh_value *pv, lh_arena *fa, lh_ice_data_file *out,
-           lh_err *err)
+void
+lh__rows_sort(const lh__lake *l, const lh__rows *r, const lh_value *part,
+              uint32_t *order)
 {
-    const lh_hot_policy *p = &l->t->def->policy;
+    int pos_col = -1;
+    for (uint32_t i = 0; i < l->ncols; i++) {
+        if (l->cols[i].field_id == LH__F_POSITION) {
+            pos_col = (int)i;
+        }
+    }
+    for (uint32_t i = 0; i < r->n; i++) {
+        order[i] = i;
+    }
+    if (r->n > 1) {
+        sorter so = {l, r, part, pos_col};
+        qsort_r(order, r->n, sizeof(*order), row_cmp, &so);
+    }
+}
+
+lh_rc
+lh__write_data_file(lh__lake *l, const char *tier, int64_t row_group_rows,
+                    const char *tag, const lh__rows *r, const uint32_t *rows,
+                    uint32_t n, const lh_value *pv, lh_arena *fa,
+                    lh_ice_data_file *out, lh_err *err)
+{
     int32_t bloom[] = {LH__F_STREAM};
-    lh_ice_data_writer_opts wo = {.row_group_rows =
-                                      (uint64_t)p->warm_row_group_rows,
+    lh_ice_data_writer_opts wo = {.row_group_rows = (uint64_t)row_group_rows,
                                   .bloom_ids = bloom,
                                   .nbloom = 1};
     lh_ice_data_writer *w;
@@ -471,9 +482,10 @@ write_file(lh__lake *l, int shard, const round *r, const uint32_t *rows,
     }
     lh_uuid_format(&u, us);
     lh_buf loc = LH_BUF_INIT;
-    lh_buf_printf(&loc, "%s/data/warm/", lh_ice_table_meta(l->ice)->location);
+    lh_buf_printf(&loc, "%s/data/%s/", lh_ice_table_meta(l->ice)->location,
+                  tier);
     partition_dir(l, pv, &loc);
-    lh_buf_printf(&loc, "/%s-s%d.parquet", us, shard);
+    lh_buf_printf(&loc, "/%s%s.parquet", us, tag);
     if (!lh_buf_ok(&loc)) {
         lh_buf_release(&loc);
         lh_ice_data_writer_abort(w);
@@ -623,7 +635,7 @@ static lh_rc
 flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
             const lh__flush_opts *o, lh__flush_result *res, lh_err *err)
 {
-    round r = {0};
+    lh__rows r = {0};
     lh_arena_init(&r.a, 0);
     lh_arena fa; /* the data files' descriptions */
     lh_arena_init(&fa, 0);
@@ -641,18 +653,14 @@ flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
         }
     }
     /* Each row's partition value, then the order. */
-    int src = -1, pos_col = -1;
+    int src = -1;
     for (uint32_t i = 0; i < l->ncols; i++) {
         if (l->cols[i].field_id == l->spec.fields[0].source_id) {
             src = (int)i;
         }
-        if (l->cols[i].field_id == LH__F_POSITION) {
-            pos_col = (int)i;
-        }
     }
     for (uint32_t i = 0; rc == LH_OK && i < r.n; i++) {
         lh_value v;
-        order[i] = i;
         rc = lh_vector_value(&r.cols[src], i, &r.a, &v, err);
         if (rc == LH_OK) {
             rc = lh_ice_transform_apply(&l->spec.fields[0].transform,
@@ -660,9 +668,8 @@ flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
                                         &part[i], err);
         }
     }
-    if (rc == LH_OK && r.n > 0) {
-        sorter so = {l, &r, part, pos_col};
-        qsort_r(order, r.n, sizeof(*order), row_cmp, &so);
+    if (rc == LH_OK) {
+        lh__rows_sort(l, &r, part, order);
     }
     /* One file per partition. */
     for (uint32_t i = 0; rc == LH_OK && i < r.n;) {
@@ -670,8 +677,11 @@ flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
         while (j < r.n && value_cmp(&part[order[i]], &part[order[j]]) == 0) {
             j++;
         }
-        rc = write_file(l, shard, &r, order + i, j - i, &part[order[i]], &fa,
-                        &files[nfiles], err);
+        char tag[16];
+        snprintf(tag, sizeof(tag), "-s%d", shard);
+        rc = lh__write_data_file(
+            l, "warm", l->t->def->policy.warm_row_group_rows, tag, &r,
+            order + i, j - i, &part[order[i]], &fa, &files[nfiles], err);
         if (rc == LH_OK) {
             res->bytes += files[nfiles].file_size;
             nfiles++;

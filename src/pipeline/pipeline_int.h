@@ -109,7 +109,25 @@ lh_rc lh__lake_refresh(lh__lake *l, lh_err *err);
 lh_rc lh__marks_format(const int64_t *marks, int n, lh_buf *out);
 lh_rc lh__marks_parse(const char *s, int64_t *marks, int n, lh_err *err);
 
-/* flush.c */
+/* flush.c: rows of lake columns in memory, sorted and written as data
+ * files (the flush and the compaction share these). */
+typedef struct lh__rows {
+    uint32_t n;
+    lh_vector *cols; /* one FLAT vector per lake column, n rows, in a */
+    lh_arena a;
+} lh__rows;
+/* order[0..n) = the rows by partition value (part: one a row, or NULL),
+ * cluster_by, ts and position. */
+void lh__rows_sort(const lh__lake *l, const lh__rows *r, const lh_value *part,
+                   uint32_t *order);
+/* rows[0..n) of r (one partition, pv its value) as one data file under
+ * <location>/data/<tier>/<partition>/<uuid><tag>.parquet, described in
+ * *out (in fa). */
+lh_rc lh__write_data_file(lh__lake *l, const char *tier, int64_t row_group_rows,
+                          const char *tag, const lh__rows *r,
+                          const uint32_t *rows, uint32_t n, const lh_value *pv,
+                          lh_arena *fa, lh_ice_data_file *out, lh_err *err);
+
 typedef struct lh__flush_opts {
     int64_t round_rows;  /* events a commit at most: 0 = 131072 */
     int64_t delete_rows; /* rows a delete transaction: 0 = 8192 */
@@ -128,6 +146,14 @@ typedef struct lh__flush_result {
  * Results are added to *r. */
 lh_rc lh__flush_shard(lh__lake *l, int shard, const lh__flush_opts *o,
                       lh__flush_result *r, lh_err *err);
+
+/* compact.c: rewrites the partitions past the warm window that still have
+ * warm files into the cold layout, one replace commit each. */
+typedef struct lh__compact_result {
+    int64_t partitions, files_in, files_out, rows, bytes;
+} lh__compact_result;
+lh_rc lh__compact(lh__lake *l, lh_us now, const lh__flush_opts *o,
+                  lh__compact_result *r, lh_err *err);
 
 /* run.c: the pipeline over every table of db, with hooks for tests. */
 typedef struct lh__pipeline_opts {

@@ -1,11 +1,12 @@
 /*
  * Running the pipeline: one alarm per shard (runtime.h), whose work is the
- * shard's flush. lh_pipeline_run arms every alarm for now and runs them
- * on the calling thread; a failed flush is logged and, with until_idle,
- * retried after the alarm's backoff (a few times, then its error is the
- * run's). After each run the shard's next look (now + flush_interval) is
- * stored in its meta table as "flush_due", for schedulers that run the
- * alarms in the background across restarts.
+ * shard's flush, and one per table for its compaction and snapshot expiry.
+ * lh_pipeline_run arms every alarm for now and runs them on the calling thread;
+ * a failed flush is logged and, with until_idle, retried after the alarm's
+ * backoff (a few times, then its error is the run's). After each run the
+ * shard's next look (now + flush_interval) is stored in its meta table as
+ * "flush_due", for schedulers that run the alarms in the background across
+ * restarts.
  */
 #include <string.h>
 #include <time.h>
@@ -18,7 +19,7 @@
 typedef struct job {
     lh_alarm alarm;
     lh__lake *lake;
-    int shard;
+    int shard; /* -1: the table's job (compaction, snapshot expiry) */
     const lh__pipeline_opts *o;
     lh_pipeline_stats *st;
     char name[96];
@@ -44,10 +45,45 @@ store_due(lh_shard *s, lh_us due, lh_err *err)
                           : lh__sqlite_err(s->db, r, "store an alarm", err);
 }
 
+/* The table's job: compaction, then snapshot expiry. */
+static lh_rc
+table_run(job *j, lh_us *next, lh_err *err)
+{
+    lh__lake *l = j->lake;
+    const lh_hot_policy *p = &l->t->def->policy;
+    lh_us now = lh_now();
+    lh__compact_result cr = {0};
+    lh_rc rc = lh__compact(l, now, &j->o->flush, &cr, err);
+    j->st->compactions += cr.partitions;
+    j->st->files_compacted += cr.files_in;
+    j->st->files_written += cr.files_out;
+    j->st->bytes_written += cr.bytes;
+    if (rc == LH_OK && l->ice != NULL) {
+        lh_ice_maintain_stats ms = {0};
+        pthread_mutex_lock(&l->mu);
+        rc = lh_ice_expire_snapshots(l->ice, (now - p->snapshot_max_age) / 1000,
+                                     (int)p->snapshot_min_count, &ms, err);
+        pthread_mutex_unlock(&l->mu);
+        j->st->expired_snapshots += (int64_t)ms.expired_snapshots;
+        if (rc != LH_OK) {
+            lh_err_prefix(err, "snapshot expiry of \"%s\"", l->t->def->name);
+        }
+    }
+    if (rc != LH_OK) {
+        j->st->failures++;
+        return rc;
+    }
+    *next = now + p->flush_interval;
+    return LH_OK;
+}
+
 static lh_rc
 job_run(void *owner, lh_us *next, lh_err *err)
 {
     job *j = owner;
+    if (j->shard < 0) {
+        return table_run(j, next, err);
+    }
     lh__flush_result r = {0};
     lh_rc rc = lh__flush_shard(j->lake, j->shard, &j->o->flush, &r, err);
     j->st->flushes += r.commits;
@@ -109,10 +145,21 @@ lh__pipeline_run(lh_db *db, const lh__pipeline_opts *o, lh_pipeline_stats *st,
             rc = lh__lake_open(t, &lakes[i], err);
         }
         if (rc == LH_OK) {
-            jobs[i] = lh_calloc((size_t)t->nshards, sizeof(job));
+            jobs[i] = lh_calloc((size_t)t->nshards + 1, sizeof(job));
             if (jobs[i] == NULL) {
                 rc = lh_err_set(err, LH_ENOMEM, "out of memory");
             }
+        }
+        /* The table's job first: alarms added later run earlier in a pass
+         * (lh_alarm_add puts them first), so it runs after the flushes. */
+        if (rc == LH_OK) {
+            job *j = &jobs[i][t->nshards];
+            j->lake = lakes[i];
+            j->shard = -1;
+            j->o = o;
+            j->st = st;
+            snprintf(j->name, sizeof(j->name), "compact %s", names[i]);
+            lh_alarm_add(alarms, &j->alarm, j->name, job_run, j, now);
         }
         for (int k = 0; rc == LH_OK && k < t->nshards; k++) {
             job *j = &jobs[i][k];
@@ -153,7 +200,7 @@ lh__pipeline_run(lh_db *db, const lh__pipeline_opts *o, lh_pipeline_stats *st,
     bool pending = false;
     for (size_t i = 0; jobs != NULL && i < ntables; i++) {
         for (int k = 0;
-             jobs[i] != NULL && lakes[i] != NULL && k < lakes[i]->t->nshards;
+             jobs[i] != NULL && lakes[i] != NULL && k <= lakes[i]->t->nshards;
              k++) {
             if (jobs[i][k].alarm.s != NULL) {
                 pending = pending || lh_alarm_due(&jobs[i][k].alarm) <= now;

@@ -1,10 +1,12 @@
 /*
- * A flush killed (SIGKILL, a real child process) after every one of its
- * steps in turn: after each data file is stored, after the Iceberg
- * commit, after each delete transaction. Each time, the directory reopens
- * with every event in exactly one tier (rows the shard still holds at or
- * below the lake's mark count as the lake's), and the next run finishes
- * the interrupted flush: the shard keeps nothing at or below the mark,
+ * A pipeline run killed (SIGKILL, a real child process) after every one
+ * of its steps in turn: for the flush, after each data file is stored,
+ * after the Iceberg commit, after each delete transaction; for the
+ * compaction that follows in the same run (the events are past the warm
+ * window), after each cold file and after each replace commit. Each time, the
+ * directory reopens with every event in exactly one tier (rows the shard still
+ * holds at or below the lake's mark count as the lake's), and the next run
+ * finishes the interrupted flush: the shard keeps nothing at or below the mark,
  * the lake holds every event once, and the snapshot count says no round
  * was committed twice.
  */
@@ -51,7 +53,7 @@ fresh(void)
     lh_db *db = ht_open(dir);
     ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
                   "\"type\": \"BIGINT\"}], \"hot_window\": \"1h\", "
-                  "\"shards\": 2}");
+                  "\"warm_window\": \"1d\", \"shards\": 2}");
     /* One event every 2 minutes: 40 hours, two day partitions. */
     pl_append(db, "ev", 0, EVENTS, 37, PL_T0, 2 * PL_MIN, NULL);
     lh_db_close(db);
@@ -110,6 +112,7 @@ test_kill_after_every_step(void **state)
     pl_assert_exactly_once(&a, EVENTS, (int64_t)EVENTS * (EVENTS - 1) / 2);
     int64_t clean_snapshots = a.snapshots;
     assert_int_equal(a.hot_rows, 0);
+    assert_int_equal(a.lake_files, 2); /* compacted: one per day */
     pl_account_free(&a);
     lh_db_close(db);
     ht_rmdir(dir);
@@ -138,6 +141,7 @@ test_kill_after_every_step(void **state)
         assert_int_equal(a.hot_below_mark, 0);
         /* Rounds are cut the same way after a restart: no extra commit. */
         assert_int_equal(a.snapshots, clean_snapshots);
+        assert_int_equal(a.lake_files, 2);
         pl_account_free(&a);
         lh_db_close(db);
         ht_rmdir(dir);
@@ -146,7 +150,7 @@ test_kill_after_every_step(void **state)
         }
         kills++;
     }
-    printf("killed the flush after each of its %d steps\n", kills);
+    printf("killed the pipeline after each of its %d steps\n", kills);
     assert_true(kills >= 20);
     lh_time_set_frozen(0, false);
 }

@@ -432,6 +432,97 @@ test_embeddings(void **state)
     lh_time_set_frozen(0, false);
 }
 
+static int64_t
+count_files(const char *dir, const char *sub)
+{
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd),
+             "find '%s/lake/ev/data/%s' -name '*.parquet' 2>/dev/null | wc -l",
+             dir, sub);
+    FILE *f = popen(cmd, "r");
+    long n = -1;
+    assert_int_equal(fscanf(f, "%ld", &n), 1);
+    pclose(f);
+    return n;
+}
+
+/* Partitions past the warm window move to the cold layout in one replace
+ * each; the rest stay warm; snapshot expiry then deletes the replaced
+ * files. */
+static void
+test_compaction(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
+                  "\"type\": \"BIGINT\"}], \"hot_window\": \"1h\", "
+                  "\"warm_window\": \"3d\", \"shards\": 2, "
+                  "\"cold_row_group_rows\": 500, \"snapshot_max_age\": "
+                  "\"1h\", \"snapshot_min_count\": 1}");
+    /* Five days, one event every 2 minutes: 3600 events. */
+    pl_append(db, "ev", 0, 3600, 50, PL_T0, 2 * PL_MIN, NULL);
+    lh_pipeline_stats st;
+    run(db, PL_T0 + 6 * 24 * PL_HOUR, &st);
+    assert_int_equal(st.events_flushed, 3600);
+    /* Cutoff T0 + 3d: days 1-3 (ts < T0 + 3d) go cold. */
+    assert_int_equal(st.compactions, 3);
+    assert_int_equal(st.files_compacted, 6); /* 3 days x 2 shards */
+    pl_account a;
+    pl_account_get(db, "ev", &a);
+    pl_assert_exactly_once(&a, 3600, sum_to(3600));
+    assert_int_equal(a.lake_files, 3 + 4);
+    pl_account_free(&a);
+    lh_tier_stats *ts;
+    size_t n;
+    lh_err err;
+    assert_int_equal(lh_tiers_get(db, "ev", &ts, &n, &err), LH_OK);
+    assert_int_equal(ts[1].rows, 1440);
+    assert_int_equal(ts[1].files, 4);
+    assert_int_equal(ts[2].rows, 2160);
+    assert_int_equal(ts[2].files, 3);
+    assert_int_equal(ts[2].min_ts, PL_T0);
+    assert_int_equal(ts[2].max_ts, PL_T0 + 2159 * 2 * PL_MIN);
+    lh_free_mem(ts);
+    /* The cold files: large row groups (here 500), sorted by ts. */
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "find '%s/lake/ev/data/cold' -name '*.parquet'",
+             dir);
+    FILE *f = popen(cmd, "r");
+    char path[1024];
+    while (fgets(path, sizeof(path), f) != NULL) {
+        path[strcspn(path, "\n")] = 0;
+        lh_pq_file *pq;
+        assert_int_equal(lh_pq_open(path, &pq, &err), LH_OK);
+        const lh_pq_file_metadata *m = lh_pq_meta(pq);
+        assert_int_equal(m->num_rows, 720);
+        assert_int_equal(m->n_row_groups, 2);
+        lh_pq_close(pq);
+    }
+    pclose(f);
+    /* The replaced warm files stay until their snapshots expire. */
+    assert_int_equal(count_files(dir, "warm"), 4 + 6);
+    run(db, PL_T0 + 6 * 24 * PL_HOUR + 2 * PL_HOUR, &st);
+    assert_true(st.expired_snapshots > 0);
+    assert_int_equal(st.compactions, 0);
+    assert_int_equal(count_files(dir, "warm"), 4);
+    assert_int_equal(count_files(dir, "cold"), 3);
+    pl_account_get(db, "ev", &a);
+    pl_assert_exactly_once(&a, 3600, sum_to(3600));
+    pl_account_free(&a);
+    /* Later still: the rest goes cold too. */
+    run(db, PL_T0 + 30 * 24 * PL_HOUR, &st);
+    assert_int_equal(st.compactions, 2);
+    pl_account_get(db, "ev", &a);
+    pl_assert_exactly_once(&a, 3600, sum_to(3600));
+    assert_int_equal(a.lake_files, 5);
+    pl_account_free(&a);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
 int
 main(void)
 {
@@ -443,6 +534,7 @@ main(void)
         cmocka_unit_test(test_appends_after_flush),
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_embeddings),
+        cmocka_unit_test(test_compaction),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
