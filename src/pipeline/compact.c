@@ -3,8 +3,9 @@
  * the warm window, and which still has warm files, is rewritten into the
  * cold layout: every row of its files (warm and any cold ones) re-sorted
  * by cluster_by, ts and position into files of about cold_file_size with
- * large row groups (cold_row_group_rows) under data/cold/, committed as one
- * Iceberg "replace" that removes the old files and keeps the marks. A
+ * large row groups (cold_row_group_rows) under data/cold/; all the
+ * partitions of a run are committed as one Iceberg "replace" that removes
+ * the old files and keeps the marks. A
  * crash before the commit leaves orphan files and the old ones in place;
  * after it, the new ones. The old files stay readable by older snapshots
  * until those expire (snapshot expiry, run after compaction, deletes
@@ -163,18 +164,45 @@ read_files(lh__lake *l, const lh_ice_plan *plan, lh_ice_task *const *tasks,
     return rc;
 }
 
-/* Rewrites one partition's files (tasks[0..n)) in the cold layout and
- * commits the replace. */
+/* What one compaction replaces and adds (one commit for all). */
+typedef struct change {
+    lh_arena fa; /* the file descriptions */
+    lh_ice_data_file *add;
+    uint32_t nadd, cap_add;
+    const char **remove;
+    uint32_t nremove, cap_remove;
+} change;
+
 static lh_rc
-compact_partition(lh__lake *l, const lh_ice_plan *plan,
+grow(lh_arena *a, void **arr, uint32_t *cap, uint32_t need, size_t size)
+{
+    if (need <= *cap) {
+        return LH_OK;
+    }
+    uint32_t cap2 = LH_MAX(need, *cap * 2 + 8);
+    void *p = lh_arena_calloc(a, (size_t)cap2 * size);
+    if (p == NULL) {
+        return LH_ENOMEM;
+    }
+    if (*cap > 0) {
+        memcpy(p, *arr, (size_t)*cap * size);
+    }
+    *arr = p;
+    *cap = cap2;
+    return LH_OK;
+}
+
+/* Rewrites one partition's files (tasks[0..n)) in the cold layout into
+ * ch. */
+static lh_rc
+rewrite_partition(lh__lake *l, const lh_ice_plan *plan,
                   lh_ice_task *const *tasks, uint32_t ntasks,
-                  const lh__flush_opts *o, lh__compact_result *res, lh_err *err)
+                  const lh__flush_opts *o, change *ch, lh__compact_result *res,
+                  lh_err *err)
 {
     const lh_hot_policy *p = &l->t->def->policy;
     lh__rows r = {0};
     lh_arena_init(&r.a, 0);
-    lh_arena fa;
-    lh_arena_init(&fa, 0);
     lh_rc rc = read_files(l, plan, tasks, ntasks, &r, err);
     uint32_t *order = NULL;
     int64_t in_bytes = 0;
@@ -183,15 +211,18 @@ compact_partition(lh__lake *l, const lh_ice_plan *plan,
     }
     int64_t nfiles =
         LH_MAX(1, (in_bytes + p->cold_file_size - 1) / p->cold_file_size);
-    lh_ice_data_file *files =
-        lh_arena_calloc(&fa, (size_t)nfiles * sizeof(*files));
-    const char **remove = lh_arena_calloc(&fa, ntasks * sizeof(char *));
+    if (rc == LH_OK &&
+        (grow(&ch->fa, (void **)&ch->add, &ch->cap_add,
+              ch->nadd + (uint32_t)nfiles, sizeof(*ch->add)) != LH_OK ||
+         grow(&ch->fa, (void **)&ch->remove, &ch->cap_remove,
+              ch->nremove + ntasks, sizeof(*ch->remove)) != LH_OK)) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
     if (rc == LH_OK && r.n > 0) {
         order = lh_malloc(r.n * sizeof(*order));
-    }
-    if (rc == LH_OK &&
-        (files == NULL || remove == NULL || (r.n > 0 && order == NULL))) {
-        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        if (order == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
     }
     uint32_t written = 0;
     if (rc == LH_OK && r.n > 0) {
@@ -200,51 +231,61 @@ compact_partition(lh__lake *l, const lh_ice_plan *plan,
         for (uint32_t i = 0; rc == LH_OK && i < r.n; i += per) {
             uint32_t k = LH_MIN(per, r.n - i);
             rc = lh__write_data_file(l, "cold", p->cold_row_group_rows, "", &r,
-                                     order + i, k, file_part(tasks[0]), &fa,
-                                     &files[written], err);
+                                     order + i, k, file_part(tasks[0]), &ch->fa,
+                                     &ch->add[ch->nadd], err);
             if (rc == LH_OK) {
-                res->bytes += files[written].file_size;
+                res->bytes += ch->add[ch->nadd].file_size;
+                ch->nadd++;
                 written++;
-                o && o->on_step ? o->on_step(o->ctx, "cold-file", -1) : (void)0;
+                if (o != NULL && o->on_step != NULL) {
+                    o->on_step(o->ctx, "cold-file", -1);
+                }
             }
         }
     }
-    for (uint32_t i = 0; i < ntasks && remove != NULL; i++) {
-        remove[i] = tasks[i]->file->path;
-    }
     if (rc == LH_OK) {
-        pthread_mutex_lock(&l->mu);
-        rc = lh__lake_refresh(l, err);
-        lh_buf marks = LH_BUF_INIT;
-        if (rc == LH_OK &&
-            lh__marks_format(l->marks, l->t->nshards, &marks) != LH_OK) {
-            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        for (uint32_t i = 0; i < ntasks; i++) {
+            ch->remove[ch->nremove++] = tasks[i]->file->path;
         }
-        if (rc == LH_OK) {
-            lh_ice_kv sum[] = {{LH__MARKS_KEY, marks.data}};
-            lh_ice_change ch = {.operation = "replace",
-                                .add = files,
-                                .nadd = written,
-                                .remove = remove,
-                                .nremove = ntasks,
-                                .summary = sum,
-                                .nsummary = 1,
-                                .timestamp_ms = lh_now() / 1000};
-            rc = lh_ice_commit(l->ice, &ch, NULL, err);
-        }
-        lh_buf_release(&marks);
-        pthread_mutex_unlock(&l->mu);
-    }
-    if (rc == LH_OK) {
         res->partitions++;
         res->files_in += ntasks;
         res->files_out += written;
         res->rows += r.n;
-        o && o->on_step ? o->on_step(o->ctx, "replace", -1) : (void)0;
     }
     lh_free(order);
-    lh_arena_release(&fa);
     lh_arena_release(&r.a);
+    return rc;
+}
+
+/* The one replace of a compaction, carrying the marks over. */
+static lh_rc
+commit_change(lh__lake *l, const change *ch, const lh__flush_opts *o,
+              lh_err *err)
+{
+    pthread_mutex_lock(&l->mu);
+    lh_rc rc = lh__lake_refresh(l, err);
+    lh_buf marks = LH_BUF_INIT;
+    if (rc == LH_OK &&
+        lh__marks_format(l->marks, l->t->nshards, &marks) != LH_OK) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    if (rc == LH_OK) {
+        lh_ice_kv sum[] = {{LH__MARKS_KEY, marks.data}};
+        lh_ice_change c = {.operation = "replace",
+                           .add = ch->add,
+                           .nadd = ch->nadd,
+                           .remove = ch->remove,
+                           .nremove = ch->nremove,
+                           .summary = sum,
+                           .nsummary = 1,
+                           .timestamp_ms = lh_now() / 1000};
+        rc = lh_ice_commit(l->ice, &c, NULL, err);
+    }
+    lh_buf_release(&marks);
+    pthread_mutex_unlock(&l->mu);
+    if (rc == LH_OK && o != NULL && o->on_step != NULL) {
+        o->on_step(o->ctx, "replace", -1);
+    }
     return rc;
 }
 
@@ -269,6 +310,8 @@ lh__compact(lh__lake *l, lh_us now, const lh__flush_opts *o,
             rc = lh_err_set(err, LH_ENOMEM, "out of memory");
         }
     }
+    change ch = {0};
+    lh_arena_init(&ch.fa, 0);
     const lh_ice_field *tsf = lh_ice_schema_find(&l->schema, LH__F_TS);
     lh_us cutoff = now - l->t->def->policy.warm_window;
     uint32_t nt = 0;
@@ -304,10 +347,15 @@ lh__compact(lh__lake *l, lh_us now, const lh__flush_opts *o,
             j++;
         }
         if (warm && old) {
-            rc = compact_partition(l, &plan, tasks + i, j - i, o, res, err);
+            rc =
+                rewrite_partition(l, &plan, tasks + i, j - i, o, &ch, res, err);
         }
         i = j;
     }
+    if (rc == LH_OK && ch.nremove > 0) {
+        rc = commit_change(l, &ch, o, err);
+    }
+    lh_arena_release(&ch.fa);
     lh_arena_release(&a);
     if (rc != LH_OK) {
         lh_err_prefix(err, "compaction of \"%s\"", l->t->def->name);

@@ -258,30 +258,33 @@ select_index(const lh__lake_col *c)
     }
 }
 
+/* Room for n rows of every lake column in r. */
 static lh_rc
-read_round(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
-           lh__rows *r, lh_err *err)
+rows_alloc(const lh__lake *l, lh__rows *r, uint32_t n, lh_err *err)
 {
-    int64_t args[2] = {from, to}, n = 0;
-    lh_rc rc = query_int(c,
-                         "SELECT count(*) FROM events WHERE position > ?1 "
-                         "AND position <= ?2",
-                         args, 2, &n, NULL, err);
-    if (rc != LH_OK) {
-        return rc;
-    }
-    r->n = (uint32_t)n;
+    r->n = 0;
     r->cols = lh_arena_calloc(&r->a, l->ncols * sizeof(lh_vector));
     if (r->cols == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     for (uint32_t i = 0; i < l->ncols; i++) {
-        rc = lh_vector_alloc(&r->cols[i], l->cols[i].type, r->n,
-                             !l->schema.type.fields[i].required, &r->a, err);
+        lh_rc rc =
+            lh_vector_alloc(&r->cols[i], l->cols[i].type, n,
+                            !l->schema.type.fields[i].required, &r->a, err);
         if (rc != LH_OK) {
             return rc;
         }
     }
+    return LH_OK;
+}
+
+/* Appends the shard's rows from < position <= to (n of them, counted
+ * before) to r. */
+static lh_rc
+read_shard_rows(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
+                int64_t n, lh__rows *r, lh_err *err)
+{
+    lh_rc rc = LH_OK;
     const lh_tabledef *d = l->t->def;
     lh_buf q = LH_BUF_INIT;
     lh_buf_puts(&q, "SELECT " SELECT_COLS);
@@ -302,9 +305,9 @@ read_round(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
     }
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
-    uint32_t row = 0;
+    uint32_t row = r->n, end = r->n + (uint32_t)n;
     while (rc == LH_OK && (sr = sqlite3_step(st)) == SQLITE_ROW) {
-        if (row >= r->n) {
+        if (row >= end) {
             rc = lh_err_set(err, LH_EINTERNAL, "a shard grew under a read");
             break;
         }
@@ -318,9 +321,10 @@ read_round(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
         rc = lh__sqlite_err(c, sr, "read a shard", err);
     }
     sqlite3_finalize(st);
-    if (rc == LH_OK && row != r->n) {
+    if (rc == LH_OK && row != end) {
         rc = lh_err_set(err, LH_EINTERNAL, "a shard changed under a read");
     }
+    r->n = row;
     return rc;
 }
 
@@ -631,15 +635,34 @@ delete_upto(lh_shard *s, int64_t upto, const lh__flush_opts *o, int64_t *n,
 
 /* ---- a round and the whole flush ----------------------------------------- */
 
+/* One shard's part of a round. */
+typedef struct part_of {
+    sqlite3 *c;    /* read-only connection */
+    int64_t mark;  /* the lake's mark before the round */
+    int64_t cut;   /* ... after it (== mark: nothing of this shard) */
+    int64_t count; /* rows in (mark, cut] */
+} part_of;
+
 static lh_rc
-flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
-            const lh__flush_opts *o, lh__flush_result *res, lh_err *err)
+flush_round(lh__lake *l, part_of *ps, const lh__flush_opts *o,
+            lh__flush_result *res, lh_err *err)
 {
+    int nshards = l->t->nshards;
     lh__rows r = {0};
     lh_arena_init(&r.a, 0);
     lh_arena fa; /* the data files' descriptions */
     lh_arena_init(&fa, 0);
-    lh_rc rc = read_round(l, shard, c, mark, cut, &r, err);
+    int64_t total = 0;
+    for (int k = 0; k < nshards; k++) {
+        total += ps[k].count;
+    }
+    lh_rc rc = rows_alloc(l, &r, (uint32_t)total, err);
+    for (int k = 0; rc == LH_OK && k < nshards; k++) {
+        if (ps[k].cut > ps[k].mark) {
+            rc = read_shard_rows(l, k, ps[k].c, ps[k].mark, ps[k].cut,
+                                 ps[k].count, &r, err);
+        }
+    }
     uint32_t *order = NULL;
     lh_value *part = NULL;
     lh_ice_data_file *files = NULL;
@@ -677,33 +700,35 @@ flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
         while (j < r.n && value_cmp(&part[order[i]], &part[order[j]]) == 0) {
             j++;
         }
-        char tag[16];
-        snprintf(tag, sizeof(tag), "-s%d", shard);
         rc = lh__write_data_file(
-            l, "warm", l->t->def->policy.warm_row_group_rows, tag, &r,
-            order + i, j - i, &part[order[i]], &fa, &files[nfiles], err);
+            l, "warm", l->t->def->policy.warm_row_group_rows, "", &r, order + i,
+            j - i, &part[order[i]], &fa, &files[nfiles], err);
         if (rc == LH_OK) {
             res->bytes += files[nfiles].file_size;
             nfiles++;
-            step(o, "file", shard);
+            step(o, "file", -1);
         }
         i = j;
     }
-    /* The commit: files and the new mark, or nothing. */
+    /* The commit: files and the new marks, or nothing. */
     if (rc == LH_OK) {
         pthread_mutex_lock(&l->mu);
         rc = lh__lake_refresh(l, err);
-        if (rc == LH_OK && l->marks[shard] != mark) {
-            rc = lh_err_set(err, LH_ECONFLICT,
-                            "shard %d of \"%s\" was flushed meanwhile "
-                            "(mark %lld, expected %lld)",
-                            shard, l->t->def->name, (long long)l->marks[shard],
-                            (long long)mark);
+        for (int k = 0; rc == LH_OK && k < nshards; k++) {
+            if (l->marks[k] != ps[k].mark) {
+                rc = lh_err_set(err, LH_ECONFLICT,
+                                "shard %d of \"%s\" was flushed meanwhile "
+                                "(mark %lld, expected %lld)",
+                                k, l->t->def->name, (long long)l->marks[k],
+                                (long long)ps[k].mark);
+            }
         }
         lh_buf marks = LH_BUF_INIT;
         if (rc == LH_OK) {
-            l->marks[shard] = cut;
-            if (lh__marks_format(l->marks, l->t->nshards, &marks) != LH_OK) {
+            for (int k = 0; k < nshards; k++) {
+                l->marks[k] = ps[k].cut;
+            }
+            if (lh__marks_format(l->marks, nshards, &marks) != LH_OK) {
                 rc = lh_err_set(err, LH_ENOMEM, "out of memory");
             }
         }
@@ -716,7 +741,9 @@ flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
                                 .timestamp_ms = lh_now() / 1000};
             rc = lh_ice_commit(l->ice, &ch, NULL, err);
             if (rc != LH_OK) {
-                l->marks[shard] = mark;
+                for (int k = 0; k < nshards; k++) {
+                    l->marks[k] = ps[k].mark;
+                }
             }
         }
         lh_buf_release(&marks);
@@ -726,7 +753,7 @@ flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
         res->commits++;
         res->events += r.n;
         res->files += nfiles;
-        step(o, "commit", shard);
+        step(o, "commit", -1);
     }
     lh_free(order);
     lh_free(part);
@@ -737,38 +764,57 @@ flush_round(lh__lake *l, int shard, sqlite3 *c, int64_t mark, int64_t cut,
 }
 
 lh_rc
-lh__flush_shard(lh__lake *l, int shard, const lh__flush_opts *o,
-                lh__flush_result *res, lh_err *err)
+lh__flush_table(lh__lake *l, const lh__flush_opts *o, lh__flush_result *res,
+                lh_err *err)
 {
-    lh_shard *s = &l->t->shards[shard];
-    if (s->db == NULL) {
+    lh_table *t = l->t;
+    int nshards = t->nshards;
+    if (t->shards[0].db == NULL) {
         return lh_err_set(err, LH_EREADONLY,
                           "flushing \"%s\" needs the database opened for "
                           "writing",
-                          l->t->def->name);
+                          t->def->name);
     }
     int64_t round_rows =
         o && o->round_rows > 0 ? o->round_rows : ROUND_ROWS_DEFAULT;
+    /* A shard's share of a round: the round's rows between the shards. */
+    int64_t share = LH_MAX(1, round_rows / nshards);
+    part_of *ps = lh_calloc((size_t)nshards, sizeof(*ps));
+    if (ps == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
     pthread_mutex_lock(&l->mu);
     lh_rc rc = lh__lake_refresh(l, err);
-    int64_t mark = l->marks[shard];
-    pthread_mutex_unlock(&l->mu);
-    if (rc != LH_OK) {
-        return rc;
+    for (int k = 0; k < nshards; k++) {
+        ps[k].mark = l->marks[k];
     }
+    pthread_mutex_unlock(&l->mu);
     /* 1. The rest of an interrupted flush. */
-    int64_t done = 0;
-    rc = delete_upto(s, mark, o, &done, err);
-    res->finished += done;
-    sqlite3 *c = NULL;
-    if (rc == LH_OK) {
-        rc = lh__shard_open_reader(s->path, &c, err);
+    for (int k = 0; rc == LH_OK && k < nshards; k++) {
+        int64_t done = 0;
+        rc = delete_upto(&t->shards[k], ps[k].mark, o, &done, err);
+        res->finished += done;
+        if (rc == LH_OK) {
+            rc = lh__shard_open_reader(t->shards[k].path, &ps[k].c, err);
+        }
     }
     lh_us now = lh_now();
     while (rc == LH_OK) {
-        int64_t cut;
-        rc = find_cut(s, c, mark, now, round_rows, &cut, err);
-        if (rc != LH_OK || cut <= mark) {
+        bool any = false;
+        for (int k = 0; rc == LH_OK && k < nshards; k++) {
+            rc = find_cut(&t->shards[k], ps[k].c, ps[k].mark, now, share,
+                          &ps[k].cut, err);
+            ps[k].count = 0;
+            if (rc == LH_OK && ps[k].cut > ps[k].mark) {
+                int64_t args[2] = {ps[k].mark, ps[k].cut};
+                rc = query_int(ps[k].c,
+                               "SELECT count(*) FROM events WHERE position > "
+                               "?1 AND position <= ?2",
+                               args, 2, &ps[k].count, NULL, err);
+                any = true;
+            }
+        }
+        if (rc != LH_OK || !any) {
             break;
         }
         if (l->ice == NULL) {
@@ -777,18 +823,22 @@ lh__flush_shard(lh__lake *l, int shard, const lh__flush_opts *o,
             pthread_mutex_unlock(&l->mu);
         }
         if (rc == LH_OK) {
-            rc = flush_round(l, shard, c, mark, cut, o, res, err);
+            rc = flush_round(l, ps, o, res, err);
         }
-        int64_t n = 0;
-        if (rc == LH_OK) {
-            rc = delete_upto(s, cut, o, &n, err);
+        for (int k = 0; rc == LH_OK && k < nshards; k++) {
+            int64_t n = 0;
+            if (ps[k].cut > ps[k].mark) {
+                rc = delete_upto(&t->shards[k], ps[k].cut, o, &n, err);
+            }
+            ps[k].mark = ps[k].cut;
         }
-        mark = cut;
     }
-    sqlite3_close(c);
+    for (int k = 0; k < nshards; k++) {
+        sqlite3_close(ps[k].c);
+    }
+    lh_free(ps);
     if (rc != LH_OK) {
-        lh_err_prefix(err, "flush of shard %d of \"%s\"", shard,
-                      l->t->def->name);
+        lh_err_prefix(err, "flush of \"%s\"", t->def->name);
     }
     return rc;
 }

@@ -21,21 +21,23 @@
  * shard s, exactly the positions <= mark(s) that were ever flushed, and
  * the shard holds the positions above it (and, between a commit and its
  * deletes, some at or below it, which readers ignore and the next flush
- * deletes). A flush of shard s:
+ * deletes). A flush of a table (run by any of its shards' alarms: one
+ * flush covers every shard, so a partition gets one file a round, not one
+ * per shard):
  *
- *   1. reads mark(s) from the current snapshot and deletes the shard's
- *      rows at or below it (the rest of an interrupted flush);
- *   2. picks the cut P: the longest prefix of positions whose events are
- *      past the policy (older than hot_window, tier_hint warm/cold, or the
- *      oldest ones of a shard over flush_rows / flush_bytes), at most
- *      round_rows of them;
- *   3. reads mark(s) < position <= P through a read-only connection (the
- *      shard keeps taking appends), sorts them by partition, cluster_by,
+ *   1. reads every mark(s) from the current snapshot and deletes each
+ *      shard's rows at or below it (the rest of an interrupted flush);
+ *   2. picks each shard's cut P(s): the longest prefix of positions whose
+ *      events are past the policy (older than hot_window, tier_hint
+ *      warm/cold, or the oldest ones of a shard over flush_rows /
+ *      flush_bytes), at most round_rows / shards of them;
+ *   3. reads mark(s) < position <= P(s) through read-only connections (the
+ *      shards keep taking appends), sorts them by partition, cluster_by,
  *      ts and position, and writes one Parquet file per partition;
  *   4. commits one Iceberg append of those files whose summary says
- *      mark(s) = P (a commit is atomic: the files are either in the lake
- *      or orphans that maintenance removes);
- *   5. deletes the rows <= P from the shard, in transactions of
+ *      mark(s) = P(s) for every shard (a commit is atomic: the files are
+ *      either in the lake or orphans that maintenance removes);
+ *   5. deletes the rows <= P(s) from each shard, in transactions of
  *      delete_rows rows (each also writes the events' ids to the dedup
  *      table and their streams' version floors, so idempotency and
  *      expected versions keep working), so an append waits for at most
@@ -142,10 +144,13 @@ typedef struct lh__flush_result {
     int64_t finished; /* rows of an interrupted flush deleted in step 1 */
 } lh__flush_result;
 
-/* Flushes what is due of one shard (every round until nothing is).
- * Results are added to *r. */
-lh_rc lh__flush_shard(lh__lake *l, int shard, const lh__flush_opts *o,
-                      lh__flush_result *r, lh_err *err);
+/* Flushes what is due in the table's shards: each round takes every
+ * shard's due prefix (at most round_rows / shards events of each), writes
+ * one file per partition, commits one append whose summary holds every
+ * shard's new mark, then deletes those events from their shards; rounds
+ * go on until nothing is due. Results are added to *r. */
+lh_rc lh__flush_table(lh__lake *l, const lh__flush_opts *o, lh__flush_result *r,
+                      lh_err *err);
 
 /* compact.c: rewrites the partitions past the warm window that still have
  * warm files into the cold layout, one replace commit each. */

@@ -85,7 +85,9 @@ job_run(void *owner, lh_us *next, lh_err *err)
         return table_run(j, next, err);
     }
     lh__flush_result r = {0};
-    lh_rc rc = lh__flush_shard(j->lake, j->shard, &j->o->flush, &r, err);
+    /* One shard's alarm flushes every due shard of its table (one commit
+     * for all): the others' alarms then find nothing to do. */
+    lh_rc rc = lh__flush_table(j->lake, &j->o->flush, &r, err);
     j->st->flushes += r.commits;
     j->st->events_flushed += r.events;
     j->st->files_written += r.files;

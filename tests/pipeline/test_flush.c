@@ -50,15 +50,15 @@ test_age(void **state)
     /* At T0 + 5h, the events before T0 + 4h are due: 240. */
     run(db, PL_T0 + 5 * PL_HOUR, &st);
     assert_int_equal(st.events_flushed, 240);
-    assert_int_equal(st.flushes, 2); /* one commit per shard */
+    assert_int_equal(st.flushes, 1); /* one commit for both shards */
     pl_account a;
     pl_account_get(db, "ev", &a);
     pl_assert_exactly_once(&a, 600, sum_to(600));
     assert_int_equal(a.lake_rows, 240);
     assert_int_equal(a.hot_below_mark, 0);
-    assert_int_equal(a.snapshots, 2);
+    assert_int_equal(a.snapshots, 1);
     /* The snapshots carry the product's clock. */
-    assert_int_equal(a.last_snapshot_ms, (PL_T0 + 5 * PL_HOUR) / 1000 + 1);
+    assert_int_equal(a.last_snapshot_ms, (PL_T0 + 5 * PL_HOUR) / 1000);
     pl_account_free(&a);
     /* Nothing more due at the same time: no commit. */
     run(db, PL_T0 + 5 * PL_HOUR, &st);
@@ -72,7 +72,7 @@ test_age(void **state)
     pl_account_get(db, "ev", &a);
     pl_assert_exactly_once(&a, 600, sum_to(600));
     assert_int_equal(a.hot_rows, 0);
-    assert_int_equal(a.snapshots, 4);
+    assert_int_equal(a.snapshots, 2);
     pl_account_free(&a);
     /* The tiers agree. */
     lh_tier_stats *ts;
@@ -97,7 +97,7 @@ test_age(void **state)
     lh_time_set_frozen(0, false);
 }
 
-/* The files: one per partition and shard a round, rows sorted by ts
+/* The files: one per partition a round (all shards), rows sorted by ts
  * within, row groups of warm_row_group_rows, Bloom filters on stream,
  * column and offset indexes. */
 static void
@@ -113,7 +113,7 @@ test_layout(void **state)
     lh_pipeline_stats st;
     run(db, PL_T0 + 1000 * PL_HOUR, &st);
     assert_int_equal(st.events_flushed, 432);
-    assert_int_equal(st.files_written, 6); /* 3 days x 2 shards */
+    assert_int_equal(st.files_written, 3); /* a day a file, both shards */
     char cmd[600];
     snprintf(cmd, sizeof(cmd), "find '%s/lake/ev/data/warm' -name '*.parquet'",
              dir);
@@ -164,7 +164,7 @@ test_layout(void **state)
         files++;
     }
     pclose(f);
-    assert_int_equal(files, 6);
+    assert_int_equal(files, 3);
     lh_db_close(db);
     ht_rmdir(dir);
     lh_time_set_frozen(0, false);
@@ -468,18 +468,18 @@ test_compaction(void **state)
     assert_int_equal(st.events_flushed, 3600);
     /* Cutoff T0 + 3d: days 1-3 (ts < T0 + 3d) go cold. */
     assert_int_equal(st.compactions, 3);
-    assert_int_equal(st.files_compacted, 6); /* 3 days x 2 shards */
+    assert_int_equal(st.files_compacted, 3); /* a file a day */
     pl_account a;
     pl_account_get(db, "ev", &a);
     pl_assert_exactly_once(&a, 3600, sum_to(3600));
-    assert_int_equal(a.lake_files, 3 + 4);
+    assert_int_equal(a.lake_files, 3 + 2);
     pl_account_free(&a);
     lh_tier_stats *ts;
     size_t n;
     lh_err err;
     assert_int_equal(lh_tiers_get(db, "ev", &ts, &n, &err), LH_OK);
     assert_int_equal(ts[1].rows, 1440);
-    assert_int_equal(ts[1].files, 4);
+    assert_int_equal(ts[1].files, 2);
     assert_int_equal(ts[2].rows, 2160);
     assert_int_equal(ts[2].files, 3);
     assert_int_equal(ts[2].min_ts, PL_T0);
@@ -502,11 +502,11 @@ test_compaction(void **state)
     }
     pclose(f);
     /* The replaced warm files stay until their snapshots expire. */
-    assert_int_equal(count_files(dir, "warm"), 4 + 6);
+    assert_int_equal(count_files(dir, "warm"), 2 + 3);
     run(db, PL_T0 + 6 * 24 * PL_HOUR + 2 * PL_HOUR, &st);
     assert_true(st.expired_snapshots > 0);
     assert_int_equal(st.compactions, 0);
-    assert_int_equal(count_files(dir, "warm"), 4);
+    assert_int_equal(count_files(dir, "warm"), 2);
     assert_int_equal(count_files(dir, "cold"), 3);
     pl_account_get(db, "ev", &a);
     pl_assert_exactly_once(&a, 3600, sum_to(3600));
