@@ -292,6 +292,18 @@ lh_rc lh__checkpointer_start(lh_db *db, lh_err *err);
 void lh__checkpointer_kick(lh_db *db);
 void lh__checkpointer_stop(lh_db *db);
 
+/* The tiers above the shards (implemented by src/pipeline/streams.c: the
+ * hot tier declares what it needs, the pipeline, which may call the hot
+ * tier, provides it). Writes the events of `stream` with versions lo..hi
+ * that left table t's shards (they are in its lake) into the TEMP table
+ * "lake_events" of connection c, with the events table's columns
+ * (position, event_id, stream, version, type, ts, committed_at,
+ * partition_key, schema_version, embedding, c<field id>...), replacing
+ * what it held. *staged is false when the table has no lake (nothing
+ * written). */
+lh_rc lh__lake_stream_rows(lh_table *t, const char *stream, int64_t lo,
+                           int64_t hi, sqlite3 *c, bool *staged, lh_err *err);
+
 /* checkpoint.c: "ck1.P0.P1...": one position per shard. */
 lh_rc lh__checkpoint_parse(const char *s, int nshards, int64_t *pos,
                            lh_err *err);

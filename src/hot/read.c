@@ -152,17 +152,34 @@ lh_reader_close(lh_reader *r)
     lh_free(r);
 }
 
+static void
+select_cols(const lh_tabledef *d, lh_buf *q)
+{
+    lh_buf_puts(q, "SELECT " EVENT_COLS);
+    for (size_t i = 0; i < d->ncols; i++) {
+        lh_buf_printf(q, ", c%d", (int)d->cols[i].field_id);
+    }
+}
+
+/* SELECT the event columns FROM events `where`; with lake, from the
+ * shard's events and the stream's events staged from the lake
+ * (lh__lake_stream_rows) together. */
 static lh_rc
-prepare_select(lh_reader *r, sqlite3 *c, const char *where, sqlite3_stmt **st,
-               lh_err *err)
+prepare_select_from(lh_reader *r, sqlite3 *c, bool lake, const char *where,
+                    sqlite3_stmt **st, lh_err *err)
 {
     const lh_tabledef *d = r->t->def;
     lh_buf q = LH_BUF_INIT;
-    lh_buf_puts(&q, "SELECT " EVENT_COLS);
-    for (size_t i = 0; i < d->ncols; i++) {
-        lh_buf_printf(&q, ", c%d", (int)d->cols[i].field_id);
+    select_cols(d, &q);
+    if (lake) {
+        lh_buf_puts(&q, " FROM (");
+        select_cols(d, &q);
+        lh_buf_puts(&q, " FROM temp.lake_events UNION ALL ");
+        select_cols(d, &q);
+        lh_buf_printf(&q, " FROM main.events) %s", where);
+    } else {
+        lh_buf_printf(&q, " FROM events %s", where);
     }
-    lh_buf_printf(&q, " FROM events %s", where);
     if (!lh_buf_ok(&q)) {
         lh_buf_release(&q);
         return lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -173,6 +190,13 @@ prepare_select(lh_reader *r, sqlite3 *c, const char *where, sqlite3_stmt **st,
         return lh__sqlite_err(c, rc, "read events", err);
     }
     return LH_OK;
+}
+
+static lh_rc
+prepare_select(lh_reader *r, sqlite3 *c, const char *where, sqlite3_stmt **st,
+               lh_err *err)
+{
+    return prepare_select_from(r, c, false, where, st, err);
 }
 
 /* Steps a cursor; LH_OK with c->row telling whether it is on a row. */
@@ -342,6 +366,7 @@ find_stream_shard(lh_reader *r, const char *stream, int *out, lh_err *err)
 typedef struct stream_row {
     bool found;
     int64_t version, max_age_s, max_count, truncate_before;
+    int64_t floor; /* versions up to this left the hot tier (0 = none) */
 } stream_row;
 
 static lh_rc
@@ -356,8 +381,8 @@ read_stream_row(sqlite3 *c, const char *stream, stream_row *out, lh_err *err)
     int r = sqlite3_prepare_v2(c,
                                "SELECT coalesce(max_age_s, 0), "
                                "coalesce(max_count, 0), "
-                               "coalesce(truncate_before, 0) FROM streams "
-                               "WHERE stream = ?",
+                               "coalesce(truncate_before, 0), version FROM "
+                               "streams WHERE stream = ?",
                                -1, &st, NULL);
     if (r == SQLITE_OK) {
         sqlite3_bind_text(st, 1, stream, -1, SQLITE_STATIC);
@@ -367,6 +392,7 @@ read_stream_row(sqlite3 *c, const char *stream, stream_row *out, lh_err *err)
             out->max_age_s = sqlite3_column_int64(st, 0);
             out->max_count = sqlite3_column_int64(st, 1);
             out->truncate_before = sqlite3_column_int64(st, 2);
+            out->floor = sqlite3_column_int64(st, 3);
         }
     }
     sqlite3_finalize(st);
@@ -433,7 +459,16 @@ lh_read_stream(lh_db *db, const char *table, const char *stream, int64_t from,
               "committed_at >= ?4 ORDER BY version"
             : "WHERE stream = ?1 AND version >= ?2 AND version <= ?3 AND "
               "committed_at >= ?4 ORDER BY version DESC";
-    rc = prepare_select(r, c, where, &r->cur[0].st, err);
+    /* Versions up to the floor left the shard for the lake: staged from
+     * there, they are read with the shard's in one ordered query. */
+    bool lake = false;
+    if (sr.floor >= lo && lo <= hi) {
+        rc = lh__lake_stream_rows(r->t, stream, lo, LH_MIN(hi, sr.floor), c,
+                                  &lake, err);
+    }
+    if (rc == LH_OK) {
+        rc = prepare_select_from(r, c, lake, where, &r->cur[0].st, err);
+    }
     if (rc != LH_OK) {
         lh_reader_close(r);
         return rc;

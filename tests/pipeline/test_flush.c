@@ -523,6 +523,108 @@ test_compaction(void **state)
     lh_time_set_frozen(0, false);
 }
 
+/* Reads a stream: its versions in order, and each event's payload n. */
+static int
+read_versions(lh_db *db, const char *stream, int64_t from, lh_direction dir,
+              int64_t limit, int64_t *versions, int64_t *ns, int max)
+{
+    lh_reader *r;
+    lh_err err;
+    lh_rc rc = lh_read_stream(db, "ev", stream, from, dir, limit, &r, &err);
+    if (rc != LH_OK) {
+        fail_msg("read_stream: %s", err.msg);
+    }
+    int n = 0;
+    for (;;) {
+        const lh_event *ev;
+        assert_int_equal(lh_reader_next(r, &ev, &err), LH_OK);
+        if (ev == NULL) {
+            break;
+        }
+        assert_true(n < max);
+        assert_string_equal(ev->stream, stream);
+        versions[n] = ev->version;
+        const char *p = strstr(ev->data_json, "\"n\":");
+        assert_non_null(p);
+        ns[n] = atoll(p + 4);
+        n++;
+    }
+    lh_reader_close(r);
+    return n;
+}
+
+/* A stream's events come back from every tier, in version order, with
+ * from, backward, limit and truncate-before, before and after flushes and
+ * compaction. */
+static void
+test_stream_reads(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
+                  "\"type\": \"BIGINT\"}], \"hot_window\": \"1h\", "
+                  "\"warm_window\": \"2d\", \"shards\": 3}");
+    /* 300 events, 10 streams, one event every 10 minutes: s3 has 30
+     * versions, event i = 3 + 10 * (v - 1). */
+    pl_append(db, "ev", 0, 300, 10, PL_T0, 10 * PL_MIN, NULL);
+    int64_t v[64], n[64];
+    static const lh_us clocks[] = {0, 20 * PL_HOUR, 40 * PL_HOUR,
+                                   30 * 24 * PL_HOUR};
+    for (size_t c = 0; c < LH_ARRAY_LEN(clocks); c++) {
+        if (clocks[c] > 0) {
+            lh_pipeline_stats st;
+            run(db, PL_T0 + clocks[c], &st);
+        }
+        int got = read_versions(db, "s3", 0, LH_FORWARD, 0, v, n, 64);
+        assert_int_equal(got, 30);
+        for (int i = 0; i < got; i++) {
+            assert_int_equal(v[i], i + 1);
+            assert_int_equal(n[i], 3 + 10 * i);
+        }
+        got = read_versions(db, "s3", -1, LH_BACKWARD, 5, v, n, 64);
+        assert_int_equal(got, 5);
+        assert_int_equal(v[0], 30);
+        assert_int_equal(v[4], 26);
+        got = read_versions(db, "s3", 12, LH_FORWARD, 3, v, n, 64);
+        assert_int_equal(got, 3);
+        assert_int_equal(v[0], 12);
+        assert_int_equal(n[2], 3 + 10 * 13);
+    }
+    /* Everything is in the lake now, compacted. */
+    pl_account a;
+    pl_account_get(db, "ev", &a);
+    assert_int_equal(a.hot_rows, 0);
+    pl_account_free(&a);
+    lh_tier_stats *ts;
+    size_t nt;
+    lh_err err;
+    assert_int_equal(lh_tiers_get(db, "ev", &ts, &nt, &err), LH_OK);
+    assert_int_equal(ts[2].rows, 300);
+    lh_free_mem(ts);
+    /* Stream metadata still narrows the versions. */
+    lh_stream_meta m = {.truncate_before = 25};
+    assert_int_equal(lh_stream_set_meta(db, "ev", "s3", &m, &err), LH_OK);
+    int got = read_versions(db, "s3", 0, LH_FORWARD, 0, v, n, 64);
+    assert_int_equal(got, 6);
+    assert_int_equal(v[0], 25);
+    /* A new event continues the stream, read after the lake's. */
+    lh_event_ack ack;
+    assert_int_equal(ht_append1(db, "ev", "s3", "More", "{\"n\": 9999}",
+                                LH_EXPECT_EXACT, 30, NULL, &ack, &err),
+                     LH_OK);
+    got = read_versions(db, "s3", 0, LH_FORWARD, 0, v, n, 64);
+    assert_int_equal(got, 7);
+    assert_int_equal(v[6], 31);
+    assert_int_equal(n[6], 9999);
+    /* A stream that never existed is empty. */
+    assert_int_equal(read_versions(db, "nope", 0, LH_FORWARD, 0, v, n, 64), 0);
+    lh_db_close(db);
+    ht_rmdir(dir);
+    lh_time_set_frozen(0, false);
+}
+
 int
 main(void)
 {
@@ -535,6 +637,7 @@ main(void)
         cmocka_unit_test(test_concurrent_appends),
         cmocka_unit_test(test_embeddings),
         cmocka_unit_test(test_compaction),
+        cmocka_unit_test(test_stream_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
