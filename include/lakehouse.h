@@ -447,6 +447,17 @@ typedef struct lh_pipeline_stats {
 LH_API lh_rc lh_pipeline_run(lh_db *db, bool until_idle, lh_pipeline_stats *st,
                              lh_err *err);
 
+/* The same jobs in the background: each shard's alarm runs its table's
+ * flush when due (at the time its last run stored, so the timers survive
+ * restarts; now for a shard that never ran), each table's its compaction
+ * and snapshot expiry; failures are logged and retried with a backoff
+ * from 1 s to 5 min. Tables created later are not seen. Stop it before
+ * lh_db_close. LH_EREADONLY, LH_ENOMEM, LH_EIO. */
+typedef struct lh_pipeline lh_pipeline;
+LH_API lh_rc lh_pipeline_start(lh_db *db, lh_pipeline **out, lh_err *err);
+/* Waits for a job in progress, then stops. NULL is a no-op. */
+LH_API void lh_pipeline_stop(lh_pipeline *p);
+
 /* What one tier of a table holds. */
 typedef struct lh_tier_stats {
     char table[64];

@@ -5,8 +5,9 @@
  * a failed flush is logged and, with until_idle, retried after the alarm's
  * backoff (a few times, then its error is the run's). After each run the
  * shard's next look (now + flush_interval) is stored in its meta table as
- * "flush_due", for schedulers that run the alarms in the background across
- * restarts.
+ * "flush_due". lh_pipeline_start runs the same alarms in the background (a
+ * scheduler thread and one worker), each shard's armed for the time it
+ * stored: so the timers survive restarts.
  */
 #include <string.h>
 #include <time.h>
@@ -110,78 +111,176 @@ sleep_us(lh_us us)
     nanosleep(&ts, NULL);
 }
 
-lh_rc
-lh__pipeline_run(lh_db *db, const lh__pipeline_opts *o, lh_pipeline_stats *st,
-                 lh_err *err)
+/* The jobs of every table of a database on one scheduler. */
+struct lh_pipeline {
+    lh_db *db;
+    lh_pool *pool; /* background: the thread the jobs run on */
+    lh_alarms *alarms;
+    char **names;
+    size_t ntables;
+    lh__lake **lakes;
+    job **jobs;
+    lh__pipeline_opts o;
+    lh_pipeline_stats st;
+};
+
+/* A shard's stored next look ("flush_due"), or 0. */
+static lh_us
+stored_due(lh_shard *s)
 {
-    lh_pipeline_stats local;
-    if (st == NULL) {
-        st = &local;
+    lh_us due = 0;
+    pthread_mutex_lock(&s->mu);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT value FROM meta WHERE key = 'flush_due'", -1,
+                           &st, NULL) == SQLITE_OK) {
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            due = sqlite3_column_int64(st, 0);
+        }
+        sqlite3_finalize(st);
     }
-    memset(st, 0, sizeof(*st));
+    pthread_mutex_unlock(&s->mu);
+    return due;
+}
+
+static void pipeline_free(lh_pipeline *p);
+
+/* Every table's jobs, armed for now (stored: each shard's alarm for the
+ * due time its last run stored, when there is one). */
+static lh_rc
+pipeline_new(lh_db *db, const lh__pipeline_opts *o, bool background,
+             bool stored, lh_pipeline **out, lh_err *err)
+{
+    *out = NULL;
     if (db->readonly) {
         return lh_err_set(err, LH_EREADONLY,
                           "the pipeline needs the database opened for "
                           "writing");
     }
-    char **names = NULL;
-    size_t ntables = 0;
-    lh_rc rc = lh_table_list(db, &names, &ntables, err);
-    if (rc != LH_OK) {
-        return rc;
+    lh_pipeline *p = lh_calloc(1, sizeof(*p));
+    if (p == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    p->db = db;
+    p->o = *o;
+    lh_rc rc = lh_table_list(db, &p->names, &p->ntables, err);
+    if (rc == LH_OK && background) {
+        rc = lh_pool_new(1, &p->pool, err);
     }
     lh_alarms_opts ao = {.backoff_min = 100 * 1000,
                          .backoff_max = 2 * LH_US_PER_SEC};
-    lh_alarms *alarms = NULL;
-    rc = lh_alarms_new(NULL, &ao, &alarms, err);
-    lh__lake **lakes = lh_calloc(ntables + 1, sizeof(*lakes));
-    job **jobs = lh_calloc(ntables + 1, sizeof(*jobs));
-    if (rc == LH_OK && (lakes == NULL || jobs == NULL)) {
-        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    if (background) {
+        ao = (lh_alarms_opts){0}; /* 1 s doubling to 5 min */
+    }
+    if (rc == LH_OK) {
+        rc = lh_alarms_new(p->pool, &ao, &p->alarms, err);
+    }
+    if (rc == LH_OK) {
+        p->lakes = lh_calloc(p->ntables + 1, sizeof(*p->lakes));
+        p->jobs = lh_calloc(p->ntables + 1, sizeof(*p->jobs));
+        if (p->lakes == NULL || p->jobs == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
     }
     lh_us now = lh_now();
-    for (size_t i = 0; rc == LH_OK && i < ntables; i++) {
+    for (size_t i = 0; rc == LH_OK && i < p->ntables; i++) {
         lh_table *t;
-        rc = lh__db_table(db, names[i], &t, err);
+        rc = lh__db_table(db, p->names[i], &t, err);
         if (rc == LH_OK) {
-            rc = lh__lake_open(t, &lakes[i], err);
+            rc = lh__lake_open(t, &p->lakes[i], err);
         }
         if (rc == LH_OK) {
-            jobs[i] = lh_calloc((size_t)t->nshards + 1, sizeof(job));
-            if (jobs[i] == NULL) {
+            p->jobs[i] = lh_calloc((size_t)t->nshards + 1, sizeof(job));
+            if (p->jobs[i] == NULL) {
                 rc = lh_err_set(err, LH_ENOMEM, "out of memory");
             }
         }
         /* The table's job first: alarms added later run earlier in a pass
          * (lh_alarm_add puts them first), so it runs after the flushes. */
-        if (rc == LH_OK) {
-            job *j = &jobs[i][t->nshards];
-            j->lake = lakes[i];
-            j->shard = -1;
-            j->o = o;
-            j->st = st;
-            snprintf(j->name, sizeof(j->name), "compact %s", names[i]);
-            lh_alarm_add(alarms, &j->alarm, j->name, job_run, j, now);
-        }
-        for (int k = 0; rc == LH_OK && k < t->nshards; k++) {
-            job *j = &jobs[i][k];
-            j->lake = lakes[i];
-            j->shard = k;
-            j->o = o;
-            j->st = st;
-            snprintf(j->name, sizeof(j->name), "flush %s/%d", names[i], k);
-            lh_alarm_add(alarms, &j->alarm, j->name, job_run, j, now);
+        for (int k = t->nshards; rc == LH_OK && k >= 0; k--) {
+            job *j = &p->jobs[i][k];
+            j->lake = p->lakes[i];
+            j->shard = k == t->nshards ? -1 : k;
+            j->o = &p->o;
+            j->st = &p->st;
+            lh_us due = now;
+            if (j->shard < 0) {
+                snprintf(j->name, sizeof(j->name), "compact %s", p->names[i]);
+            } else {
+                snprintf(j->name, sizeof(j->name), "flush %s/%d", p->names[i],
+                         k);
+                lh_us sd = stored ? stored_due(&t->shards[k]) : 0;
+                due = sd > 0 ? sd : now;
+            }
+            lh_alarm_add(p->alarms, &j->alarm, j->name, job_run, j, due);
         }
     }
+    if (rc != LH_OK) {
+        pipeline_free(p);
+        return rc;
+    }
+    *out = p;
+    return LH_OK;
+}
+
+/* Removes the alarms (waiting for runs in progress); *pending: one was
+ * still armed for `now` or earlier (a failure waiting for its retry). */
+static void
+pipeline_free_pending(lh_pipeline *p, lh_us now, bool *pending)
+{
+    for (size_t i = 0; p->jobs != NULL && i < p->ntables; i++) {
+        for (int k = 0; p->jobs[i] != NULL && p->lakes[i] != NULL &&
+                        k <= p->lakes[i]->t->nshards;
+             k++) {
+            if (p->jobs[i][k].alarm.s != NULL) {
+                if (pending != NULL) {
+                    *pending =
+                        *pending || lh_alarm_due(&p->jobs[i][k].alarm) <= now;
+                }
+                lh_alarm_remove(&p->jobs[i][k].alarm);
+            }
+        }
+    }
+    lh_alarms_free(p->alarms);
+    lh_pool_free(p->pool);
+    for (size_t i = 0; p->jobs != NULL && i < p->ntables; i++) {
+        lh_free(p->jobs[i]);
+        lh__lake_close(p->lakes[i]);
+    }
+    lh_free(p->jobs);
+    lh_free(p->lakes);
+    lh_free_strings(p->names, p->ntables);
+    lh_free(p);
+}
+
+static void
+pipeline_free(lh_pipeline *p)
+{
+    pipeline_free_pending(p, 0, NULL);
+}
+
+lh_rc
+lh__pipeline_run(lh_db *db, const lh__pipeline_opts *o, lh_pipeline_stats *st,
+                 lh_err *err)
+{
+    if (st != NULL) {
+        memset(st, 0, sizeof(*st));
+    }
+    lh_pipeline *p;
+    lh_rc rc = pipeline_new(db, o, false, false, &p, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    lh_us now = lh_now();
     lh_rc first = LH_OK;
     lh_err first_err;
     lh_err_clear(&first_err);
-    for (int pass = 0; rc == LH_OK && pass < IDLE_ATTEMPTS; pass++) {
+    for (int pass = 0; pass < IDLE_ATTEMPTS; pass++) {
         int ran = 0, failed = 0;
         lh_us wait = -1;
         lh_err e;
         lh_err_clear(&e);
-        lh_alarms_run_due(alarms, &ran, &failed, &wait, &e);
+        lh_alarms_run_due(p->alarms, &ran, &failed, &wait, &e);
         if (failed > 0 && first == LH_OK) {
             first = e.code != LH_OK ? e.code : LH_EIO;
             first_err = e;
@@ -198,32 +297,33 @@ lh__pipeline_run(lh_db *db, const lh__pipeline_opts *o, lh_pipeline_stats *st,
             first_err = e;
         }
     }
+    lh_pipeline_stats got = p->st;
     /* Failed alarms stay armed for now: what is left to do. */
     bool pending = false;
-    for (size_t i = 0; jobs != NULL && i < ntables; i++) {
-        for (int k = 0;
-             jobs[i] != NULL && lakes[i] != NULL && k <= lakes[i]->t->nshards;
-             k++) {
-            if (jobs[i][k].alarm.s != NULL) {
-                pending = pending || lh_alarm_due(&jobs[i][k].alarm) <= now;
-                lh_alarm_remove(&jobs[i][k].alarm);
-            }
-        }
-        lh_free(jobs[i]);
-        lh__lake_close(lakes[i]);
+    pipeline_free_pending(p, now, &pending);
+    got.idle = first == LH_OK && !pending;
+    if (st != NULL) {
+        *st = got;
     }
-    lh_free(jobs);
-    lh_free(lakes);
-    lh_alarms_free(alarms);
-    lh_free_strings(names, ntables);
-    st->idle = rc == LH_OK && first == LH_OK && !pending;
-    if (rc == LH_OK && first != LH_OK) {
-        rc = first;
-        if (err != NULL) {
-            *err = first_err;
-        }
+    if (first != LH_OK && err != NULL) {
+        *err = first_err;
     }
-    return rc;
+    return first;
+}
+
+lh_rc
+lh_pipeline_start(lh_db *db, lh_pipeline **out, lh_err *err)
+{
+    lh__pipeline_opts o = {0};
+    return pipeline_new(db, &o, true, true, out, err);
+}
+
+void
+lh_pipeline_stop(lh_pipeline *p)
+{
+    if (p != NULL) {
+        pipeline_free(p);
+    }
 }
 
 lh_rc
