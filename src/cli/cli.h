@@ -66,14 +66,14 @@ int cli_parquet(int argc, char **argv);
 extern const char cli_parquet_usage[];
 int cli_iceberg(int argc, char **argv);
 extern const char cli_iceberg_usage[];
-int cli_serve(int argc, char **argv);
-extern const char cli_serve_usage[];
-int cli_token(int argc, char **argv);
-extern const char cli_token_usage[];
 int cli_pipeline(int argc, char **argv);
 extern const char cli_pipeline_usage[];
 int cli_tiers(int argc, char **argv);
 extern const char cli_tiers_usage[];
+int cli_serve(int argc, char **argv);
+extern const char cli_serve_usage[];
+int cli_token(int argc, char **argv);
+extern const char cli_token_usage[];
 int cli_sql(int argc, char **argv);
 extern const char cli_sql_usage[];
 /* remote.c: the writing commands through a server's HTTP API (--server
