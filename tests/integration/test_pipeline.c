@@ -185,6 +185,22 @@ test_contract(void **state)
     assert_int_equal(rows_of(j, "orders", "hot"), 0);
     assert_int_equal(rows_of(j, "orders", "warm"), EVENTS);
     json_decref(j);
+    /* A stream read returns its events from the lake, in version order:
+     * o5 holds events 5, 1002, 1999, ... */
+    it_run(&r, NULL, NULL, "read", dir, "orders", "--stream", "o5", NULL);
+    it_expect_code(&r, 0, "read --stream after the flush");
+    json_t *evs = it_ndjson(r.out, "read --stream");
+    assert_int_equal(json_array_size(evs), (EVENTS - 5 + 996) / 997);
+    for (size_t i = 0; i < json_array_size(evs); i++) {
+        json_t *e = json_array_get(evs, i);
+        assert_int_equal(json_integer_value(json_object_get(e, "version")),
+                         (json_int_t)i + 1);
+        assert_int_equal(json_integer_value(json_object_get(
+                             json_object_get(e, "data"), "n")),
+                         5 + 997 * (json_int_t)i);
+    }
+    json_decref(evs);
+    it_result_release(&r);
     /* The table form: aligned, with the row count. */
     it_run(&r, NULL, NULL, "tiers", dir, "--format", "table", NULL);
     it_expect_code(&r, 0, "tiers --format table");
