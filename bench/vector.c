@@ -24,8 +24,8 @@
  *
  * Options: --dir D (data files; scripts/bench.sh passes a temporary one),
  * --quick (tiny sizes, ours only: ctest), --hnsw-n N, --ivf-n N,
- * --tiered-n N (0 skips a part), --skip-peers. Ground truth is cached next to this program
- * (vector-cache/), so reruns skip the brute force.
+ * --tiered-n N (0 skips a part), --skip-peers. Ground truth is cached next to
+ * this program (vector-cache/), so reruns skip the brute force.
  */
 #include <libgen.h>
 #include <math.h>
@@ -806,8 +806,7 @@ main(int argc, char **argv)
         bench_hnsw(hnsw_n, quick ? 32 : 128);
     }
     if (ivf_n > 0) {
-        bench_ivfpq(ivf_n, quick ? 32 : 128, quick ? 32 : 1024,
-                    quick ? 8 : 16);
+        bench_ivfpq(ivf_n, quick ? 32 : 128, quick ? 32 : 1024, quick ? 8 : 16);
     }
     if (tiered_n > 0) {
         bench_tiered(tiered_n, quick ? 128 : 1024);

@@ -195,8 +195,8 @@ test_contract(void **state)
         json_t *e = json_array_get(evs, i);
         assert_int_equal(json_integer_value(json_object_get(e, "version")),
                          (json_int_t)i + 1);
-        assert_int_equal(json_integer_value(json_object_get(
-                             json_object_get(e, "data"), "n")),
+        assert_int_equal(json_integer_value(
+                             json_object_get(json_object_get(e, "data"), "n")),
                          5 + 997 * (json_int_t)i);
     }
     json_decref(evs);
