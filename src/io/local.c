@@ -223,8 +223,12 @@ sweep_file(const char *path, const char *name)
     bool dead = false;
     if (strncmp(name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0) {
         dead = lock_fd(fd) == 0;
-    } else if (fstat(fd, &st) == 0 && lock_fd(fd) == 0) {
-        dead = st.st_mtim.tv_sec + NEW_MAX_AGE_SEC < time(NULL);
+    } else if (fstat(fd, &st) == 0 &&
+               st.st_mtim.tv_sec + NEW_MAX_AGE_SEC < time(NULL)) {
+        /* The age first: a fresh ".lh-io-new." file is a writer between
+         * its open and its lock, and our probe would take the lock
+         * before the writer does (its lock_fd would then fail). */
+        dead = lock_fd(fd) == 0;
     }
     if (dead) {
         unlink(path); /* under our lock: no writer can be using it */
@@ -768,6 +772,12 @@ upload_dir_dead(const char *dir, const char *name)
     struct stat st;
     bool old =
         stat(dir, &st) == 0 && st.st_mtim.tv_sec + NEW_MAX_AGE_SEC < time(NULL);
+    if (fresh && !old) {
+        /* A writer between making "<id>.new/lock" and locking it: a probe
+         * now could take the lock first and fail its upload_begin. */
+        lh_buf_release(&p);
+        return false;
+    }
     int fd = open(p.data, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
     lh_buf_release(&p);
     if (fd < 0) {

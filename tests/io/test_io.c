@@ -810,7 +810,9 @@ test_sweep_live(void **state)
         for (int i = 0; i < 60; i++) {
             char key[32];
             snprintf(key, sizeof(key), "live/%d", i % 4);
-            if (lh_io_put(fx->s, key, body, n, NULL, NULL) != LH_OK) {
+            lh_err err;
+            if (lh_io_put(fx->s, key, body, n, NULL, &err) != LH_OK) {
+                fprintf(stderr, "sweep: put %d failed: %s\n", i, err.msg);
                 _exit(1);
             }
         }
@@ -822,6 +824,7 @@ test_sweep_live(void **state)
         count_keys(fx->s, "", 0);
         lists++;
     }
+    free(body); /* before the asserts, which leave on a failure */
     assert_true(WIFEXITED(status));
     assert_int_equal(WEXITSTATUS(status), 0);
     print_message("sweep: %d listings beside 60 puts of 1 MiB\n", lists);
@@ -849,7 +852,6 @@ test_sweep_live(void **state)
     assert_int_equal(lh_io_upload_complete(mine, NULL, &err), LH_OK);
     expect_content(fx->s, "up/mine", "mine");
     assert_int_equal(count_upload_dirs(fx->dir), 0);
-    free(body);
 }
 
 static void
