@@ -52,6 +52,10 @@ typedef struct lh_source_vt {
     lh_rc (*share)(const lh_source *src, const lh_scan_request *req,
                    void **shared, lh_err *err);
     void (*free_shared)(void *shared);
+    /* Optional: how many scans of req can usefully run at once (the
+     * shards or files pruning leaves); fewer workers start, and none for
+     * 1: a thread costs more than a point lookup. NULL: no limit. */
+    uint32_t (*parallelism)(const lh_source *src, const lh_scan_request *req);
     /* Opens one scan; `shared` is what share made (or NULL). */
     lh_rc (*open)(const lh_source *src, const lh_scan_request *req,
                   void *shared, lh_source_scan **out, lh_err *err);

@@ -241,17 +241,16 @@ build_sql(lh_source_scan *s, lh_err *err)
     return LH_OK;
 }
 
-/* Marks the shards the predicates leave. */
+/* Marks in want (one per shard) the shards req's predicates leave. */
 static void
-prune_shards(lh_source_scan *s)
+prune_shards(const ev_source *es, const lh_scan_request *req, bool *want)
 {
-    const ev_source *es = s->es;
     const lh_table *t = es->t;
     for (int i = 0; i < t->nshards; i++) {
-        s->want[i] = true;
+        want[i] = true;
     }
-    for (uint32_t i = 0; i < s->req.npreds; i++) {
-        const lh_scan_pred *p = &s->req.preds[i];
+    for (uint32_t i = 0; i < req->npreds; i++) {
+        const lh_scan_pred *p = &req->preds[i];
         if (p->is_null || p->not_null ||
             !(p->op == LH_OP_EQ || p->op == LH_OP_NONE) || p->nvalues == 0) {
             continue;
@@ -276,9 +275,23 @@ prune_shards(lh_source_scan *s)
             }
         }
         for (int k = 0; k < t->nshards; k++) {
-            s->want[k] = s->want[k] && keep[k];
+            want[k] = want[k] && keep[k];
         }
     }
+}
+
+/* The shards left after pruning: more scans than that would idle. */
+static uint32_t
+ev_parallelism(const lh_source *src, const lh_scan_request *req)
+{
+    const ev_source *es = src->ud;
+    bool want[LH_MAX_SHARDS];
+    prune_shards(es, req, want);
+    uint32_t n = 0;
+    for (int i = 0; i < es->t->nshards; i++) {
+        n += want[i];
+    }
+    return n;
 }
 
 static lh_rc
@@ -304,7 +317,7 @@ ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
         lh_free(s);
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
-    prune_shards(s);
+    prune_shards(es, req, s->want);
     lh_rc rc = build_sql(s, err);
     if (rc != LH_OK) {
         lh_buf_release(&s->sql);
@@ -325,7 +338,7 @@ close_shard(lh_source_scan *s)
         s->st = NULL;
     }
     if (s->conn) {
-        sqlite3_close(s->conn);
+        lh__shard_reader_put(&s->es->t->shards[s->cur], s->conn);
         s->conn = NULL;
     }
     s->cur = -1;
@@ -367,11 +380,11 @@ bind_pred_value(sqlite3_stmt *st, int idx, const lh_value *v)
 static lh_rc
 open_shard(lh_source_scan *s, int shard, lh_err *err)
 {
-    lh_shard *sh = &s->es->t->shards[shard];
-    lh_rc rc = lh__shard_open_reader(sh->path, &s->conn, err);
+    lh_rc rc = lh__shard_reader_get(&s->es->t->shards[shard], &s->conn, err);
     if (rc != LH_OK) {
         return rc;
     }
+    s->cur = shard; /* close_shard gives the connection back to it */
     int src =
         sqlite3_prepare_v2(s->conn, s->sql.data, (int)s->sql.len, &s->st, NULL);
     if (src != SQLITE_OK) {
@@ -511,6 +524,7 @@ static const lh_source_vt ev_vt = {
     .name = "events",
     .share = ev_share,
     .free_shared = ev_free_shared,
+    .parallelism = ev_parallelism,
     .open = ev_open,
     .next = ev_next,
     .stats = ev_stats,

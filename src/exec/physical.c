@@ -816,6 +816,12 @@ lh__run_pipeline(lh_xop *owner, const lh_pnode *n, uint32_t nworkers,
     if (sc == NULL || sc->src->vt->share == NULL) {
         return lh__run_pipeline(owner, n, 1, sink, ud, err);
     }
+    if (sc->src->vt->parallelism != NULL) {
+        uint32_t units = sc->src->vt->parallelism(sc->src, &sc->req);
+        if (units < nworkers) {
+            return lh__run_pipeline(owner, n, units, sink, ud, err);
+        }
+    }
     lh_rc rc = sc->src->vt->share(sc->src, &sc->req, &shared, err);
     if (rc != LH_OK) {
         return rc;

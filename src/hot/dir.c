@@ -431,6 +431,7 @@ table_load(lh_db *db, lh_tabledef *def, const char *tdir, bool create,
         s->index = i;
         pthread_mutex_init(&s->mu, NULL);
         pthread_mutex_init(&s->vpending_mu, NULL);
+        pthread_mutex_init(&s->readers_mu, NULL);
         lh_buf p = LH_BUF_INIT;
         lh_buf_printf(&p, "%s/shard-%03d.db", tdir, i);
         s->path = lh_buf_take(&p, NULL);

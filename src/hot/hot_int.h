@@ -67,6 +67,7 @@
 #include "vector/vector.h"
 
 #define LH_MAX_SHARDS 1024
+#define LH_SHARD_READERS 4 /* idle read connections kept per shard */
 #define LH_MAX_COLUMNS 1000
 #define LH_MAX_NAME 63                /* table and column names */
 #define LH_MAX_STREAM 1024            /* bytes of a stream id */
@@ -189,6 +190,12 @@ typedef struct lh_shard {
      * handler's batch owns the arrays; vpending_mu guards this view. */
     pthread_mutex_t vpending_mu;
     lh__vindex_batch vpending;
+    /* Idle read-only connections (lh__shard_reader_get / _put): opening
+     * one costs a path resolution, the WAL's open and a parse of the
+     * schema, more than a point lookup itself. */
+    pthread_mutex_t readers_mu;
+    sqlite3 *readers[LH_SHARD_READERS];
+    int nreaders;
 } lh_shard;
 
 /* vindex.c: the shard's HNSW over its events' embeddings, beside its file
@@ -250,6 +257,14 @@ lh_rc lh__shard_open(lh_shard *s, bool create, lh_err *err);
 void lh__shard_close(lh_shard *s);
 /* Opens a read-only connection to a shard file (caller closes). */
 lh_rc lh__shard_open_reader(const char *path, sqlite3 **out, lh_err *err);
+/* A read-only connection to s: an idle one of its pool, or a new one. Any
+ * thread. Give it back with lh__shard_reader_put (not sqlite3_close). */
+lh_rc lh__shard_reader_get(lh_shard *s, sqlite3 **out, lh_err *err);
+/* Returns c (from lh__shard_reader_get; NULL is a no-op) to s's pool, or
+ * closes it when the pool is full or c still has a statement or a
+ * transaction open (a reader must not pin an old WAL snapshot while it
+ * idles). Takes ownership of c. */
+void lh__shard_reader_put(lh_shard *s, sqlite3 *c);
 /* The mailbox handler: applies a group of requests in one transaction. */
 void lh__shard_handle(void *owner, lh_msg **msgs, size_t n);
 /* Applies one request inside an open transaction (used by the handler and

@@ -517,8 +517,13 @@ lh__shard_close(lh_shard *s)
         s->db = NULL;
     }
     if (s->path != NULL) {
+        for (int i = 0; i < s->nreaders; i++) {
+            sqlite3_close(s->readers[i]);
+        }
+        s->nreaders = 0;
         pthread_mutex_destroy(&s->mu);
         pthread_mutex_destroy(&s->vpending_mu);
+        pthread_mutex_destroy(&s->readers_mu);
     }
     lh_free(s->path);
     s->path = NULL;
@@ -541,6 +546,35 @@ lh__shard_open_reader(const char *path, sqlite3 **out, lh_err *err)
     sqlite3_busy_timeout(c, BUSY_TIMEOUT_MS);
     *out = c;
     return LH_OK;
+}
+
+lh_rc
+lh__shard_reader_get(lh_shard *s, sqlite3 **out, lh_err *err)
+{
+    pthread_mutex_lock(&s->readers_mu);
+    sqlite3 *c = s->nreaders > 0 ? s->readers[--s->nreaders] : NULL;
+    pthread_mutex_unlock(&s->readers_mu);
+    if (c != NULL) {
+        *out = c;
+        return LH_OK;
+    }
+    return lh__shard_open_reader(s->path, out, err);
+}
+
+void
+lh__shard_reader_put(lh_shard *s, sqlite3 *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    bool idle = sqlite3_get_autocommit(c) && sqlite3_next_stmt(c, NULL) == NULL;
+    pthread_mutex_lock(&s->readers_mu);
+    if (idle && s->nreaders < LH_SHARD_READERS) {
+        s->readers[s->nreaders++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&s->readers_mu);
+    sqlite3_close(c);
 }
 
 /* Runs a prepared statement that returns no rows. */

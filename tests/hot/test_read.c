@@ -2,6 +2,7 @@
  * stream reads by version and direction. */
 #include <pthread.h>
 
+#include "hot/hot_int.h"
 #include "hot_test.h"
 
 typedef struct fixture {
@@ -269,11 +270,65 @@ test_stream_directions(void **state)
     lh_reader_close(r);
 }
 
+/* Rows of the shard's events through connection c. */
+static int64_t
+count_rows(sqlite3 *c)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(c, "SELECT count(*) FROM events", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+/* The pool of read connections: a connection given back is used again and
+ * sees what was appended meanwhile; one given back inside a transaction
+ * (it would pin an old snapshot) is closed, not kept. */
+static void
+test_reader_pool(void **state)
+{
+    fixture *f = *state;
+    lh_table *t;
+    lh_err err;
+    assert_int_equal(lh__db_table(f->db, "ev", &t, &err), LH_OK);
+    lh_shard *s = &t->shards[0];
+    sqlite3 *a, *b;
+    assert_int_equal(lh__shard_reader_get(s, &a, &err), LH_OK);
+    int64_t before = count_rows(a);
+    lh__shard_reader_put(s, a);
+    assert_int_equal(s->nreaders, 1);
+    append_n(f->db, 0, 70); /* every stream, so every shard gets some */
+    assert_int_equal(lh__shard_reader_get(s, &b, &err), LH_OK);
+    assert_ptr_equal(b, a); /* the pooled one */
+    assert_int_equal(s->nreaders, 0);
+    int64_t after = count_rows(b);
+    assert_true(after > before);
+
+    assert_int_equal(sqlite3_exec(b, "BEGIN; SELECT count(*) FROM events;",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    lh__shard_reader_put(s, b); /* open transaction: closed */
+    assert_int_equal(s->nreaders, 0);
+
+    sqlite3 *c[LH_SHARD_READERS + 2];
+    for (int i = 0; i < LH_SHARD_READERS + 2; i++) {
+        assert_int_equal(lh__shard_reader_get(s, &c[i], &err), LH_OK);
+    }
+    for (int i = 0; i < LH_SHARD_READERS + 2; i++) {
+        lh__shard_reader_put(s, c[i]);
+    }
+    assert_int_equal(s->nreaders, LH_SHARD_READERS); /* the rest closed */
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_checkpoints, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reader_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_follow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscription, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stream_directions, setup,
