@@ -362,6 +362,18 @@ typedef struct lh_stream_meta {
 LH_API lh_rc lh_stream_set_meta(lh_db *db, const char *table,
                                 const char *stream, const lh_stream_meta *meta,
                                 lh_err *err);
+/* Erases a stream (a user's right to erasure): every event of it so far
+ * leaves the hot tier at once (the bytes zeroed in the shard file, its WAL
+ * checkpointed and truncated, its ids dropped from the dedup table), reads
+ * stop returning them at once (truncate_before becomes its version + 1;
+ * later appends continue the version sequence and stay visible), and the
+ * next pipeline run rewrites the lake's files that hold some; once
+ * snapshot expiry has removed the older snapshots, no file under the data
+ * directory holds them. LH_ENOENT when the stream has no event;
+ * LH_EREADONLY; LH_EIO and LH_ENOMEM (then call it again: it is
+ * idempotent). */
+LH_API lh_rc lh_stream_erase(lh_db *db, const char *table, const char *stream,
+                             lh_err *err);
 /* A stream that was never written has version 0. */
 LH_API lh_rc lh_stream_info(lh_db *db, const char *table, const char *stream,
                             int64_t *version, lh_stream_meta *meta,
@@ -433,13 +445,18 @@ typedef struct lh_pipeline_stats {
     int64_t compactions; /* partitions rewritten into the cold tier */
     int64_t files_compacted;   /* warm and cold files they replaced */
     int64_t expired_snapshots; /* lake snapshots past the policy's age */
+    int64_t events_removed;    /* by TTL, retention, stream metadata and
+                                  erasures, from every tier */
+    int64_t files_rewritten;   /* lake files rewritten or dropped for them */
     int64_t failures;          /* jobs that failed (each logged) */
     bool idle;                 /* nothing more was due when the run ended */
 } lh_pipeline_stats;
 
 /* Runs the jobs due now on every table: each shard's flush (hot to warm)
- * of the events past its policy, then the table's compaction (partitions
- * past warm_window into the cold layout) and its snapshot expiry
+ * of the events past its policy, then the table's retention (expired
+ * events, those older than `retention` and the versions stream metadata
+ * and erasures hide, out of the shards and the lake), its compaction
+ * (partitions past warm_window into the cold layout) and its snapshot expiry
  * (snapshot_max_age, keeping snapshot_min_count). With until_idle, runs again
  * until nothing is due. A failed job is logged and the others still run; the
  * first failure's code and message are returned. db must be writable

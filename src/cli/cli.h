@@ -70,6 +70,8 @@ int cli_pipeline(int argc, char **argv);
 extern const char cli_pipeline_usage[];
 int cli_tiers(int argc, char **argv);
 extern const char cli_tiers_usage[];
+int cli_erase(int argc, char **argv);
+extern const char cli_erase_usage[];
 int cli_serve(int argc, char **argv);
 extern const char cli_serve_usage[];
 int cli_token(int argc, char **argv);

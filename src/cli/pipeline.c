@@ -1,6 +1,7 @@
 /*
  * lakehouse pipeline run DIR [--until-idle]
  * lakehouse tiers DIR [TABLE] [--format json|table]
+ * lakehouse erase DIR TABLE STREAM
  *
  * `pipeline run` runs the flushes, compactions and snapshot expiry due at
  * "now" (LH_NOW when set) and exits: 0 when nothing is left due, 1 when a job
@@ -9,7 +10,9 @@
  * array of {"table", "tier", "rows", "files", "bytes", "min_ts", "max_ts"} (an
  * object per table and tier, every tier present, timestamps in TIMESTAMP
  * text form or null when the tier is empty); table (the default) aligned
- * columns with the row count, as psql prints.
+ * columns with the row count, as psql prints. `erase` removes a stream's
+ * events from the hot tier at once and from the lake at the next pipeline
+ * run (lh_stream_erase); exit 0, or 1 (also for a stream with no events).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@ const char cli_pipeline_usage[] =
     "  lakehouse pipeline run DIR [--until-idle]\n";
 const char cli_tiers_usage[] =
     "  lakehouse tiers DIR [TABLE] [--format json|table]\n";
+const char cli_erase_usage[] = "  lakehouse erase DIR TABLE STREAM\n";
 
 int
 cli_pipeline(int argc, char **argv)
@@ -52,6 +56,11 @@ cli_pipeline(int argc, char **argv)
     if (st.compactions > 0) {
         printf("; compacted %lld partitions (%lld files) into the cold tier",
                (long long)st.compactions, (long long)st.files_compacted);
+    }
+    if (st.events_removed > 0) {
+        printf("; removed %lld expired or erased events (%lld lake files "
+               "rewritten)",
+               (long long)st.events_removed, (long long)st.files_rewritten);
     }
     if (st.expired_snapshots > 0) {
         printf("; expired %lld snapshots", (long long)st.expired_snapshots);
@@ -168,4 +177,32 @@ cli_tiers(int argc, char **argv)
     lh_free_mem(ts);
     lh_db_close(db);
     return rc == LH_OK ? 0 : cli_fail(&err, rc);
+}
+
+int
+cli_erase(int argc, char **argv)
+{
+    args a;
+    int r = cli_parse_args(argc, argv, NULL, 0, &a);
+    if (r != 0) {
+        return r;
+    }
+    if (a.npos != 3) {
+        return cli_usage_error("%s", "erase DIR TABLE STREAM");
+    }
+    lh_db *db;
+    r = cli_open_db(a.pos[0], false, &db);
+    if (r != 0) {
+        return r;
+    }
+    lh_err err;
+    lh_rc rc = lh_stream_erase(db, a.pos[1], a.pos[2], &err);
+    lh_db_close(db);
+    if (rc != LH_OK) {
+        return cli_fail(&err, rc);
+    }
+    printf("erased stream \"%s\" from the hot tier of \"%s\"; the lake "
+           "follows at the next pipeline run\n",
+           a.pos[2], a.pos[1]);
+    return 0;
 }

@@ -213,7 +213,11 @@ build_sql(lh_source_scan *s, lh_err *err)
     if (s->req.ncols == 0) {
         lh_buf_puts(q, "1");
     }
-    lh_buf_puts(q, " FROM events WHERE 1");
+    /* Events whose TTL ran out are invisible (the product clock). */
+    lh_buf_printf(q,
+                  " FROM events WHERE (ttl_seconds IS NULL OR ts + "
+                  "ttl_seconds * 1000000 > %lld)",
+                  (long long)lh_now());
     if (s->req.has_time) {
         lh_buf_printf(q, " AND ts >= %lld AND ts <= %lld",
                       (long long)s->req.ts_lo, (long long)s->req.ts_hi);

@@ -35,6 +35,9 @@
  *                                 kept for the dedup window
  *   meta(key PRIMARY KEY, value) -- format version, table, shard number,
  *                                 last_position once rows are deleted
+ *   retention_done(stream PRIMARY KEY, below, before) -- made by the
+ *                                 pipeline's retention: what of a stream's
+ *                                 hidden versions the lake no longer holds
  *
  * Positions are assigned at commit by the shard (the highest ever assigned
  * plus one; never reused, also after deletes, because meta keeps the high

@@ -161,9 +161,21 @@ select_cols(const lh_tabledef *d, lh_buf *q)
     }
 }
 
-/* SELECT the event columns FROM events `where`; with lake, from the
- * shard's events and the stream's events staged from the lake
- * (lh__lake_stream_rows) together. */
+/* The shard's events whose TTL has not run out (ts + ttl_seconds > now,
+ * the product clock: LH_NOW freezes it), as a FROM item; expired ones stay
+ * until the pipeline's retention deletes them. */
+static void
+live_events(lh_buf *q)
+{
+    lh_buf_printf(q,
+                  "(SELECT * FROM main.events WHERE ttl_seconds IS NULL OR "
+                  "ts + ttl_seconds * 1000000 > %lld)",
+                  (long long)lh_now());
+}
+
+/* SELECT the event columns FROM the live events `where`; with lake, from
+ * the shard's events and the stream's events staged from the lake
+ * (lh__lake_stream_rows, which leaves out expired ones) together. */
 static lh_rc
 prepare_select_from(lh_reader *r, sqlite3 *c, bool lake, const char *where,
                     sqlite3_stmt **st, lh_err *err)
@@ -176,9 +188,13 @@ prepare_select_from(lh_reader *r, sqlite3 *c, bool lake, const char *where,
         select_cols(d, &q);
         lh_buf_puts(&q, " FROM temp.lake_events UNION ALL ");
         select_cols(d, &q);
-        lh_buf_printf(&q, " FROM main.events) %s", where);
+        lh_buf_puts(&q, " FROM ");
+        live_events(&q);
+        lh_buf_printf(&q, ") %s", where);
     } else {
-        lh_buf_printf(&q, " FROM events %s", where);
+        lh_buf_puts(&q, " FROM ");
+        live_events(&q);
+        lh_buf_printf(&q, " %s", where);
     }
     if (!lh_buf_ok(&q)) {
         lh_buf_release(&q);
@@ -632,17 +648,21 @@ has_new(lh_reader *r, bool *out, lh_err *err)
         if (rc != LH_OK) {
             return rc;
         }
+        /* Expired events do not count: the reader never reaches them. */
         sqlite3_stmt *st = NULL;
-        int x = sqlite3_prepare_v2(c, "SELECT max(position) FROM events", -1,
-                                   &st, NULL);
+        int x = sqlite3_prepare_v2(c,
+                                   "SELECT 1 FROM events WHERE position > ?1 "
+                                   "AND (ttl_seconds IS NULL OR ts + "
+                                   "ttl_seconds * 1000000 > ?2) LIMIT 1",
+                                   -1, &st, NULL);
         if (x == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, r->pos[i]);
+            sqlite3_bind_int64(st, 2, lh_now());
             x = sqlite3_step(st);
         }
-        if (x == SQLITE_ROW) {
-            *out = sqlite3_column_int64(st, 0) > r->pos[i];
-        }
+        *out = x == SQLITE_ROW;
         sqlite3_finalize(st);
-        if (x != SQLITE_ROW) {
+        if (x != SQLITE_ROW && x != SQLITE_DONE) {
             return lh__sqlite_err(c, x, "poll for new events", err);
         }
     }

@@ -95,10 +95,9 @@ put_value(lh_vector *v, uint32_t row, const lh_value *x, lh_arena *a,
     return LH_OK;
 }
 
-/* Every live row of the tasks into r. */
-static lh_rc
-read_files(lh__lake *l, const lh_ice_plan *plan, lh_ice_task *const *tasks,
-           uint32_t ntasks, lh__rows *r, lh_err *err)
+lh_rc
+lh__read_tasks(lh__lake *l, const lh_ice_plan *plan, lh_ice_task *const *tasks,
+               uint32_t ntasks, lh__rows *r, lh_err *err)
 {
     int64_t total = 0;
     for (uint32_t i = 0; i < ntasks; i++) {
@@ -203,7 +202,7 @@ rewrite_partition(lh__lake *l, const lh_ice_plan *plan,
     const lh_hot_policy *p = &l->t->def->policy;
     lh__rows r = {0};
     lh_arena_init(&r.a, 0);
-    lh_rc rc = read_files(l, plan, tasks, ntasks, &r, err);
+    lh_rc rc = lh__read_tasks(l, plan, tasks, ntasks, &r, err);
     uint32_t *order = NULL;
     int64_t in_bytes = 0;
     for (uint32_t i = 0; i < ntasks; i++) {

@@ -26,7 +26,13 @@ step(const lh__flush_opts *o, const char *what, int shard)
     }
 }
 
-/* One integer from a query with up to three integer parameters; *found
+lh_us
+lh__retention_cutoff(const lh_hot_policy *p, lh_us now)
+{
+    return p->retention > 0 ? now - p->retention : INT64_MIN;
+}
+
+/* One integer from a query with up to four integer parameters; *found
  * false (and *out 0) when it returns no row or NULL. */
 static lh_rc
 query_int(sqlite3 *c, const char *sql, const int64_t *args, int nargs,
@@ -278,11 +284,11 @@ rows_alloc(const lh__lake *l, lh__rows *r, uint32_t n, lh_err *err)
     return LH_OK;
 }
 
-/* Appends the shard's rows from < position <= to (n of them, counted
- * before) to r. */
+/* Appends the shard's live rows from < position <= to (n of them,
+ * counted before; live: the now and cutoff of LH__LIVE_SQL) to r. */
 static lh_rc
 read_shard_rows(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
-                int64_t n, lh__rows *r, lh_err *err)
+                const int64_t *live, int64_t n, lh__rows *r, lh_err *err)
 {
     lh_rc rc = LH_OK;
     const lh_tabledef *d = l->t->def;
@@ -292,7 +298,7 @@ read_shard_rows(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
         lh_buf_printf(&q, ", c%d", (int)d->cols[i].field_id);
     }
     lh_buf_puts(&q, " FROM events WHERE position > ?1 AND position <= ?2 "
-                    "ORDER BY position");
+                    "AND " LH__LIVE_SQL " ORDER BY position");
     if (!lh_buf_ok(&q)) {
         lh_buf_release(&q);
         return lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -305,6 +311,8 @@ read_shard_rows(lh__lake *l, int shard, sqlite3 *c, int64_t from, int64_t to,
     }
     sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, to);
+    sqlite3_bind_int64(st, 3, live[0]);
+    sqlite3_bind_int64(st, 4, live[1]);
     uint32_t row = r->n, end = r->n + (uint32_t)n;
     while (rc == LH_OK && (sr = sqlite3_step(st)) == SQLITE_ROW) {
         if (row >= end) {
@@ -502,107 +510,177 @@ lh__write_data_file(lh__lake *l, const char *tier, int64_t row_group_rows,
 
 /* ---- deleting from the shard --------------------------------------------- */
 
-/* The positions <= upto of the rows with an embedding (at most max). */
+/* The statements of one purge transaction. In each, ?1..?3 are the
+ * condition's arguments, ?4 the chunk's last position, ?5 the start of the
+ * dedup window, ?6 the shard's last position. */
+enum { P_CHUNK_END = 3, P_DEDUP_SINCE = 4, P_LAST = 5, P_NPARAMS = 6 };
+#define P_TEXT 7
+
+/* Prepares `head` (cond) `tail` on s's write connection and binds vals. */
 static lh_rc
-embedded_positions(lh_shard *s, int64_t upto, int64_t max, int64_t **out,
-                   int64_t *n, lh_err *err)
+purge_prepare(lh_shard *s, const lh__purge *p, const char *head,
+              const char *tail, const int64_t *vals, sqlite3_stmt **st,
+              lh_err *err)
+{
+    const char *cond = p->cond;
+    lh_buf q = LH_BUF_INIT;
+    lh_buf_printf(&q, "%s(%s)%s", head, cond, tail);
+    if (!lh_buf_ok(&q)) {
+        lh_buf_release(&q);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    int r = sqlite3_prepare_v2(s->db, q.data, -1, st, NULL);
+    lh_buf_release(&q);
+    if (r != SQLITE_OK) {
+        return lh__sqlite_err(s->db, r, "purge a shard", err);
+    }
+    int np = sqlite3_bind_parameter_count(*st);
+    for (int k = 1; k <= np && k <= P_NPARAMS; k++) {
+        sqlite3_bind_int64(*st, k, vals[k - 1]);
+    }
+    if (np >= P_TEXT && p->text != NULL) {
+        sqlite3_bind_text(*st, P_TEXT, p->text, -1, SQLITE_STATIC);
+    }
+    return LH_OK;
+}
+
+/* The positions of the chunk's rows with an embedding (at most max). */
+static lh_rc
+embedded_positions(lh_shard *s, const lh__purge *p, const int64_t *vals,
+                   int64_t max, int64_t **out, int64_t *n, lh_err *err)
 {
     *out = lh_malloc((size_t)max * sizeof(int64_t));
     if (*out == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     sqlite3_stmt *st;
-    int r = sqlite3_prepare_v2(s->db,
-                               "SELECT position FROM events WHERE position <= "
-                               "? AND embedding IS NOT NULL",
-                               -1, &st, NULL);
-    if (r == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, upto);
-        while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
-            (*out)[(*n)++] = sqlite3_column_int64(st, 0);
-        }
-        r = r == SQLITE_ROW || r == SQLITE_DONE ? SQLITE_OK : r;
-    }
-    sqlite3_finalize(st);
-    return r == SQLITE_OK ? LH_OK
-                          : lh__sqlite_err(s->db, r, "read a shard", err);
-}
-
-/* One transaction: rows <= upto (at most delete_rows of them) leave the
- * shard; their ids go to the dedup table, their streams' versions to the
- * floors. *deleted counts them; 0 means none were left. */
-static lh_rc
-delete_chunk(lh_shard *s, int64_t upto, int64_t max_rows, int64_t *deleted,
-             lh_err *err)
-{
-    *deleted = 0;
-    pthread_mutex_lock(&s->mu);
-    int64_t end = upto, a2[2] = {upto, max_rows - 1};
-    bool more;
-    lh_rc rc = query_int(s->db,
-                         "SELECT position FROM events WHERE position <= ?1 "
-                         "ORDER BY position LIMIT 1 OFFSET ?2",
-                         a2, 2, &end, &more, err);
-    if (!more) {
-        end = upto;
-    }
-    int64_t *vec_pos = NULL, nvec = 0;
-    if (rc == LH_OK && s->vindex != NULL) {
-        rc = embedded_positions(s, end, max_rows, &vec_pos, &nvec, err);
-    }
-    if (rc == LH_OK) {
-        rc = lh__shard_exec(s, "BEGIN IMMEDIATE", err);
-    }
+    lh_rc rc = purge_prepare(s, p, "SELECT position FROM events WHERE ",
+                             " AND position <= ?4 AND embedding IS NOT NULL",
+                             vals, &st, err);
     if (rc != LH_OK) {
-        pthread_mutex_unlock(&s->mu);
-        lh_free(vec_pos);
         return rc;
     }
-    static const char *const sqls[] = {
-        "INSERT OR REPLACE INTO dedup(event_id, stream, version, position, "
-        "content_hash, committed_at) SELECT event_id, stream, version, "
-        "position, content_hash, committed_at FROM events WHERE position <= "
-        "?1 AND committed_at >= ?2",
-        "INSERT INTO streams(stream, version) SELECT stream, max(version) "
-        "FROM events WHERE position <= ?1 GROUP BY stream ON CONFLICT(stream) "
-        "DO UPDATE SET version = max(version, excluded.version)",
-        "DELETE FROM events WHERE position <= ?1",
-        "INSERT OR REPLACE INTO meta(key, value) VALUES ('last_position', ?3)",
+    int r;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW && *n < max) {
+        (*out)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (r != SQLITE_ROW && r != SQLITE_DONE) {
+        rc = lh__sqlite_err(s->db, r, "read a shard", err);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The chunk's statements, in one transaction (s->mu held). */
+static lh_rc
+purge_statements(lh_shard *s, const lh__purge *p, const int64_t *vals,
+                 int64_t *deleted, lh_err *err)
+{
+    static const char *const heads[][2] = {
+        {"INSERT OR REPLACE INTO dedup(event_id, stream, version, position, "
+         "content_hash, committed_at) SELECT event_id, stream, version, "
+         "position, content_hash, committed_at FROM events WHERE ",
+         " AND position <= ?4 AND committed_at >= ?5"},
+        {"INSERT INTO streams(stream, version) SELECT stream, max(version) "
+         "FROM events WHERE ",
+         " AND position <= ?4 GROUP BY stream ON CONFLICT(stream) DO UPDATE "
+         "SET version = max(version, excluded.version)"},
+        {"DELETE FROM events WHERE ", " AND position <= ?4"},
     };
-    lh_us dedup_since = lh_now() - s->table->db->dedup_window;
-    for (size_t i = 0; rc == LH_OK && i < LH_ARRAY_LEN(sqls); i++) {
+    lh_rc rc = LH_OK;
+    for (size_t i = p->dedup ? 0 : 1; rc == LH_OK && i < LH_ARRAY_LEN(heads);
+         i++) {
         sqlite3_stmt *st;
-        int r = sqlite3_prepare_v2(s->db, sqls[i], -1, &st, NULL);
-        if (r == SQLITE_OK) {
-            int np = sqlite3_bind_parameter_count(st);
-            for (int k = 1; k <= np; k++) {
-                sqlite3_bind_int64(st, k,
-                                   k == 1   ? end
-                                   : k == 2 ? dedup_since
-                                            : s->last_position);
-            }
-            r = sqlite3_step(st);
-            if (r == SQLITE_DONE) {
-                r = SQLITE_OK;
-            }
-            if (i == 2) {
-                *deleted = sqlite3_changes(s->db);
-            }
+        rc = purge_prepare(s, p, heads[i][0], heads[i][1], vals, &st, err);
+        if (rc != LH_OK) {
+            break;
         }
-        if (r != SQLITE_OK) {
-            rc = lh__sqlite_err(s->db, r, "delete flushed events", err);
+        int r = sqlite3_step(st);
+        if (r != SQLITE_DONE) {
+            rc = lh__sqlite_err(s->db, r, "delete events", err);
+        } else if (i == 2) {
+            *deleted = sqlite3_changes(s->db);
         }
         sqlite3_finalize(st);
     }
+    /* The high mark of positions, kept once its row may be gone. */
     if (rc == LH_OK) {
-        rc = lh__shard_exec(s, "COMMIT", err);
+        int64_t none;
+        rc = query_int(s->db,
+                       "INSERT OR REPLACE INTO meta(key, value) VALUES "
+                       "('last_position', ?1)",
+                       &vals[P_LAST], 1, &none, NULL, err);
     }
-    if (rc != LH_OK) {
-        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-        *deleted = 0;
-    } else if (*deleted > 0) {
-        s->has_dedup = true;
-        s->has_floors = true;
+    return rc;
+}
+
+lh_rc
+lh__shard_purge_chunk(lh_shard *s, const lh__purge *p, int64_t max_rows,
+                      int64_t *deleted, lh_err *err)
+{
+    *deleted = 0;
+    int64_t vals[P_NPARAMS] = {p->args[0], p->args[1], p->args[2]};
+    vals[P_DEDUP_SINCE] = lh_now() - s->table->db->dedup_window;
+    pthread_mutex_lock(&s->mu);
+    vals[P_LAST] = s->last_position;
+    /* None left: no transaction (a pass with nothing to do writes
+     * nothing). */
+    sqlite3_stmt *st;
+    lh_rc rc = purge_prepare(s, p, "SELECT 1 FROM events WHERE ", " LIMIT 1",
+                             vals, &st, err);
+    bool any = false;
+    if (rc == LH_OK) {
+        int r = sqlite3_step(st);
+        any = r == SQLITE_ROW;
+        if (r != SQLITE_ROW && r != SQLITE_DONE) {
+            rc = lh__sqlite_err(s->db, r, "read a shard", err);
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc != LH_OK || !any) {
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
+    /* The chunk: the matching rows up to the max_rows-th. */
+    vals[P_CHUNK_END] = max_rows - 1;
+    rc = purge_prepare(s, p, "SELECT position FROM events WHERE ",
+                       " ORDER BY position LIMIT 1 OFFSET ?4", vals, &st, err);
+    if (rc == LH_OK) {
+        int r = sqlite3_step(st);
+        if (r == SQLITE_ROW) {
+            vals[P_CHUNK_END] = sqlite3_column_int64(st, 0);
+        } else if (r == SQLITE_DONE) {
+            vals[P_CHUNK_END] = INT64_MAX;
+        } else {
+            rc = lh__sqlite_err(s->db, r, "read a shard", err);
+        }
+        sqlite3_finalize(st);
+    }
+    int64_t *vec_pos = NULL, nvec = 0;
+    if (rc == LH_OK && s->vindex != NULL) {
+        rc = embedded_positions(s, p, vals, max_rows, &vec_pos, &nvec, err);
+    }
+    if (rc == LH_OK && p->secure) {
+        rc = lh__shard_exec(s, "PRAGMA secure_delete = ON", err);
+    }
+    if (rc == LH_OK) {
+        rc = lh__shard_exec(s, "BEGIN IMMEDIATE", err);
+        if (rc == LH_OK) {
+            rc = purge_statements(s, p, vals, deleted, err);
+        }
+        if (rc == LH_OK) {
+            rc = lh__shard_exec(s, "COMMIT", err);
+        }
+        if (rc != LH_OK) {
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            *deleted = 0;
+        } else if (*deleted > 0) {
+            s->has_dedup = s->has_dedup || p->dedup;
+            s->has_floors = true;
+        }
+    }
+    if (p->secure) {
+        sqlite3_exec(s->db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
     }
     pthread_mutex_unlock(&s->mu);
     /* The shard's vector index holds only its rows (ids = positions): the
@@ -614,23 +692,32 @@ delete_chunk(lh_shard *s, int64_t upto, int64_t max_rows, int64_t *deleted,
     return rc;
 }
 
-/* Deletes every row <= upto, a transaction at a time; *n counts them. */
-static lh_rc
-delete_upto(lh_shard *s, int64_t upto, const lh__flush_opts *o, int64_t *n,
-            lh_err *err)
+lh_rc
+lh__shard_purge(lh_shard *s, const lh__purge *p, const lh__flush_opts *o,
+                const char *step_name, int64_t *n, lh_err *err)
 {
     int64_t chunk =
         o && o->delete_rows > 0 ? o->delete_rows : DELETE_ROWS_DEFAULT;
     *n = 0;
     for (;;) {
         int64_t k;
-        lh_rc rc = delete_chunk(s, upto, chunk, &k, err);
+        lh_rc rc = lh__shard_purge_chunk(s, p, chunk, &k, err);
         if (rc != LH_OK || k == 0) {
             return rc;
         }
         *n += k;
-        step(o, "delete", s->index);
+        step(o, step_name, s->index);
     }
+}
+
+/* Deletes every row <= upto (flushed: the ids stay in dedup), a
+ * transaction at a time; *n counts them. */
+static lh_rc
+delete_upto(lh_shard *s, int64_t upto, const lh__flush_opts *o, int64_t *n,
+            lh_err *err)
+{
+    lh__purge p = {.cond = "position <= ?1", .args = {upto}, .dedup = true};
+    return lh__shard_purge(s, &p, o, "delete", n, err);
 }
 
 /* ---- a round and the whole flush ----------------------------------------- */
@@ -640,12 +727,12 @@ typedef struct part_of {
     sqlite3 *c;    /* read-only connection */
     int64_t mark;  /* the lake's mark before the round */
     int64_t cut;   /* ... after it (== mark: nothing of this shard) */
-    int64_t count; /* rows in (mark, cut] */
+    int64_t count; /* live rows in (mark, cut]: the others expired */
 } part_of;
 
 static lh_rc
-flush_round(lh__lake *l, part_of *ps, const lh__flush_opts *o,
-            lh__flush_result *res, lh_err *err)
+flush_round(lh__lake *l, part_of *ps, const int64_t *live,
+            const lh__flush_opts *o, lh__flush_result *res, lh_err *err)
 {
     int nshards = l->t->nshards;
     lh__rows r = {0};
@@ -659,7 +746,7 @@ flush_round(lh__lake *l, part_of *ps, const lh__flush_opts *o,
     lh_rc rc = rows_alloc(l, &r, (uint32_t)total, err);
     for (int k = 0; rc == LH_OK && k < nshards; k++) {
         if (ps[k].cut > ps[k].mark) {
-            rc = read_shard_rows(l, k, ps[k].c, ps[k].mark, ps[k].cut,
+            rc = read_shard_rows(l, k, ps[k].c, ps[k].mark, ps[k].cut, live,
                                  ps[k].count, &r, err);
         }
     }
@@ -799,6 +886,9 @@ lh__flush_table(lh__lake *l, const lh__flush_opts *o, lh__flush_result *res,
         }
     }
     lh_us now = lh_now();
+    /* Expired events (TTL, retention) are cut like the others but not
+     * written: they leave the shard with the round. */
+    int64_t live[2] = {now, lh__retention_cutoff(&t->def->policy, now)};
     while (rc == LH_OK) {
         bool any = false;
         for (int k = 0; rc == LH_OK && k < nshards; k++) {
@@ -806,11 +896,11 @@ lh__flush_table(lh__lake *l, const lh__flush_opts *o, lh__flush_result *res,
                           &ps[k].cut, err);
             ps[k].count = 0;
             if (rc == LH_OK && ps[k].cut > ps[k].mark) {
-                int64_t args[2] = {ps[k].mark, ps[k].cut};
+                int64_t args[4] = {ps[k].mark, ps[k].cut, live[0], live[1]};
                 rc = query_int(ps[k].c,
                                "SELECT count(*) FROM events WHERE position > "
-                               "?1 AND position <= ?2",
-                               args, 2, &ps[k].count, NULL, err);
+                               "?1 AND position <= ?2 AND " LH__LIVE_SQL,
+                               args, 4, &ps[k].count, NULL, err);
                 any = true;
             }
         }
@@ -823,12 +913,13 @@ lh__flush_table(lh__lake *l, const lh__flush_opts *o, lh__flush_result *res,
             pthread_mutex_unlock(&l->mu);
         }
         if (rc == LH_OK) {
-            rc = flush_round(l, ps, o, res, err);
+            rc = flush_round(l, ps, live, o, res, err);
         }
         for (int k = 0; rc == LH_OK && k < nshards; k++) {
             int64_t n = 0;
             if (ps[k].cut > ps[k].mark) {
                 rc = delete_upto(&t->shards[k], ps[k].cut, o, &n, err);
+                res->expired += LH_MAX(0, n - ps[k].count);
             }
             ps[k].mark = ps[k].cut;
         }

@@ -450,3 +450,14 @@ bad:
                       "shard:position for %d shards",
                       LH__MARKS_KEY, s, n);
 }
+
+int
+lh__lake_col_index(const lh__lake *l, int32_t field_id)
+{
+    for (uint32_t i = 0; i < l->ncols; i++) {
+        if (l->cols[i].field_id == field_id) {
+            return (int)i;
+        }
+    }
+    return -1;
+}

@@ -107,6 +107,8 @@ void lh__lake_close(lh__lake *l);
 lh_rc lh__lake_create(lh__lake *l, lh_err *err);
 /* Re-reads the table and l->marks (caller holds l->mu). */
 lh_rc lh__lake_refresh(lh__lake *l, lh_err *err);
+/* The index in l->cols of the column with that field id, or -1. */
+int lh__lake_col_index(const lh__lake *l, int32_t field_id);
 /* marks <-> "0:1200,1:877". */
 lh_rc lh__marks_format(const int64_t *marks, int n, lh_buf *out);
 lh_rc lh__marks_parse(const char *s, int64_t *marks, int n, lh_err *err);
@@ -142,7 +144,38 @@ typedef struct lh__flush_opts {
 typedef struct lh__flush_result {
     int64_t commits, events, files, bytes;
     int64_t finished; /* rows of an interrupted flush deleted in step 1 */
+    int64_t expired;  /* cut but expired (TTL, retention): not written */
 } lh__flush_result;
+
+/* An event of a shard that is still visible: its TTL has not run out
+ * (?3 = now) and it is not older than the table's retention (?4 =
+ * lh__retention_cutoff). */
+#define LH__LIVE_SQL                                                           \
+    "(ttl_seconds IS NULL OR ts + ttl_seconds * 1000000 > ?3) AND ts >= ?4"
+/* Whether an event of that ts and ttl_seconds has expired at now. */
+bool lh__ttl_expired(lh_us ts, int64_t ttl, lh_us now);
+/* now - retention, or INT64_MIN when the table keeps events for ever. */
+lh_us lh__retention_cutoff(const lh_hot_policy *p, lh_us now);
+
+/* Rows leaving a shard (flush.c): those matching cond, an SQL condition
+ * on the events table with parameters ?1..?3 (args) and ?7 (text). */
+typedef struct lh__purge {
+    const char *cond;
+    int64_t args[3];
+    const char *text;
+    bool dedup;  /* the ids stay in dedup for the dedup window */
+    bool secure; /* an erasure: the deleted bytes are zeroed in the file */
+} lh__purge;
+/* One transaction of at most max_rows of them: out of the events table and
+ * the shard's HNSW, their streams' version floors raised (a stream's
+ * version never goes back), the shard's last position kept; *deleted
+ * counts them (0: none were left). */
+lh_rc lh__shard_purge_chunk(lh_shard *s, const lh__purge *p, int64_t max_rows,
+                            int64_t *deleted, lh_err *err);
+/* All of them, in chunks of o->delete_rows, calling o->on_step(step_name)
+ * after each; *n counts them. */
+lh_rc lh__shard_purge(lh_shard *s, const lh__purge *p, const lh__flush_opts *o,
+                      const char *step_name, int64_t *n, lh_err *err);
 
 /* Flushes what is due in the table's shards: each round takes every
  * shard's due prefix (at most round_rows / shards events of each), writes
@@ -159,6 +192,25 @@ typedef struct lh__compact_result {
 } lh__compact_result;
 lh_rc lh__compact(lh__lake *l, lh_us now, const lh__flush_opts *o,
                   lh__compact_result *r, lh_err *err);
+
+/* compact.c: every live row of the tasks (files of l's lake) into r. */
+lh_rc lh__read_tasks(lh__lake *l, const lh_ice_plan *plan,
+                     lh_ice_task *const *tasks, uint32_t ntasks, lh__rows *r,
+                     lh_err *err);
+
+/* retention.c: expired events (TTL, the table's retention) and the
+ * versions stream metadata hides (max_age, max_count, truncate_before,
+ * erasures) out of the shards, then out of the lake: the data files that
+ * hold some are rewritten without them (or dropped when nothing is left),
+ * all in one Iceberg overwrite that carries the marks. Steps for the
+ * crash test: "purge" (a shard transaction), "rewrite" (a file written),
+ * "retain" (the commit). */
+typedef struct lh__retention_result {
+    int64_t hot_removed, lake_removed;
+    int64_t files_rewritten, files_dropped, commits;
+} lh__retention_result;
+lh_rc lh__retention(lh__lake *l, lh_us now, const lh__flush_opts *o,
+                    lh__retention_result *r, lh_err *err);
 
 /* run.c: the pipeline over every table of db, with hooks for tests. */
 typedef struct lh__pipeline_opts {

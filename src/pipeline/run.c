@@ -46,15 +46,21 @@ store_due(lh_shard *s, lh_us due, lh_err *err)
                           : lh__sqlite_err(s->db, r, "store an alarm", err);
 }
 
-/* The table's job: compaction, then snapshot expiry. */
+/* The table's job: retention, compaction, then snapshot expiry. */
 static lh_rc
 table_run(job *j, lh_us *next, lh_err *err)
 {
     lh__lake *l = j->lake;
     const lh_hot_policy *p = &l->t->def->policy;
     lh_us now = lh_now();
+    lh__retention_result rr = {0};
+    lh_rc rc = lh__retention(l, now, &j->o->flush, &rr, err);
+    j->st->events_removed += rr.hot_removed + rr.lake_removed;
+    j->st->files_rewritten += rr.files_rewritten + rr.files_dropped;
     lh__compact_result cr = {0};
-    lh_rc rc = lh__compact(l, now, &j->o->flush, &cr, err);
+    if (rc == LH_OK) {
+        rc = lh__compact(l, now, &j->o->flush, &cr, err);
+    }
     j->st->compactions += cr.partitions;
     j->st->files_compacted += cr.files_in;
     j->st->files_written += cr.files_out;
@@ -94,6 +100,7 @@ job_run(void *owner, lh_us *next, lh_err *err)
     j->st->files_written += r.files;
     j->st->bytes_written += r.bytes;
     j->st->finished += r.finished;
+    j->st->events_removed += r.expired;
     if (rc != LH_OK) {
         j->st->failures++;
         return rc;

@@ -35,18 +35,6 @@ stage_table(const lh_tabledef *d, sqlite3 *c, lh_err *err)
     return rc;
 }
 
-/* The lake column index of a field id, or -1. */
-static int
-col_of(const lh__lake *l, int32_t id)
-{
-    for (uint32_t i = 0; i < l->ncols; i++) {
-        if (l->cols[i].field_id == id) {
-            return (int)i;
-        }
-    }
-    return -1;
-}
-
 static lh_rc
 stage_rows(lh__lake *l, const char *stream, int64_t lo, int64_t hi, sqlite3 *c,
            sqlite3_stmt *ins, lh_err *err)
@@ -85,13 +73,17 @@ stage_rows(lh__lake *l, const char *stream, int64_t lo, int64_t hi, sqlite3 *c,
     for (size_t i = 0; i < LH_ARRAY_LEN(env); i++) {
         ids[nids++] = env[i];
     }
-    bool has_emb = col_of(l, LH__F_EMBEDDING) >= 0;
+    bool has_emb = lh__lake_col_index(l, LH__F_EMBEDDING) >= 0;
     if (has_emb) {
         ids[nids++] = LH__F_EMBEDDING;
     }
     for (size_t i = 0; i < d->ncols; i++) {
         ids[nids++] = d->cols[i].field_id;
     }
+    /* Read, not staged: expired events are left out, as the shard's are. */
+    uint32_t nstaged = nids;
+    ids[nids++] = LH__F_TTL_SECONDS;
+    lh_us now = lh_now();
     lh_arena tmp;
     lh_arena_init(&tmp, 0);
     for (uint32_t t = 0; rc == LH_OK && t < plan.ntasks; t++) {
@@ -117,9 +109,15 @@ stage_rows(lh__lake *l, const char *stream, int64_t lo, int64_t hi, sqlite3 *c,
                 if (rc != LH_OK || v.u.i < lo || v.u.i > hi) {
                     continue;
                 }
+                if (lh_vec_valid(&b.cols[nstaged], row) &&
+                    lh__ttl_expired(
+                        ((const int64_t *)b.cols[5].data)[row],
+                        ((const int64_t *)b.cols[nstaged].data)[row], now)) {
+                    continue;
+                }
                 sqlite3_reset(ins);
                 int idx = 1;
-                for (uint32_t col = 0; rc == LH_OK && col < nids; col++) {
+                for (uint32_t col = 0; rc == LH_OK && col < nstaged; col++) {
                     rc = lh_vector_value(&b.cols[col], row, &tmp, &v, err);
                     if (rc == LH_OK && lh__bind_value(ins, idx, &v) != LH_OK) {
                         rc = lh_err_set(err, LH_EINTERNAL,

@@ -7,7 +7,9 @@
 
 #include "../hot/hot_test.h"
 
+#include <signal.h>
 #include <sqlite3.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "pipeline/pipeline_int.h"
@@ -59,6 +61,65 @@ pl_append(lh_db *db, const char *table, int64_t first, int64_t n, int streams,
     free(evs);
 }
 
+static inline void
+pl_count(int *counts, int max, int64_t n)
+{
+    if (counts != NULL) {
+        assert_true(n >= 0 && n < max);
+        counts[n]++;
+    }
+}
+
+/* lh_pipeline_run(until_idle) at clock now, which must succeed and end
+ * idle. */
+static inline void
+pl_run(lh_db *db, lh_us now, lh_pipeline_stats *st)
+{
+    lh_time_set_frozen(now, true);
+    lh_err err;
+    lh_rc rc = lh_pipeline_run(db, true, st, &err);
+    if (rc != LH_OK) {
+        fail_msg("pipeline run: %s", err.msg);
+    }
+    assert_true(st->idle);
+}
+
+/* lh__pipeline_run(o) on dir at clock now in a child process, which o's
+ * step hook may kill (the crash tests): true when SIGKILL ended it, false
+ * when it finished. */
+static inline bool
+pl_run_child(const char *dir, lh_us now, const lh__pipeline_opts *o)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        lh_time_set_frozen(now, true);
+        lh_db *db;
+        lh_err err;
+        if (lh_db_open(dir, NULL, &db, &err) != LH_OK) {
+            fprintf(stderr, "child open: %s\n", err.msg);
+            _exit(2);
+        }
+        lh_pipeline_stats st;
+        if (lh__pipeline_run(db, o, &st, &err) != LH_OK) {
+            fprintf(stderr, "child run: %s\n", err.msg);
+            _exit(3);
+        }
+        lh_db_close(db);
+        _exit(0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    if (WIFSIGNALED(status)) {
+        assert_int_equal(WTERMSIG(status), SIGKILL);
+        return true;
+    }
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    return false;
+}
+
 /* Where the events of a table are. */
 typedef struct pl_account {
     int nshards;
@@ -88,10 +149,16 @@ pl_see(pl_account *a, int shard, int64_t pos)
     a->seen[shard][pos]++;
 }
 
+/* pl_account_get, also counting in counts[n] (NULL: not) the rows of
+ * each payload n (0 <= n < max) in the lake and the shards. */
 static inline void
-pl_account_get(lh_db *db, const char *table, pl_account *a)
+pl_account_get_counts(lh_db *db, const char *table, pl_account *a, int *counts,
+                      int max)
 {
     memset(a, 0, sizeof(*a));
+    if (counts != NULL) {
+        memset(counts, 0, sizeof(int) * (size_t)max);
+    }
     lh_table *t;
     lh_err err;
     assert_int_equal(lh__db_table(db, table, &t, &err), LH_OK);
@@ -143,8 +210,10 @@ pl_account_get(lh_db *db, const char *table, pl_account *a)
                     /* lake rows are at or below their shard's mark */
                     assert_true(pos <= a->marks[sh]);
                     pl_see(a, sh, pos);
-                    a->payload_sum += ((const int64_t *)b.cols[2].data)[k];
+                    int64_t n = ((const int64_t *)b.cols[2].data)[k];
+                    a->payload_sum += n;
                     a->lake_rows++;
+                    pl_count(counts, max, n);
                 }
             }
             lh_ice_read_close(r);
@@ -171,11 +240,18 @@ pl_account_get(lh_db *db, const char *table, pl_account *a)
             pl_see(a, i, pos);
             a->payload_sum += sqlite3_column_int64(st, 1);
             a->hot_rows++;
+            pl_count(counts, max, sqlite3_column_int64(st, 1));
         }
         sqlite3_finalize(st);
         sqlite3_close(c);
     }
     lh__lake_close(l);
+}
+
+static inline void
+pl_account_get(lh_db *db, const char *table, pl_account *a)
+{
+    pl_account_get_counts(db, table, a, NULL, 0);
 }
 
 /* Every position of every shard is in exactly one tier. */

@@ -10,9 +10,6 @@
  * the lake holds every event once, and the snapshot count says no round
  * was committed twice.
  */
-#include <signal.h>
-#include <sys/wait.h>
-
 #include "pl_test.h"
 
 #define EVENTS 1200
@@ -65,37 +62,9 @@ fresh(void)
 static bool
 run_child(const char *dir, int target)
 {
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        lh_time_set_frozen(NOW, true);
-        lh_db *db;
-        lh_err err;
-        if (lh_db_open(dir, NULL, &db, &err) != LH_OK) {
-            fprintf(stderr, "child open: %s\n", err.msg);
-            _exit(2);
-        }
-        killer k = {target, 0};
-        lh__pipeline_opts o = opts(&k);
-        lh_pipeline_stats st;
-        lh_rc rc = lh__pipeline_run(db, &o, &st, &err);
-        if (rc != LH_OK) {
-            fprintf(stderr, "child run: %s\n", err.msg);
-            _exit(3);
-        }
-        lh_db_close(db);
-        _exit(0);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    if (WIFSIGNALED(status)) {
-        assert_int_equal(WTERMSIG(status), SIGKILL);
-        return true;
-    }
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    return false;
+    killer k = {target, 0};
+    lh__pipeline_opts o = opts(&k);
+    return pl_run_child(dir, NOW, &o);
 }
 
 static void

@@ -25,18 +25,6 @@ sum_to(int64_t n)
 }
 
 static void
-run(lh_db *db, lh_us now, lh_pipeline_stats *st)
-{
-    lh_time_set_frozen(now, true);
-    lh_err err;
-    lh_rc rc = lh_pipeline_run(db, true, st, &err);
-    if (rc != LH_OK) {
-        fail_msg("pipeline run: %s", err.msg);
-    }
-    assert_true(st->idle);
-}
-
-static void
 test_age(void **state)
 {
     (void)state;
@@ -48,7 +36,7 @@ test_age(void **state)
     pl_append(db, "ev", 0, 600, 40, PL_T0, PL_MIN, NULL);
     lh_pipeline_stats st;
     /* At T0 + 5h, the events before T0 + 4h are due: 240. */
-    run(db, PL_T0 + 5 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 5 * PL_HOUR, &st);
     assert_int_equal(st.events_flushed, 240);
     assert_int_equal(st.flushes, 1); /* one commit for both shards */
     pl_account a;
@@ -61,13 +49,13 @@ test_age(void **state)
     assert_int_equal(a.last_snapshot_ms, (PL_T0 + 5 * PL_HOUR) / 1000);
     pl_account_free(&a);
     /* Nothing more due at the same time: no commit. */
-    run(db, PL_T0 + 5 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 5 * PL_HOUR, &st);
     assert_int_equal(st.flushes, 0);
     /* An earlier clock flushes nothing, and a later one the rest; the
      * snapshot times still go forward. */
-    run(db, PL_T0 + 2 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 2 * PL_HOUR, &st);
     assert_int_equal(st.flushes, 0);
-    run(db, PL_T0 + 20 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 20 * PL_HOUR, &st);
     assert_int_equal(st.events_flushed, 360);
     pl_account_get(db, "ev", &a);
     pl_assert_exactly_once(&a, 600, sum_to(600));
@@ -111,7 +99,7 @@ test_layout(void **state)
     /* Three days, one event every 10 minutes: 432 events. */
     pl_append(db, "ev", 0, 432, 30, PL_T0, 10 * PL_MIN, NULL);
     lh_pipeline_stats st;
-    run(db, PL_T0 + 1000 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 1000 * PL_HOUR, &st);
     assert_int_equal(st.events_flushed, 432);
     assert_int_equal(st.files_written, 3); /* a day a file, both shards */
     char cmd[600];
@@ -189,13 +177,13 @@ test_hints(void **state)
     lh_pipeline_stats st;
     /* The warm ones (ts now), the hot one (10 h old: past twice the
      * window) and the old ones. */
-    run(db, PL_T0, &st);
+    pl_run(db, PL_T0, &st);
     assert_int_equal(st.events_flushed, 16);
     /* A hot one 90 min old (inside twice the window) holds back the old
      * ones after it. */
     pl_append(db, "ev", 16, 1, 3, PL_T0 - 90 * PL_MIN, 0, "hot");
     pl_append(db, "ev", 17, 4, 3, PL_T0 - 90 * PL_MIN, 0, NULL);
-    run(db, PL_T0, &st);
+    pl_run(db, PL_T0, &st);
     assert_int_equal(st.events_flushed, 0);
     pl_account a;
     pl_account_get(db, "ev", &a);
@@ -203,7 +191,7 @@ test_hints(void **state)
     assert_int_equal(a.marks[0], 16);
     pl_assert_exactly_once(&a, 21, sum_to(21));
     pl_account_free(&a);
-    run(db, PL_T0 + 40 * PL_MIN, &st); /* 16 is 130 min old now */
+    pl_run(db, PL_T0 + 40 * PL_MIN, &st); /* 16 is 130 min old now */
     assert_int_equal(st.events_flushed, 5);
     lh_db_close(db);
     ht_rmdir(dir);
@@ -224,10 +212,10 @@ test_size(void **state)
                   "1000}");
     pl_append(db, "ev", 0, 999, 10, PL_T0, 0, NULL);
     lh_pipeline_stats st;
-    run(db, PL_T0, &st);
+    pl_run(db, PL_T0, &st);
     assert_int_equal(st.events_flushed, 0);
     pl_append(db, "ev", 999, 1001, 10, PL_T0, 0, NULL);
-    run(db, PL_T0, &st);
+    pl_run(db, PL_T0, &st);
     assert_int_equal(st.events_flushed, 2000 - 500);
     pl_account a;
     pl_account_get(db, "ev", &a);
@@ -260,7 +248,7 @@ test_appends_after_flush(void **state)
                                 LH_EXPECT_EXACT, 1, NULL, NULL, &err),
                      LH_OK);
     lh_pipeline_stats st;
-    run(db, PL_T0 + 2 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 2 * PL_HOUR, &st);
     assert_int_equal(st.events_flushed, 2);
     assert_int_equal(ht_append1(db, "ev", "acct", "Opened", "{\"n\": 1}",
                                 LH_EXPECT_NO_STREAM, 0, id, &again, &err),
@@ -381,7 +369,7 @@ test_embeddings(void **state)
     lh_err err;
     assert_int_equal(lh_append(db, "ev", evs, N, NULL, NULL, &err), LH_OK);
     lh_pipeline_stats st;
-    run(db, PL_T0, &st);
+    pl_run(db, PL_T0, &st);
     assert_int_equal(st.events_flushed, 30);
     lh_table *t;
     assert_int_equal(lh__db_table(db, "ev", &t, &err), LH_OK);
@@ -464,7 +452,7 @@ test_compaction(void **state)
     /* Five days, one event every 2 minutes: 3600 events. */
     pl_append(db, "ev", 0, 3600, 50, PL_T0, 2 * PL_MIN, NULL);
     lh_pipeline_stats st;
-    run(db, PL_T0 + 6 * 24 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 6 * 24 * PL_HOUR, &st);
     assert_int_equal(st.events_flushed, 3600);
     /* Cutoff T0 + 3d: days 1-3 (ts < T0 + 3d) go cold. */
     assert_int_equal(st.compactions, 3);
@@ -503,7 +491,7 @@ test_compaction(void **state)
     pclose(f);
     /* The replaced warm files stay until their snapshots expire. */
     assert_int_equal(count_files(dir, "warm"), 2 + 3);
-    run(db, PL_T0 + 6 * 24 * PL_HOUR + 2 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 6 * 24 * PL_HOUR + 2 * PL_HOUR, &st);
     assert_true(st.expired_snapshots > 0);
     assert_int_equal(st.compactions, 0);
     assert_int_equal(count_files(dir, "warm"), 2);
@@ -512,7 +500,7 @@ test_compaction(void **state)
     pl_assert_exactly_once(&a, 3600, sum_to(3600));
     pl_account_free(&a);
     /* Later still: the rest goes cold too. */
-    run(db, PL_T0 + 30 * 24 * PL_HOUR, &st);
+    pl_run(db, PL_T0 + 30 * 24 * PL_HOUR, &st);
     assert_int_equal(st.compactions, 2);
     pl_account_get(db, "ev", &a);
     pl_assert_exactly_once(&a, 3600, sum_to(3600));
@@ -575,7 +563,7 @@ test_stream_reads(void **state)
     for (size_t c = 0; c < LH_ARRAY_LEN(clocks); c++) {
         if (clocks[c] > 0) {
             lh_pipeline_stats st;
-            run(db, PL_T0 + clocks[c], &st);
+            pl_run(db, PL_T0 + clocks[c], &st);
         }
         int got = read_versions(db, "s3", 0, LH_FORWARD, 0, v, n, 64);
         assert_int_equal(got, 30);

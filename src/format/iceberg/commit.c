@@ -455,6 +455,11 @@ carry_over(const lh_ice_table *t, attempt *at, const lh_ice_change *c,
             if (removed(c, e.file.path)) {
                 e.status = LH_ICE_DELETED;
                 e.snapshot_id = at->snapshot_id;
+                /* A removed file's bounds may be the very values a delete
+                 * or an erasure removes: they would outlive the file in
+                 * this manifest (the spec makes metrics optional). */
+                e.file.lower = e.file.upper = NULL;
+                e.file.nlower = e.file.nupper = 0;
                 (*found)++;
                 if (man.content == 0) {
                     at->deleted_files++;
