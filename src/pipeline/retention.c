@@ -107,8 +107,11 @@ shard_rules(lh_shard *s, lh_us now, rules *rs, lh_err *err)
             ru->min_commit = now - max_age * LH_US_PER_SEC;
             lh_us slack =
                 LH_MAX(p->flush_interval, max_age * LH_US_PER_SEC / 10);
-            bool looked = sqlite3_column_type(st, 7) != SQLITE_NULL;
-            lh_us before = looked ? sqlite3_column_int64(st, 7) : 0;
+            /* INT64_MIN: a pass looked before max_age was set. */
+            lh_us before = sqlite3_column_type(st, 7) != SQLITE_NULL
+                               ? sqlite3_column_int64(st, 7)
+                               : INT64_MIN;
+            bool looked = before != INT64_MIN;
             ru->lake =
                 ru->lake ||
                 (floor > 0 && (!looked || ru->min_commit - before >= slack));
