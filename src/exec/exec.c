@@ -134,6 +134,13 @@ absorb(lh_exec *ex, const lh_xop *op)
     b->shards_pruned += a->shards_pruned;
     b->bytes_read += a->bytes_read;
     b->rows += a->rows;
+    b->knn.parts += a->knn.parts;
+    b->knn.exact_parts += a->knn.exact_parts;
+    b->knn.rounds += a->knn.rounds;
+    b->knn.ef = LH_MAX(b->knn.ef, a->knn.ef);
+    b->knn.filter_rows += a->knn.filter_rows;
+    b->knn.filter_pass += a->knn.filter_pass;
+    b->knn.distances += a->knn.distances;
     for (uint32_t i = 0; i < op->nchildren; i++) {
         if (op->children[i]) {
             absorb(ex, op->children[i]);

@@ -33,6 +33,17 @@ typedef struct lh_scan_request {
     lh_value travel_value;
 } lh_scan_request;
 
+/* How a nearest-neighbour search went (EXPLAIN ANALYZE). */
+typedef struct lh_knn_stats {
+    uint32_t parts;       /* shards (or files) searched */
+    uint32_t exact_parts; /* ... answered by an exact scan of the filter */
+    uint32_t rounds;      /* graph searches (filtered widening) */
+    uint32_t ef;          /* the widest ef used */
+    uint64_t filter_rows; /* rows the filter was evaluated on */
+    uint64_t filter_pass; /* ... and passed */
+    uint64_t distances;   /* distances computed */
+} lh_knn_stats;
+
 /* Pruning counters of a scan, for EXPLAIN ANALYZE. */
 typedef struct lh_scan_stats {
     uint64_t files, files_pruned;
@@ -40,10 +51,30 @@ typedef struct lh_scan_stats {
     uint64_t pages, pages_pruned;
     uint64_t shards, shards_pruned;
     uint64_t bytes_read, rows;
+    lh_knn_stats knn; /* a nearest-neighbour scan's */
 } lh_scan_stats;
 
 typedef struct lh_source lh_source;
 typedef struct lh_source_scan lh_source_scan;
+
+/* A nearest-neighbour search (the plan's lh_plan_knn, for lh_source_vt.knn):
+ * the k rows nearest to q by metric over column col that pass the scan's
+ * filter. */
+typedef struct lh_knn_request {
+    uint32_t col;   /* the table column searched */
+    uint8_t metric; /* lh_vec_metric */
+    const float *q; /* dim values, borrowed for the call */
+    uint32_t dim;
+    uint32_t k;  /* rows wanted, at most LH_BATCH_ROWS */
+    uint32_t ef; /* candidates (>= k) */
+    /* The scan's filter, or NULL: sets pass[i] for each row i of b (no
+     * selection), whose columns are the scan request's; it reads only
+     * those marked in filter_cols (the others may hold anything, e.g.
+     * NULLs of another type). The source calls it on one thread. */
+    lh_rc (*filter)(void *ud, const lh_batch *b, uint8_t *pass, lh_err *err);
+    void *filter_ud;
+    const bool *filter_cols; /* per request column */
+} lh_knn_request;
 
 typedef struct lh_source_vt {
     const char *name;
@@ -74,6 +105,16 @@ typedef struct lh_source_vt {
     bool (*bounds)(const lh_source *src, uint32_t col, uint64_t *rows,
                    int64_t *nulls, lh_value *min, lh_value *max,
                    bool *has_values);
+    /* Optional: nearest-neighbour search (the catalog table says so with
+     * lh_sql_table.knn): the rows of req (its columns, passing its
+     * predicates and kr's filter) nearest to kr->q, at most kr->k, into
+     * *out (one batch, any order, its memory in a). Rows whose column is
+     * NULL never come back. LH_EINVAL for a query vector of the wrong
+     * length or not finite (the message names it); LH_EUNSUPPORTED (no
+     * message) when the index is not there after all: the caller scans. */
+    lh_rc (*knn)(const lh_source *src, const lh_scan_request *req,
+                 const lh_knn_request *kr, lh_arena *a, lh_batch *out,
+                 lh_knn_stats *stats, lh_err *err);
 } lh_source_vt;
 
 struct lh_source {

@@ -438,6 +438,10 @@ typedef struct lh_scan_cfg {
     const lh_source *src;
     lh_scan_request req;
     lh_cexpr *filter; /* over the scan's output columns */
+    /* ORDER BY distance LIMIT k through the source's index (lh_plan_knn,
+     * index true, and the source has vt->knn), or NULL */
+    const lh_plan_knn *knn;
+    bool *filter_cols; /* knn: per output column, read by the filter */
 } lh_scan_cfg;
 
 typedef struct lh_project_cfg {

@@ -188,8 +188,12 @@ pred_pushed(const ev_source *es, const lh_scan_pred *p)
     case ENV_TYPE:
         return p->nvalues >= 1 && (p->op == LH_OP_EQ || p->op == LH_OP_NONE) &&
                p->values[0].type.id == LH_T_VARCHAR;
+    case ENV_POSITION: /* also IN: the rows a vector search picked */
+        if (p->op == LH_OP_NONE) {
+            return p->nvalues >= 1;
+        }
+        return p->nvalues == 1 && op_text(p->op) != NULL;
     case ENV_VERSION:
-    case ENV_POSITION:
     case ENV_TS:
     case ENV_COMMITTED_AT:
         return p->nvalues == 1 && op_text(p->op) != NULL;
@@ -534,7 +538,19 @@ static const lh_source_vt ev_vt = {
     .stats = ev_stats,
     .close = ev_close,
     .describe = ev_describe,
+    .knn = lh__hot_knn, /* hot_knn.c */
 };
+
+void
+lh__event_source_info(const lh_source *src, lh_table **t, lh__event_cols *cols)
+{
+    const ev_source *es = src->ud;
+    *t = es->t;
+    cols->cols = es->cols;
+    cols->shard = es->npayload + ENV_SHARD;
+    cols->position = es->npayload + ENV_POSITION;
+    cols->embedding = es->npayload + ENV_EMBEDDING;
+}
 
 /* ---- the catalog's entry ---------------------------------------------------
  */
@@ -599,6 +615,7 @@ lh__event_table(lh_db *db, const char *name, lh_arena *a, lh_sql_table **out,
     st->ts_col = (int32_t)(d->ncols + ENV_TS);
     st->source = &es->src;
     st->est_rows = 0;
+    lh__hot_knn_offer(t, st, (uint32_t)(d->ncols + ENV_EMBEDDING));
     *out = st;
     *resource = es;
     return LH_OK;

@@ -15,7 +15,60 @@ typedef struct scan_state {
     lh_source_scan *s;
     lh_batch in, out;
     bool done;
+    bool knn;      /* the rows are the source's nearest-neighbour answer */
+    bool knn_sent; /* ... already returned */
 } scan_state;
+
+/* The scan's filter for the source's nearest-neighbour search: pass[i]
+ * for the rows of b it keeps. */
+static lh_rc
+knn_filter(void *ud, const lh_batch *b, uint8_t *pass, lh_err *err)
+{
+    lh_xop *op = ud;
+    const lh_scan_cfg *cfg = op->node->cfg;
+    lh__op_reset_batch(op);
+    op->ec.err = err;
+    uint32_t *sel, k;
+    lh_rc rc =
+        lh__eval_filter(&op->ec, cfg->filter, b, NULL, b->count, &sel, &k);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    memset(pass, 0, b->count);
+    for (uint32_t i = 0; i < k; i++) {
+        pass[sel[i]] = 1;
+    }
+    return LH_OK;
+}
+
+/* ORDER BY distance LIMIT k: the source's index picks the rows (one
+ * batch, in the operator's arena). LH_EUNSUPPORTED: scan instead. */
+static lh_rc
+knn_open(lh_xop *op, scan_state *st, lh_err *err)
+{
+    const lh_scan_cfg *cfg = op->node->cfg;
+    const lh_plan_knn *kn = cfg->knn;
+    lh_knn_request kr = {
+        .col = kn->col,
+        .metric = kn->metric,
+        .q = kn->query->u.vec.v,
+        .dim = kn->query->u.vec.n,
+        .k = kn->k,
+        .ef = kn->ef,
+        .filter = cfg->filter ? knn_filter : NULL,
+        .filter_ud = op,
+        .filter_cols = cfg->filter_cols,
+    };
+    lh_knn_stats ks = {0};
+    lh_rc rc = cfg->src->vt->knn(cfg->src, &cfg->req, &kr, &op->arena, &st->in,
+                                 &ks, err);
+    if (rc == LH_OK) {
+        st->knn = true;
+        op->scan_stats.knn = ks;
+        op->scan_stats.rows = st->in.count;
+    }
+    return rc;
+}
 
 static lh_rc
 scan_open(lh_xop *op, lh_err *err)
@@ -26,8 +79,28 @@ scan_open(lh_xop *op, lh_err *err)
         return lh__op_nomem(op, err);
     }
     op->state = st;
-    lh_rc rc = cfg->src->vt->open(cfg->src, &cfg->req, op->shared, &st->s, err);
-    return rc;
+    if (cfg->knn) {
+        lh_rc rc = knn_open(op, st, err);
+        if (rc != LH_EUNSUPPORTED) {
+            return rc;
+        }
+    }
+    return cfg->src->vt->open(cfg->src, &cfg->req, op->shared, &st->s, err);
+}
+
+/* The source's next batch (a nearest-neighbour scan's one batch, then
+ * the end). */
+static lh_rc
+scan_fetch(const lh_scan_cfg *cfg, scan_state *st, lh_err *err)
+{
+    if (!st->knn) {
+        return cfg->src->vt->next(st->s, &st->in, err);
+    }
+    if (st->knn_sent) {
+        st->in.count = 0;
+    }
+    st->knn_sent = true;
+    return LH_OK;
 }
 
 static void scan_close(lh_xop *op);
@@ -47,7 +120,7 @@ scan_next(lh_xop *op, lh_batch **out, lh_err *err)
         if (rc != LH_OK) {
             return rc;
         }
-        rc = cfg->src->vt->next(st->s, &st->in, err);
+        rc = scan_fetch(cfg, st, err);
         if (rc != LH_OK) {
             return rc;
         }
@@ -127,6 +200,16 @@ scan_explain(const lh_pnode *n, const lh_xop *op, lh_buf *out)
     if (p->u.scan.filter) {
         lh_buf_puts(out, ", filter: ");
         lh_sql_expr_text(p->u.scan.filter, NULL, out);
+    }
+    const lh_plan_knn *kn = p->u.scan.knn;
+    static const char *const metrics[] = {"l2", "ip", "cosine"};
+    if (kn && cfg->knn) {
+        lh_buf_printf(out, ", knn: hnsw index (%s) k=%u ef=%u%s",
+                      metrics[kn->metric % 3], kn->k, kn->ef,
+                      p->u.scan.filter ? ", filtered" : "");
+    } else if (kn) {
+        lh_buf_printf(out, ", knn: exact scan (%s)",
+                      kn->why ? kn->why : "the source offers no index search");
     }
 }
 

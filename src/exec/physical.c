@@ -289,6 +289,40 @@ stats_aggregate(lh_pctx *pc, const lh_plan *p, lh_pnode **out)
     return true;
 }
 
+typedef struct knn_cols {
+    const lh_plan *scan;
+    bool *cols;
+} knn_cols;
+
+static lh_rc
+mark_cols(lh_bexpr **slot, void *ud)
+{
+    knn_cols *kc = ud;
+    const lh_bexpr *e = *slot;
+    const lh_plan *p = kc->scan;
+    for (uint32_t i = 0; i < p->ncols; i++) {
+        /* a subquery's correlation may read any column: all, to be safe */
+        kc->cols[i] = kc->cols[i] || e->kind == LH_BX_SUBQUERY ||
+                      (e->kind == LH_BX_COL && p->cols[i] == e->u.col);
+    }
+    return lh_sql_expr_children(*slot, mark_cols, ud);
+}
+
+/* A nearest-neighbour scan: which of its columns the filter reads (the
+ * source evaluates the filter over those only). */
+static lh_rc
+knn_cfg(lh_pctx *pc, const lh_plan *p, lh_scan_cfg *cfg)
+{
+    cfg->knn = p->u.scan.knn;
+    cfg->filter_cols = pcalloc(pc, (p->ncols + 1) * sizeof(bool));
+    if (cfg->filter_cols == NULL) {
+        return LH_ENOMEM;
+    }
+    knn_cols kc = {p, cfg->filter_cols};
+    lh_bexpr *f = p->u.scan.filter;
+    return f ? mark_cols(&f, &kc) : LH_OK;
+}
+
 lh_rc
 lh__physical(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
              uint32_t nouter, lh_pnode **out)
@@ -347,6 +381,14 @@ lh__physical(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
         }
         n->cfg = cfg;
         n->parallel = cfg->src->vt->share != NULL;
+        if (p->u.scan.knn && p->u.scan.knn->index && cfg->src->vt->knn) {
+            /* one search for the whole query: not split into morsels */
+            rc = knn_cfg(pc, p, cfg);
+            if (rc != LH_OK) {
+                return rc;
+            }
+            n->parallel = false;
+        }
         break;
     }
     case LH_PLAN_VALUES: {

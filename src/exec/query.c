@@ -1543,6 +1543,14 @@ explain_node(lh_result *r, const lh_pnode *n, int depth, lh_buf *b, lines *l)
                               (unsigned long long)s->shards,
                               (unsigned long long)s->shards_pruned);
             }
+            if (s->knn.parts) {
+                lh_buf_printf(b,
+                              " knn_shards=%u exact=%u rounds=%u ef=%u "
+                              "filtered=%llu passed=%llu",
+                              s->knn.parts, s->knn.exact_parts, s->knn.rounds,
+                              s->knn.ef, (unsigned long long)s->knn.filter_rows,
+                              (unsigned long long)s->knn.filter_pass);
+            }
             lh_buf_puts(b, "]");
         } else {
             lh_buf_puts(b, " [never executed]");

@@ -55,4 +55,28 @@ lh_rc lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
 lh_rc lh__event_table_names(lh_db *db, lh_arena *a, const char ***out,
                             uint32_t *n);
 
+/* ---- nearest neighbours in the hot tier (hot_knn.c) ---- */
+
+struct lh_table;
+/* The event table's columns the search reads besides the request's. */
+typedef struct lh__event_cols {
+    const lh_sql_column *cols; /* all of them (borrowed from the source) */
+    uint32_t shard, position, embedding;
+} lh__event_cols;
+/* The table behind an event source (hot_src.c) and where its envelope
+ * columns are. */
+void lh__event_source_info(const lh_source *src, struct lh_table **t,
+                           lh__event_cols *cols);
+/* Says on the catalog's table st whether t's shards offer a vector index
+ * over column col (the embedding): knn, its metric and ef_search, or why
+ * not (knn_why). */
+void lh__hot_knn_offer(struct lh_table *t, lh_sql_table *st, uint32_t col);
+/* lh_source_vt.knn of an event table: every shard's HNSW searched (the
+ * filter first evaluated over the shard's rows into a bitmap of the
+ * positions it passes), the hits merged by distance, the k nearest rows
+ * read back by position. */
+lh_rc lh__hot_knn(const lh_source *src, const lh_scan_request *req,
+                  const lh_knn_request *kr, lh_arena *a, lh_batch *out,
+                  lh_knn_stats *stats, lh_err *err);
+
 #endif

@@ -216,6 +216,11 @@ void lh__shard_vindex_feed(lh_shard *s, lh__vindex_batch *b);
 lh_rc lh__shard_vsearch(lh_shard *s, const float *q, size_t k, unsigned ef,
                         const lh_vec_filter *filter, lh_vec_hit *out, size_t *n,
                         lh_err *err);
+/* The same, with how the graph search went (stats may be NULL). */
+lh_rc lh__shard_vsearch_stats(lh_shard *s, const float *q, size_t k,
+                              unsigned ef, const lh_vec_filter *filter,
+                              lh_vec_hit *out, size_t *n, lh_hnsw_stats *stats,
+                              lh_err *err);
 
 struct lh_table {
     lh_db *db;

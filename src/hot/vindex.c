@@ -247,6 +247,14 @@ lh__shard_vsearch(lh_shard *s, const float *q, size_t k, unsigned ef,
                   const lh_vec_filter *filter, lh_vec_hit *out, size_t *n,
                   lh_err *err)
 {
+    return lh__shard_vsearch_stats(s, q, k, ef, filter, out, n, NULL, err);
+}
+
+lh_rc
+lh__shard_vsearch_stats(lh_shard *s, const float *q, size_t k, unsigned ef,
+                        const lh_vec_filter *filter, lh_vec_hit *out, size_t *n,
+                        lh_hnsw_stats *stats, lh_err *err)
+{
     *n = 0;
     if (s->vindex == NULL) {
         return lh_err_set(err, LH_ENOENT,
@@ -266,18 +274,18 @@ lh__shard_vsearch(lh_shard *s, const float *q, size_t k, unsigned ef,
             return lh_err_set(err, LH_ENOMEM, "out of memory");
         }
         size_t dim = s->table->def->embedding_dim;
+        lh_vec_metric m = lh_hnsw_config_of(s->vindex)->metric;
         for (size_t i = 0; i < p->n; i++) {
             if (filter == NULL || lh_vec_filter_pass(filter, p->pos[i])) {
                 extra[nextra].id = p->pos[i];
-                extra[nextra].dist =
-                    lh_vec_dist(lh_vec_kernels_best(), LH_VEC_L2, q,
-                                p->vecs + i * dim, dim);
+                extra[nextra].dist = lh_vec_dist(lh_vec_kernels_best(), m, q,
+                                                 p->vecs + i * dim, dim);
                 nextra++;
             }
         }
     }
     pthread_mutex_unlock(&s->vpending_mu);
-    lh_rc rc = lh_hnsw_search(s->vindex, q, k, ef, filter, out, n, NULL, err);
+    lh_rc rc = lh_hnsw_search(s->vindex, q, k, ef, filter, out, n, stats, err);
     if (rc != LH_OK || nextra == 0) {
         lh_free(extra);
         return rc;

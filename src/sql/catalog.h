@@ -41,6 +41,15 @@ typedef struct lh_sql_table {
     uint32_t nview_cols;
     void *source;    /* the executor's handle for a scan (opaque here) */
     double est_rows; /* for join order; 0 = unknown */
+    /* Nearest-neighbour search the source offers (its lh_source_vt.knn):
+     * over column knn_col, by metric knn_metric (lh_vec_metric: 0 l2, 1
+     * ip, 2 cosine), knn_ef_search candidates by default. knn false: none
+     * (then knn_why, when set, says why: EXPLAIN prints it). */
+    bool knn;
+    uint8_t knn_metric;
+    uint32_t knn_col;
+    uint32_t knn_ef_search;
+    const char *knn_why;
 } lh_sql_table;
 
 typedef struct lh_sql_catalog {

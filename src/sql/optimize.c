@@ -16,11 +16,15 @@
  *      scan reads only those columns;
  *   6. scan predicates: conjuncts "column op constant" pushed into a scan
  *      become lh_scan_pred (row-group, page and bloom pruning; shards and
- *      tiers), and the ts range of an event table is extracted.
+ *      tiers), and the ts range of an event table is extracted;
+ *   7. nearest neighbours: ORDER BY distance(column, constant) LIMIT k
+ *      over a scan of a table with a vector index marks the scan to ask
+ *      the index for k rows (opt_vector.c).
  * It runs before anyone executes the plan and rewrites it in place.
  */
 #include <string.h>
 
+#include "sql/optimize_int.h"
 #include "sql/plan.h"
 #include "sql/types.h"
 
@@ -1902,8 +1906,8 @@ prune(opt *o, lh_plan *p, idset *need)
 /* ---- 6. scan predicates
  * ----------------------------------------------------------- */
 
-static int
-scan_col(const lh_plan *scan, const lh_bexpr *e)
+int
+lh__opt_scan_col(const lh_plan *scan, const lh_bexpr *e)
 {
     if (e->kind != LH_BX_COL) {
         return -1;
@@ -1961,9 +1965,9 @@ scan_preds(opt *o, lh_plan *p)
         if (e->kind == LH_BX_CALL && e->u.call.nargs == 2) {
             lh_bexpr *a = e->u.call.args[0], *b = e->u.call.args[1];
             bool swapped = false;
-            int col = scan_col(p, a);
+            int col = lh__opt_scan_col(p, a);
             if (col < 0) {
-                col = scan_col(p, b);
+                col = lh__opt_scan_col(p, b);
                 lh_bexpr *tmp = a;
                 a = b;
                 b = tmp;
@@ -1994,7 +1998,7 @@ scan_preds(opt *o, lh_plan *p)
                 }
             }
         } else if (e->kind == LH_BX_IN && !e->negated) {
-            int col = scan_col(p, e->u.in.arg);
+            int col = lh__opt_scan_col(p, e->u.in.arg);
             if (col < 0) {
                 continue;
             }
@@ -2020,7 +2024,7 @@ scan_preds(opt *o, lh_plan *p)
             sp->nvalues = e->u.in.n;
             n++;
         } else if (e->kind == LH_BX_IS_NULL) {
-            int col = scan_col(p, e->u.list.args[0]);
+            int col = lh__opt_scan_col(p, e->u.list.args[0]);
             if (col < 0) {
                 continue;
             }
@@ -2211,6 +2215,9 @@ finish_plan(opt *o, lh_plan **pp)
     ids_of_plan(o, *pp, &need);
     prune(o, *pp, &need);
     scan_preds(o, *pp);
+    if (!lh__opt_knn(*pp, o->set, o->a)) {
+        o->oom = true;
+    }
     finish_subqueries(o, *pp);
 }
 

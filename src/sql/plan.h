@@ -17,15 +17,16 @@
 
 /* Session settings that change semantics (SET name = value). */
 typedef struct lh_sql_settings {
-    bool int_div_float;   /* integer_division = 'float': 5 / 2 = 2.5 */
-    bool div_zero_null;   /* division_by_zero = 'null': x / 0 IS NULL */
-    bool nulls_first_asc; /* default_null_order = 'nulls_first' (ASC) */
-    bool nulls_last_desc; /* default_null_order = 'nulls_last' (DESC too) */
-    bool ungrouped_any;   /* ungrouped_columns = 'any_value': SQLite's bare
-                             columns in an aggregate query (any row's value
-                             of the group) instead of an error */
-    int threads;          /* 0 = every core */
-    int64_t memory_limit; /* bytes per query; 0 = the default */
+    bool int_div_float;      /* integer_division = 'float': 5 / 2 = 2.5 */
+    bool div_zero_null;      /* division_by_zero = 'null': x / 0 IS NULL */
+    bool nulls_first_asc;    /* default_null_order = 'nulls_first' (ASC) */
+    bool nulls_last_desc;    /* default_null_order = 'nulls_last' (DESC too) */
+    bool ungrouped_any;      /* ungrouped_columns = 'any_value': SQLite's bare
+                                columns in an aggregate query (any row's value
+                                of the group) instead of an error */
+    int threads;             /* 0 = every core */
+    int64_t memory_limit;    /* bytes per query; 0 = the default */
+    uint32_t hnsw_ef_search; /* SET hnsw.ef_search; 0 = each table's */
 } lh_sql_settings;
 
 /* ---- bound expressions ----------------------------------------------------
@@ -185,6 +186,21 @@ typedef struct lh_scan_pred {
     uint32_t nvalues;
 } lh_scan_pred;
 
+/* A scan that answers ORDER BY distance(column, constant) LIMIT k from
+ * its table's nearest-neighbour index (opt_vector.c): it returns at most k
+ * rows passing its filter, the nearest first, for the sort and limit above
+ * to order and cut exactly. With `index` false the scan is a plain one and
+ * `why` says why the index was not used (EXPLAIN prints it). */
+typedef struct lh_plan_knn {
+    uint32_t col;          /* the table column searched */
+    uint8_t metric;        /* of the ORDER BY: lh_vec_metric */
+    bool index;            /* the table's index answers */
+    const lh_value *query; /* the constant query vector */
+    uint32_t k;            /* LIMIT + OFFSET */
+    uint32_t ef;           /* candidates: max(k, ef_search) */
+    const char *why;       /* !index: the reason */
+} lh_plan_knn;
+
 struct lh_plan {
     uint8_t kind; /* lh_plan_kind */
     lh_plan **children;
@@ -208,6 +224,7 @@ struct lh_plan {
             int64_t ts_lo, ts_hi; /* inclusive µs bounds on table->ts_col */
             uint8_t travel;       /* lh_time_travel */
             lh_bexpr *travel_expr;
+            const lh_plan_knn *knn; /* nearest-neighbour search, or NULL */
         } scan;
         struct {
             lh_bexpr ***rows; /* rows[r][c] */
