@@ -195,10 +195,11 @@ static int
 parse_ids(const char *csv, int *out)
 {
     int m = 0;
-    const char *p = strchr(csv, '\n');
-    while (p != NULL && p[1] != 0 && m < K + 1) {
-        out[m++] = atoi(p + 1);
-        p = strchr(p + 1, '\n');
+    size_t at = strcspn(csv, "\n");
+    while (csv[at] == '\n' && csv[at + 1] != 0 && m < K + 1) {
+        at++;
+        out[m++] = atoi(csv + at);
+        at += strcspn(csv + at, "\n");
     }
     return m;
 }
