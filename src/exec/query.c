@@ -245,6 +245,19 @@ lh_session_set(lh_session *s, const char *name, const char *value, lh_err *err)
         s->set.memory_limit = b;
         return LH_OK;
     }
+    if (strcasecmp(n, "hnsw.ef_search") == 0) {
+        /* candidates of a vector search (opt_vector.c); 0 = each table's */
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (*end || end == value || v < 0 || v > 10000) {
+            return lh_err_set(err, LH_EINVAL,
+                              "hnsw.ef_search is 1..10000 (0: the table's), "
+                              "not \"%s\"",
+                              value);
+        }
+        s->set.hnsw_ef_search = (uint32_t)v;
+        return LH_OK;
+    }
     if (strcasecmp(n, "timezone") == 0 || strcasecmp(n, "time zone") == 0) {
         if (strcasecmp(value, "utc") != 0 && strcasecmp(value, "gmt") != 0 &&
             strcmp(value, "+00") != 0 && strcmp(value, "0") != 0) {
@@ -285,6 +298,10 @@ setting_value(lh_session *s, const char *name, char *buf, size_t n)
     }
     if (strcasecmp(k, "memory_limit") == 0) {
         snprintf(buf, n, "%lld", (long long)s->set.memory_limit);
+        return buf;
+    }
+    if (strcasecmp(k, "hnsw.ef_search") == 0) {
+        snprintf(buf, n, "%u", s->set.hnsw_ef_search);
         return buf;
     }
     if (strcasecmp(k, "timezone") == 0) {
@@ -1710,7 +1727,8 @@ run_statement(lh_stmt *st, lh_result *r, lh_err *err)
             static const char *const defaults[][2] = {
                 {"integer_division", "truncate"},
                 {"division_by_zero", "error"},
-                {"default_null_order", "default"}};
+                {"default_null_order", "default"},
+                {"hnsw.ef_search", "0"}};
             for (size_t i = 0; i < LH_ARRAY_LEN(defaults); i++) {
                 if (strcasecmp(p->u.set.name, defaults[i][0]) == 0) {
                     return lh_session_set(s, defaults[i][0], defaults[i][1],

@@ -98,6 +98,13 @@ typedef struct lh_tabledef {
     int shard_col; /* payload column index of the shard key; -1 = stream */
     int nshards;
     uint32_t embedding_dim;
+    /* the hot tier's vector index over the embedding (schema.c's
+     * "vector_index", vindex.c): lh_vec_metric, HNSW M, ef_construction
+     * and the default ef of searches */
+    struct {
+        uint8_t metric;
+        uint32_t m, ef_construction, ef_search;
+    } vindex;
     int32_t schema_version;
     lh_hot_policy policy; /* tiering (schema.c, docs/internals/pipeline.md) */
     char *json;           /* the normalized definition */
@@ -211,8 +218,9 @@ void lh__shard_vindex_close(lh_shard *s);
 void lh__shard_vindex_take(lh_shard *s, lh_msg **msgs, size_t n,
                            lh__vindex_batch *b);
 void lh__shard_vindex_feed(lh_shard *s, lh__vindex_batch *b);
-/* The k nearest events (ids = positions, L2 on the full embedding) passing
- * filter; any thread, beside appends. LH_ENOENT without an index. */
+/* The k nearest events (ids = positions, the table's metric on the full
+ * embedding) passing filter; any thread, beside appends. LH_ENOENT without
+ * an index. */
 lh_rc lh__shard_vsearch(lh_shard *s, const float *q, size_t k, unsigned ef,
                         const lh_vec_filter *filter, lh_vec_hit *out, size_t *n,
                         lh_err *err);

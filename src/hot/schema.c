@@ -27,6 +27,7 @@ static const char *const known_keys[] = {
     "shard_by",
     "shards",
     "embedding_dim",
+    "vector_index",
     "schema_version",
     /* the tiering policy (lh_hot_policy) */
     "flush_rows",
@@ -522,6 +523,91 @@ normalize_policy(json_t *o, const lh_hot_policy *p)
                         p->lake ? json_string(p->lake) : json_null());
 }
 
+/* ---- the vector index (vindex.c) ------------------------------------------
+ * "vector_index": {"metric": "l2" | "ip" | "cosine", "m": 16,
+ * "ef_construction": 200, "ef_search": 64}, every key optional (the HNSW
+ * defaults of lh_hnsw_config_default), only with an embedding_dim. */
+
+static lh_rc
+parse_vindex(lh_tabledef *d, const json_t *j, lh_err *err)
+{
+    lh_hnsw_config c;
+    lh_hnsw_config_default(&c, 1, LH_VEC_L2);
+    d->vindex.metric = LH_VEC_L2;
+    d->vindex.m = c.m;
+    d->vindex.ef_construction = c.ef_construction;
+    d->vindex.ef_search = c.ef_search;
+    if (j == NULL || json_is_null(j)) {
+        return LH_OK;
+    }
+    if (!json_is_object(j) || d->embedding_dim == 0) {
+        return field_err(err, "vector_index", LH_EINVAL,
+                         "\"vector_index\" must be an object (metric, m, "
+                         "ef_construction, ef_search) of a table with an "
+                         "embedding_dim");
+    }
+    static const struct {
+        const char *key;
+        int64_t lo, hi;
+    } counts[] = {
+        {"m", 2, 256}, {"ef_construction", 1, 10000}, {"ef_search", 1, 10000}};
+    uint32_t *dst[] = {&d->vindex.m, &d->vindex.ef_construction,
+                       &d->vindex.ef_search};
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)j, key, v)
+    {
+        if (strcmp(key, "metric") == 0) {
+            lh_vec_metric m;
+            if (!json_is_string(v) ||
+                lh_vec_metric_parse(json_string_value(v), &m, NULL) != LH_OK) {
+                return field_err(err, "vector_index", LH_EINVAL,
+                                 "\"vector_index\".\"metric\" must be "
+                                 "\"l2\", \"ip\" or \"cosine\"");
+            }
+            d->vindex.metric = (uint8_t)m;
+            continue;
+        }
+        size_t k = 0;
+        while (k < LH_ARRAY_LEN(counts) && strcmp(key, counts[k].key) != 0) {
+            k++;
+        }
+        if (k == LH_ARRAY_LEN(counts)) {
+            return field_err(err, "vector_index", LH_EINVAL,
+                             "unknown key \"%s\" in \"vector_index\" "
+                             "(metric, m, ef_construction, ef_search)",
+                             key);
+        }
+        if (!json_is_integer(v) || json_integer_value(v) < counts[k].lo ||
+            json_integer_value(v) > counts[k].hi) {
+            return field_err(err, "vector_index", LH_EINVAL,
+                             "\"vector_index\".\"%s\" must be an integer "
+                             "from %lld to %lld",
+                             key, (long long)counts[k].lo,
+                             (long long)counts[k].hi);
+        }
+        *dst[k] = (uint32_t)json_integer_value(v);
+    }
+    return LH_OK;
+}
+
+static void
+normalize_vindex(json_t *o, const lh_tabledef *d)
+{
+    if (d->embedding_dim == 0) {
+        return;
+    }
+    json_t *v = json_object();
+    json_object_set_new(
+        v, "metric",
+        json_string(lh_vec_metric_name((lh_vec_metric)d->vindex.metric)));
+    json_object_set_new(v, "m", json_integer(d->vindex.m));
+    json_object_set_new(v, "ef_construction",
+                        json_integer(d->vindex.ef_construction));
+    json_object_set_new(v, "ef_search", json_integer(d->vindex.ef_search));
+    json_object_set_new(o, "vector_index", v);
+}
+
 static lh_rc
 normalize(lh_tabledef *d, lh_err *err)
 {
@@ -559,6 +645,7 @@ normalize(lh_tabledef *d, lh_err *err)
         json_string(d->shard_col < 0 ? "stream" : d->cols[d->shard_col].name));
     json_object_set_new(o, "shards", json_integer(d->nshards));
     json_object_set_new(o, "embedding_dim", json_integer(d->embedding_dim));
+    normalize_vindex(o, d);
     json_object_set_new(o, "schema_version", json_integer(d->schema_version));
     normalize_policy(o, &d->policy);
     d->json = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -715,6 +802,10 @@ parse_def(lh_tabledef *d, const json_t *root, lh_err *err)
                              LH_MAX_EMBEDDING);
         }
         d->embedding_dim = (uint32_t)json_integer_value(je);
+    }
+    rc = parse_vindex(d, json_object_get(root, "vector_index"), err);
+    if (rc != LH_OK) {
+        return rc;
     }
     const json_t *jsv = json_object_get(root, "schema_version");
     d->schema_version = 1;

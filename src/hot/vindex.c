@@ -14,7 +14,10 @@
  * Searches (lh__shard_vsearch) may run on any thread beside the inserts
  * (vector.h's HNSW thread rules); between an ack and its insert they scan
  * the group exactly (s->vpending), so an acked event is found at once. The
- * index uses L2 on the full embedding.
+ * index covers the full embedding with the table definition's metric, M,
+ * ef_construction and ef_search ("vector_index"); a file of another
+ * metric or M is rebuilt (ef_construction applies to the nodes inserted
+ * after a change, ef_search at once).
  */
 #include <string.h>
 
@@ -105,11 +108,24 @@ lh__shard_vindex_open(lh_shard *s, lh_err *err)
     if (path == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
+    const lh_tabledef *d = s->table->def;
     lh_hnsw_config c;
-    lh_hnsw_config_default(&c, dim, LH_VEC_L2);
+    lh_hnsw_config_default(&c, dim, (lh_vec_metric)d->vindex.metric);
+    c.m = d->vindex.m;
+    c.ef_construction = d->vindex.ef_construction;
+    c.ef_search = d->vindex.ef_search;
     uint64_t covers = 0;
     lh_err lerr;
+    /* another metric (or dim) than the definition's: LH_EFORMAT, rebuilt */
     lh_rc rc = lh_hnsw_load(path, &c, &covers, &s->vindex, &lerr);
+    if (rc == LH_OK && lh_hnsw_config_of(s->vindex)->m != c.m) {
+        lh_log(LH_LOG_INFO,
+               "vector index \"%s\" has M %u, the table's is %u: rebuilt", path,
+               lh_hnsw_config_of(s->vindex)->m, c.m);
+        lh_hnsw_free(s->vindex);
+        s->vindex = NULL;
+        rc = LH_ENOENT;
+    }
     if (rc == LH_OK) {
         int64_t have = 0;
         rc = count_embedded(s, (int64_t)covers, &have, err);

@@ -355,6 +355,8 @@ parse(const char *path, const uint8_t *b, size_t len,
             lh_vec_metric_name(want->metric));
     }
     if (want != NULL) {
+        /* settings of searches and of inserts to come, not of the graph */
+        c.ef_construction = want->ef_construction;
         c.ef_search = want->ef_search;
         c.max_elements = want->max_elements;
     }

@@ -306,7 +306,8 @@ lh_rc lh_hnsw_save(lh_hnsw *h, const char *path, uint64_t covers, lh_err *err);
 /* Reads a file lh_hnsw_save wrote. LH_ENOENT when missing; LH_ECORRUPT for
  * a file that fails a check (magic, sizes, CRC, links out of range);
  * LH_EFORMAT when its dim or metric differ from want's (want may be NULL).
- * ef_search and max_elements come from want when given. */
+ * ef_construction, ef_search and max_elements come from want when given
+ * (M is the file's: the caller compares it). */
 lh_rc lh_hnsw_load(const char *path, const lh_hnsw_config *want,
                    uint64_t *covers, lh_hnsw **out, lh_err *err);
 /* The same over the file's bytes p[0..len) (borrowed for the call); name

@@ -34,16 +34,27 @@
 
 enum { DIM = 32, N = 4000, NQ = 12, K = 10, MORE = 600 };
 
-static const char *const schema = "{\"name\": \"docs\", \"columns\": ["
-                                  "{\"name\": \"i\", \"type\": \"INTEGER\"},"
-                                  "{\"name\": \"g\", \"type\": \"INTEGER\"}],"
-                                  " \"shards\": 3, \"embedding_dim\": 32}";
+#define COLUMNS                                                                \
+    "{\"name\": \"docs\", \"columns\": ["                                      \
+    "{\"name\": \"i\", \"type\": \"INTEGER\"},"                                \
+    "{\"name\": \"g\", \"type\": \"INTEGER\"}],"                               \
+    " \"shards\": 3, \"embedding_dim\": 32"
+static const char *const schema = COLUMNS "}";
+/* the index in cosine, M 8, ef_search 20 */
+static const char *const schema_cos =
+    COLUMNS ", \"vector_index\": {\"metric\": \"cosine\", \"m\": 8, "
+            "\"ef_search\": 20}}";
+
+/* lh_vec_metric's values */
+enum { L2 = 0, IP = 1, COS = 2 };
+static const char *const ops[] = {"<->", "<#>", "<=>"};
 
 typedef struct fixture {
     char dir[64];
     lh_db *db;
     lh_session *s;
     lh_mrl_data data; /* N + MORE base rows (the last MORE appended later) */
+    int metric;       /* of the queries check_query runs */
 } fixture;
 
 /* every 50th event has no embedding */
@@ -77,8 +88,24 @@ append_rows(fixture *f, int from, int to)
     }
 }
 
+static void
+open_db(fixture *f)
+{
+    lh_err err;
+    assert_int_equal(lh_db_open(f->dir, NULL, &f->db, &err), LH_OK);
+    lh_session_options o = {.threads = 2};
+    assert_int_equal(lh_session_open(f->db, &o, &f->s, &err), LH_OK);
+}
+
+static void
+close_db(fixture *f)
+{
+    lh_session_close(f->s);
+    lh_db_close(f->db);
+}
+
 static int
-setup(void **state)
+setup_with(void **state, const char *def)
 {
     fixture *f = calloc(1, sizeof(fixture));
     snprintf(f->dir, sizeof f->dir, "/tmp/lh_sql_knn_XXXXXX");
@@ -90,22 +117,30 @@ setup(void **state)
     sp.clusters = 20;
     assert_int_equal(lh_mrl_generate(&sp, &f->data, &err), LH_OK);
     assert_int_equal(lh_db_init(f->dir, &err), LH_OK);
-    assert_int_equal(lh_db_open(f->dir, NULL, &f->db, &err), LH_OK);
-    assert_int_equal(lh_table_create(f->db, schema, strlen(schema), &err),
-                     LH_OK);
+    open_db(f);
+    assert_int_equal(lh_table_create(f->db, def, strlen(def), &err), LH_OK);
     append_rows(f, 0, N);
-    lh_session_options o = {.threads = 2};
-    assert_int_equal(lh_session_open(f->db, &o, &f->s, &err), LH_OK);
     *state = f;
     return 0;
+}
+
+static int
+setup(void **state)
+{
+    return setup_with(state, schema);
+}
+
+static int
+setup_cos(void **state)
+{
+    return setup_with(state, schema_cos);
 }
 
 static int
 teardown(void **state)
 {
     fixture *f = *state;
-    lh_session_close(f->s);
-    lh_db_close(f->db);
+    close_db(f);
     lh_mrl_data_release(&f->data);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
@@ -175,11 +210,18 @@ brute(const fixture *f, const float *q, int fi, int n, int *out)
         }
         double s = INFINITY;
         if (embedded(i)) {
-            s = 0;
+            const float *v = f->data.base + (size_t)i * DIM;
+            double l2 = 0, dot = 0, vv = 0, qq = 0;
             for (int d = 0; d < DIM; d++) {
-                double x = (double)f->data.base[(size_t)i * DIM + d] - q[d];
-                s += x * x;
+                double x = (double)v[d] - q[d];
+                l2 += x * x;
+                dot += (double)v[d] * q[d];
+                vv += (double)v[d] * v[d];
+                qq += (double)q[d] * q[d];
             }
+            s = f->metric == L2   ? l2
+                : f->metric == IP ? -dot
+                                  : 1 - dot / (sqrt(vv) * sqrt(qq));
         }
         c[m++] = (cand){s, i};
     }
@@ -228,8 +270,8 @@ check_query(fixture *f, const float *q, int fi, int n, int *total)
     int w = brute(f, q, fi, n, want);
     lh_err err;
     snprintf(sql, sizeof sql,
-             "SELECT i FROM docs %s ORDER BY embedding <-> %s LIMIT %d",
-             filters[fi].sql, lit, K);
+             "SELECT i FROM docs %s ORDER BY embedding %s %s LIMIT %d",
+             filters[fi].sql, ops[f->metric], lit, K);
     char *csv = sqlt_run(f->s, sql, NULL, &err);
     int m = parse_ids(csv, got);
     /* k rows whenever k rows pass */
@@ -240,8 +282,8 @@ check_query(fixture *f, const float *q, int fi, int n, int *total)
     /* the exact plan: the distance inside an expression the rule does
      * not take; it must equal the brute force exactly */
     snprintf(sql, sizeof sql,
-             "SELECT i FROM docs %s ORDER BY (embedding <-> %s) + 0 LIMIT %d",
-             filters[fi].sql, lit, K);
+             "SELECT i FROM docs %s ORDER BY (embedding %s %s) + 0 LIMIT %d",
+             filters[fi].sql, ops[f->metric], lit, K);
     csv = sqlt_run(f->s, sql, NULL, &err);
     int me = parse_ids(csv, exact);
     assert_int_equal(me, w);
@@ -255,24 +297,32 @@ check_query(fixture *f, const float *q, int fi, int n, int *total)
     return overlap(got, m, want, w);
 }
 
+/* recall@K of the index path over the NQ queries with filter fi among
+ * rows [0, n), each query also checked against the exact plan. */
+static void
+check_recall(fixture *f, size_t fi, int n, double floor)
+{
+    int hits = 0, total = 0;
+    for (int t = 0; t < NQ; t++) {
+        hits += check_query(f, f->data.queries + (size_t)t * DIM, (int)fi, n,
+                            &total);
+    }
+    double recall = (double)hits / total;
+    printf("%s, filter \"%s\": recall@%d %.4f over %d queries\n",
+           ops[f->metric], filters[fi].sql, K, recall, NQ);
+    if (recall < floor) {
+        fail_msg("%s, filter \"%s\": recall %.4f < %.2f", ops[f->metric],
+                 filters[fi].sql, recall, floor);
+    }
+}
+
 static void
 test_recall_with_filters(void **state)
 {
     fixture *f = *state;
     for (size_t fi = 0; fi < LH_ARRAY_LEN(filters); fi++) {
-        int hits = 0, total = 0;
-        for (int t = 0; t < NQ; t++) {
-            hits += check_query(f, f->data.queries + (size_t)t * DIM, (int)fi,
-                                N, &total);
-        }
-        double recall = (double)hits / total;
-        printf("filter \"%s\": recall@%d %.4f over %d queries\n",
-               filters[fi].sql, K, recall, NQ);
         /* ef 64 over a few thousand rows per shard: near 1 */
-        if (recall < 0.95) {
-            fail_msg("filter \"%s\": recall %.4f < 0.95", filters[fi].sql,
-                     recall);
-        }
+        check_recall(f, fi, N, 0.95);
     }
     /* a stored vector finds its own event first, at distance 0 */
     char lit[1024], sql[4096], want[64];
@@ -376,12 +426,7 @@ test_search_beside_appends(void **state)
     }
     assert_int_equal(pthread_join(th, NULL), 0);
     /* all appended: the index answers as the brute force does */
-    int hits = 0, total = 0;
-    for (int t = 0; t < NQ; t++) {
-        hits += check_query(f, f->data.queries + (size_t)t * DIM, 0, N + MORE,
-                            &total);
-    }
-    assert_true((double)hits / total >= 0.95);
+    check_recall(f, 0, N + MORE, 0.95);
     /* read-your-writes: an event is found once its append returns */
     float v[DIM];
     for (int d = 0; d < DIM; d++) {
@@ -402,6 +447,148 @@ test_search_beside_appends(void **state)
     sqlt_expect_csv(f->s, sql, "i\n99999\n");
 }
 
+static void
+expect_error(fixture *f, const char *sql, const char *want)
+{
+    lh_err err;
+    lh_rc rc;
+    free(sqlt_run(f->s, sql, &rc, &err));
+    assert_int_not_equal(rc, LH_OK);
+    if (strstr(err.msg, want) == NULL) {
+        fail_msg("%s: \"%s\" wants \"%s\"", sql, err.msg, want);
+    }
+}
+
+/* The M and metric the shard's index file holds (vector.md, "HNSW file"). */
+static void
+file_header(const fixture *f, int shard, uint32_t *metric, uint32_t *m)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/tables/docs/shard-%03d.hnsw", f->dir,
+             shard);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    uint8_t h[24];
+    assert_int_equal(fread(h, 1, sizeof h, fp), sizeof h);
+    fclose(fp);
+    memcpy(metric, h + 16, 4);
+    memcpy(m, h + 20, 4);
+}
+
+/* Rewrites the table's definition file: from -> to, once. */
+static void
+edit_definition(const fixture *f, const char *from, const char *to)
+{
+    char path[128], buf[8192], out[8192];
+    snprintf(path, sizeof path, "%s/tables/docs/table.json", f->dir);
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = 0;
+    char *at = strstr(buf, from);
+    assert_non_null(at);
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - buf), buf, to,
+             at + strlen(from));
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(out, 1, strlen(out), fp), strlen(out));
+    fclose(fp);
+}
+
+static void
+test_index_settings(void **state)
+{
+    fixture *f = *state;
+    char lit[1024], sql[4096];
+    literal(f->data.queries, lit, sizeof lit);
+    /* the definition's metric, M and ef_search */
+    lh_err err;
+    char *json;
+    assert_int_equal(lh_table_describe(f->db, "docs", &json, &err), LH_OK);
+    assert_non_null(strstr(json, "\"metric\": \"cosine\""));
+    assert_non_null(strstr(json, "\"m\": 8"));
+    assert_non_null(strstr(json, "\"ef_construction\": 200"));
+    assert_non_null(strstr(json, "\"ef_search\": 20"));
+    lh_free(json);
+    snprintf(sql, sizeof sql,
+             "SELECT i FROM docs ORDER BY embedding <=> %s LIMIT %d", lit, K);
+    expect_plan(f, sql, "knn: hnsw index (cosine) k=10 ef=20");
+    f->metric = COS;
+    check_recall(f, 0, N, 0.9);
+    check_recall(f, 2, N, 0.9);
+    check_recall(f, 5, N, 1);
+    /* L2 on a cosine index: exact, and EXPLAIN says why */
+    snprintf(sql, sizeof sql,
+             "SELECT i FROM docs ORDER BY embedding <-> %s LIMIT %d", lit, K);
+    expect_plan(f, sql, "is cosine, the query's l2)");
+    f->metric = L2;
+    check_recall(f, 3, N, 1);
+    /* SET hnsw.ef_search: this session's searches */
+    snprintf(sql, sizeof sql,
+             "SELECT i FROM docs ORDER BY embedding <=> %s LIMIT %d", lit, K);
+    free(sqlt_run(f->s, "SET hnsw.ef_search = 150", NULL, &err));
+    sqlt_expect_csv(f->s, "SHOW hnsw.ef_search", "hnsw.ef_search\n150\n");
+    expect_plan(f, sql, "knn: hnsw index (cosine) k=10 ef=150");
+    free(sqlt_run(f->s, "SET hnsw.ef_search = 3", NULL, &err));
+    expect_plan(f, sql, "k=10 ef=10"); /* never below k */
+    free(sqlt_run(f->s, "RESET hnsw.ef_search", NULL, &err));
+    expect_plan(f, sql, "k=10 ef=20");
+    expect_error(f, "SET hnsw.ef_search = 'many'",
+                 "hnsw.ef_search is 1..10000");
+    expect_error(f, "SET hnsw.ef_search = 20000", "not \"20000\"");
+    /* bad definitions name what is wrong */
+    static const struct {
+        const char *index, *want;
+    } bad[] = {
+        {"{\"metric\": \"dot\"}", "must be \"l2\", \"ip\" or \"cosine\""},
+        {"{\"m\": 1}", "\"m\" must be an integer from 2 to 256"},
+        {"{\"ef_search\": 0}", "\"ef_search\" must be an integer from 1"},
+        {"{\"ef\": 10}", "unknown key \"ef\" in \"vector_index\""},
+        {"[16]", "\"vector_index\" must be an object"},
+    };
+    for (size_t i = 0; i < LH_ARRAY_LEN(bad); i++) {
+        char def[512];
+        snprintf(def, sizeof def,
+                 "{\"name\": \"bad\", \"columns\": [], \"embedding_dim\": 4, "
+                 "\"vector_index\": %s}",
+                 bad[i].index);
+        assert_int_equal(lh_table_create(f->db, def, strlen(def), &err),
+                         LH_EINVAL);
+        if (strstr(err.msg, bad[i].want) == NULL) {
+            fail_msg("%s: \"%s\" wants \"%s\"", def, err.msg, bad[i].want);
+        }
+        assert_string_equal(err.field, "vector_index");
+    }
+    const char *none = "{\"name\": \"bad\", \"columns\": [], "
+                       "\"vector_index\": {\"m\": 8}}";
+    assert_int_equal(lh_table_create(f->db, none, strlen(none), &err),
+                     LH_EINVAL);
+    assert_non_null(strstr(err.msg, "of a table with an embedding_dim"));
+    /* another metric and M in the definition: the indexes are rebuilt */
+    close_db(f);
+    uint32_t metric, m;
+    file_header(f, 0, &metric, &m);
+    assert_int_equal(metric, COS);
+    assert_int_equal(m, 8);
+    edit_definition(f, "\"cosine\"", "\"ip\"");
+    edit_definition(f, "\"m\": 8", "\"m\": 12");
+    open_db(f);
+    snprintf(sql, sizeof sql,
+             "SELECT i FROM docs ORDER BY embedding <#> %s LIMIT %d", lit, K);
+    expect_plan(f, sql, "knn: hnsw index (ip) k=10 ef=20");
+    f->metric = IP;
+    check_recall(f, 0, N, 0.9);
+    check_recall(f, 3, N, 1);
+    close_db(f);
+    for (int shard = 0; shard < 3; shard++) {
+        file_header(f, shard, &metric, &m);
+        assert_int_equal(metric, IP);
+        assert_int_equal(m, 12);
+    }
+    open_db(f); /* for the teardown */
+}
+
 int
 main(void)
 {
@@ -412,6 +599,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_search_beside_appends, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_index_settings, setup_cos,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
