@@ -16,6 +16,9 @@
  *    prefix, cold clustered scan on a 64-d prefix, merged by full-dimension
  *    distance) against the exact full-dimension scan. Goal at 1M x 1024
  *    (--tiered-n 1000000): recall@10 >= 0.95 and >= 10x faster.
+ * 4. SQL kNN (--sql-n N): ORDER BY embedding <-> q LIMIT 10 over an event
+ *    table through the hot tier's index, against the exact SQL plan (a full
+ *    scan) and hnswlib's graph alone at equal recall, and with a WHERE.
  *
  * The peers run as child processes between our runs (ours build, theirs
  * build, ours sweep, theirs sweep), so the shared cores' noise hits both.
@@ -24,8 +27,8 @@
  *
  * Options: --dir D (data files; scripts/bench.sh passes a temporary one),
  * --quick (tiny sizes, ours only: ctest), --hnsw-n N, --ivf-n N,
- * --tiered-n N (0 skips a part), --skip-peers. Ground truth is cached next to
- * this program (vector-cache/), so reruns skip the brute force.
+ * --tiered-n N, --sql-n N (0 skips a part), --skip-peers. Ground truth is
+ * cached next to this program (vector-cache/), so reruns skip the brute force.
  */
 #include <libgen.h>
 #include <math.h>
@@ -38,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lakehouse.h"
 #include "vector/vector_int.h"
 
 #ifndef LH_BENCH_SRC_DIR
@@ -257,21 +261,31 @@ hnsw_query(void *ctx, size_t q)
 
 static const int efs[] = {10, 16, 24, 32, 48, 64, 96, 128, 192, 256};
 
+/* One line: ours / hnswlib QPS at recall 0.90 .. 0.99 with `threads`. */
 static void
-bench_hnsw(size_t n, size_t dim)
+print_equal_recall(const curve *ours, const curve *theirs, int threads)
 {
-    size_t nq = quick ? 100 : 1000;
-    printf("\n== HNSW vs hnswlib: M 16, ef_construction 200, k %d\n", K);
-    lh_mrl_data d = make_data(n, nq, dim, 4.0f);
-    int64_t *gt = ground_truth(&d);
-    int64_t *ids = malloc(n * sizeof(int64_t));
-    for (size_t i = 0; i < n; i++) {
-        ids[i] = (int64_t)i;
+    const double levels[] = {0.90, 0.95, 0.97, 0.98, 0.99};
+    for (size_t i = 0; i < LH_ARRAY_LEN(levels); i++) {
+        double a = qps_at(ours, threads, -1, levels[i]);
+        double b = qps_at(theirs, threads, -1, levels[i]);
+        if (a > 0 && b > 0) {
+            printf("  %.2f: %.2fx", levels[i], a / b);
+        } else {
+            printf("  %.2f: %s", levels[i],
+                   a > 0   ? "hnswlib never reaches it"
+                   : b > 0 ? "ours never reaches it"
+                           : "neither reaches it");
+        }
     }
-    char bpath[1100] = "", qpath[1100] = "", gpath[1100] = "", ipath[1100],
-         drv[1100];
-    snprintf(ipath, sizeof(ipath), "%s/hnswlib.index", work_dir);
-    snprintf(drv, sizeof(drv), "%s/vector_hnswlib", work_dir);
+    printf("\n");
+}
+
+/* Compiles the hnswlib driver to drv; false (said why) when there is no
+ * peer to run: --quick, --skip-peers, no libhnswlib-dev, no compiler. */
+static bool
+hnswlib_driver(const char *drv)
+{
     bool peer = !skip_peers && !quick && have("/usr/include/hnswlib/hnswlib.h");
     if (peer) {
         char cmd[3000];
@@ -287,6 +301,25 @@ bench_hnsw(size_t n, size_t dim)
         printf("hnswlib: /usr/include/hnswlib missing (make bench installs "
                "libhnswlib-dev)\n");
     }
+    return peer;
+}
+
+static void
+bench_hnsw(size_t n, size_t dim)
+{
+    size_t nq = quick ? 100 : 1000;
+    printf("\n== HNSW vs hnswlib: M 16, ef_construction 200, k %d\n", K);
+    lh_mrl_data d = make_data(n, nq, dim, 4.0f);
+    int64_t *gt = ground_truth(&d);
+    int64_t *ids = malloc(n * sizeof(int64_t));
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = (int64_t)i;
+    }
+    char bpath[1100] = "", qpath[1100] = "", gpath[1100] = "", ipath[1100],
+         drv[1100];
+    snprintf(ipath, sizeof(ipath), "%s/hnswlib.index", work_dir);
+    snprintf(drv, sizeof(drv), "%s/vector_hnswlib", work_dir);
+    bool peer = hnswlib_driver(drv);
     if (peer) {
         write_file("hnsw-base.f32", d.base, n * dim * 4, bpath);
         write_file("hnsw-queries.f32", d.queries, nq * dim * 4, qpath);
@@ -370,22 +403,9 @@ bench_hnsw(size_t n, size_t dim)
         printf("\n");
     }
     if (peer) {
-        const double levels[] = {0.90, 0.95, 0.97, 0.98, 0.99};
         for (int st = 1; st <= 2; st++) {
             printf("at equal recall, %d thread%s:", st, st > 1 ? "s" : "");
-            for (size_t i = 0; i < LH_ARRAY_LEN(levels); i++) {
-                double a = qps_at(&ours, st, -1, levels[i]);
-                double b = qps_at(&theirs, st, -1, levels[i]);
-                if (a > 0 && b > 0) {
-                    printf("  %.2f: %.2fx", levels[i], a / b);
-                } else {
-                    printf("  %.2f: %s", levels[i],
-                           a > 0   ? "hnswlib never reaches it"
-                           : b > 0 ? "ours never reaches it"
-                                   : "neither reaches it");
-                }
-            }
-            printf("\n");
+            print_equal_recall(&ours, &theirs, st);
         }
         printf("build time ratio (ours/hnswlib, < 1 is faster): 1 thread "
                "%.2f, 2 threads %.2f\n",
@@ -769,10 +789,276 @@ bench_tiered(size_t n, size_t dim)
     lh_mrl_data_release(&d);
 }
 
+/* ---- 4. SQL: ORDER BY embedding <-> q LIMIT k -------------------------
+ *
+ * The same kind of data in an event table of the hot tier (one shard, so
+ * one graph as hnswlib's; M 16, ef_construction 200), queried through
+ * lh_sql_run as text (parse, bind, optimize, the index search, the rows
+ * read back, CSV out): recall@10 and QPS over a sweep of SET
+ * hnsw.ef_search, against the exact SQL plan (the same query with the
+ * distance inside an expression, which the rule leaves alone: a full
+ * scan) and against hnswlib's graph alone at equal recall; then with a
+ * WHERE that passes 10% of the rows. One thread (a session runs one
+ * statement at a time). */
+
+typedef struct sqlq {
+    lh_session *s;
+    char **sql; /* per query */
+    int64_t *found;
+} sqlq;
+
+static void
+sql_query(void *ctx, size_t q)
+{
+    sqlq *c = ctx;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    lh_err err;
+    if (f == NULL || lh_sql_run(c->s, c->sql[q], "csv", f, &err) != LH_OK) {
+        die("sql", &err);
+    }
+    fclose(f);
+    size_t at = strcspn(buf, "\n"), i = 0;
+    while (buf[at] == '\n' && buf[at + 1] != 0 && i < K) {
+        at++;
+        c->found[q * K + i++] = strtoll(buf + at, NULL, 10);
+        at += strcspn(buf + at, "\n");
+    }
+    while (i < K) {
+        c->found[q * K + i++] = -1;
+    }
+    free(buf);
+}
+
+/* The statement of each query: the index path, or (exact) the same order
+ * in an expression; filter "" or a WHERE. */
+static char **
+sql_texts(const lh_mrl_data *d, size_t nq, bool exact, const char *filter)
+{
+    size_t dim = d->spec.dim;
+    char **out = calloc(nq, sizeof(char *));
+    for (size_t q = 0; q < nq; q++) {
+        size_t cap = dim * 20 + 256, len = 0;
+        char *lit = malloc(cap);
+        for (size_t j = 0; j < dim; j++) {
+            len +=
+                (size_t)snprintf(lit + len, cap - len, "%s%.9g", j ? "," : "",
+                                 (double)d->queries[q * dim + j]);
+        }
+        out[q] = malloc(cap + 256);
+        snprintf(out[q], cap + 256,
+                 exact ? "SELECT i FROM vec %s ORDER BY (embedding <-> '[%s]') "
+                         "+ 0 LIMIT %d"
+                       : "SELECT i FROM vec %s ORDER BY embedding <-> '[%s]' "
+                         "LIMIT %d",
+                 filter, lit, K);
+        free(lit);
+    }
+    return out;
+}
+
+static void
+free_texts(char **t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(t[i]);
+    }
+    free(t);
+}
+
+/* Exact top K among rows whose i % 100 < 10 (the filtered queries'). */
+static void
+filtered_truth(const lh_mrl_data *d, size_t nq, int64_t *gt)
+{
+    size_t dim = d->spec.dim;
+    const lh_vec_kernels *k = lh_vec_kernels_best();
+    for (size_t q = 0; q < nq; q++) {
+        lh__vec_pair heap[K];
+        lh__vec_topk t = {heap, 0, K};
+        for (size_t i = 0; i < d->spec.n; i++) {
+            if (i % 100 < 10) {
+                lh__vec_topk_offer(
+                    &t, (lh__vec_pair){k->l2sq(d->queries + q * dim,
+                                               d->base + i * dim, dim),
+                                       (uint32_t)i});
+            }
+        }
+        lh__vec_pairs_sort(heap, t.n);
+        for (size_t i = 0; i < K; i++) {
+            gt[q * K + i] = i < t.n ? (int64_t)heap[i].i : -1;
+        }
+    }
+}
+
+static lh_session *
+sql_load(const lh_mrl_data *d, const char *dir, lh_db **db)
+{
+    lh_err err;
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0 || lh_db_init(dir, &err) != LH_OK ||
+        lh_db_open(dir, NULL, db, &err) != LH_OK) {
+        die("database", &err);
+    }
+    char def[512];
+    snprintf(def, sizeof(def),
+             "{\"name\": \"vec\", \"columns\": [{\"name\": \"i\", "
+             "\"type\": \"BIGINT\"}, {\"name\": \"g\", \"type\": "
+             "\"INTEGER\"}], \"shards\": 1, \"embedding_dim\": %zu, "
+             "\"vector_index\": {\"m\": 16, \"ef_construction\": 200}}",
+             d->spec.dim);
+    if (lh_table_create(*db, def, strlen(def), &err) != LH_OK) {
+        die("table", &err);
+    }
+    enum { B = 1000 };
+    lh_event_in *evs = calloc(B, sizeof(lh_event_in));
+    char(*data)[48] = calloc(B, 48);
+    double t0 = now_s();
+    for (size_t from = 0; from < d->spec.n; from += B) {
+        size_t n = LH_MIN((size_t)B, d->spec.n - from);
+        for (size_t j = 0; j < n; j++) {
+            size_t i = from + j;
+            snprintf(data[j], 48, "{\"i\": %zu, \"g\": %zu}", i, i % 100);
+            evs[j] = (lh_event_in){.stream = "s",
+                                   .type = "V",
+                                   .data_json = data[j],
+                                   .embedding = d->base + i * d->spec.dim,
+                                   .embedding_len = d->spec.dim};
+        }
+        if (lh_append(*db, "vec", evs, n, NULL, NULL, &err) != LH_OK) {
+            die("append", &err);
+        }
+    }
+    printf("appended %zu events (HNSW inserts beside: 1 shard, 1 thread) in "
+           "%.1f s\n",
+           d->spec.n, now_s() - t0);
+    free(evs);
+    free(data);
+    lh_session_options o = {.threads = 1};
+    lh_session *s;
+    if (lh_session_open(*db, &o, &s, &err) != LH_OK) {
+        die("session", &err);
+    }
+    return s;
+}
+
+static void
+bench_sql(size_t n, size_t dim)
+{
+    size_t nq = quick ? 20 : 200, nx = quick ? 5 : 10;
+    printf("\n== SQL kNN: ORDER BY embedding <-> q LIMIT %d, index vs the "
+           "exact SQL plan vs hnswlib\n",
+           K);
+    lh_mrl_data d = make_data(n, nq, dim, 4.0f);
+    int64_t *gt = ground_truth(&d);
+    char dir[1100], drv[1100], ipath[1100], bpath[1100] = "", qpath[1100],
+                                            gpath[1100];
+    snprintf(dir, sizeof(dir), "%s/vector-sql-db", work_dir);
+    snprintf(drv, sizeof(drv), "%s/vector_hnswlib", work_dir);
+    snprintf(ipath, sizeof(ipath), "%s/hnswlib-sql.index", work_dir);
+    lh_db *db;
+    lh_session *s = sql_load(&d, dir, &db);
+    int64_t *found = malloc(nq * K * sizeof(int64_t));
+    /* the exact plan: a few queries (each reads every embedding) */
+    char **ex = sql_texts(&d, nx, true, "");
+    sqlq c = {s, ex, found};
+    double xqps = time_queries(sql_query, &c, nx, 1);
+    double xrec = lh_vec_recall(found, K, gt, K, nx, K);
+    free_texts(ex, nx);
+    printf("exact SQL plan (full scan): recall %.4f, %.2f QPS\n", xrec, xqps);
+    char **ix = sql_texts(&d, nq, false, "");
+    curve ours = {0}, theirs = {0};
+    char efl[256] = "";
+    for (size_t i = 0; i < LH_ARRAY_LEN(efs); i++) {
+        snprintf(efl + strlen(efl), sizeof(efl) - strlen(efl), "%s%d",
+                 i ? "," : "", efs[i]);
+        char set[64];
+        snprintf(set, sizeof(set), "SET hnsw.ef_search = %d", efs[i]);
+        lh_err err;
+        if (lh_sql_run(s, set, "csv", NULL, &err) != LH_OK) {
+            die("set", &err);
+        }
+        c.sql = ix;
+        point p = {1, efs[i], 1, 0, 0};
+        p.qps = time_queries(sql_query, &c, nq, 1);
+        p.recall = lh_vec_recall(found, K, gt, K, nq, K);
+        ours.p[ours.n++] = p;
+    }
+    if (hnswlib_driver(drv)) {
+        write_file("sql-base.f32", d.base, n * dim * 4, bpath);
+        write_file("sql-queries.f32", d.queries, nq * dim * 4, qpath);
+        write_file("sql-gt.i64", gt, nq * K * 8, gpath);
+        char cmd[6000];
+        snprintf(cmd, sizeof(cmd),
+                 "%s %s %s %s %zu %zu %zu %d 16 200 1 %s %s 1", drv, bpath,
+                 qpath, gpath, n, nq, dim, K, ipath, efl);
+        FILE *p = popen(cmd, "r");
+        double bs = 0, bytes = 0, x0 = 0, x1 = 0;
+        read_peer(p, &theirs, 0, &bs, &bytes, &x0, &x1);
+        pclose(p);
+        printf("hnswlib (the graph alone, no SQL): built in %.1f s\n", bs);
+    }
+    printf("%5s  %-18s %-18s %-10s %s\n", "ef", "SQL index rec/QPS",
+           "hnswlib rec/QPS", "vs hnswlib", "vs exact SQL");
+    for (int i = 0; i < ours.n; i++) {
+        const point *o = &ours.p[i];
+        printf("%5d  %.4f %10.0f", o->knob, o->recall, o->qps);
+        if (i < theirs.n) {
+            printf("   %.4f %10.0f  %6.2f", theirs.p[i].recall, theirs.p[i].qps,
+                   o->qps / theirs.p[i].qps);
+        } else {
+            printf("   %18s %8s", "", "");
+        }
+        printf("  %8.0fx\n", o->qps / xqps);
+    }
+    if (theirs.n > 0) {
+        printf("SQL index / hnswlib QPS at equal recall:");
+        print_equal_recall(&ours, &theirs, 1);
+    }
+    double r95 = qps_at(&ours, 1, -1, 0.95);
+    printf("SQL index / exact SQL plan at recall >= 0.95: %.0fx\n", r95 / xqps);
+    free_texts(ix, nq);
+    /* a WHERE passing 10%: the filter's pass, then the filtered search */
+    filtered_truth(&d, nq, gt);
+    lh_err err;
+    if (lh_sql_run(s, "SET hnsw.ef_search = 64", "csv", NULL, &err) != LH_OK) {
+        die("set", &err);
+    }
+    ix = sql_texts(&d, nq, false, "WHERE g < 10");
+    c.sql = ix;
+    double fq = time_queries(sql_query, &c, nq, 1);
+    double fr = lh_vec_recall(found, K, gt, K, nq, K);
+    free_texts(ix, nq);
+    ex = sql_texts(&d, nx, true, "WHERE g < 10");
+    c.sql = ex;
+    double fxq = time_queries(sql_query, &c, nx, 1);
+    double fxr = lh_vec_recall(found, K, gt, K, nx, K);
+    free_texts(ex, nx);
+    printf("WHERE g < 10 (10%% of rows), ef 64: index recall %.4f %.1f QPS, "
+           "exact plan recall %.4f %.2f QPS, ratio %.1fx\n",
+           fr, fq, fxr, fxq, fq / fxq);
+    lh_session_close(s);
+    lh_db_close(db);
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        printf("could not remove %s\n", dir);
+    }
+    if (bpath[0] != 0) {
+        unlink(bpath);
+        unlink(qpath);
+        unlink(gpath);
+    }
+    free(found);
+    free(gt);
+    lh_mrl_data_release(&d);
+}
+
 int
 main(int argc, char **argv)
 {
-    size_t hnsw_n = 100000, ivf_n = 200000, tiered_n = 200000;
+    size_t hnsw_n = 100000, ivf_n = 200000, tiered_n = 200000, sql_n = 50000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             snprintf(work_dir, sizeof(work_dir), "%s", argv[++i]);
@@ -786,6 +1072,8 @@ main(int argc, char **argv)
             ivf_n = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--tiered-n") == 0 && i + 1 < argc) {
             tiered_n = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--sql-n") == 0 && i + 1 < argc) {
+            sql_n = strtoull(argv[++i], NULL, 10);
         } else {
             /* other programs' options (scripts/bench.sh passes them all) */
         }
@@ -798,6 +1086,7 @@ main(int argc, char **argv)
         hnsw_n = 3000;
         ivf_n = 5000;
         tiered_n = 8000;
+        sql_n = 2000;
     }
     printf("bench_vector: kernels %s, 2-core machine shared with other "
            "work (numbers are noisy)\n",
@@ -810,6 +1099,9 @@ main(int argc, char **argv)
     }
     if (tiered_n > 0) {
         bench_tiered(tiered_n, quick ? 128 : 1024);
+    }
+    if (sql_n > 0) {
+        bench_sql(sql_n, quick ? 32 : 128);
     }
     return 0;
 }

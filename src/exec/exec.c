@@ -141,6 +141,8 @@ absorb(lh_exec *ex, const lh_xop *op)
     b->knn.filter_rows += a->knn.filter_rows;
     b->knn.filter_pass += a->knn.filter_pass;
     b->knn.distances += a->knn.distances;
+    b->knn.over_fetched += a->knn.over_fetched;
+    b->knn.over_missed += a->knn.over_missed;
     for (uint32_t i = 0; i < op->nchildren; i++) {
         if (op->children[i]) {
             absorb(ex, op->children[i]);

@@ -35,13 +35,16 @@ typedef struct lh_scan_request {
 
 /* How a nearest-neighbour search went (EXPLAIN ANALYZE). */
 typedef struct lh_knn_stats {
-    uint32_t parts;       /* shards (or files) searched */
-    uint32_t exact_parts; /* ... answered by an exact scan of the filter */
-    uint32_t rounds;      /* graph searches (filtered widening) */
-    uint32_t ef;          /* the widest ef used */
-    uint64_t filter_rows; /* rows the filter was evaluated on */
-    uint64_t filter_pass; /* ... and passed */
-    uint64_t distances;   /* distances computed */
+    uint32_t parts;        /* index searches (a shard's, a file's) */
+    uint32_t exact_parts;  /* ... answered by an exact scan of the filter */
+    uint32_t rounds;       /* graph searches (filtered widening) */
+    uint32_t ef;           /* the widest ef used */
+    uint64_t filter_rows;  /* rows the filter was evaluated on */
+    uint64_t filter_pass;  /* ... and passed */
+    uint64_t distances;    /* distances computed */
+    uint32_t over_fetched; /* filtered: the nearest rows of all were read
+                              and filtered, and enough passed */
+    uint32_t over_missed;  /* ... too few passed: then the bitmap pass */
 } lh_knn_stats;
 
 /* Pruning counters of a scan, for EXPLAIN ANALYZE. */

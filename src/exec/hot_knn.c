@@ -3,6 +3,10 @@
  * tier through each shard's HNSW (src/hot/vindex.c), the source's
  * lh_source_vt.knn (the optimizer's rule is sql/opt_vector.c).
  *
+ *   0. Filter, permissive case: the 16 k nearest rows of all are read
+ *      back and the filter evaluated on them; when k pass, they are the
+ *      answer (any nearer passing row would be among them) and the table
+ *      is never scanned (over_fetch). Else:
  *   1. Filter (when the scan has one): the shard's rows are scanned
  *      through the event source itself (its pushed predicates prune
  *      shards and go into SQLite's WHERE), reading only the columns the
@@ -36,6 +40,11 @@
 /* Hits of all shards carry shard << 48 | position, so one sort by (dist,
  * id) merges them (positions stay far below 2^48). */
 #define SHARD_SHIFT 48
+
+/* A filtered search first reads this many times k of the nearest rows of
+ * all and filters them (over_fetch): enough for a filter passing about
+ * 1/16 of the rows or more to need no pass over the table. */
+#define OVER_FETCH 16
 
 void
 lh__hot_knn_offer(lh_table *t, lh_sql_table *st, uint32_t col)
@@ -212,7 +221,9 @@ read_rows(const lh_source *src, const lh_scan_request *req,
     if (preds == NULL || sv == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
-    memcpy(preds, req->preds, req->npreds * sizeof(lh_scan_pred));
+    if (req->npreds > 0) {
+        memcpy(preds, req->preds, req->npreds * sizeof(lh_scan_pred));
+    }
     sv->type = lh_sql_type(LH_T_INTEGER);
     sv->u.i = shard;
     preds[req->npreds] = (lh_scan_pred){
@@ -304,6 +315,58 @@ read_hits(const lh_source *src, const lh_scan_request *req,
     return rc;
 }
 
+/* A filter that passes many rows: the OVER_FETCH x k nearest rows of all
+ * are read back and filtered; when k of them pass they are the answer (a
+ * nearer passing row would be among them), without the pass over the
+ * table. *answered false when fewer pass: the bitmap path answers. */
+static lh_rc
+over_fetch(lh_table *t, const lh_source *src, const lh_scan_request *req,
+           const lh_knn_request *kr, const lh__event_cols *ec, lh_arena *a,
+           lh_batch *out, lh_knn_stats *stats, bool *answered, lh_err *err)
+{
+    *answered = false;
+    uint32_t want =
+        (uint32_t)LH_MIN((uint64_t)OVER_FETCH * kr->k, (uint64_t)LH_BATCH_ROWS);
+    if (want <= kr->k) {
+        return LH_OK;
+    }
+    lh_vec_hit *hits = NULL;
+    size_t n = 0;
+    lh_rc rc = search_shards(t, kr, want, NULL, &n, &hits, stats, err);
+    if (rc == LH_OK) {
+        rc = read_hits(src, req, ec, hits, n, a, out, err);
+    }
+    lh_free(hits);
+    uint8_t *pass = rc == LH_OK ? lh_arena_alloc(a, out->count + 1) : NULL;
+    uint32_t *sel =
+        rc == LH_OK ? lh_arena_alloc(a, (out->count + 1) * 4) : NULL;
+    if (rc == LH_OK && (pass == NULL || sel == NULL)) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    if (rc != LH_OK) {
+        return rc;
+    }
+    rc = out->count ? kr->filter(kr->filter_ud, out, pass, err) : LH_OK;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < out->count && rc == LH_OK; i++) {
+        if (pass[i]) {
+            sel[k++] = i;
+        }
+    }
+    if (rc != LH_OK) {
+        return rc;
+    }
+    if (k < kr->k) {
+        stats->over_missed = 1;
+        return LH_OK;
+    }
+    out->sel = sel;
+    out->nsel = k;
+    stats->over_fetched = 1;
+    *answered = true;
+    return LH_OK;
+}
+
 lh_rc
 lh__hot_knn(const lh_source *src, const lh_scan_request *req,
             const lh_knn_request *kr, lh_arena *a, lh_batch *out,
@@ -332,6 +395,13 @@ lh__hot_knn(const lh_source *src, const lh_scan_request *req,
         const lh_hnsw *h = t->shards[i].vindex;
         if (h == NULL || (uint8_t)lh_hnsw_config_of(h)->metric != kr->metric) {
             return LH_EUNSUPPORTED;
+        }
+    }
+    if (kr->filter != NULL) {
+        bool answered;
+        rc = over_fetch(t, src, req, kr, &ec, a, out, stats, &answered, err);
+        if (rc != LH_OK || answered) {
+            return rc;
         }
     }
     shard_bits *sb = NULL;

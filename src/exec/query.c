@@ -1562,11 +1562,14 @@ explain_node(lh_result *r, const lh_pnode *n, int depth, lh_buf *b, lines *l)
             }
             if (s->knn.parts) {
                 lh_buf_printf(b,
-                              " knn_shards=%u exact=%u rounds=%u ef=%u "
-                              "filtered=%llu passed=%llu",
+                              " knn: searches=%u exact=%u rounds=%u ef=%u "
+                              "filtered=%llu passed=%llu over_fetch=%s",
                               s->knn.parts, s->knn.exact_parts, s->knn.rounds,
                               s->knn.ef, (unsigned long long)s->knn.filter_rows,
-                              (unsigned long long)s->knn.filter_pass);
+                              (unsigned long long)s->knn.filter_pass,
+                              s->knn.over_fetched  ? "hit"
+                              : s->knn.over_missed ? "missed"
+                                                   : "no");
             }
             lh_buf_puts(b, "]");
         } else {

@@ -30,6 +30,7 @@
 
 #include "lakehouse.h"
 #include "sql_test.h"
+#include "util/util.h"
 #include "vector/vector.h"
 
 enum { DIM = 32, N = 4000, NQ = 12, K = 10, MORE = 600 };
@@ -104,8 +105,9 @@ close_db(fixture *f)
     lh_db_close(f->db);
 }
 
-static int
-setup_with(void **state, const char *def)
+/* The data, and a new database with the table of definition def. */
+static fixture *
+new_fixture(const char *def)
 {
     fixture *f = calloc(1, sizeof(fixture));
     snprintf(f->dir, sizeof f->dir, "/tmp/lh_sql_knn_XXXXXX");
@@ -119,6 +121,13 @@ setup_with(void **state, const char *def)
     assert_int_equal(lh_db_init(f->dir, &err), LH_OK);
     open_db(f);
     assert_int_equal(lh_table_create(f->db, def, strlen(def), &err), LH_OK);
+    return f;
+}
+
+static int
+setup_with(void **state, const char *def)
+{
+    fixture *f = new_fixture(def);
     append_rows(f, 0, N);
     *state = f;
     return 0;
@@ -348,6 +357,27 @@ expect_plan(fixture *f, const char *sql, const char *want)
     free(got);
 }
 
+/* EXPLAIN ANALYZE of a filtered search shows the three texts. */
+static void
+expect_analyze(fixture *f, const char *where, const char *lit, const char *a,
+               const char *b, const char *c)
+{
+    char sql[4096];
+    snprintf(sql, sizeof sql,
+             "EXPLAIN ANALYZE SELECT i FROM docs WHERE %s ORDER BY embedding "
+             "<-> %s LIMIT 5",
+             where, lit);
+    lh_err err;
+    char *got = sqlt_run(f->s, sql, NULL, &err);
+    const char *want[] = {a, b, c};
+    for (int i = 0; i < 3; i++) {
+        if (strstr(got, want[i]) == NULL) {
+            fail_msg("%s\nwants \"%s\" in:\n%s", sql, want[i], got);
+        }
+    }
+    free(got);
+}
+
 static void
 test_explain(void **state)
 {
@@ -378,15 +408,14 @@ test_explain(void **state)
     char *got = sqlt_run(f->s, buf, NULL, &err);
     assert_null(strstr(got, "knn"));
     free(got);
-    /* EXPLAIN ANALYZE: how the search went */
-    snprintf(sql, sizeof sql,
-             "EXPLAIN ANALYZE SELECT i FROM docs WHERE g = 3 ORDER BY "
-             "embedding <-> %s LIMIT 5",
-             lit);
-    got = sqlt_run(f->s, sql, NULL, &err);
-    assert_non_null(strstr(got, "knn_shards=3"));
-    assert_non_null(strstr(got, "passed=40")); /* g = 3: 40 rows */
-    free(got);
+    /* EXPLAIN ANALYZE: how the search went. 1%: too few among the
+     * nearest 16 k of all rows; then the bitmap of the 40 rows g = 3
+     * passes, searched in each of the 3 shards */
+    expect_analyze(f, "g = 3", lit, "over_fetch=missed", "searches=6",
+                   "filtered=4000 passed=40");
+    /* 50%: the nearest 16 k of all rows hold k passing ones */
+    expect_analyze(f, "g < 50", lit, "over_fetch=hit", "searches=3",
+                   "filtered=0");
 }
 
 typedef struct writer {
@@ -589,6 +618,76 @@ test_index_settings(void **state)
     open_db(f); /* for the teardown */
 }
 
+/* Events that left the hot tier (flushed to the lake by the pipeline)
+ * are out of the index too: the index path still returns k rows, the
+ * exact plan's. */
+static void
+test_flushed_rows(void **state)
+{
+    (void)state;
+    const lh_us t0 = INT64_C(1767225600) * 1000000; /* 2026-01-01 */
+    const lh_us hour = INT64_C(3600) * 1000000;
+    lh_time_set_frozen(t0, true);
+    fixture *f = new_fixture(COLUMNS ", \"hot_window\": \"1h\"}");
+    lh_err err;
+    /* the first half five hours old: due to leave the hot tier */
+    enum { HALF = N / 2 };
+    lh_event_in evs[100];
+    char data[100][64], ts[100][32];
+    for (int from = 0; from < N; from += 100) {
+        for (int j = 0; j < 100; j++) {
+            int i = from + j;
+            snprintf(data[j], sizeof data[j], "{\"i\": %d, \"g\": %d}", i,
+                     i % 100);
+            time_t sec = (time_t)((t0 - (i < HALF ? 5 * hour : 0)) / 1000000);
+            struct tm tm;
+            gmtime_r(&sec, &tm);
+            strftime(ts[j], sizeof ts[j], "%Y-%m-%dT%H:%M:%SZ", &tm);
+            evs[j] = (lh_event_in){.stream = data[j],
+                                   .type = "Added",
+                                   .ts = ts[j],
+                                   .data_json = data[j],
+                                   .embedding = f->data.base + (size_t)i * DIM,
+                                   .embedding_len = DIM};
+        }
+        assert_int_equal(lh_append(f->db, "docs", evs, 100, NULL, NULL, &err),
+                         LH_OK);
+    }
+    lh_pipeline_stats st;
+    assert_int_equal(lh_pipeline_run(f->db, true, &st, &err), LH_OK);
+    assert_int_equal(st.events_flushed, HALF);
+    char lit[1024], sql[4096];
+    for (int t = 0; t < NQ; t++) {
+        literal(f->data.queries + (size_t)t * DIM, lit, sizeof lit);
+        for (int fi = 0; fi < 2; fi++) {
+            const char *where = fi ? "WHERE g < 20" : "";
+            int got[K + 1], exact[K + 1];
+            snprintf(sql, sizeof sql,
+                     "SELECT i FROM docs %s ORDER BY embedding <-> %s LIMIT %d",
+                     where, lit, K);
+            char *csv = sqlt_run(f->s, sql, NULL, &err);
+            int m = parse_ids(csv, got);
+            free(csv);
+            snprintf(sql, sizeof sql,
+                     "SELECT i FROM docs %s ORDER BY (embedding <-> %s) + 0 "
+                     "LIMIT %d",
+                     where, lit, K);
+            csv = sqlt_run(f->s, sql, NULL, &err);
+            int me = parse_ids(csv, exact);
+            free(csv);
+            assert_int_equal(m, K);
+            assert_int_equal(me, K);
+            /* recall 1 at this size: the same rows */
+            assert_int_equal(overlap(got, m, exact, me), K);
+            for (int j = 0; j < m; j++) {
+                assert_true(got[j] >= HALF); /* never a flushed event */
+            }
+        }
+    }
+    *state = f;
+    lh_time_set_frozen(0, false);
+}
+
 int
 main(void)
 {
@@ -602,6 +701,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_index_settings, setup_cos,
                                         teardown),
+        cmocka_unit_test_teardown(test_flushed_rows, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
