@@ -1060,8 +1060,3 @@ static const lh_fn_def defs[] = {
 };
 
 const lh_fn_family lh__agg_basic = {"aggregates", defs, LH_ARRAY_LEN(defs)};
-
-/* Window-only functions (row_number, rank, lag, ...) arrive with the
- * window operator. */
-static const lh_fn_def no_defs[1];
-const lh_fn_family lh__win_basic = {"window", no_defs, 0};

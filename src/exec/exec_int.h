@@ -138,26 +138,35 @@ typedef struct lh_agg_impl {
     lh_rc (*update)(lh_kctx *k, void *const *states,
                     const lh_vector *const *args, uint32_t nargs,
                     const uint32_t *sel, uint32_t n);
-    /* dst += src (partial states of workers or tiers) */
+    /* dst += src (partial states of workers or tiers). NULL when states
+     * cannot merge (string_agg); such a state must then stay valid when
+     * copied byte for byte and updated afterwards (a window's running
+     * aggregate snapshots it so) */
     lh_rc (*combine)(lh_kctx *k, void *dst, const void *src);
     /* out[row] for each state, rows 0..n */
     lh_rc (*finalize)(lh_kctx *k, void *const *states, uint32_t n,
                       lh_vector *out);
 } lh_agg_impl;
 
-/* A window function: computes out[0..n) for the rows [start, start+n) of
- * one sorted partition held in `part` (n_part rows), with peers (rows of
- * equal ORDER BY keys) given by peer_start/peer_end per row. */
-typedef struct lh_win_frame {
-    const lh_vector *const *args; /* partition-wide argument vectors */
-    uint32_t nargs;
-    uint32_t n_part;
-    const uint32_t *peer_start, *peer_end; /* per row of the partition */
-    const uint32_t *frame_start, *frame_end;
-} lh_win_frame;
+/* A window-only function (fn_window.c): which one; op_window.c computes
+ * them over the sorted partition (they need its peers and frames, which
+ * no per-row kernel sees). */
+typedef enum lh_win_code {
+    LH_WIN_ROW_NUMBER = 1,
+    LH_WIN_RANK,
+    LH_WIN_DENSE_RANK,
+    LH_WIN_PERCENT_RANK,
+    LH_WIN_CUME_DIST,
+    LH_WIN_NTILE,
+    LH_WIN_LAG,
+    LH_WIN_LEAD,
+    LH_WIN_FIRST_VALUE,
+    LH_WIN_LAST_VALUE,
+    LH_WIN_NTH_VALUE,
+} lh_win_code;
 
 typedef struct lh_win_impl {
-    lh_rc (*compute)(lh_kctx *k, const lh_win_frame *f, lh_vector *out);
+    uint8_t code; /* lh_win_code */
 } lh_win_impl;
 
 /* What lh_fn_def.impl points to. */
@@ -511,23 +520,49 @@ typedef struct lh_values_cfg {
     uint32_t nrows;
 } lh_values_cfg;
 
+/* The window operator (op_window.c). Every expression it needs per row
+ * (partition and order keys, arguments, FILTER, frame offsets and RANGE
+ * bounds) is evaluated once as the input arrives and kept beside the
+ * input's columns: "slots" number the input columns [0, nin) then those
+ * expressions. */
+typedef struct lh_window_sortspec {
+    uint32_t *part; /* slots of the PARTITION BY keys */
+    lh_type *part_types;
+    uint32_t npart;
+    uint32_t *order; /* slots of the ORDER BY keys */
+    bool *desc, *nulls_first;
+    uint32_t norder;
+} lh_window_sortspec;
+
 typedef struct lh_window_call {
     const lh_fn_def *fn;
-    lh_cexpr **args;
+    const lh_agg_impl *agg; /* an aggregate over the frame, or NULL */
+    uint8_t code;           /* window-only: lh_win_code */
+    uint32_t *args;         /* slots */
     uint32_t nargs;
-    lh_cexpr *filter;
-    bool ignore_nulls;
-    const lh_window_spec *spec;
-    lh_cexpr **partition;
-    lh_cexpr **order;
-    lh_cexpr *start, *end;
+    int32_t filter; /* slot of FILTER (WHERE ...), or -1 */
+    uint32_t sort;  /* index of its lh_window_sortspec */
+    uint8_t unit, start_kind, end_kind, exclude; /* the frame (plan.h) */
+    int32_t start, end;         /* slots of the offsets, or -1 */
+    int32_t rkey, rstart, rend; /* RANGE offsets: slots, or -1 */
+    bool rdesc, rnulls_first;   /* RANGE: the key's direction */
     lh_type type;
+    int32_t pos;
 } lh_window_call;
 
 typedef struct lh_window_cfg {
-    lh_window_call *calls;
+    lh_cexpr **exprs; /* slots [nin, nin + nexprs) */
+    uint32_t nexprs;
+    lh_window_sortspec *sorts;
+    uint32_t nsorts;
+    lh_window_call *calls; /* output columns after the input's */
     uint32_t ncalls;
 } lh_window_cfg;
+
+/* Builds the window operator's configuration for n (a WINDOW plan node,
+ * its child already built); sc is the child's scope. */
+lh_rc lh__window_build(lh_pctx *pc, const lh_plan *p, const lh_cscope *sc,
+                       lh_pnode *n);
 
 /* ---- the registry
  * ----------------------------------------------------------------- */
@@ -547,7 +582,7 @@ extern const lh_fn_family lh__fn_time;
 extern const lh_fn_family lh__fn_text;
 extern const lh_fn_family lh__fn_regex;
 extern const lh_fn_family lh__agg_basic;
-extern const lh_fn_family lh__win_basic;
+extern const lh_fn_family lh__fn_window;
 extern const lh_fn_family lh__fn_vector;
 
 lh_rc lh__registry_new(lh_fn_registry **out, lh_err *err);

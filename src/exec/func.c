@@ -11,7 +11,7 @@ static const lh_fn_family *const families[] = {
     &lh__fn_compare, /* one line a family */
     &lh__fn_arith,   &lh__fn_string, &lh__fn_text,
     &lh__fn_regex,   &lh__fn_math,   &lh__fn_time,
-    &lh__agg_basic,  &lh__win_basic, &lh__fn_vector,
+    &lh__agg_basic,  &lh__fn_window, &lh__fn_vector,
 };
 
 typedef struct entry {

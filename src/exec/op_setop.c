@@ -290,6 +290,5 @@ const lh_op_vt lh__op_setop = {
 };
 
 /* WITH RECURSIVE and the window operator arrive in later steps. */
-const lh_op_vt lh__op_window = {.name = "Window"};
 const lh_op_vt lh__op_recursive = {.name = "Recursive"};
 const lh_op_vt lh__op_cte_scan = {.name = "WorkTable"};

@@ -591,8 +591,15 @@ lh__physical(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
         break;
     }
     case LH_PLAN_WINDOW:
-        return lh_err_set(pc->err, LH_EUNSUPPORTED,
-                          "unsupported: window functions (not yet)");
+        n = pnode(pc, &lh__op_window, p, 1);
+        if (n == NULL) {
+            return LH_ENOMEM;
+        }
+        rc = lh__window_build(pc, p, &sc, n);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        break;
     case LH_PLAN_RECURSIVE:
     case LH_PLAN_CTE_SCAN:
         return lh_err_set(pc->err, LH_EUNSUPPORTED,

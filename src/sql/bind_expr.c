@@ -1098,49 +1098,160 @@ bind_order_keys(binder *b, bind_scope *s, const lh_ast_order_list *o,
     return LH_OK;
 }
 
-static const lh_ast_window *
-find_window(binder *b, const char *name)
+/* One offset bound of a frame: ROWS and GROUPS offsets become BIGINT;
+ * a RANGE offset becomes the bound's value, order key -/+ offset (minus
+ * for PRECEDING on an ascending key and FOLLOWING on a descending one),
+ * so that the executor compares keys with it (plan.h, range_start). */
+static lh_rc
+bind_frame_offset(binder *b, lh_window_spec *ws, bool start, int32_t pos)
 {
-    for (uint32_t i = 0; i < b->nwindows; i++) {
-        if (b->windows[i]->name && strcmp(b->windows[i]->name, name) == 0) {
-            return b->windows[i];
-        }
+    uint8_t kind = start ? ws->start_kind : ws->end_kind;
+    lh_bexpr **off = start ? &ws->start : &ws->end;
+    if (kind != LH_BOUND_PRECEDING && kind != LH_BOUND_FOLLOWING) {
+        return LH_OK;
     }
-    return NULL;
+    if (*off == NULL) {
+        return lh__bind_error(b, LH_EINTERNAL, pos, "frame offset missing");
+    }
+    if (ws->unit != LH_FRAME_RANGE) {
+        return lh__bind_cast(b, *off, lh_sql_type(LH_T_BIGINT), false, off);
+    }
+    if (ws->norder != 1) {
+        return lh__bind_error(b, LH_EINVAL, pos,
+                              "RANGE with offset PRECEDING/FOLLOWING requires "
+                              "exactly one ORDER BY column");
+    }
+    const lh_order_key *k = &ws->order[0];
+    bool minus = (kind == LH_BOUND_PRECEDING) != k->desc;
+    lh_bexpr **args = lh__bind_alloc(b, 2 * sizeof(lh_bexpr *));
+    if (args == NULL) {
+        return LH_ENOMEM;
+    }
+    args[0] = k->expr;
+    args[1] = *off;
+    return lh__bind_call(b, minus ? "-" : "+", (*off)->pos, args, 2,
+                         start ? &ws->range_start : &ws->range_end);
 }
 
+/* Checks a frame clause (PostgreSQL's rules and messages) and binds its
+ * offsets. */
 static lh_rc
-bind_window_spec(binder *b, bind_scope *s, const lh_ast_window *w,
-                 unsigned flags, lh_window_spec **out)
+bind_frame(binder *b, lh_window_spec *ws, int32_t pos)
 {
-    /* OVER w / OVER (w ORDER BY ...): start from the named window */
-    const lh_ast_window *base = NULL;
+    if (ws->unit == LH_FRAME_DEFAULT) {
+        return LH_OK;
+    }
+    uint8_t sk = ws->start_kind, ek = ws->end_kind;
+    const char *msg = NULL;
+    if (sk == LH_BOUND_UNBOUNDED_FOLLOWING) {
+        msg = "frame start cannot be UNBOUNDED FOLLOWING";
+    } else if (ek == LH_BOUND_UNBOUNDED_PRECEDING) {
+        msg = "frame end cannot be UNBOUNDED PRECEDING";
+    } else if (sk == LH_BOUND_CURRENT_ROW && ek == LH_BOUND_PRECEDING) {
+        msg = "frame starting from current row cannot have preceding rows";
+    } else if (sk == LH_BOUND_FOLLOWING &&
+               (ek == LH_BOUND_PRECEDING || ek == LH_BOUND_CURRENT_ROW)) {
+        msg = "frame starting from following row cannot have preceding "
+              "rows";
+    } else if (ws->unit == LH_FRAME_GROUPS && ws->norder == 0) {
+        msg = "GROUPS mode requires an ORDER BY clause";
+    }
+    if (msg) {
+        return lh__bind_error(b, LH_EINVAL, pos, "%s", msg);
+    }
+    lh_rc rc = bind_frame_offset(b, ws, true, pos);
+    if (rc == LH_OK) {
+        rc = bind_frame_offset(b, ws, false, pos);
+    }
+    if (rc != LH_OK || (ws->range_start == NULL && ws->range_end == NULL)) {
+        return rc;
+    }
+    /* one type for the key and both bounds (date - interval is a
+     * timestamp: the date key is compared as one) */
+    lh_type t = ws->range_start ? ws->range_start->type : ws->range_end->type;
+    if (ws->range_start && ws->range_end) {
+        rc = lh__bind_cast(b, ws->range_end, t, false, &ws->range_end);
+    }
+    if (rc == LH_OK) {
+        rc = lh__bind_cast(b, ws->order[0].expr, t, false, &ws->range_key);
+    }
+    return rc;
+}
+
+/* The window w names or refines, merged by PostgreSQL's rules: a
+ * refinement takes the base's PARTITION BY, adds an ORDER BY only when
+ * the base has none, and may not copy a base with a frame (OVER w, the
+ * bare name, is the base itself). A definition sees only the definitions
+ * before it (limit). */
+static lh_rc
+merge_window(binder *b, const lh_ast_window *w, bool over, uint32_t limit,
+             int depth, lh_ast_window *out)
+{
+    *out = *w;
     const char *bname = w->base ? w->base
-                        : (w->partition.n == 0 && w->order.n == 0 &&
+                        : (over && w->partition.n == 0 && w->order.n == 0 &&
                            w->unit == LH_FRAME_DEFAULT)
                             ? w->name
                             : NULL;
-    if (bname) {
-        base = find_window(b, bname);
-        if (base == NULL) {
-            return lh__bind_error(b, LH_EINVAL, w->pos,
-                                  "window \"%s\" does not exist", bname);
-        }
+    if (bname == NULL) {
+        return LH_OK;
     }
+    uint32_t bi = 0;
+    while (bi < limit && !(b->windows[bi]->name &&
+                           strcmp(b->windows[bi]->name, bname) == 0)) {
+        bi++;
+    }
+    if (bi == limit || depth > 32) {
+        return lh__bind_error(b, LH_EINVAL, w->pos,
+                              "window \"%s\" does not exist", bname);
+    }
+    lh_ast_window base;
+    lh_rc rc = merge_window(b, b->windows[bi], false, bi, depth + 1, &base);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    if (w->base == NULL) { /* OVER w */
+        *out = base;
+        return LH_OK;
+    }
+    const char *msg = NULL;
+    if (w->partition.n) {
+        msg = "cannot override PARTITION BY clause of window \"%s\"";
+    } else if (w->order.n && base.order.n) {
+        msg = "cannot override ORDER BY clause of window \"%s\"";
+    } else if (base.unit != LH_FRAME_DEFAULT) {
+        msg = "cannot copy window \"%s\" because it has a frame clause";
+    }
+    if (msg) {
+        return lh__bind_error(b, LH_EINVAL, w->pos, msg, bname);
+    }
+    out->partition = base.partition;
+    if (w->order.n == 0) {
+        out->order = base.order;
+    }
+    out->base = NULL;
+    return LH_OK;
+}
+
+static lh_rc
+bind_window_spec(binder *b, bind_scope *s, const lh_ast_window *aw,
+                 unsigned flags, lh_window_spec **out)
+{
+    lh_ast_window mw;
+    lh_rc rc = merge_window(b, aw, true, b->nwindows, 0, &mw);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    const lh_ast_window *w = &mw;
     lh_window_spec *ws = lh__bind_alloc(b, sizeof(lh_window_spec));
     if (ws == NULL) {
         return LH_ENOMEM;
     }
-    const lh_ast_list *part =
-        base && base->partition.n ? &base->partition : &w->partition;
-    const lh_ast_order_list *ord = w->order.n ? &w->order
-                                   : base     ? &base->order
-                                              : &w->order;
-    const lh_ast_window *frame = w->unit != LH_FRAME_DEFAULT ? w
-                                 : base                      ? base
-                                                             : w;
+    const lh_ast_list *part = &w->partition;
+    const lh_ast_order_list *ord = &w->order;
+    const lh_ast_window *frame = w;
     unsigned f = flags & ~(unsigned)BX_ALLOW_WINDOW;
-    lh_rc rc = bind_args(b, s, part, f, &ws->partition);
+    rc = bind_args(b, s, part, f, &ws->partition);
     if (rc != LH_OK) {
         return rc;
     }
@@ -1159,6 +1270,9 @@ bind_window_spec(binder *b, bind_scope *s, const lh_ast_window *w,
     }
     if (rc == LH_OK && frame->end) {
         rc = lh__bind_expr(b, s, frame->end, f, &ws->end);
+    }
+    if (rc == LH_OK) {
+        rc = bind_frame(b, ws, frame->pos);
     }
     *out = ws;
     return rc;

@@ -1325,6 +1325,15 @@ bind_select(binder *b, bind_scope *parent, const lh_ast *q, lh_plan **out)
     }
     b->windows = q->u.select.windows;
     b->nwindows = q->u.select.nwindows;
+    for (uint32_t i = 0; i < b->nwindows; i++) {
+        for (uint32_t j = 0; j < i; j++) {
+            if (strcmp(b->windows[i]->name, b->windows[j]->name) == 0) {
+                return lh__bind_error(b, LH_EINVAL, b->windows[i]->pos,
+                                      "window \"%s\" is already defined",
+                                      b->windows[i]->name);
+            }
+        }
+    }
     /* FROM */
     lh_plan *p;
     if (q->u.select.from) {

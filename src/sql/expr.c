@@ -391,6 +391,11 @@ lh_sql_expr_children(lh_bexpr *e, lh_rc (*fn)(lh_bexpr **slot, void *ud),
             for (uint32_t i = 0; i < w->norder; i++) {
                 VISIT(w->order[i].expr);
             }
+            VISIT(w->start);
+            VISIT(w->end);
+            VISIT(w->range_key);
+            VISIT(w->range_start);
+            VISIT(w->range_end);
         }
         break;
     case LH_BX_CONST:

@@ -80,8 +80,15 @@ typedef struct lh_window_spec {
                                      PRECEDING .. CURRENT ROW with ORDER BY,
                                      the whole partition without) */
     uint8_t start_kind, end_kind; /* lh_bound_kind */
-    lh_bexpr *start, *end;
+    lh_bexpr *start, *end;        /* offsets (ROWS, GROUPS: BIGINT) */
     uint8_t exclude;
+    /* RANGE with an offset (one ORDER BY key): the binder writes the
+     * bounds as expressions, order key -/+ offset in the key's direction
+     * (range_start, range_end, NULL for other bound kinds), and the key
+     * cast to their type (range_key). The frame of a row runs from the
+     * first row whose range_key is not before its range_start to the last
+     * one not after its range_end. */
+    lh_bexpr *range_key, *range_start, *range_end;
 } lh_window_spec;
 
 struct lh_bexpr {
