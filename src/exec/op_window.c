@@ -30,8 +30,10 @@
  *     combine, or a byte copy for states that cannot combine);
  *   narrow (every frame at most NAIVE_MAX rows)  a fresh state per row
  *     updated over the frame;
- *   other  a segment tree of states over the partition (combine), so a
- *     frame costs O(log n) combines: O(n log n) whatever the frame.
+ *   other  a segment tree of states over the partition (combine), its
+ *     leaves TREE_LEAF rows each, so a frame costs O(log n) combines
+ *     and at most 2 * TREE_LEAF row updates: O(n log n) whatever the
+ *     frame.
  * The per-row states are finalized a block at a time into the result.
  *
  * Memory: the whole input, the sorted arguments and the states are
@@ -44,7 +46,8 @@
 #include "exec/exec_int.h"
 
 #define NAIVE_MAX 32
-#define BLOCK 1024 /* rows finalized at once (a multiple of 64) */
+#define TREE_LEAF 32 /* rows a leaf of the segment tree */
+#define BLOCK 1024   /* rows finalized at once (a multiple of 64) */
 
 /* ---- building ----------------------------------------------------------- */
 
@@ -1150,7 +1153,7 @@ typedef struct aggrun {
     char *block;    /* BLOCK states: one per row of the block */
     void **bstates; /* their pointers (or shared ones) for finalize */
     char *tree;     /* segment tree: 2 * leaves states */
-    uint32_t leaves, tree_cap;
+    uint32_t leaves, tree_cap, tree_ps;
     char *run; /* the running state */
 } aggrun;
 
@@ -1207,13 +1210,14 @@ tree_node(const aggrun *a, uint32_t n)
     return a->tree + (size_t)n * a->ss;
 }
 
-/* The segment tree over positions [ps, pe): leaves [L, 2L), node n =
- * combine(2n, 2n + 1). */
+/* The segment tree over positions [ps, pe): leaf j holds the rows [ps +
+ * j * TREE_LEAF, ...) (a leaf a row would cost a state a row: 32 times
+ * the memory), leaves at [L, 2L), node n = combine(2n, 2n + 1). */
 static lh_rc
 tree_build(aggrun *a, uint32_t ps, uint32_t pe, lh_err *err)
 {
-    uint32_t np = pe - ps, L = 1;
-    while (L < np) {
+    uint32_t nl = (pe - ps + TREE_LEAF - 1) / TREE_LEAF, L = 1;
+    while (L < nl) {
         L *= 2;
     }
     if (2 * L > a->tree_cap) {
@@ -1228,17 +1232,18 @@ tree_build(aggrun *a, uint32_t ps, uint32_t pe, lh_err *err)
         }
     }
     a->leaves = L;
+    a->tree_ps = ps;
     for (uint32_t n = 1; n < 2 * L; n++) {
         state_init(a, tree_node(a, n));
     }
-    /* each row into its own leaf */
+    /* each row into its leaf */
     for (uint32_t lo = ps; lo < pe;) {
         uint32_t m = 0;
         while (lo < pe && m < LH_BATCH_ROWS) {
             if (a->filter == NULL || (lh_vec_valid(a->filter, lo) &&
                                       ((const bool *)a->filter->data)[lo])) {
                 a->sel[m] = lo;
-                a->ptrs[m] = tree_node(a, L + lo - ps);
+                a->ptrs[m] = tree_node(a, L + (lo - ps) / TREE_LEAF);
                 m++;
             }
             lo++;
@@ -1265,34 +1270,43 @@ tree_build(aggrun *a, uint32_t ps, uint32_t pe, lh_err *err)
     return LH_OK;
 }
 
-/* s += the rows [lo, hi) (partition-relative) through the tree, in
- * order. */
+/* s += the rows [lo, hi) (positions), in order: the rows of the partial
+ * leaves at either end one by one, the whole leaves between through the
+ * tree. */
 static lh_rc
 tree_query(aggrun *a, void *s, uint32_t lo, uint32_t hi)
 {
+    uint32_t jl = (lo - a->tree_ps + TREE_LEAF - 1) / TREE_LEAF;
+    uint32_t jh = (hi - a->tree_ps) / TREE_LEAF;
+    if (jl >= jh) {
+        return add_rows(a, s, lo, hi);
+    }
+    lh_rc rc = add_rows(a, s, lo, a->tree_ps + jl * TREE_LEAF);
+    if (rc != LH_OK) {
+        return rc;
+    }
     uint32_t right[64], nright = 0;
-    lo += a->leaves;
-    hi += a->leaves;
-    while (lo < hi) {
-        if (lo & 1) {
-            lh_rc rc = a->impl->combine(&a->k, s, tree_node(a, lo++));
+    uint32_t l = jl + a->leaves, h = jh + a->leaves;
+    while (l < h) {
+        if (l & 1) {
+            rc = a->impl->combine(&a->k, s, tree_node(a, l++));
             if (rc != LH_OK) {
                 return rc;
             }
         }
-        if (hi & 1) {
-            right[nright++] = --hi;
+        if (h & 1) {
+            right[nright++] = --h;
         }
-        lo >>= 1;
-        hi >>= 1;
+        l >>= 1;
+        h >>= 1;
     }
     while (nright) {
-        lh_rc rc = a->impl->combine(&a->k, s, tree_node(a, right[--nright]));
+        rc = a->impl->combine(&a->k, s, tree_node(a, right[--nright]));
         if (rc != LH_OK) {
             return rc;
         }
     }
-    return LH_OK;
+    return add_rows(a, s, a->tree_ps + jh * TREE_LEAF, hi);
 }
 
 /* Finalizes the states of positions [b0, b0 + m) (b0 a multiple of 64)
@@ -1449,8 +1463,7 @@ agg_fn(lh_xop *op, const wstate *st, const lh_window_call *c,
             for (uint32_t q = 0; q < nr && rc == LH_OK; q++) {
                 rc = mode == MODE_NAIVE
                          ? add_rows(&a, s, r[2 * q], r[2 * q + 1])
-                         : tree_query(&a, s, r[2 * q] - pp->ps,
-                                      r[2 * q + 1] - pp->ps);
+                         : tree_query(&a, s, r[2 * q], r[2 * q + 1]);
             }
             break;
         }

@@ -1872,6 +1872,22 @@ lh__bind_expr(binder *b, bind_scope *s, const lh_ast *e, unsigned flags,
         break;
     case LH_AST_COLREF:
         rc = lh__bind_colref(b, s, e, out);
+        if (rc == LH_EINVAL && b->alias_names && s == b->alias_scope &&
+            e->u.colref.name.n == 1) {
+            for (uint32_t i = 0; i < b->nalias; i++) {
+                if (b->alias_names[i] && b->alias_asts[i] &&
+                    strcasecmp(b->alias_names[i], e->u.colref.name.parts[0]) ==
+                        0) {
+                    /* once: an alias inside its own target is a column */
+                    const char *const *names = b->alias_names;
+                    lh_err_clear(b->err);
+                    b->alias_names = NULL;
+                    rc = lh__bind_expr(b, s, b->alias_asts[i], flags, out);
+                    b->alias_names = names;
+                    break;
+                }
+            }
+        }
         break;
     case LH_AST_PARAM:
         rc = bind_param(b, e, out);

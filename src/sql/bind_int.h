@@ -78,6 +78,13 @@ typedef struct binder {
     /* the WINDOW clause of the SELECT being bound (OVER w) */
     lh_ast_window *const *windows;
     uint32_t nwindows;
+    /* QUALIFY may name the select list's aliases (DuckDB, Snowflake): a
+     * name the FROM scope `alias_scope` does not have binds as the
+     * target's expression (NULL outside QUALIFY) */
+    const char *const *alias_names;
+    const lh_ast *const *alias_asts;
+    uint32_t nalias;
+    const bind_scope *alias_scope;
     /* per id: its type and name (for EXPLAIN and messages) */
     lh_type *id_types;
     const char **id_names;

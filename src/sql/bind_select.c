@@ -1431,8 +1431,22 @@ bind_select(binder *b, bind_scope *parent, const lh_ast *q, lh_plan **out)
         return rc;
     }
     if (q->u.select.qualify) {
+        const char **an = lh__bind_alloc(b, (ts.n + 1) * sizeof(char *));
+        const lh_ast **aa = lh__bind_alloc(b, (ts.n + 1) * sizeof(lh_ast *));
+        if (an == NULL || aa == NULL) {
+            return LH_ENOMEM;
+        }
+        for (uint32_t i = 0; i < ts.n; i++) {
+            an[i] = ts.t[i].name;
+            aa[i] = ts.t[i].ast;
+        }
+        b->alias_names = an;
+        b->alias_asts = aa;
+        b->nalias = ts.n;
+        b->alias_scope = s;
         rc = lh__bind_bool(b, s, q->u.select.qualify, tflags, "QUALIFY",
                            &qualify);
+        b->alias_names = NULL;
         if (rc != LH_OK) {
             return rc;
         }

@@ -15,7 +15,9 @@ AND/OR/NOT, comparisons, BETWEEN, IN lists, LIKE, IS [NOT] NULL; inner,
 left and cross joins; GROUP BY with count, count(DISTINCT), sum, min, max,
 avg and HAVING; uncorrelated IN, correlated EXISTS / NOT EXISTS and scalar
 aggregate subqueries; UNION [ALL], INTERSECT, EXCEPT; DISTINCT; ORDER BY
-with LIMIT / OFFSET.
+with LIMIT / OFFSET; window functions (ranking, ntile, lag / lead, the
+value functions and aggregates) with PARTITION BY, ORDER BY and ROWS /
+RANGE frames (offsets, intervals, EXCLUDE), and QUALIFY.
 
 A query both engines reject is not counted; one rejected by only one side
 is a difference. Exit 0 when every query agrees, 1 with the differing
@@ -338,6 +340,127 @@ class Gen:
             ordered = True
         return body_o, body_d, ordered
 
+    # ---- windows: every ORDER BY of a window names its NULLS order, and
+    # the functions that depend on the order of peers (row_number, lag,
+    # lead, the value functions, ROWS and GROUPS-free frames) get t1.id as
+    # the last key, so that both engines see one order
+
+    def frame(self, unit):
+        r = self.r
+        k = lambda: self.pick([0, 1, 2, 3, 5, 40, 100])  # noqa: E731
+        kinds = ["UNBOUNDED PRECEDING", "P", "CURRENT ROW", "F",
+                 "UNBOUNDED FOLLOWING"]
+        i = r.randint(0, 3)
+        j = r.randint(max(i, 1), 4)
+        if i == 2 and j == 1:
+            j = 2
+
+        def bound(x):
+            if x == "P":
+                return "%s PRECEDING" % (self.range_off() if unit == "RANGE"
+                                         else k())
+            if x == "F":
+                return "%s FOLLOWING" % (self.range_off() if unit == "RANGE"
+                                         else k())
+            return x
+        f = " %s BETWEEN %s AND %s" % (unit, bound(kinds[i]), bound(kinds[j]))
+        if r.random() < 0.2:
+            f += " EXCLUDE " + self.pick(["CURRENT ROW", "GROUP", "TIES",
+                                          "NO OTHERS"])
+        return f
+
+    def range_off(self):
+        return self.off_text
+
+    def window_query(self):
+        """(ours, duckdb, ordered): one to three window calls over t1."""
+        r = self.r
+        part = self.pick(["", "", "t1.g", "t1.s", "(t1.a % 3)", "t1.d"])
+        calls_o, calls_d = [], []
+        for _ in range(r.randint(1, 3)):
+            key, typ = self.pick([("t1.a", "int"), ("t1.b", "int"),
+                                  ("t1.c", "dbl"), ("t1.d", "date"),
+                                  ("t1.e", "num"), ("t1.s", "str")])
+            nulls = " NULLS %s" % self.pick(["FIRST", "LAST"])
+            dirn = self.pick(["ASC", "DESC"])
+            fn = self.pick(["row_number()", "rank()", "dense_rank()",
+                            "percent_rank()", "cume_dist()", "ntile(%d)",
+                            "lag(%a)", "lag(%a, 2)", "lead(%a, 1, -1)",
+                            "first_value(%a)", "last_value(%a)",
+                            "nth_value(%a, 2)", "sum(%a)", "count(%a)",
+                            "count(*)", "min(%a)", "max(%a)", "avg(%a)",
+                            "sum(%a)", "max(%s)"])
+            fn = fn.replace("%d", str(r.randint(1, 7)))
+            arg = self.pick(["t1.a", "t1.b", "t1.id", "t1.e"])
+            if "lead" in fn or "lag" in fn:
+                arg = self.pick(["t1.a", "t1.id"])
+            fn = fn.replace("%a", arg).replace("%s", "t1.s")
+            peer_only = fn in ("rank()", "dense_rank()", "percent_rank()",
+                               "cume_dist()")
+            unit = None
+            agg = fn.split("(")[0] in ("sum", "count", "min", "max", "avg")
+            value = fn.split("(")[0] in ("first_value", "last_value",
+                                         "nth_value")
+            if agg or value:
+                u = r.random()
+                if u < 0.25:
+                    unit = None  # the default frame
+                elif u < 0.6:
+                    unit = "ROWS"
+                elif u < 0.85 and typ in ("int", "dbl", "date", "num"):
+                    unit = "RANGE"
+                    self.off_text = {
+                        "int": str(self.pick([0, 1, 3, 50, 1000])),
+                        "dbl": self.pick(["0.5", "2.25", "10"]),
+                        "num": self.pick(["1.5", "100", "0"]),
+                        "date": "INTERVAL '%d days'" % self.pick([0, 3, 20]),
+                    }[typ]
+                else:
+                    unit = "RANGE"
+                    self.off_text = None
+            total = not peer_only and (unit != "RANGE" or value) and not (
+                agg and unit is None and r.random() < 0.5)
+            order = ""
+            if peer_only or total or unit == "RANGE" or r.random() < 0.8:
+                order = "%s %s%s" % (key, dirn, nulls)
+                if total:
+                    order += ", t1.id"
+            if unit == "RANGE" and self.off_text is not None and total:
+                unit = "ROWS"
+            if unit == "RANGE" and self.off_text is None:
+                fr = self.pick([" RANGE BETWEEN UNBOUNDED PRECEDING AND "
+                                "CURRENT ROW", " RANGE BETWEEN CURRENT ROW "
+                                "AND UNBOUNDED FOLLOWING"])
+            elif unit:
+                fr = self.frame(unit)
+            else:
+                fr = ""
+            if fr and not order:
+                order = "%s %s%s, t1.id" % (key, dirn, nulls)
+            spec = " ".join(x for x in [
+                "PARTITION BY " + part if part else "",
+                "ORDER BY " + order if order else ""] if x) + fr
+            calls_o.append("%s OVER (%s)" % (fn, spec))
+            calls_d.append("%s OVER (%s)" % (fn, spec))
+        where = ""
+        if r.random() < 0.5:
+            w = self.bool_expr([("t1.a", "int"), ("t1.b", "int"),
+                                ("t1.s", "str"), ("t1.e", "num")], 1)
+            where = (" WHERE " + w[0], " WHERE " + w[1])
+        else:
+            where = ("", "")
+        sel_o = ", ".join("%s AS w%d" % (c, i) for i, c in enumerate(calls_o))
+        sel_d = ", ".join("%s AS w%d" % (c, i) for i, c in enumerate(calls_d))
+        qo = "SELECT t1.id, %s FROM t1%s" % (sel_o, where[0])
+        qd = "SELECT t1.id, %s FROM t1%s" % (sel_d, where[1])
+        if r.random() < 0.15 and not calls_o[0].startswith("max(t1.s)"):
+            # the call itself, or its alias (both engines take either)
+            q = " QUALIFY %s > %d" % (self.pick([calls_o[0], "w0"]),
+                                       r.randint(0, 3))
+            qo += q
+            qd += q
+        return qo, qd, False
+
 
 def main():
     if len(sys.argv) < 2 or len(sys.argv) > 4:
@@ -351,6 +474,9 @@ def main():
     tables = gen_data(rng)
     g = Gen(rng)
     queries = [g.query() for _ in range(nq)]
+    # window queries from their own stream (the others stay as they were)
+    gw = Gen(random.Random(seed * 7919 + 1))
+    queries += [gw.window_query() for _ in range(nq // 3)]
     keep = os.environ.get("LH_DIFF_KEEP")  # a directory to keep the files in
     with tempfile.TemporaryDirectory(prefix="lh_diff_") as tmp:
         if keep:
@@ -386,6 +512,9 @@ def main():
             mine = peer.ours(lakehouse, db, views + qo)
             if isinstance(mine, str) and isinstance(t, str):
                 both_fail += 1
+                if os.environ.get("LH_DIFF_VERBOSE"):
+                    print("both reject %d: %s\n  ours: %s\n  duckdb: %s"
+                          % (i, qo, mine, t))
                 continue
             d = peer.compare(mine, t, ordered)
             if d is None:
@@ -395,7 +524,8 @@ def main():
     for i, qo, qd, d in diffs[:20]:
         print("query %d: %s\n  ours:   %s\n  duckdb: %s\n" % (i, d, qo, qd))
     print("differential (seed %d): %d queries, %d agree, %d differ, %d "
-          "rejected by both" % (seed, nq, agree, len(diffs), both_fail))
+          "rejected by both" % (seed, len(queries), agree, len(diffs),
+                                both_fail))
     return 1 if diffs else 0
 
 

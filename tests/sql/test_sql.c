@@ -305,27 +305,49 @@ test_formats(void **state)
     lh_session_close(s);
 }
 
+/* Under a 4MB memory_limit, `big` fails with LH_ENOMEM and a message
+ * containing `what`; the session then runs `small` within the limit. */
+static void
+expect_over_limit(const char *big, const char *what, const char *small,
+                  const char *csv)
+{
+    lh_session *s = open_session(1);
+    lh_err err;
+    assert_int_equal(lh_session_set(s, "memory_limit", "4MB", &err), LH_OK);
+    expect_error(s, big, LH_ENOMEM, -1, what);
+    expect_csv(s, small, csv);
+    lh_session_close(s);
+}
+
 static void
 test_memory_limit(void **state)
 {
     (void)state;
-    lh_session *s = open_session(1);
-    lh_err err;
-    assert_int_equal(lh_session_set(s, "memory_limit", "4MB", &err), LH_OK);
-    expect_error(s,
-                 "SELECT count(*) FROM (SELECT DISTINCT x FROM "
-                 "generate_series(1, 3000000) t(x)) d",
-                 LH_ENOMEM, -1, "memory");
-    /* the session still works, and within the limit */
-    expect_csv(s,
-               "SELECT count(DISTINCT x % 100) AS c FROM "
-               "generate_series(1, 100000) t(x)",
-               "c\n100\n");
-    lh_session_close(s);
+    expect_over_limit("SELECT count(*) FROM (SELECT DISTINCT x FROM "
+                      "generate_series(1, 3000000) t(x)) d",
+                      "memory",
+                      "SELECT count(DISTINCT x % 100) AS c FROM "
+                      "generate_series(1, 100000) t(x)",
+                      "c\n100\n");
+}
+
+static void
+test_window_memory_limit(void **state)
+{
+    (void)state;
+    /* the window operator keeps its whole input: 3M rows do not fit */
+    expect_over_limit("SELECT max(r) FROM (SELECT row_number() OVER (ORDER "
+                      "BY x DESC) AS r FROM generate_series(1, 3000000) t(x)) "
+                      "q",
+                      "window operator",
+                      "SELECT max(r) AS m FROM (SELECT rank() OVER (ORDER BY "
+                      "x % 10) AS r FROM generate_series(1, 10000) t(x)) q",
+                      "m\n9001\n");
 }
 
 typedef struct cancel_arg {
     lh_session *s;
+    const char *sql;
     lh_rc rc;
     lh_err err;
 } cancel_arg;
@@ -337,50 +359,107 @@ long_query(void *p)
     char *buf = NULL;
     size_t len = 0;
     FILE *f = open_memstream(&buf, &len);
-    a->rc = lh_sql_run(a->s,
-                       "SELECT count(*) FROM generate_series(1, 100000) a(x), "
-                       "generate_series(1, 100000) b(y) WHERE x + y = 3",
-                       "csv", f, &a->err);
+    a->rc = lh_sql_run(a->s, a->sql, "csv", f, &a->err);
     fclose(f);
     free(buf);
     return NULL;
+}
+
+/* Runs sql on another thread, cancels it after ms milliseconds: it fails
+ * with LH_ECANCELED and the session runs the next statement normally. */
+static void
+expect_canceled(const char *sql, long ms)
+{
+    cancel_arg a = {.s = open_session(2), .sql = sql};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, long_query, &a), 0);
+    struct timespec ts = {0, ms * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    lh_session_cancel(a.s);
+    pthread_join(t, NULL);
+    assert_int_equal(a.rc, LH_ECANCELED);
+    expect_csv(a.s, "SELECT 1 AS one", "one\n1\n");
+    lh_session_close(a.s);
 }
 
 static void
 test_cancel(void **state)
 {
     (void)state;
-    cancel_arg a = {.s = open_session(2)};
-    pthread_t t;
-    assert_int_equal(pthread_create(&t, NULL, long_query, &a), 0);
-    struct timespec ts = {0, 100 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    lh_session_cancel(a.s);
-    pthread_join(t, NULL);
-    assert_int_equal(a.rc, LH_ECANCELED);
-    /* the next statement runs normally */
-    expect_csv(a.s, "SELECT 1 AS one", "one\n1\n");
-    lh_session_close(a.s);
+    expect_canceled("SELECT count(*) FROM generate_series(1, 100000) a(x), "
+                    "generate_series(1, 100000) b(y) WHERE x + y = 3",
+                    100);
 }
 
 static void
-test_parallel_equals_serial(void **state)
+test_window_cancel(void **state)
 {
     (void)state;
-    const char *q = "SELECT x % 7 AS k, count(*) AS n, sum(x) AS s, "
-                    "min(x) AS lo, max(x) AS hi FROM generate_series(1, "
-                    "1000000) t(x) WHERE x % 3 <> 0 GROUP BY k ORDER BY k";
+    /* a sliding frame with EXCLUDE: the segment tree over 2M rows */
+    expect_canceled("SELECT max(s) FROM (SELECT sum(x) OVER (ORDER BY x "
+                    "ROWS BETWEEN 5000 PRECEDING AND 5000 FOLLOWING "
+                    "EXCLUDE CURRENT ROW) AS s FROM generate_series(1, "
+                    "2000000) t(x)) q",
+                    300);
+}
+
+/* q gives the same text on 1 and 2 threads, starting with `head`. */
+static void
+expect_same_on_threads(const char *q, const char *head)
+{
     lh_session *one = open_session(1);
     lh_session *two = open_session(2);
     lh_err err;
     char *a = run(one, q, "csv", NULL, &err);
     char *b = run(two, q, "csv", NULL, &err);
     assert_string_equal(a, b);
-    assert_non_null(strstr(a, "k,n,s,lo,hi\n0,95238,"));
+    assert_non_null(strstr(a, head));
     free(a);
     free(b);
     lh_session_close(one);
     lh_session_close(two);
+}
+
+static void
+test_window_parallel_equals_serial(void **state)
+{
+    (void)state;
+    /* over Parquet row groups (a parallel source: both workers feed the
+     * window), with a total order inside every window */
+    char dir[] = "/tmp/lh_sql_win_XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[128], sql[1024];
+    snprintf(path, sizeof path, "%s/w.parquet", dir);
+    lh_session *s = open_session(1);
+    lh_err err;
+    snprintf(sql, sizeof sql,
+             "COPY (SELECT x FROM generate_series(1, 300000) t(x)) TO '%s' "
+             "(ROW_GROUP_SIZE 10000)",
+             path);
+    free(run(s, sql, "csv", NULL, &err));
+    lh_session_close(s);
+    snprintf(sql, sizeof sql,
+             "SELECT x %% 5 AS k, sum(r) AS r, sum(s) AS s, sum(l) AS l FROM "
+             "(SELECT x, row_number() OVER (PARTITION BY x %% 5 ORDER BY x "
+             "DESC) AS r, sum(x) OVER (ORDER BY x ROWS BETWEEN 3 PRECEDING "
+             "AND CURRENT ROW) AS s, lag(x, 2, 0) OVER (PARTITION BY x %% 5 "
+             "ORDER BY x) AS l FROM read_parquet('%s') WHERE x %% 7 <> 0) q "
+             "GROUP BY k ORDER BY k",
+             path);
+    expect_same_on_threads(sql, "k,r,s,l\n0,");
+    unlink(path);
+    rmdir(dir);
+}
+
+static void
+test_parallel_equals_serial(void **state)
+{
+    (void)state;
+    expect_same_on_threads(
+        "SELECT x % 7 AS k, count(*) AS n, sum(x) AS s, "
+        "min(x) AS lo, max(x) AS hi FROM generate_series(1, "
+        "1000000) t(x) WHERE x % 3 <> 0 GROUP BY k ORDER BY k",
+        "k,n,s,lo,hi\n0,95238,");
 }
 
 static void
@@ -469,6 +548,9 @@ main(void)
         cmocka_unit_test(test_formats),
         cmocka_unit_test(test_memory_limit),
         cmocka_unit_test(test_cancel),
+        cmocka_unit_test(test_window_memory_limit),
+        cmocka_unit_test(test_window_cancel),
+        cmocka_unit_test(test_window_parallel_equals_serial),
         cmocka_unit_test(test_parallel_equals_serial),
         cmocka_unit_test(test_parquet_round_trip),
     };
