@@ -17,8 +17,12 @@
  * of the ratios and the largest. The issue's goal: geometric mean <= 1.0,
  * no query above 2.0, identical results.
  *
- *   bench_queries [--rows N] [--threads T] [--runs R] [--dir DIR] [--quick]
+ *   bench_queries [--rows N] [--threads T] [--runs R] [--dir DIR]
+ *                 [--windows] [--quick]
  *
+ * --windows measures window functions instead (row_number, a running sum
+ * and lag by stream, a 7-row moving average, a 1,001-row moving sum, a
+ * RANGE of one hour, rank per tenant), with the same files and rules.
  * Defaults: 1,000,000 rows, 2 threads, 3 runs, files in a temporary
  * directory under /tmp (removed after). --quick: 50,000 rows, 1 run (ctest).
  * Without node or the peers the DuckDB columns say n/a. Exit 1 when one of
@@ -106,6 +110,44 @@ static const query queries[] = {
      "'2026-03-02 00:00:00+00' GROUP BY 1 ORDER BY 1 LIMIT 10 OFFSET 100"},
 };
 #define NQ (sizeof queries / sizeof queries[0])
+
+/* --windows: window functions over the same events (each query sums its
+ * window's column so that the result is one row to compare). ts is
+ * unique, so every window's order is total. */
+static const query window_queries[] = {
+    {"row_number by stream",
+     "SELECT count(*), sum(rn), max(rn) FROM (SELECT row_number() OVER "
+     "(PARTITION BY stream ORDER BY ts) AS rn FROM events) q"},
+    {"running sum by stream",
+     "SELECT sum(rs) FROM (SELECT sum(revenue) OVER (PARTITION BY stream "
+     "ORDER BY ts ROWS UNBOUNDED PRECEDING) AS rs FROM events) q"},
+    {"7-row moving average",
+     "SELECT sum(ma) FROM (SELECT avg(revenue) OVER (ORDER BY ts ROWS "
+     "BETWEEN 6 PRECEDING AND CURRENT ROW) AS ma FROM events) q"},
+    {"running count, default frame",
+     "SELECT sum(c) FROM (SELECT count(*) OVER (PARTITION BY region ORDER "
+     "BY quantity) AS c FROM events) q"},
+    {"rank by tenant, top 3",
+     "SELECT count(*) FROM (SELECT rank() OVER (PARTITION BY tenant ORDER "
+     "BY revenue DESC) AS r FROM events) q WHERE r <= 3"},
+    {"lag by stream",
+     "SELECT sum(d) FROM (SELECT version - lag(version, 1, 0) OVER "
+     "(PARTITION BY stream ORDER BY ts) AS d FROM events) q"},
+    {"1001-row moving sum",
+     "SELECT sum(s) FROM (SELECT sum(quantity) OVER (ORDER BY ts ROWS "
+     "BETWEEN 500 PRECEDING AND 500 FOLLOWING) AS s FROM events) q"},
+    {"moving max over 1 hour",
+     "SELECT sum(m) FROM (SELECT max(quantity) OVER (ORDER BY ts RANGE "
+     "BETWEEN INTERVAL '1 hour' PRECEDING AND CURRENT ROW) AS m FROM "
+     "events) q"},
+};
+#define NWQ (sizeof window_queries / sizeof window_queries[0])
+#define MAXQ 64
+_Static_assert(NQ <= MAXQ && NWQ <= MAXQ, "MAXQ holds every query list");
+
+/* The list this run measures (--windows picks the window queries). */
+static const query *qs = queries;
+static size_t nq = NQ;
 
 static double
 now_ms(void)
@@ -351,19 +393,19 @@ run_duckdb(const char *dir, const char *setup, int threads, int runs,
     fputs(", \"queries\": [", f);
     put_json_string(g, setup);
     fputc('\n', g);
-    for (size_t i = 0; i < NQ; i++) {
+    for (size_t i = 0; i < nq; i++) {
         fprintf(f, "%s{\"name\": ", i ? ", " : "");
-        put_json_string(f, queries[i].name);
+        put_json_string(f, qs[i].name);
         fputs(", \"sql\": ", f);
-        put_json_string(f, queries[i].sql);
+        put_json_string(f, qs[i].sql);
         fputc('}', f);
-        put_json_string(g, queries[i].sql);
+        put_json_string(g, qs[i].sql);
         fputc('\n', g);
     }
     fputs("]}\n", f);
     fclose(f);
     fclose(g);
-    for (size_t i = 0; i < NQ; i++) {
+    for (size_t i = 0; i < nq; i++) {
         ms[i] = -1;
         results[i] = NULL;
     }
@@ -372,7 +414,7 @@ run_duckdb(const char *dir, const char *setup, int threads, int runs,
     FILE *p = popen(cmd, "r");
     char line[1024];
     size_t k = 0;
-    while (p && fgets(line, sizeof line, p) && k < NQ) {
+    while (p && fgets(line, sizeof line, p) && k < nq) {
         const char *m = strstr(line, "\"ms\":");
         if (m) {
             ms[k] = strtod(m + 5, NULL);
@@ -397,7 +439,7 @@ run_duckdb(const char *dir, const char *setup, int threads, int runs,
         if (strncmp(buf, "{\"#\":", 5) == 0) {
             if (mem) {
                 fclose(mem);
-                if (cur >= 1 && (size_t)cur <= NQ) {
+                if (cur >= 1 && (size_t)cur <= nq) {
                     results[cur - 1] = acc;
                 } else {
                     free(acc);
@@ -419,7 +461,7 @@ run_duckdb(const char *dir, const char *setup, int threads, int runs,
     }
     if (mem) {
         fclose(mem);
-        if (cur >= 1 && (size_t)cur <= NQ) {
+        if (cur >= 1 && (size_t)cur <= nq) {
             results[cur - 1] = acc;
         } else {
             free(acc);
@@ -452,9 +494,12 @@ main(int argc, char **argv)
             runs = atoi(argv[++i]);
         } else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             dir_arg = argv[++i];
+        } else if (strcmp(argv[i], "--windows") == 0) {
+            qs = window_queries;
+            nq = NWQ;
         } else {
             fprintf(stderr, "usage: bench_queries [--rows N] [--threads T] "
-                            "[--runs R] [--dir DIR] [--quick]\n");
+                            "[--runs R] [--dir DIR] [--windows] [--quick]\n");
             return 2;
         }
     }
@@ -506,16 +551,15 @@ main(int argc, char **argv)
     if (lh_sql_run(s, setup, "csv", null, &err) != LH_OK) {
         die("views", &err);
     }
-    double ours[NQ];
-    char *mine[NQ];
+    double ours[MAXQ];
+    char *mine[MAXQ];
     int status = 0;
-    for (size_t i = 0; i < NQ; i++) {
+    for (size_t i = 0; i < nq; i++) {
         ours[i] = -1;
         for (int r = 0; r < runs; r++) {
             double a = now_ms();
-            if (lh_sql_run(s, queries[i].sql, "csv", null, &err) != LH_OK) {
-                fprintf(stderr, "bench_queries: %s: %s\n", queries[i].name,
-                        err.msg);
+            if (lh_sql_run(s, qs[i].sql, "csv", null, &err) != LH_OK) {
+                fprintf(stderr, "bench_queries: %s: %s\n", qs[i].name, err.msg);
                 ours[i] = -1;
                 status = 1;
                 break;
@@ -526,7 +570,7 @@ main(int argc, char **argv)
         size_t len = 0;
         mine[i] = NULL;
         FILE *m = open_memstream(&mine[i], &len);
-        if (lh_sql_run(s, queries[i].sql, "ndjson", m, &err) != LH_OK) {
+        if (lh_sql_run(s, qs[i].sql, "ndjson", m, &err) != LH_OK) {
             fprintf(m, "OUR ERROR %s", err.msg);
         }
         fclose(m);
@@ -535,13 +579,13 @@ main(int argc, char **argv)
     lh_session_close(s);
 
     /* DuckDB */
-    double duck[NQ];
-    char *theirs[NQ];
+    double duck[MAXQ];
+    char *theirs[MAXQ];
     bool peer = have_duckdb();
     if (peer) {
         run_duckdb(dir, setup, threads, runs, duck, theirs);
     } else {
-        for (size_t i = 0; i < NQ; i++) {
+        for (size_t i = 0; i < nq; i++) {
             duck[i] = -1;
             theirs[i] = NULL;
         }
@@ -551,7 +595,7 @@ main(int argc, char **argv)
            "ratio", "results");
     double logsum = 0, worst = 0;
     int nratio = 0, ndiff = 0;
-    for (size_t i = 0; i < NQ; i++) {
+    for (size_t i = 0; i < nq; i++) {
         char o[32], d[32], r[32];
         snprintf(o, sizeof o, ours[i] < 0 ? "failed" : "%.2f", ours[i]);
         snprintf(d, sizeof d, duck[i] < 0 ? "n/a" : "%.2f", duck[i]);
@@ -572,7 +616,7 @@ main(int argc, char **argv)
         } else {
             snprintf(r, sizeof r, "n/a");
         }
-        printf("%-32s %10s %10s %7s  %s\n", queries[i].name, o, d, r, same);
+        printf("%-32s %10s %10s %7s  %s\n", qs[i].name, o, d, r, same);
         if (theirs[i] && strcmp(same, "same") != 0) {
             printf("    ours:   %.300s\n    duckdb: %.300s\n", mine[i],
                    theirs[i]);
@@ -587,7 +631,7 @@ main(int argc, char **argv)
         printf("DuckDB not available (node and scripts/peers.sh): our times "
                "only\n");
     }
-    for (size_t i = 0; i < NQ; i++) {
+    for (size_t i = 0; i < nq; i++) {
         free(mine[i]);
         free(theirs[i]);
     }
