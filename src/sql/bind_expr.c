@@ -1330,8 +1330,11 @@ bind_aggregate(binder *b, bind_scope *s, const lh_ast *n, const char *name,
         return lh__bind_error(b, LH_EINVAL, n->pos, "%s(*) is not allowed",
                               name);
     }
-    unsigned af =
-        (flags & ~(unsigned)(BX_ALLOW_AGG | BX_ALLOW_WINDOW)) | BX_IN_AGG;
+    /* an aggregate's arguments hold no aggregate; a window aggregate's
+     * may hold the query's (sum(sum(x)) OVER (...) after GROUP BY) */
+    unsigned af = over ? flags & ~(unsigned)BX_ALLOW_WINDOW
+                       : (flags & ~(unsigned)(BX_ALLOW_AGG | BX_ALLOW_WINDOW)) |
+                             BX_IN_AGG;
     /* ordered-set aggregates: percentile_cont(0.5) WITHIN GROUP (ORDER BY
      * x) is percentile_cont(x, 0.5) */
     const lh_ast_list *al = &n->u.func.args;
