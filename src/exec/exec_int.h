@@ -63,6 +63,9 @@ struct lh_exec {
     /* hash-join builds shared by the instances of parallel pipelines */
     struct join_shared *joins;
     pthread_cond_t cv;
+    /* the running WITH RECURSIVE operators and their work tables
+     * (op_recursive.c), under mu */
+    struct rec_work *recs;
     /* freed with the execution (compiled regexes and the like) */
     struct lh_cleanup *cleanups;
 };
@@ -558,6 +561,13 @@ typedef struct lh_window_cfg {
     lh_window_call *calls; /* output columns after the input's */
     uint32_t ncalls;
 } lh_window_cfg;
+
+/* WITH RECURSIVE (op_recursive.c): the Recursive node of p with its
+ * anchor and step built (the step's work-table scans find it), and a
+ * work-table scan's configuration for n. */
+lh_rc lh__recursive_build(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
+                          uint32_t nouter, lh_pnode **out);
+lh_rc lh__cte_scan_build(lh_pctx *pc, const lh_plan *p, lh_pnode *n);
 
 /* Builds the window operator's configuration for n (a WINDOW plan node,
  * its child already built); sc is the child's scope. */

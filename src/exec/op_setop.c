@@ -288,7 +288,3 @@ const lh_op_vt lh__op_setop = {
     .close = dist_close,
     .explain = setop_explain,
 };
-
-/* WITH RECURSIVE and the window operator arrive in later steps. */
-const lh_op_vt lh__op_recursive = {.name = "Recursive"};
-const lh_op_vt lh__op_cte_scan = {.name = "WorkTable"};

@@ -601,9 +601,17 @@ lh__physical(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
         }
         break;
     case LH_PLAN_RECURSIVE:
+        return lh__recursive_build(pc, p, outer, nouter, out);
     case LH_PLAN_CTE_SCAN:
-        return lh_err_set(pc->err, LH_EUNSUPPORTED,
-                          "unsupported: WITH RECURSIVE (not yet)");
+        n = pnode(pc, &lh__op_cte_scan, p, 0);
+        if (n == NULL) {
+            return LH_ENOMEM;
+        }
+        rc = lh__cte_scan_build(pc, p, n);
+        if (rc != LH_OK) {
+            return rc;
+        }
+        break;
     default:
         return lh_err_set(pc->err, LH_EINTERNAL,
                           "plan node %d is not an operator", p->kind);

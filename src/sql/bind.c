@@ -967,10 +967,22 @@ lh__bind_from(binder *b, bind_scope *s, const lh_ast *from, lh_plan **out)
             break;
         }
         /* a derived table sees the outer query's scopes (it may be
-         * correlated inside a subquery), not its siblings */
-        rc = bind_derived(b, s, s->parent, from->u.derived.query,
-                          from->u.derived.alias, from->u.derived.col_aliases,
-                          from->u.derived.ncol_aliases, from->pos, out);
+         * correlated inside a subquery), not its siblings; it does see
+         * this query's WITH (a scope of the CTEs alone) */
+        {
+            bind_scope with = {0};
+            bind_scope *parent = s->parent;
+            if (s->nctes) {
+                with.parent = s->parent;
+                with.ctes = s->ctes;
+                with.nctes = s->nctes;
+                parent = &with;
+            }
+            rc =
+                bind_derived(b, s, parent, from->u.derived.query,
+                             from->u.derived.alias, from->u.derived.col_aliases,
+                             from->u.derived.ncol_aliases, from->pos, out);
+        }
         break;
     case LH_AST_JOIN:
         rc = bind_join(b, s, from, out);

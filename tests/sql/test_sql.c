@@ -421,6 +421,24 @@ expect_same_on_threads(const char *q, const char *head)
 }
 
 static void
+test_recursive_limits(void **state)
+{
+    (void)state;
+    /* a recursion without end: UNION keeps every row it has seen, so it
+     * grows past the limit; UNION ALL keeps two iterations, so it runs
+     * until canceled */
+    expect_over_limit("WITH RECURSIVE t(n) AS (SELECT 1 UNION SELECT n + 1 "
+                      "FROM t) SELECT count(*) FROM t",
+                      "memory",
+                      "WITH RECURSIVE t(n) AS (SELECT 1 UNION SELECT n + 1 "
+                      "FROM t WHERE n < 1000) SELECT count(*) AS c FROM t",
+                      "c\n1000\n");
+    expect_canceled("WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n + 1 "
+                    "FROM t) SELECT count(*) FROM t",
+                    100);
+}
+
+static void
 test_window_parallel_equals_serial(void **state)
 {
     (void)state;
@@ -551,6 +569,7 @@ main(void)
         cmocka_unit_test(test_window_memory_limit),
         cmocka_unit_test(test_window_cancel),
         cmocka_unit_test(test_window_parallel_equals_serial),
+        cmocka_unit_test(test_recursive_limits),
         cmocka_unit_test(test_parallel_equals_serial),
         cmocka_unit_test(test_parquet_round_trip),
     };
