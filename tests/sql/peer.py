@@ -19,7 +19,12 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SHARED = os.environ.get("LH_SHARED_DIR") or os.path.join(ROOT, "..", "shared")
+# ${LH_SHARED_DIR:-<repo>/../shared}, or ../../shared from a worktree (as
+# tests/sql/CMakeLists.txt finds the sqllogictest suites)
+SHARED = os.environ.get("LH_SHARED_DIR") or next(
+    (d for d in (os.path.join(ROOT, "..", "shared"),
+                 os.path.join(ROOT, "..", "..", "shared"))
+     if os.path.isdir(d)), os.path.join(ROOT, "..", "shared"))
 PEERS = os.environ.get("LH_PEERS_DIR") or os.path.join(ROOT, ".npm-peers")
 DUCK = os.path.join(ROOT, "tests", "peers", "duck.mjs")
 
@@ -84,6 +89,20 @@ def duck_batch(scripts, tmp):
             continue
         results[cur].append(list(obj.values()))
     return results
+
+
+def init_db(lakehouse, tmp):
+    """A fresh data directory for `lakehouse sql` in tmp, or a message."""
+    db = os.path.join(tmp, "db")
+    code, _, err = run([lakehouse, "init", db])
+    return db if code == 0 else "lakehouse init failed: " + err
+
+
+def parquet_views(data, tables):
+    """CREATE VIEW t AS ... read_parquet('data/t.parquet') for each table."""
+    return "".join(
+        "CREATE VIEW %s AS SELECT * FROM read_parquet('%s/%s.parquet'); "
+        % (t, data, t) for t in tables)
 
 
 def ours(lakehouse, datadir, sql):
