@@ -164,6 +164,9 @@ is_op(const char *name)
     return !((name[0] >= 'a' && name[0] <= 'z') || name[0] == '_');
 }
 
+static void window_text(const lh_window_spec *w, const lh_sql_query *q,
+                        lh_buf *out);
+
 static void
 text(const lh_bexpr *e, const lh_sql_query *q, lh_buf *out)
 {
@@ -308,11 +311,54 @@ text(const lh_bexpr *e, const lh_sql_query *q, lh_buf *out)
             text(e->u.agg.filter, q, out);
             lh_buf_putc(out, ')');
         }
-        if (e->kind == LH_BX_WINDOW) {
-            lh_buf_puts(out, " OVER (...)");
+        if (e->kind == LH_BX_WINDOW && e->u.agg.over) {
+            window_text(e->u.agg.over, q, out);
         }
         return;
     }
+}
+
+/* " OVER (PARTITION BY ... ORDER BY ... frame)" (EXPLAIN). */
+static void
+window_text(const lh_window_spec *w, const lh_sql_query *q, lh_buf *out)
+{
+    static const char *const units[] = {"", "ROWS", "RANGE", "GROUPS"};
+    static const char *const bounds[] = {"UNBOUNDED PRECEDING", "PRECEDING",
+                                         "CURRENT ROW", "FOLLOWING",
+                                         "UNBOUNDED FOLLOWING"};
+    static const char *const excl[] = {"", " EXCLUDE CURRENT ROW",
+                                       " EXCLUDE GROUP", " EXCLUDE TIES"};
+    const char *sep = "";
+    lh_buf_puts(out, " OVER (");
+    if (w->npartition) {
+        lh_buf_puts(out, "PARTITION BY ");
+        args(w->partition, w->npartition, q, out);
+        sep = " ";
+    }
+    for (uint32_t i = 0; i < w->norder; i++) {
+        lh_buf_puts(out, i ? ", " : sep);
+        lh_buf_puts(out, i ? "" : "ORDER BY ");
+        text(w->order[i].expr, q, out);
+        lh_buf_puts(out, w->order[i].desc ? " DESC" : "");
+        lh_buf_puts(out,
+                    w->order[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
+        sep = " ";
+    }
+    if (w->unit && w->unit < 4 && w->start_kind < 5 && w->end_kind < 5 &&
+        w->exclude < 4) {
+        lh_buf_printf(out, "%s%s BETWEEN ", sep, units[w->unit]);
+        if (w->start) {
+            text(w->start, q, out);
+            lh_buf_putc(out, ' ');
+        }
+        lh_buf_printf(out, "%s AND ", bounds[w->start_kind]);
+        if (w->end) {
+            text(w->end, q, out);
+            lh_buf_putc(out, ' ');
+        }
+        lh_buf_printf(out, "%s%s", bounds[w->end_kind], excl[w->exclude]);
+    }
+    lh_buf_putc(out, ')');
 }
 
 lh_rc

@@ -421,6 +421,31 @@ expect_same_on_threads(const char *q, const char *head)
 }
 
 static void
+test_window_explain(void **state)
+{
+    (void)state;
+    /* EXPLAIN shows each window; calls with the same PARTITION BY and
+     * ORDER BY share one sort whatever their frames */
+    lh_session *s = open_session(1);
+    lh_err err;
+    char *o = run(s,
+                  "EXPLAIN SELECT sum(x) OVER (PARTITION BY x % 2 ORDER BY x "
+                  "DESC ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE "
+                  "TIES), rank() OVER (PARTITION BY x % 2 ORDER BY x DESC), "
+                  "lag(x) OVER (ORDER BY x) FROM generate_series(1, 5) t(x)",
+                  "csv", NULL, &err);
+    if (strstr(o, "OVER (PARTITION BY (#0 % 2) ORDER BY #0 DESC NULLS FIRST "
+                  "ROWS BETWEEN 1 PRECEDING AND CURRENT ROW EXCLUDE TIES)") ==
+            NULL ||
+        strstr(o, "lag(#0) OVER (ORDER BY #0 NULLS LAST)") == NULL ||
+        strstr(o, "(2 sorts)") == NULL) {
+        fail_msg("%s", o);
+    }
+    free(o);
+    lh_session_close(s);
+}
+
+static void
 test_recursive_limits(void **state)
 {
     (void)state;
@@ -569,6 +594,7 @@ main(void)
         cmocka_unit_test(test_window_memory_limit),
         cmocka_unit_test(test_window_cancel),
         cmocka_unit_test(test_window_parallel_equals_serial),
+        cmocka_unit_test(test_window_explain),
         cmocka_unit_test(test_recursive_limits),
         cmocka_unit_test(test_parallel_equals_serial),
         cmocka_unit_test(test_parquet_round_trip),
