@@ -57,7 +57,8 @@ typedef struct rules {
     lh_arena a;
     lh_map by_stream; /* stream -> rule (the lake ones) */
     rule *all;
-    size_t nlake;
+    uint32_t nlake;
+    lh_value *streams; /* the lake ones' streams, for the probe */
 } rules;
 
 /* The rules of shard s into rs (its write connection, under s->mu). */
@@ -264,7 +265,8 @@ metric(const lh_ice_metric *m, uint32_t n, int32_t id, int64_t none)
     return none;
 }
 
-enum verdict { KEEP, LOOK, DROP };
+/* LOOK_RULES: only a rule's stream may be there (the probe tells). */
+enum verdict { KEEP, LOOK, LOOK_RULES, DROP };
 
 /* What a data file's metrics allow us to conclude. */
 static enum verdict
@@ -299,17 +301,55 @@ judge_file(const lh__lake *l, const judge *j, const lh_ice_data_file *f)
             continue;
         }
         if (!bounded) {
-            return LOOK;
+            return LOOK_RULES;
         }
         lh_value sv = {.type = {.id = LH_T_VARCHAR}};
         sv.u.s.p = ru->stream;
         sv.u.s.len = strlen(ru->stream);
         if (lh_ice_value_cmp(&slo, &sv) <= 0 &&
             lh_ice_value_cmp(&sv, &shi) <= 0) {
-            return LOOK;
+            return LOOK_RULES;
         }
     }
     return KEEP;
+}
+
+/* Whether the file of task t holds a row of a rule's stream: its stream
+ * column read with `stream IN (the rules' streams)` pushed down, so that
+ * the row groups whose Bloom filter has none of them are not read (a
+ * stream's events are in most files' stream bounds: erasing one customer
+ * must not read the whole lake). */
+static lh_rc
+probe_rules(lh__lake *l, const judge *j, const lh_ice_plan *plan,
+            const lh_ice_task *t, bool *hit, lh_err *err)
+{
+    *hit = false;
+    lh_ice_task probe = *t;
+    lh_ice_expr in = {.op = LH_ICE_OP_IN,
+                      .field_id = LH__F_STREAM,
+                      .lits = j->rs->streams,
+                      .nlits = j->rs->nlake};
+    probe.residual = &in;
+    int32_t ids[] = {LH__F_STREAM};
+    lh_ice_reader *rd = NULL;
+    lh_rc rc = lh_ice_read_open(l->ice, plan, &probe, ids, 1, &rd, err);
+    while (rc == LH_OK && !*hit) {
+        lh_batch b;
+        rc = lh_ice_read_next(rd, &b, err);
+        if (rc != LH_OK || b.count == 0) {
+            break;
+        }
+        uint32_t n = b.sel ? b.nsel : b.count;
+        for (uint32_t k = 0; k < n && !*hit; k++) {
+            const lh_str *sv =
+                &((const lh_str *)b.cols[0].data)[b.sel ? b.sel[k] : k];
+            *hit = lh_map_has(&j->rs->by_stream, lh_str_data(sv), sv->len);
+        }
+    }
+    if (rd != NULL) {
+        lh_ice_read_close(rd);
+    }
+    return rc;
 }
 
 /* The changes of one lake pass (one commit). */
@@ -443,6 +483,14 @@ purge_lake(lh__lake *l, lh_us now, const rules *rs, const lh__flush_opts *o,
             res->files_dropped++;
             res->lake_removed += t->file->record_count;
             break;
+        case LOOK_RULES: {
+            bool hit;
+            rc = probe_rules(l, &j, &plan, t, &hit, err);
+            if (rc == LH_OK && hit) {
+                rc = rewrite_file(l, &j, &plan, t, o, &ch, res, err);
+            }
+            break;
+        }
         case LOOK:
             rc = rewrite_file(l, &j, &plan, t, o, &ch, res, err);
             break;
@@ -481,6 +529,22 @@ lh__retention(lh__lake *l, lh_us now, const lh__flush_opts *o,
     lh_rc rc = LH_OK;
     for (int k = 0; rc == LH_OK && k < t->nshards; k++) {
         rc = shard_rules(&t->shards[k], now, &rs, err);
+    }
+    if (rc == LH_OK && rs.nlake > 0) {
+        rs.streams = lh_arena_calloc(&rs.a, rs.nlake * sizeof(lh_value));
+        uint32_t n = 0;
+        for (const rule *ru = rs.all; rs.streams != NULL && ru != NULL;
+             ru = ru->next) {
+            if (ru->lake) {
+                lh_value *v = &rs.streams[n++];
+                v->type.id = LH_T_VARCHAR;
+                v->u.s.p = ru->stream;
+                v->u.s.len = strlen(ru->stream);
+            }
+        }
+        if (rs.streams == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
     }
     if (rc == LH_OK) {
         rc = purge_hot(l, now, &rs, o, res, err);
