@@ -85,6 +85,13 @@ LH_API lh_rc lh_global_init(lh_err *err);
 
 /* "Now" in µs since the Unix epoch, UTC: frozen at $LH_NOW when set. */
 LH_API int64_t lh_clock_now(void);
+/* A simulated clock: from now on lh_clock_now(), and everything the
+ * product means by now (default ts, committed_at, windows, TTLs, SQL
+ * now()), is `at` (µs since the epoch), as LH_NOW makes it for a whole
+ * process; 0 goes back to LH_NOW or the real clock. For simulations
+ * (lakehouse demo) and tests: set it while no other thread uses the
+ * library. Snapshot times of the lake still never go back. */
+LH_API void lh_clock_set(int64_t at);
 
 /* ---- database
  * ------------------------------------------------------------------ */

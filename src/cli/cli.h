@@ -72,6 +72,10 @@ int cli_tiers(int argc, char **argv);
 extern const char cli_tiers_usage[];
 int cli_erase(int argc, char **argv);
 extern const char cli_erase_usage[];
+/* The tiers as `lakehouse tiers --format table` prints them. */
+void cli_tiers_print(const lh_tier_stats *ts, size_t n);
+int cli_demo(int argc, char **argv);
+extern const char cli_demo_usage[];
 int cli_serve(int argc, char **argv);
 extern const char cli_serve_usage[];
 int cli_token(int argc, char **argv);

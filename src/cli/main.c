@@ -740,6 +740,7 @@ static const cli_command commands[] = {
     {"pipeline", cli_pipeline, cli_pipeline_usage},
     {"tiers", cli_tiers, cli_tiers_usage},
     {"erase", cli_erase, cli_erase_usage},
+    {"demo", cli_demo, cli_demo_usage},
     {"parquet", cli_parquet, cli_parquet_usage},
     {"iceberg", cli_iceberg, cli_iceberg_usage},
     {"serve", cli_serve, cli_serve_usage},

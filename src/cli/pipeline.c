@@ -89,8 +89,8 @@ json_tier(const lh_tier_stats *t, bool first)
     }
 }
 
-static void
-table_out(const lh_tier_stats *ts, size_t n)
+void
+cli_tiers_print(const lh_tier_stats *ts, size_t n)
 {
     static const char *const head[] = {"table", "tier",   "rows",  "files",
                                        "bytes", "min_ts", "max_ts"};
@@ -172,7 +172,7 @@ cli_tiers(int argc, char **argv)
         }
         printf("]\n");
     } else if (rc == LH_OK) {
-        table_out(ts, n);
+        cli_tiers_print(ts, n);
     }
     lh_free_mem(ts);
     lh_db_close(db);

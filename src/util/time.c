@@ -89,6 +89,12 @@ lh_clock_now(void)
     return lh_now();
 }
 
+void
+lh_clock_set(int64_t at)
+{
+    lh_time_set_frozen(at, at != 0);
+}
+
 lh_rc
 lh_time_check_env(lh_err *err)
 {
