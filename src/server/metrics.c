@@ -190,6 +190,9 @@ lh__metrics_render(lh_server *s, lh_buf *b)
     counter(b, "lakehouse_pg_queries_total",
             "PostgreSQL protocol queries (simple and extended).",
             atomic_load(&m->pg_queries));
+    counter(b, "lakehouse_pg_inline_runs_total",
+            "PostgreSQL statements run on the I/O thread (fast before).",
+            atomic_load(&m->pg_inline));
     counter(b, "lakehouse_auth_failures_total",
             "Requests and sessions refused for a missing or wrong token.",
             atomic_load(&m->auth_failures));

@@ -12,6 +12,15 @@
  * chunk, so that a short query (a point lookup) costs one trip to the
  * pool, and a long one is sent as the client reads it.
  *
+ * A trip to the pool and back costs two thread wakeups, more than a
+ * point lookup's own work: a statement whose last PG_FAST_RUNS runs each
+ * took under PG_FAST_US (1 ms) runs on the loop's thread instead, and one
+ * slower run sends it back to the pool (so a misprediction holds the loop
+ * once). A prepared statement keeps its history in its pg_prep, a simple query
+ * by the shape of its text (its literals left out) in a small table of
+ * the connection. Runs on the loop are not nested: what one's completion
+ * starts (the client's pipelined messages) goes to the pool.
+ *
  * Transactions: the engine has none; BEGIN / COMMIT / ROLLBACK set the
  * status ReadyForQuery reports, and after an error in a block the
  * statements up to its end are refused (25P02), as PostgreSQL does.
@@ -23,6 +32,10 @@
 
 /* Rendered rows a portal holds (and a simple query sends) at most. */
 #define PG_CHUNK (256u << 10)
+/* Fast runs in a row after which a statement runs on the loop thread, and
+ * what fast means. */
+#define PG_FAST_RUNS 3
+#define PG_FAST_US 1000 /* a misprediction holds the loop about this long */
 
 enum { EX_SIMPLE = 1, EX_DESCRIBE_STMT, EX_DESCRIBE_PORTAL, EX_EXECUTE };
 
@@ -42,9 +55,11 @@ typedef struct pg_exec {
     pg_stmt *stmt;
     pg_portal *portal;
     int32_t max_rows;
-    int64_t sent; /* rows this Execute sent */
-    lh_buf out;   /* messages rendered on the pool */
-    lh_us start;  /* for the query latency histogram */
+    int64_t sent;   /* rows this Execute sent */
+    lh_buf out;     /* messages rendered on the pool */
+    lh_us start;    /* for the query latency histogram */
+    lh_us ran;      /* how long exec_main took */
+    uint64_t shape; /* simple: the hash of the text without literals */
     lh_rc rc;
     lh_err err;
     size_t err_base; /* err.offset is relative to sql + err_base */
@@ -601,11 +616,22 @@ portal_run(pg_exec *e, pg_portal *x)
     return rows_fill(e->p, &x->rows, &e->err);
 }
 
+static void exec_run(pg_exec *e);
+
 static void
 exec_main(srv_work *w)
 {
     pg_exec *e = (pg_exec *)w;
     pg_conn *p = e->p;
+    lh_us t0 = lh_mono_now();
+    exec_run(e);
+    e->ran = lh_mono_now() - t0;
+    (void)p;
+}
+
+static void
+exec_run(pg_exec *e)
+{
     switch (e->kind) {
     case EX_SIMPLE:
         run_simple(e);
@@ -653,13 +679,59 @@ exec_main(srv_work *w)
     default:
         break;
     }
-    (void)p;
 }
 
 /* ---- the loop's side ------------------------------------------------------
  */
 
 static void exec_done(srv_work *w);
+
+/* The hash of sql without its literals (numbers, quoted strings), so
+ * that `WHERE id = 7` and `WHERE id = 8` share a history. */
+static uint64_t
+shape_of(const char *sql, size_t len)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    char prev = ' ';
+    for (size_t i = 0; i < len; i++) {
+        char ch = sql[i];
+        bool word = prev == '_' || (prev >= 'a' && prev <= 'z') ||
+                    (prev >= 'A' && prev <= 'Z') ||
+                    (prev >= '0' && prev <= '9');
+        if (ch == '\'') {
+            while (++i < len && sql[i] != '\'') {
+            }
+            ch = '?';
+        } else if (ch >= '0' && ch <= '9' && !word) {
+            while (i + 1 < len && ((sql[i + 1] >= '0' && sql[i + 1] <= '9') ||
+                                   sql[i + 1] == '.')) {
+                i++;
+            }
+            ch = '?';
+        }
+        h = (h ^ (uint8_t)ch) * 1099511628211ull;
+        prev = ch;
+    }
+    return h;
+}
+
+/* Where e's statement keeps its count of fast runs; NULL for none. */
+static uint8_t *
+fast_count(pg_conn *p, pg_exec *e)
+{
+    if (e->kind == EX_SIMPLE) {
+        pg_shape *sh = &p->shapes[e->shape % PG_SHAPES];
+        if (sh->hash != e->shape) {
+            sh->hash = e->shape;
+            sh->fast = 0;
+        }
+        return &sh->fast;
+    }
+    pg_stmt *st = e->kind == EX_DESCRIBE_STMT ? e->stmt
+                  : e->portal != NULL         ? e->portal->stmt
+                                              : NULL;
+    return st != NULL && st->prep != NULL ? &st->prep->fast : NULL;
+}
 
 static void
 submit(srv_conn *c, pg_exec *e)
@@ -668,6 +740,14 @@ submit(srv_conn *c, pg_exec *e)
     p->phase = PG_BUSY;
     e->work.run = exec_main;
     e->work.done = exec_done;
+    uint8_t *fast = fast_count(p, e);
+    if (!p->inline_run && fast != NULL && *fast >= PG_FAST_RUNS) {
+        p->inline_run = true;
+        atomic_fetch_add(&c->loop->srv->m.pg_inline, 1);
+        lh__srv_run_here(c, &e->work);
+        p->inline_run = false;
+        return;
+    }
     lh__srv_conn_timer(c, c->loop->srv->cfg.query_timeout / 1000);
     lh__srv_submit(c, &e->work);
 }
@@ -780,7 +860,10 @@ exec_done(srv_work *w)
     pg_exec *e = (pg_exec *)w;
     srv_conn *c = w->conn;
     pg_conn *p = c->state;
-    atomic_fetch_add(&c->loop->srv->m.pg_queries, e->kind == EX_SIMPLE);
+    uint8_t *fast = w->failed ? NULL : fast_count(p, e);
+    if (fast != NULL) {
+        *fast = e->ran < PG_FAST_US ? (uint8_t)LH_MIN(*fast + 1, 255) : 0;
+    }
     if (c->closed) {
         p->exec = NULL;
         exec_free(e);
@@ -843,6 +926,7 @@ lh__pg_exec_simple(srv_conn *c, const char *sql)
         return false;
     }
     e->len = strlen(sql);
+    e->shape = shape_of(sql, e->len);
     p->exec = e;
     submit(c, e);
     return true;

@@ -33,7 +33,15 @@ typedef enum pg_phase {
 typedef struct pg_prep {
     lh_stmt *st; /* NULL for an empty statement */
     int refs;
+    uint8_t fast; /* its last runs in a row that were fast (pg_exec.c) */
 } pg_prep;
+
+/* The history of simple queries of one shape (pg_exec.c). */
+typedef struct pg_shape {
+    uint64_t hash; /* of the text without its literals */
+    uint8_t fast;  /* its last runs in a row that were fast */
+} pg_shape;
+#define PG_SHAPES 16
 
 /* A prepared statement (Parse). */
 typedef struct pg_stmt {
@@ -72,6 +80,7 @@ typedef struct pg_portal {
     int nresfmt;
     int16_t *resfmt; /* 0 = all text, 1 = all that one, else per column */
     bool executed;
+    bool counted; /* in lakehouse_pg_queries_total */
     pg_rows rows;
     char tag[64]; /* a statement without rows: what it did */
 } pg_portal;
@@ -100,6 +109,8 @@ typedef struct pg_conn {
     pg_portal *portals;
     void *exec;       /* the query in flight (pg_exec.c) */
     bool exec_paused; /* it waits for the client to read */
+    bool inline_run;  /* a statement runs on the loop's thread now */
+    pg_shape shapes[PG_SHAPES];
     atomic_bool timed_out;
     lh_session *session; /* opened at the first statement; written under
                             the server's pg_mu (CancelRequest reads it) */

@@ -595,8 +595,11 @@ on_execute(srv_conn *c, lh_pg_reader *r)
         simple(p, 'I'); /* EmptyQueryResponse */
         return;
     }
-    if (!x->executed) {
+    if (!x->counted) { /* its first Execute (Describe may have run it) */
+        x->counted = true;
         atomic_fetch_add(&c->loop->srv->m.pg_queries, 1);
+    }
+    if (!x->executed) {
         atomic_store(&p->cancel, false);
     }
     if (!lh__pg_exec_execute(c, x, max)) {

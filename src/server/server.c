@@ -478,6 +478,18 @@ lh__srv_submit(srv_conn *c, srv_work *w)
     }
 }
 
+void
+lh__srv_run_here(srv_conn *c, srv_work *w)
+{
+    w->conn = c;
+    w->post = false;
+    w->failed = false;
+    c->refs++;
+    w->run(w);
+    w->done(w);
+    conn_unref(c);
+}
+
 static void
 wake_waiters(srv_loop *l)
 {

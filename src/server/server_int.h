@@ -198,6 +198,7 @@ typedef struct srv_metrics {
     atomic_uint_fast64_t conns_refused;
     atomic_uint_fast64_t conns_dropped; /* timeouts, limits, bad bytes */
     atomic_uint_fast64_t pg_queries;
+    atomic_uint_fast64_t pg_inline; /* runs on the loop thread (pg_exec.c) */
     atomic_uint_fast64_t auth_failures;
 } srv_metrics;
 
@@ -338,6 +339,9 @@ struct lh_server {
 /* Takes a reference on c for work; submits w to the pool. done always
  * runs on c's loop (with w->failed set when it could not be queued). */
 void lh__srv_submit(srv_conn *c, srv_work *w);
+/* Runs w->run and then w->done here, on c's loop thread, holding a
+ * reference on c: for work known to be shorter than a trip to the pool. */
+void lh__srv_run_here(srv_conn *c, srv_work *w);
 /* From any thread: runs w->done on w->conn's loop, in order with the
  * dones of work submitted before. Outside the work accounting: the
  * caller is work in flight on that connection (which keeps it alive
