@@ -746,6 +746,14 @@ LH_API lh_rc lh_session_set(lh_session *s, const char *name, const char *value,
 /* Makes the statement running in s stop with LH_ECANCELED. Safe from any
  * thread and from a signal handler. */
 LH_API void lh_session_cancel(lh_session *s);
+/* Confines the files the session's SQL may read (read_parquet,
+ * iceberg_scan) to those under the directory root, symbolic links
+ * resolved, or forbids them all with root NULL: for servers, whose
+ * clients must not read the server's other files. Cannot be undone for
+ * the session. A statement refused reads nothing and fails with
+ * LH_EREADONLY ("permission denied: ..."), the same whether the file
+ * exists or not. LH_EINVAL when root is not a directory. */
+LH_API lh_rc lh_session_confine(lh_session *s, const char *root, lh_err *err);
 
 /* Prepares the first statement of sql[0..len) (len 0: strlen); *used
  * receives how many bytes it took (with its ';'), so a text of several

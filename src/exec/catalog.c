@@ -3,8 +3,10 @@
  * Names are matched case-insensitively (stored lowercase).
  */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "exec/session.h"
 #include "exec/sources.h"
@@ -204,6 +206,101 @@ add_resource(lh_session *s, void (*fn)(void *), void *p, lh_err *err)
     return LH_OK;
 }
 
+/* Whether the real path of dir is root or under it. */
+static bool
+under(const char *root, const char *dir)
+{
+    char *real = realpath(dir, NULL);
+    size_t rl = strlen(root);
+    bool ok = real != NULL && strncmp(real, root, rl) == 0 &&
+              (real[rl] == '/' || real[rl] == 0 || rl == 1);
+    free(real); /* realpath's malloc */
+    return ok;
+}
+
+lh_rc
+lh__file_in_scope(const lh_file_scope *sc, const char *fn, const char *path,
+                  lh_err *err)
+{
+    if (sc == NULL || !sc->on) {
+        return LH_OK;
+    }
+    if (sc->root == NULL) {
+        return lh_err_set(err, LH_EREADONLY,
+                          "permission denied: %s may not read files in this "
+                          "session",
+                          fn);
+    }
+    bool ok = false;
+    if (strstr(path, "://") == NULL) {
+        /* a glob: the directory before its first wildcard */
+        size_t n = strcspn(path, "*?[");
+        lh_buf dir = LH_BUF_INIT;
+        lh_buf_append(&dir, path, n);
+        if (path[n] != 0) {
+            char *slash = lh_buf_ok(&dir) && dir.len > 0
+                              ? memrchr(dir.data, '/', dir.len)
+                              : NULL;
+            dir.len = slash == NULL ? 0 : (size_t)(slash - dir.data);
+            lh_buf_puts(&dir, slash == NULL       ? "."
+                              : slash == dir.data ? "/"
+                                                  : "");
+        }
+        ok = lh_buf_ok(&dir) && dir.len > 0 && under(sc->root, dir.data);
+        lh_buf_release(&dir);
+    }
+    return ok ? LH_OK
+              : lh_err_set(err, LH_EREADONLY,
+                           "permission denied: %s may read only files under "
+                           "the data directory in this session, not \"%s\"",
+                           fn, path);
+}
+
+static lh_rc
+scope_of_arg(lh_session *s, const char *fn, const lh_value *v, lh_err *err)
+{
+    char *path = lh_strndup(v->u.s.p, v->u.s.len);
+    if (path == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    lh_rc rc = lh__file_in_scope(&s->files, fn, path, err);
+    lh_free(path);
+    return rc;
+}
+
+lh_rc
+lh_session_confine(lh_session *s, const char *root, lh_err *err)
+{
+    char *mine = NULL;
+    if (root != NULL) {
+        char *real = realpath(root, NULL);
+        struct stat st;
+        bool dir = real != NULL && stat(real, &st) == 0 && S_ISDIR(st.st_mode);
+        mine = dir ? lh_strdup(real) : NULL;
+        free(real); /* realpath's malloc */
+        if (!dir) {
+            return lh_err_set(err, LH_EINVAL,
+                              "cannot confine a session to \"%s\": not a "
+                              "directory",
+                              root);
+        }
+        if (mine == NULL) {
+            return lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+    }
+    if (s->files.on && (s->files.root == NULL ||
+                        (mine != NULL && !under(s->files.root, mine)))) {
+        lh_free(mine);
+        return lh_err_set(err, LH_EINVAL,
+                          "the session is confined already: it may be "
+                          "confined further, not widened");
+    }
+    lh_free(s->files.root);
+    s->files.on = true;
+    s->files.root = mine;
+    return LH_OK;
+}
+
 static lh_rc
 cat_table_fn(void *ud, const char *name, const lh_value *args, uint32_t nargs,
              const char *const *names, const lh_value *named, uint32_t nnamed,
@@ -215,8 +312,8 @@ cat_table_fn(void *ud, const char *name, const lh_value *args, uint32_t nargs,
     lh_rc rc;
     if (strcasecmp(name, "read_parquet") == 0 ||
         strcasecmp(name, "parquet_scan") == 0) {
-        rc = lh__read_parquet(args, nargs, names, named, nnamed, a, &t, &res,
-                              err);
+        rc = lh__read_parquet(args, nargs, names, named, nnamed, &s->files, a,
+                              &t, &res, err);
         if (res) {
             lh_rc rr = add_resource(s, lh__read_parquet_free, res, err);
             if (rc == LH_OK) {
@@ -233,6 +330,14 @@ cat_table_fn(void *ud, const char *name, const lh_value *args, uint32_t nargs,
             }
         }
     } else if (strcasecmp(name, "iceberg_scan") == 0) {
+        /* The table's folder or metadata file; the files its metadata
+         * names are the table's (written by whoever could write there). */
+        rc = nargs > 0 && !args[0].is_null && args[0].type.id == LH_T_VARCHAR
+                 ? scope_of_arg(s, "iceberg_scan", &args[0], err)
+                 : LH_OK;
+        if (rc != LH_OK) {
+            return rc;
+        }
         rc = lh__iceberg_scan(args, nargs, names, named, nnamed, a, &t, &res,
                               err);
         if (res) {

@@ -56,7 +56,7 @@ pq_source_free(void *p)
         return;
     }
     for (uint32_t i = 0; i < ps->nfiles; i++) {
-        lh_pq_close(ps->files[i]);
+        lh_pq_close(ps->files ? ps->files[i] : NULL);
         lh_free(ps->paths[i]);
         lh_free(ps->colmap ? ps->colmap[i] : NULL);
     }
@@ -355,7 +355,8 @@ add_path(pq_source *ps, uint32_t *cap, const char *path, lh_err *err)
 }
 
 static lh_rc
-expand(pq_source *ps, uint32_t *cap, const lh_value *arg, lh_err *err)
+expand(pq_source *ps, uint32_t *cap, const lh_value *arg,
+       const lh_file_scope *scope, lh_err *err)
 {
     if (arg->is_null || arg->type.id != LH_T_VARCHAR) {
         return lh_err_set(err, LH_EINVAL,
@@ -365,16 +366,25 @@ expand(pq_source *ps, uint32_t *cap, const lh_value *arg, lh_err *err)
     if (pat == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
+    /* The scope before the glob, whose "no file matches" would tell what
+     * exists outside; then each match (a link may lead out). */
+    lh_rc rc = lh__file_in_scope(scope, "read_parquet", pat, err);
+    if (rc != LH_OK) {
+        lh_free(pat);
+        return rc;
+    }
     glob_t g;
     int r = glob(pat, 0, NULL, &g);
-    lh_rc rc = LH_OK;
     if (r == GLOB_NOMATCH) {
         rc = lh_err_set(err, LH_ENOENT, "no file matches \"%s\"", pat);
     } else if (r != 0) {
         rc = lh_err_set(err, LH_EIO, "could not list \"%s\"", pat);
     } else {
         for (size_t i = 0; i < g.gl_pathc && rc == LH_OK; i++) {
-            rc = add_path(ps, cap, g.gl_pathv[i], err);
+            rc = lh__file_in_scope(scope, "read_parquet", g.gl_pathv[i], err);
+            if (rc == LH_OK) {
+                rc = add_path(ps, cap, g.gl_pathv[i], err);
+            }
         }
         globfree(&g);
     }
@@ -384,8 +394,9 @@ expand(pq_source *ps, uint32_t *cap, const lh_value *arg, lh_err *err)
 
 lh_rc
 lh__read_parquet(const lh_value *args, uint32_t nargs, const char *const *names,
-                 const lh_value *named, uint32_t nnamed, lh_arena *a,
-                 lh_sql_table **out, void **resource, lh_err *err)
+                 const lh_value *named, uint32_t nnamed,
+                 const lh_file_scope *scope, lh_arena *a, lh_sql_table **out,
+                 void **resource, lh_err *err)
 {
     (void)named;
     for (uint32_t i = 0; i < nnamed; i++) {
@@ -406,7 +417,7 @@ lh__read_parquet(const lh_value *args, uint32_t nargs, const char *const *names,
     uint32_t cap = 0;
     lh_rc rc = LH_OK;
     for (uint32_t i = 0; i < nargs && rc == LH_OK; i++) {
-        rc = expand(ps, &cap, &args[i], err);
+        rc = expand(ps, &cap, &args[i], scope, err);
     }
     if (rc != LH_OK) {
         return rc;

@@ -118,6 +118,7 @@ lh_session_close(lh_session *s)
     }
     lh__catalog_release(s);
     lh__registry_free(s->reg);
+    lh_free(s->files.root);
     lh_free(s);
 }
 

@@ -13,6 +13,7 @@
 
 #include "exec/exec_int.h"
 #include "exec/memtable.h"
+#include "exec/sources.h"
 #include "sql/sql.h"
 
 typedef struct lh_view {
@@ -44,6 +45,7 @@ struct lh_session {
                        bookkeeping only) */
     lh_resource *res;
     lh_sql_catalog cat;
+    lh_file_scope files; /* lh_session_confine */
 };
 
 /* catalog.c */

@@ -11,10 +11,25 @@
 
 #include "exec/exec.h"
 
+/* The files a session's table functions may read (lh_session_confine):
+ * all when !on; none when on and root is NULL; else those under root (a
+ * real path without a final '/'). */
+typedef struct lh_file_scope {
+    bool on;
+    char *root;
+} lh_file_scope;
+
+/* LH_OK when path (a file, or a glob: its literal directory) is in sc;
+ * else LH_EREADONLY naming fn and path, worded the same whether path
+ * exists or not (no oracle for files outside). sc NULL: all. */
+lh_rc lh__file_in_scope(const lh_file_scope *sc, const char *fn,
+                        const char *path, lh_err *err);
+
+/* read_parquet('file or glob', ...): the files in scope (NULL: all). */
 lh_rc lh__read_parquet(const lh_value *args, uint32_t nargs,
                        const char *const *names, const lh_value *named,
-                       uint32_t nnamed, lh_arena *a, lh_sql_table **out,
-                       void **resource, lh_err *err);
+                       uint32_t nnamed, const lh_file_scope *scope, lh_arena *a,
+                       lh_sql_table **out, void **resource, lh_err *err);
 void lh__read_parquet_free(void *resource);
 
 /* generate_series(start, stop [, step]) (inclusive) and range(...)

@@ -399,7 +399,7 @@ run_query(srv_work *w)
     hq *h = (hq *)((char *)w - offsetof(hq, work));
     lh_server *s = h->x->srv;
     lh_session *sess = NULL;
-    h->rc = lh__srv_session_open(s, &sess, &h->err);
+    h->rc = lh__srv_session_open(s, h->x->auth.role, &sess, &h->err);
     if (h->rc != LH_OK) {
         return;
     }

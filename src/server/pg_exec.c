@@ -76,7 +76,7 @@ lh__pg_session(srv_conn *c, lh_err *err)
     }
     lh_session *s;
     lh_server *srv = c->loop->srv;
-    lh_rc rc = lh__srv_session_open(srv, &s, err);
+    lh_rc rc = lh__srv_session_open(srv, p->auth.role, &s, err);
     if (rc != LH_OK) {
         return rc;
     }

@@ -459,8 +459,11 @@ void lh__srv_queries_release(lh_server *s);
 /* ---- SQL around the engine (sql_common.c) ---------------------------------
  */
 
-/* A session with the server's query settings (memory, threads). */
-lh_rc lh__srv_session_open(lh_server *s, lh_session **out, lh_err *err);
+/* A session with the server's query settings (memory, threads), for a
+ * client of that role: below admin its table functions read only the data
+ * directory's files (lh_session_confine). */
+lh_rc lh__srv_session_open(lh_server *s, srv_role role, lh_session **out,
+                           lh_err *err);
 /* The first keyword of a statement, upper case, after white space,
  * comments and '('; its length (0: none). */
 size_t lh__sql_first_word(const char *sql, size_t len, char *word, size_t cap);

@@ -10,14 +10,24 @@
 #include "server/server_int.h"
 
 lh_rc
-lh__srv_session_open(lh_server *s, lh_session **out, lh_err *err)
+lh__srv_session_open(lh_server *s, srv_role role, lh_session **out, lh_err *err)
 {
     lh_session_options o = {
         .dialect = NULL,
         .threads = s->cfg.query_threads,
         .memory_limit = s->cfg.query_memory,
     };
-    return lh_session_open(s->db, &o, out, err);
+    lh_rc rc = lh_session_open(s->db, &o, out, err);
+    if (rc == LH_OK && role < SRV_ROLE_ADMIN) {
+        /* read_parquet and iceberg_scan read the server's disk: below
+         * admin (who may COPY anywhere), only the data directory. */
+        rc = lh_session_confine(*out, lh_db_dir(s->db), err);
+        if (rc != LH_OK) {
+            lh_session_close(*out);
+            *out = NULL;
+        }
+    }
+    return rc;
 }
 
 /* Skips white space, comments and opening parentheses. */
