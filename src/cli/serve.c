@@ -105,6 +105,11 @@ cli_serve(int argc, char **argv)
         goto out;
     }
     rc = lh_server_config_new(&cfg, &err);
+    if (rc == LH_OK) {
+        /* the main job moves events to the lake; the config, the
+         * environment or --pipeline false may turn that off */
+        rc = lh_server_config_set(cfg, "pipeline", "true", &err);
+    }
     const char *file = opts[n].set ? opts[n].value : getenv("LAKEHOUSE_CONFIG");
     if (rc == LH_OK && file != NULL && file[0] != 0) {
         rc = lh_server_config_load(cfg, file, &err);

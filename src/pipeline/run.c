@@ -7,7 +7,8 @@
  * shard's next look (now + flush_interval) is stored in its meta table as
  * "flush_due". lh_pipeline_start runs the same alarms in the background (a
  * scheduler thread and one worker), each shard's armed for the time it
- * stored: so the timers survive restarts.
+ * stored: so the timers survive restarts; a watch on the same scheduler
+ * looks for tables created since, every WATCH_US, and adds their jobs.
  */
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,8 @@
 
 /* Passes of until_idle over failing jobs before giving up. */
 #define IDLE_ATTEMPTS 4
+/* How often the background pipeline looks for new tables. */
+#define WATCH_US (5 * LH_US_PER_SEC)
 
 typedef struct job {
     lh_alarm alarm;
@@ -129,6 +132,9 @@ struct lh_pipeline {
     job **jobs;
     lh__pipeline_opts o;
     lh_pipeline_stats st;
+    size_t cap;     /* of names, lakes and jobs */
+    lh_alarm watch; /* background: new tables */
+    bool stored;    /* arm shards for their stored due times */
 };
 
 /* A shard's stored next look ("flush_due"), or 0. */
@@ -151,6 +157,100 @@ stored_due(lh_shard *s)
 }
 
 static void pipeline_free(lh_pipeline *p);
+
+/* Opens table p->names[i]'s lake and arms its jobs: now, or (p->stored)
+ * each shard's for the due time it stored. */
+static lh_rc
+add_jobs(lh_pipeline *p, size_t i, lh_err *err)
+{
+    lh_table *t = NULL;
+    lh_rc rc = lh__db_table(p->db, p->names[i], &t, err);
+    if (rc == LH_OK) {
+        rc = lh__lake_open(t, &p->lakes[i], err);
+    }
+    if (rc == LH_OK) {
+        p->jobs[i] = lh_calloc((size_t)t->nshards + 1, sizeof(job));
+        if (p->jobs[i] == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        }
+    }
+    lh_us now = lh_now();
+    /* The table's job first: alarms added later run earlier in a pass
+     * (lh_alarm_add puts them first), so it runs after the flushes. */
+    for (int k = t->nshards; rc == LH_OK && k >= 0; k--) {
+        job *j = &p->jobs[i][k];
+        j->lake = p->lakes[i];
+        j->shard = k == t->nshards ? -1 : k;
+        j->o = &p->o;
+        j->st = &p->st;
+        lh_us due = now;
+        if (j->shard < 0) {
+            snprintf(j->name, sizeof(j->name), "compact %s", p->names[i]);
+        } else {
+            snprintf(j->name, sizeof(j->name), "flush %s/%d", p->names[i], k);
+            lh_us sd = p->stored ? stored_due(&t->shards[k]) : 0;
+            due = sd > 0 ? sd : now;
+        }
+        lh_alarm_add(p->alarms, &j->alarm, j->name, job_run, j, due);
+    }
+    return rc;
+}
+
+/* The watch (background): the jobs of tables created since the pipeline
+ * started or last looked. It runs on the jobs' one worker, so nothing
+ * else reads the arrays it grows. */
+static lh_rc
+watch_run(void *owner, lh_us *next, lh_err *err)
+{
+    lh_pipeline *p = owner;
+    char **names;
+    size_t n;
+    lh_rc rc = lh_table_list(p->db, &names, &n, err);
+    for (size_t k = 0; rc == LH_OK && k < n; k++) {
+        bool known = false;
+        for (size_t i = 0; i < p->ntables && !known; i++) {
+            known = strcmp(p->names[i], names[k]) == 0;
+        }
+        if (known) {
+            continue;
+        }
+        if (p->ntables == p->cap) {
+            size_t cap = p->cap * 2 + 4;
+            char **nn = lh_realloc(p->names, cap * sizeof(*nn));
+            p->names = nn != NULL ? nn : p->names;
+            lh__lake **nl = lh_realloc(p->lakes, cap * sizeof(*nl));
+            p->lakes = nl != NULL ? nl : p->lakes;
+            job **nj = lh_realloc(p->jobs, cap * sizeof(*nj));
+            p->jobs = nj != NULL ? nj : p->jobs;
+            if (nn == NULL || nl == NULL || nj == NULL) {
+                rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+                break;
+            }
+            p->cap = cap;
+        }
+        size_t i = p->ntables;
+        p->names[i] = lh_strdup(names[k]);
+        p->lakes[i] = NULL;
+        p->jobs[i] = NULL;
+        if (p->names[i] == NULL) {
+            rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+            break;
+        }
+        p->ntables++;
+        rc = add_jobs(p, i, err);
+        if (rc != LH_OK) {
+            /* Nothing was armed (add_jobs arms last, and that cannot
+             * fail); the watch's retry tries the table again. */
+            lh_free(p->jobs[i]);
+            lh__lake_close(p->lakes[i]);
+            lh_free(p->names[i]);
+            p->ntables--;
+        }
+    }
+    lh_free_strings(names, n);
+    *next = lh_now() + WATCH_US;
+    return rc;
+}
 
 /* Every table's jobs, armed for now (stored: each shard's alarm for the
  * due time its last run stored, when there is one). */
@@ -182,6 +282,8 @@ pipeline_new(lh_db *db, const lh__pipeline_opts *o, bool background,
     if (rc == LH_OK) {
         rc = lh_alarms_new(p->pool, &ao, &p->alarms, err);
     }
+    p->cap = p->ntables;
+    p->stored = stored;
     if (rc == LH_OK) {
         p->lakes = lh_calloc(p->ntables + 1, sizeof(*p->lakes));
         p->jobs = lh_calloc(p->ntables + 1, sizeof(*p->jobs));
@@ -189,38 +291,12 @@ pipeline_new(lh_db *db, const lh__pipeline_opts *o, bool background,
             rc = lh_err_set(err, LH_ENOMEM, "out of memory");
         }
     }
-    lh_us now = lh_now();
     for (size_t i = 0; rc == LH_OK && i < p->ntables; i++) {
-        lh_table *t;
-        rc = lh__db_table(db, p->names[i], &t, err);
-        if (rc == LH_OK) {
-            rc = lh__lake_open(t, &p->lakes[i], err);
-        }
-        if (rc == LH_OK) {
-            p->jobs[i] = lh_calloc((size_t)t->nshards + 1, sizeof(job));
-            if (p->jobs[i] == NULL) {
-                rc = lh_err_set(err, LH_ENOMEM, "out of memory");
-            }
-        }
-        /* The table's job first: alarms added later run earlier in a pass
-         * (lh_alarm_add puts them first), so it runs after the flushes. */
-        for (int k = t->nshards; rc == LH_OK && k >= 0; k--) {
-            job *j = &p->jobs[i][k];
-            j->lake = p->lakes[i];
-            j->shard = k == t->nshards ? -1 : k;
-            j->o = &p->o;
-            j->st = &p->st;
-            lh_us due = now;
-            if (j->shard < 0) {
-                snprintf(j->name, sizeof(j->name), "compact %s", p->names[i]);
-            } else {
-                snprintf(j->name, sizeof(j->name), "flush %s/%d", p->names[i],
-                         k);
-                lh_us sd = stored ? stored_due(&t->shards[k]) : 0;
-                due = sd > 0 ? sd : now;
-            }
-            lh_alarm_add(p->alarms, &j->alarm, j->name, job_run, j, due);
-        }
+        rc = add_jobs(p, i, err);
+    }
+    if (rc == LH_OK && background) {
+        lh_alarm_add(p->alarms, &p->watch, "watch for new tables", watch_run, p,
+                     lh_now() + WATCH_US);
     }
     if (rc != LH_OK) {
         pipeline_free(p);
@@ -235,6 +311,9 @@ pipeline_new(lh_db *db, const lh__pipeline_opts *o, bool background,
 static void
 pipeline_free_pending(lh_pipeline *p, lh_us now, bool *pending)
 {
+    if (p->watch.s != NULL) {
+        lh_alarm_remove(&p->watch); /* first: it grows the arrays */
+    }
     for (size_t i = 0; p->jobs != NULL && i < p->ntables; i++) {
         for (int k = 0; p->jobs[i] != NULL && p->lakes[i] != NULL &&
                         k <= p->lakes[i]->t->nshards;

@@ -188,6 +188,14 @@ static const opt_def defs[] = {
      0,
      {"insecure_no_auth", "false", true,
       "allow listening beyond loopback without any token"}},
+    {"pipeline",
+     K_BOOL,
+     OFF(pipeline),
+     0,
+     0,
+     {"pipeline", "false", false,
+      "run the pipeline (flushes, compactions, retention, snapshot expiry) "
+      "in the background; lakehouse serve turns it on"}},
 };
 
 static lh_server_option pub_list[LH_ARRAY_LEN(defs) + 1];

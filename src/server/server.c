@@ -1075,6 +1075,13 @@ start(lh_server *s, const lh_server_config *cfg, lh_err *err)
         }
         s->loops[i].started = true;
     }
+    if (s->cfg.pipeline) {
+        rc = lh_pipeline_start(s->db, &s->pipeline, err);
+        if (rc != LH_OK) {
+            lh_err_prefix(err, "the pipeline");
+            return rc;
+        }
+    }
     write_server_file(s);
     return LH_OK;
 }
@@ -1136,6 +1143,8 @@ lh_server_close(lh_server *s)
         lh_server_stop(s);
         lh_server_wait(s);
     }
+    lh_pipeline_stop(s->pipeline); /* waits for a flush in progress */
+    s->pipeline = NULL;
     pthread_mutex_lock(&s->watch_mu);
     srv_watch *w = s->watches;
     s->watches = NULL;

@@ -113,6 +113,7 @@ typedef struct srv_config {
     char *tls_key;
     bool http_tls;
     bool insecure_no_auth;
+    bool pipeline;         /* run lh_pipeline_start beside the server */
     bool pg_auth_password; /* pg_auth = password: cleartext, else SCRAM */
     lh_us pg_idle_timeout;
 } srv_config;
@@ -307,6 +308,7 @@ struct srv_watch {
 struct lh_server {
     lh_db *db;
     srv_config cfg;
+    lh_pipeline *pipeline; /* cfg.pipeline: flushes and the rest */
     lh_pool *pool;
     srv_loop *loops;
     int nloops;

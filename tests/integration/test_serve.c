@@ -231,6 +231,70 @@ test_serve_lifecycle(void **state)
     it_rmrf(root);
 }
 
+/* The pipeline runs inside the server: a table created after it started
+ * (flushing every second), with events dated long ago, has them in the
+ * lake within seconds, and SIGTERM still exits 0. */
+static void
+test_serve_pipeline(void **state)
+{
+    (void)state;
+    char *root = it_tmpdir();
+    char *dir = it_path(root, "data");
+    it_proc p;
+    it_spawn(&p, NULL, "serve", dir, "--http", "127.0.0.1:0", "--pg", "off",
+             NULL);
+    char *url = wait_served(&p, dir);
+    char u[700], *out;
+    snprintf(u, sizeof(u), "%s/v1/tables", url);
+    int st = curl("POST", u, NULL, NULL,
+                  "{\"name\":\"old\",\"columns\":[{\"name\":\"n\","
+                  "\"type\":\"INTEGER\"}],\"shards\":2,"
+                  "\"flush_interval\":\"1s\"}",
+                  &out);
+    assert_int_equal(st, 201);
+    free(out);
+    snprintf(u, sizeof(u), "%s/v1/tables/old/events", url);
+    st = curl("POST", u, NULL, "application/x-ndjson",
+              "{\"stream\":\"a\",\"type\":\"T\",\"ts\":"
+              "\"2020-01-01T00:00:00Z\",\"data\":{\"n\":1}}\n"
+              "{\"stream\":\"b\",\"type\":\"T\",\"ts\":"
+              "\"2020-01-02T00:00:00Z\",\"data\":{\"n\":2}}\n"
+              "{\"stream\":\"c\",\"type\":\"T\",\"ts\":"
+              "\"2020-01-03T00:00:00Z\",\"data\":{\"n\":3}}\n",
+              &out);
+    assert_int_equal(st, 200);
+    free(out);
+    /* the watch sees the table within 5 s, its flush is due at once */
+    int64_t warm = 0;
+    for (int i = 0; i < 150 && warm < 3; i++) {
+        it_result r;
+        it_run(&r, NULL, NULL, "tiers", dir, "old", "--format", "json", NULL);
+        if (r.code == 0) {
+            json_t *a = json_loads(r.out, 0, NULL);
+            for (size_t k = 0; k < json_array_size(a); k++) {
+                json_t *t = json_array_get(a, k);
+                if (strcmp(json_string_value(json_object_get(t, "tier")),
+                           "hot") != 0) {
+                    warm += json_integer_value(json_object_get(t, "rows"));
+                }
+            }
+            json_decref(a);
+        }
+        it_result_release(&r);
+        if (warm < 3) {
+            warm = 0;
+            it_proc_pump(&p, 100);
+        }
+    }
+    assert_int_equal(warm, 3);
+    it_proc_kill(&p, SIGTERM);
+    assert_int_equal(it_proc_wait(&p, 10000), 0);
+    it_proc_release(&p);
+    free(url);
+    free(dir);
+    it_rmrf(root);
+}
+
 static void
 test_options_env_config(void **state)
 {
@@ -378,6 +442,7 @@ main(int argc, char **argv)
     free(out);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_serve_lifecycle),
+        cmocka_unit_test(test_serve_pipeline),
         cmocka_unit_test(test_options_env_config),
         cmocka_unit_test(test_loopback_and_tokens),
     };
