@@ -17,10 +17,29 @@
 #ifndef LH_EXEC_H
 #define LH_EXEC_H
 
+#include <pthread.h>
+
 #include "column/batch.h"
 #include "sql/plan.h"
 
 typedef struct lh_exec lh_exec;
+
+/* A bound that tightens while a statement runs: a top-N's worst kept key
+ * so far, published by the sort operator for the scan below it, which may
+ * skip what cannot beat it (a row group whose minimum is above it, for an
+ * ascending key; `col <= value` for op LH_OP_LE, `col >= value` for
+ * LH_OP_GE). The rows skipped could only have sorted after the top N, so
+ * a source may ignore it. `set` and `value` under mu. */
+typedef struct lh_dyn_bound {
+    uint32_t col; /* the table's column */
+    uint8_t op;   /* LH_OP_LE or LH_OP_GE */
+    pthread_mutex_t mu;
+    bool set;
+    lh_value value; /* fixed-width types only: no memory behind it */
+} lh_dyn_bound;
+
+/* The bound's value now; false when it has none yet. */
+bool lh_dyn_bound_get(lh_dyn_bound *b, lh_value *out);
 
 typedef struct lh_scan_request {
     const uint32_t *cols; /* table column indexes, in output order */
@@ -31,6 +50,7 @@ typedef struct lh_scan_request {
     int64_t ts_lo, ts_hi;
     uint8_t travel; /* lh_time_travel; value in travel_value */
     lh_value travel_value;
+    lh_dyn_bound *bound; /* NULL, or a top-N's running bound (see above) */
 } lh_scan_request;
 
 /* How a nearest-neighbour search went (EXPLAIN ANALYZE). */

@@ -501,6 +501,9 @@ typedef struct lh_sort_cfg {
     bool *desc, *nulls_first;
     uint32_t nkeys;
     int64_t limit; /* top-N: keep the first limit + offset rows; -1 = all */
+    /* top-N over a scan: the worst kept first key, for the scan to prune
+     * with (physical.c links them; op_sort.c resets and publishes) */
+    lh_dyn_bound *bound;
 } lh_sort_cfg;
 
 typedef struct lh_limit_cfg {

@@ -7,7 +7,11 @@
  *
  * Top-N (a LIMIT above, cfg->limit >= 0): a worker's rows are cut back to
  * the best `limit` whenever it holds more than twice that, so memory stays
- * proportional to the limit, not the input.
+ * proportional to the limit, not the input; the first cut comes as soon
+ * as it holds `limit` rows. After each cut the worst kept first key is
+ * published to the scan below when physical.c linked one (cfg->bound),
+ * which skips row groups that cannot beat it: ORDER BY ts LIMIT 10 over
+ * files in ts order reads the first row groups that hold 10 matches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +180,30 @@ cut(lh_xop *op, sort_worker *w, uint64_t keep, lh_err *err)
     return add_chunk(w, &nb, seq, err);
 }
 
+/* Tightens cfg->bound with w's worst kept first key (after a cut that
+ * kept `limit` rows). A NULL there: the top N holds NULLs, no bound. */
+static void
+publish(const lh_sort_cfg *cfg, uint32_t nin, const sort_worker *w)
+{
+    if (cfg->bound == NULL || !w->has_bound) {
+        return;
+    }
+    const lh_vector *key = &w->chunks[0].b.cols[nin];
+    if (!lh_vec_valid(key, w->bound_row)) {
+        return;
+    }
+    lh_value v;
+    lh__vec_get(key, w->bound_row, &v);
+    lh_dyn_bound *b = cfg->bound;
+    pthread_mutex_lock(&b->mu);
+    int c = b->set ? lh__value_cmp(&v, &b->value) : 0;
+    if (!b->set || (cfg->desc[0] ? c > 0 : c < 0)) {
+        b->value = v;
+        b->set = true;
+    }
+    pthread_mutex_unlock(&b->mu);
+}
+
 static lh_rc
 sink(void *ud, uint32_t worker, lh_batch *in, lh_err *err)
 {
@@ -242,8 +270,11 @@ sink(void *ud, uint32_t worker, lh_batch *in, lh_err *err)
         rc = add_chunk(w, &copy, worker * 0x10000000u + w->nchunks, err);
     }
     if (rc == LH_OK && cfg->limit >= 0 &&
-        w->rows > (uint64_t)cfg->limit * 2 + LH_BATCH_ROWS) {
+        (w->rows > (uint64_t)cfg->limit * 2 + LH_BATCH_ROWS ||
+         (cfg->bound != NULL && !w->has_bound && cfg->limit > 0 &&
+          w->rows >= (uint64_t)cfg->limit))) {
         rc = cut(op, w, (uint64_t)cfg->limit, err);
+        publish(cfg, in->ncols, w);
     }
     return rc;
 }
@@ -257,6 +288,13 @@ sort_open(lh_xop *op, lh_err *err)
         return lh__op_nomem(op, err);
     }
     op->state = st;
+    if (cfg->bound != NULL) {
+        /* a correlated subquery's plan runs again: a bound of the last
+         * run is no bound of this one */
+        pthread_mutex_lock(&cfg->bound->mu);
+        cfg->bound->set = false;
+        pthread_mutex_unlock(&cfg->bound->mu);
+    }
     uint32_t nw = lh__pipeline_workers(op, op->node->children[0]);
     st->w = lh_calloc(nw, sizeof(sort_worker));
     if (st->w == NULL) {

@@ -148,6 +148,12 @@ take_stats(lh_source_scan *s)
     s->stats.rows += st.rows;
 }
 
+static bool
+dyn_value(void *ud, lh_value *v)
+{
+    return lh_dyn_bound_get(ud, v);
+}
+
 /* Opens the scan of file f with the request's columns and predicates. */
 static lh_rc
 open_file(lh_source_scan *s, uint32_t f, lh_err *err)
@@ -203,6 +209,13 @@ open_file(lh_source_scan *s, uint32_t f, lh_err *err)
                          .keep_dict = true,
                          .next_row_group =
                              s->shared ? &s->shared->next_rg[f] : NULL};
+    const lh_dyn_bound *b = s->req.bound;
+    if (b != NULL && ps->colmap[f][b->col] >= 0) {
+        o.dyn_value = dyn_value;
+        o.dyn_ud = s->req.bound;
+        o.dyn_column = (uint32_t)ps->colmap[f][b->col];
+        o.dyn_op = b->op == LH_OP_GE ? LH_PQ_GE : LH_PQ_LE;
+    }
     lh_rc rc = lh_pq_scan_open(ps->files[f], &o, &s->cur, err);
     if (rc != LH_OK) {
         lh_err_prefix(err, "\"%s\"", ps->paths[f]);

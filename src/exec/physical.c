@@ -323,6 +323,73 @@ knn_cfg(lh_pctx *pc, const lh_plan *p, lh_scan_cfg *cfg)
     return f ? mark_cols(&f, &kc) : LH_OK;
 }
 
+/* A top-N whose first key is a plain column of a scan below it (through
+ * filters and projections of columns) gets a bound that the scan shares
+ * (exec.h, lh_dyn_bound): the scan then skips what cannot beat the N
+ * rows kept so far. Fixed-width keys that sort NULLs last only (a NULL
+ * that sorts first would beat any bound). */
+static lh_rc
+link_bound(lh_pctx *pc, lh_pnode *sort)
+{
+    lh_sort_cfg *cfg = sort->cfg;
+    if (cfg->nkeys == 0 || cfg->nulls_first[0] ||
+        cfg->keys[0]->kind != LH_CX_INPUT) {
+        return LH_OK;
+    }
+    uint32_t c = cfg->keys[0]->col;
+    lh_pnode *n = sort->children[0];
+    while (n->vt == &lh__op_filter || n->vt == &lh__op_project) {
+        if (n->vt == &lh__op_project) {
+            const lh_project_cfg *pj = n->cfg;
+            if (c >= pj->n || pj->exprs[c]->kind != LH_CX_INPUT) {
+                return LH_OK;
+            }
+            c = pj->exprs[c]->col;
+        }
+        n = n->children[0];
+    }
+    if (n->vt != &lh__op_scan || c >= n->ncols) {
+        return LH_OK;
+    }
+    switch (n->types[c].id) {
+    case LH_T_SMALLINT:
+    case LH_T_INTEGER:
+    case LH_T_BIGINT:
+    case LH_T_DOUBLE:
+    case LH_T_DATE:
+    case LH_T_TIMESTAMP:
+    case LH_T_TIMESTAMPTZ:
+        break;
+    default:
+        return LH_OK;
+    }
+    lh_scan_cfg *scan = n->cfg;
+    lh_dyn_bound *b = pcalloc(pc, sizeof(lh_dyn_bound));
+    if (b == NULL) {
+        return LH_ENOMEM;
+    }
+    b->col = scan->req.cols[c];
+    b->op = cfg->desc[0] ? LH_OP_GE : LH_OP_LE;
+    /* The mutex lives as long as the plan's arena, which frees memory
+     * without destructors: a default mutex holds no resources. */
+    pthread_mutex_init(&b->mu, NULL);
+    scan->req.bound = b;
+    cfg->bound = b;
+    return LH_OK;
+}
+
+bool
+lh_dyn_bound_get(lh_dyn_bound *b, lh_value *out)
+{
+    pthread_mutex_lock(&b->mu);
+    bool set = b->set;
+    if (set) {
+        *out = b->value;
+    }
+    pthread_mutex_unlock(&b->mu);
+    return set;
+}
+
 lh_rc
 lh__physical(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
              uint32_t nouter, lh_pnode **out)
@@ -555,6 +622,10 @@ lh__physical(lh_pctx *pc, const lh_plan *p, const uint32_t *outer,
                               : 0;
             if (lim >= 0 && off >= 0 && lim < INT64_MAX - off) {
                 ((lh_sort_cfg *)kids[0]->cfg)->limit = lim + off;
+                rc = link_bound(pc, kids[0]);
+                if (rc != LH_OK) {
+                    return rc;
+                }
             }
         }
         break;

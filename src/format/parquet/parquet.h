@@ -127,6 +127,15 @@ typedef struct lh_pq_scan_opts {
      * group is read by exactly one of them, on whatever thread runs it.
      * NULL: the scan reads every row group itself. */
     _Atomic uint32_t *next_row_group;
+    /* Optional: a predicate that tightens while the scan runs (a top-N's
+     * worst kept key): before each row group, dyn_value(dyn_ud, &v) may
+     * give the value of `column dyn_op v` (true), which then prunes the
+     * row group like preds do (not its pages). Called on the scan's
+     * thread; it must be thread-safe when scans share row groups. */
+    bool (*dyn_value)(void *dyn_ud, lh_value *v);
+    void *dyn_ud;
+    uint32_t dyn_column; /* top-level, not nested */
+    lh_pq_op dyn_op;     /* LH_PQ_LT .. LH_PQ_GE */
 } lh_pq_scan_opts;
 
 typedef struct lh_pq_scan_stats {

@@ -55,6 +55,10 @@ struct lh_pq_scan {
     node_out *outs;   /* one per node */
     uint32_t rg;      /* next row group to open */
     _Atomic uint32_t *shared_rg; /* or the counter shared with other scans */
+    bool (*dyn_value)(void *, lh_value *); /* opts' running predicate */
+    void *dyn_ud;
+    uint32_t dyn_column;
+    lh_pq_op dyn_op;
     uint32_t cur_rg;
     /* Rows of the open row group that the page index leaves in (sorted,
      * disjoint); batches come from these ranges only. */
@@ -147,6 +151,13 @@ lh_pq_scan_open(lh_pq_file *f, const lh_pq_scan_opts *opts, lh_pq_scan **out,
     s->ncols = ncols;
     s->npreds = opts->npreds;
     s->shared_rg = opts->next_row_group;
+    if (opts->dyn_value != NULL && opts->dyn_column < lh_pq_ncolumns(f) &&
+        lh_pq_column(f, opts->dyn_column)->leaf >= 0) {
+        s->dyn_value = opts->dyn_value;
+        s->dyn_ud = opts->dyn_ud;
+        s->dyn_column = opts->dyn_column;
+        s->dyn_op = opts->dyn_op;
+    }
     lh_arena_init(&s->batch, 0);
     lh_arena_init(&s->rg_arena, 0);
     s->cols = calloc(ncols ? ncols : 1, sizeof *s->cols);
@@ -670,6 +681,11 @@ open_rg(lh_pq_scan *s)
         bool pruned = false;
         for (uint32_t i = 0; i < s->npreds && !pruned; i++) {
             pruned = pred_excludes(s, rg, &s->preds[i]);
+        }
+        lh_value dv;
+        if (!pruned && s->dyn_value != NULL && s->dyn_value(s->dyn_ud, &dv)) {
+            lh_pq_pred dp = {s->dyn_column, s->dyn_op, &dv, 1};
+            pruned = pred_excludes(s, rg, &dp);
         }
         if (pruned) {
             s->stats.row_groups_pruned++;
