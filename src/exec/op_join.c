@@ -434,19 +434,65 @@ alloc_out(lh_xop *op, join_state *st, uint32_t n, lh_err *err)
     return LH_OK;
 }
 
+/* Build rows grows[0..n) into the right columns of out, at rows at[i]
+ * (at NULL: i). Strings are views into the build's arena, which outlives
+ * the output. */
 static void
 gather_right(join_state *st, lh_batch *out, uint32_t first_col,
-             const uint32_t *grows, uint32_t n, uint32_t nright)
+             const uint32_t *grows, const uint32_t *at, uint32_t n,
+             uint32_t nright)
 {
     build *b = st->b;
     for (uint32_t c = 0; c < nright; c++) {
         lh_vector *dst = &out->cols[first_col + c];
+        size_t w = lh_type_width(dst->type);
+        char *d = dst->data;
         for (uint32_t i = 0; i < n; i++) {
-            uint32_t g = grows[i];
-            lh__vec_copy_row(NULL, dst, i, &b->chunks[b->rchunk[g]].cols[c],
-                             b->rrow[g], false, NULL);
+            uint32_t g = grows[i], dr = at ? at[i] : i;
+            const lh_vector *src = &b->chunks[b->rchunk[g]].cols[c];
+            uint32_t r = b->rrow[g];
+            if (src->kind != LH_VEC_FLAT) {
+                lh__vec_copy_row(NULL, dst, dr, src, r, false, NULL);
+                continue;
+            }
+            /* the common case without a call per row */
+            bool valid = lh_vec_valid(src, r);
+            if (dst->validity != NULL) {
+                lh_bit_set(dst->validity, dr, valid);
+            }
+            if (!valid) {
+                continue;
+            }
+            const char *s = src->data;
+            switch (w) {
+            case 4:
+                ((uint32_t *)d)[dr] = ((const uint32_t *)s)[r];
+                break;
+            case 8:
+                ((uint64_t *)d)[dr] = ((const uint64_t *)s)[r];
+                break;
+            case 16:
+                memcpy(d + (size_t)dr * 16, s + (size_t)r * 16, 16);
+                break;
+            default:
+                memcpy(d + (size_t)dr * w, s + (size_t)r * w, w);
+                break;
+            }
         }
     }
+}
+
+/* Whether rows[0..n) increase strictly: then they can be the selection
+ * vector of the probe batch itself. */
+static bool
+increasing(const uint32_t *rows, uint32_t n)
+{
+    for (uint32_t i = 1; i < n; i++) {
+        if (rows[i] <= rows[i - 1]) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* The next batch of pairs, filtered by the condition; *out NULL when the
@@ -474,6 +520,36 @@ emit_pairs(lh_xop *op, join_state *st, lh_batch **out, lh_err *err)
         if (j.cols == NULL) {
             return lh__op_nomem(op, err);
         }
+        if (pair_out && cfg->cond == NULL && kind != LH_JOIN_CROSS &&
+            increasing(pl, n)) {
+            /* Each probe row matched once at most (a key into a unique
+             * build side): the probe batch's columns go out as they are,
+             * selected by the matching rows, and the build side's values
+             * are put at those rows. */
+            uint32_t count = st->in->count;
+            j.count = count;
+            memcpy(j.cols, st->in->cols, cfg->nleft * sizeof(lh_vector));
+            for (uint32_t c = 0; c < cfg->nright; c++) {
+                lh_rc rc = lh_vector_alloc(&j.cols[cfg->nleft + c],
+                                           op->node->children[1]->types[c],
+                                           count, true, &op->batch, err);
+                if (rc != LH_OK) {
+                    return rc;
+                }
+            }
+            gather_right(st, &j, cfg->nleft, pr, pl, n, cfg->nright);
+            for (uint32_t i = 0; i < n; i++) {
+                st->lmatched[pl[i]] = 1;
+                if (st->matched) {
+                    st->matched[pr[i]] = 1;
+                }
+            }
+            st->out = j;
+            st->out.sel = st->pl + (st->pairpos - n); /* pl, writable */
+            st->out.nsel = n;
+            *out = &st->out;
+            return LH_OK;
+        }
         for (uint32_t c = 0; c < cfg->nleft; c++) {
             lh_rc rc = lh_vector_alloc(&j.cols[c], st->in->cols[c].type, n,
                                        true, &op->batch, err);
@@ -492,7 +568,7 @@ emit_pairs(lh_xop *op, join_state *st, lh_batch **out, lh_err *err)
         }
         lh_batch jr = j;
         jr.cols = j.cols;
-        gather_right(st, &jr, cfg->nleft, pr, n, cfg->nright);
+        gather_right(st, &jr, cfg->nleft, pr, NULL, n, cfg->nright);
         uint32_t *sel = NULL;
         uint32_t k = n;
         if (cfg->cond) {
@@ -610,7 +686,7 @@ emit_right(lh_xop *op, join_state *st, lh_batch **out, lh_err *err)
     for (uint32_t c = 0; c < cfg->nleft; c++) {
         memset(st->out.cols[c].validity, 0, ((size_t)k + 63) / 64 * 8);
     }
-    gather_right(st, &st->out, cfg->nleft, rows, k, cfg->nright);
+    gather_right(st, &st->out, cfg->nleft, rows, NULL, k, cfg->nright);
     *out = &st->out;
     return LH_OK;
 }
