@@ -366,6 +366,14 @@ probe(lh_gtable *g, const lh_vector *const *keys, const uint32_t *sel,
     for (uint32_t k = 0; k < g->nkeys; k++) {
         lh__vec_hash(keys[k], sel, n, g->h, k > 0);
     }
+    /* A table past the caches costs a miss a row: ask for the batch's
+     * slots first, so the misses overlap instead of queueing. */
+    if ((size_t)g->nslots * sizeof(uint64_t) > ((size_t)256 << 10)) {
+        uint32_t mask = g->nslots - 1;
+        for (uint32_t i = 0; i < n; i++) {
+            __builtin_prefetch(&g->slots[(uint32_t)g->h[i] & mask]);
+        }
+    }
     for (uint32_t i = 0; i < n; i++) {
         uint32_t r = lh_row(sel, i);
         uint64_t h = g->h[i];
