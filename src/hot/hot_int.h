@@ -185,7 +185,8 @@ typedef struct lh_shard {
     bool has_floors;
     int wal_frames;          /* after the last commit (sqlite3_wal_hook) */
     atomic_bool ckpt_wanted; /* for the checkpointer thread */
-    sqlite3 *ckpt_db;        /* the checkpointer's connection */
+    atomic_uint_fast64_t checkpoints; /* the checkpointer's, that ran */
+    sqlite3 *ckpt_db;                 /* the checkpointer's connection */
     lh_mailbox mb;
     bool mb_ready;
     /* stats for the benchmark and metrics */
@@ -281,6 +282,11 @@ lh_rc lh__shard_reader_get(lh_shard *s, sqlite3 **out, lh_err *err);
  * transaction open (a reader must not pin an old WAL snapshot while it
  * idles). Takes ownership of c. */
 void lh__shard_reader_put(lh_shard *s, sqlite3 *c);
+/* Asks the checkpointer for a checkpoint of s when its WAL has grown past
+ * a threshold since the last one: after the handler's groups, and after
+ * any other write on s->db (the pipeline's deletes). Any thread; s->mu
+ * must not be held. */
+void lh__shard_checkpoint_maybe(lh_shard *s);
 /* The mailbox handler: applies a group of requests in one transaction. */
 void lh__shard_handle(void *owner, lh_msg **msgs, size_t n);
 /* Applies one request inside an open transaction (used by the handler and

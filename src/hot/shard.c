@@ -437,7 +437,12 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
                               "PRAGMA journal_mode=WAL;"
                               "PRAGMA synchronous=FULL;"
                               "PRAGMA foreign_keys=OFF;"
-                              "PRAGMA cache_size=-16384;",
+                              "PRAGMA cache_size=-16384;"
+                              /* The WAL is reused from its start once a
+                               * checkpoint caught up, but keeps its
+                               * largest size (a flush's deletes) unless
+                               * this cuts it back. */
+                              "PRAGMA journal_size_limit=16777216;",
                               err);
     /* Checkpoints run after a group's waiters are acked (see the handler),
      * not inside the COMMIT that crosses the threshold, where they would
@@ -1104,6 +1109,12 @@ signal:
     }
     /* after the acks: appends never wait for the graph */
     lh__shard_vindex_feed(s, &vb);
+    lh__shard_checkpoint_maybe(s);
+}
+
+void
+lh__shard_checkpoint_maybe(lh_shard *s)
+{
     /* The checkpoint goes to the database's checkpointer thread, on its
      * own connection: the next group never waits for it. */
     pthread_mutex_lock(&s->mu);
@@ -1147,6 +1158,7 @@ checkpoint_shard(lh_shard *s)
         lh_log(LH_LOG_WARN, "checkpoint of \"%s\" failed: %s", s->path,
                sqlite3_errstr(r));
     }
+    atomic_fetch_add(&s->checkpoints, r == SQLITE_OK);
 }
 
 static void *

@@ -683,6 +683,9 @@ lh__shard_purge_chunk(lh_shard *s, const lh__purge *p, int64_t max_rows,
         sqlite3_exec(s->db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
     }
     pthread_mutex_unlock(&s->mu);
+    /* Deletes grow the WAL as appends do; without appends after them no
+     * handler would ask for its checkpoint. */
+    lh__shard_checkpoint_maybe(s);
     /* The shard's vector index holds only its rows (ids = positions): the
      * deleted ones become tombstones. */
     for (int64_t i = 0; rc == LH_OK && s->vindex != NULL && i < nvec; i++) {

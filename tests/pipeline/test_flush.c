@@ -613,6 +613,49 @@ test_stream_reads(void **state)
     lh_time_set_frozen(0, false);
 }
 
+/* A flush's deletes grow the shard's WAL like appends do: with no append
+ * after them, the flush itself asks for the checkpoint (else the WAL kept
+ * every deleted page until the next append). */
+static void
+test_checkpoint_after_deletes(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
+                  "\"type\": \"BIGINT\"}], \"hot_window\": \"1h\", "
+                  "\"shards\": 1}");
+    pl_append(db, "ev", 0, 20000, 50, PL_T0, PL_MIN / 60, NULL);
+    lh_table *t;
+    lh_err err;
+    assert_int_equal(lh__db_table(db, "ev", &t, &err), LH_OK);
+    lh_shard *s = &t->shards[0];
+    /* what the appends asked for is done (or never was) */
+    uint64_t before = 0;
+    for (int i = 0; i < 50; i++) {
+        usleep(20000);
+        uint64_t c = atomic_load(&s->checkpoints);
+        if (c == before && i > 5) {
+            break;
+        }
+        before = c;
+    }
+    lh_pipeline_stats st;
+    pl_run(db, PL_T0 + 100 * PL_HOUR, &st);
+    assert_int_equal(st.events_flushed, 20000);
+    bool ran = false;
+    for (int i = 0; i < 250 && !ran; i++) {
+        ran = atomic_load(&s->checkpoints) > before;
+        if (!ran) {
+            usleep(20000);
+        }
+    }
+    assert_true(ran);
+    lh_db_close(db);
+    ht_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -626,6 +669,7 @@ main(void)
         cmocka_unit_test(test_embeddings),
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_stream_reads),
+        cmocka_unit_test(test_checkpoint_after_deletes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
