@@ -654,10 +654,29 @@ sort_by_order(lh_xop *op, wstate *st, const lh_window_sortspec *s,
         key[vi] = s->desc[0] ? ~k : k;
         perm[valat + vi++] = i;
     }
+    /* event data often arrives in its ORDER BY order (ts): then the
+     * rows are sorted already */
+    uint32_t k = 1;
+    while (k < vi && key[k - 1] <= key[k]) {
+        k++;
+    }
     lh_rc rc =
-        radix_sort(op, key, perm + (s->nulls_first[0] ? nn : 0), vi, err);
+        k >= vi
+            ? LH_OK
+            : radix_sort(op, key, perm + (s->nulls_first[0] ? nn : 0), vi, err);
     lh_free(key);
     return rc;
+}
+
+/* Whether sorted positions i - 1 and i are peers; one 64-bit key without
+ * NULLs compares directly. */
+static inline bool
+peers(const ordctx *oc, const int64_t *k64, const uint32_t *perm, uint32_t i)
+{
+    if (k64) {
+        return k64[perm[i - 1]] == k64[perm[i]];
+    }
+    return cmp_order(oc, perm[i - 1], perm[i]) == 0;
 }
 
 /* The sort of s: perm, partitions, peer groups. */
@@ -750,12 +769,26 @@ make_sort(lh_xop *op, wstate *st, const lh_window_sortspec *s, wsort *ws,
     }
     /* peer groups, never across partitions */
     ordctx oc = {s, st->cols};
+    const int64_t *k64 = NULL;
+    if (s->norder == 1) {
+        const lh_vector *v = &st->cols[s->order[0]];
+        uint8_t id = v->type.id;
+        bool nonull = true;
+        for (uint32_t w = 0; v->validity && w < (n + 63) / 64 && nonull; w++) {
+            uint64_t want = w == n / 64 ? ((uint64_t)1 << (n % 64)) - 1 : ~0ull;
+            nonull = (v->validity[w] & want) == want;
+        }
+        if (nonull && (id == LH_T_BIGINT || id == LH_T_TIMESTAMP ||
+                       id == LH_T_TIMESTAMPTZ || id == LH_T_TIME ||
+                       (id == LH_T_DECIMAL && v->type.precision <= 18))) {
+            k64 = v->data;
+        }
+    }
     uint32_t ng = 0;
     for (uint32_t p = 0; p < ws->npart; p++) {
         for (uint32_t i = ws->pstart[p]; i < ws->pstart[p + 1]; i++) {
             if (i == ws->pstart[p] ||
-                (s->norder &&
-                 cmp_order(&oc, ws->perm[i - 1], ws->perm[i]) != 0)) {
+                (s->norder && !peers(&oc, k64, ws->perm, i))) {
                 ws->gb[ng++] = i;
             }
             ws->grp[i] = ng - 1;
