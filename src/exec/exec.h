@@ -120,6 +120,11 @@ typedef struct lh_source_vt {
     void (*close)(lh_source_scan *s);
     /* One line for EXPLAIN: what it reads ("2 files", "16 shards"). */
     void (*describe)(const lh_source *src, lh_buf *out);
+    /* Optional, in place of describe: the line for a scan of this
+     * request, saying what it would read and prune (the tier router's
+     * tiers, lake snapshot and pruned shards and files). */
+    void (*explain)(const lh_source *src, const lh_scan_request *req,
+                    lh_buf *out);
     /* Optional: exact facts of the whole source, without reading rows
      * (min / max / count without a filter are answered from them): the
      * row count, and, when col is a column index (not UINT32_MAX), that

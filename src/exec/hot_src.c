@@ -9,18 +9,23 @@
  * ttl_seconds, and embedding (FLOAT[embedding_dim]) where the table declares
  * one.
  *
- * A scan reads the shards one after the other (parallel scans share a
- * shard counter: a shard is a morsel), each through its own read-only
- * connection (WAL: beside the writer, also in another process), in commit
- * order. Pushed down into SQLite's WHERE: the ts range of the request,
- * and the pruning predicates on stream, type (= and IN), version,
- * position, ts and committed_at (comparisons). Shards are pruned by the
- * stream (its shard is the hash of the stream, unless the table is sharded
- * by a payload column) and by predicates on `shard`. The scan operator
- * above still checks every row.
+ * This is the hot tier's part of an event table; src/router/ unions it
+ * with the lake's (docs/internals/router.md). A scan reads a cut
+ * (lh__hot_cut, sources.h): the read transactions of the shards it needs,
+ * opened at once when the scan starts, so it sees each shard as of that
+ * moment whatever commits and deletes follow, and only the positions above
+ * the lake's mark of each shard. A shard is left out (never scanned) when
+ * the stream or shard predicates rule it out (its shard is the hash of the
+ * stream, unless the table is sharded by a payload column), or when its
+ * min and max ts, read in its transaction through the index events_ts,
+ * miss the request's ts range.
  *
- * The tier router (issue 6) will put this source and the lake's behind one
- * table; it builds on lh__event_source() below.
+ * Parallel scans share the cut: a shard is a morsel, read by one scan
+ * through the cut's connection (WAL: beside the writer, also in another
+ * process), in commit order. Pushed down into SQLite's WHERE: the mark,
+ * the ts range of the request, and the pruning predicates on stream, type
+ * (= and IN), version, position, ts and committed_at (comparisons). The
+ * scan operator above still checks every row.
  */
 #include <stdio.h>
 #include <string.h>
@@ -75,18 +80,26 @@ typedef struct ev_source {
     uint32_t ncols;
 } ev_source;
 
-typedef struct ev_shared {
+/* The cut (sources.h): per shard, its pinned read connection until the
+ * scan that takes the shard is done with it. */
+struct lh__hot_cut {
+    const ev_source *es;
+    int nshards;
+    sqlite3 **conns; /* NULL: pruned, or read and closed */
+    int64_t *marks;  /* positions at or below are the lake's */
+    int64_t *min_ts; /* per shard, its rows' bounds (when pinned) */
+    int64_t *max_ts;
+    bool *by_bounds; /* pruned by its ts bounds (else by predicates) */
     _Atomic int next_shard;
-} ev_shared;
+    uint64_t pinned, pruned, pruned_by_bounds;
+    bool needs_lake; /* false: the request's streams never left a shard */
+};
 
 struct lh_source_scan {
     ev_source *es;
     lh_scan_request req;
-    ev_shared *shared;
-    int next_local; /* without a shared counter */
-    bool *want;     /* per shard: not pruned */
-    int cur;        /* the shard being read, -1 none */
-    sqlite3 *conn;
+    lh__hot_cut *cut, *own; /* own: made by open, without a router */
+    int cur;                /* the shard being read, -1 none */
     sqlite3_stmt *st;
     lh_buf sql;     /* the statement (the same for every shard) */
     lh_arena arena; /* the current batch */
@@ -113,6 +126,269 @@ is_env(const ev_source *es, uint32_t col, int which)
     return col == es->npayload + (uint32_t)which;
 }
 
+/* ---- the cut ---------------------------------------------------------------
+ */
+
+/* Marks the shards the stream and shard predicates leave. */
+static void
+prune_shards(const ev_source *es, const lh_scan_request *req, bool *want)
+{
+    const lh_table *t = es->t;
+    for (int i = 0; i < t->nshards; i++) {
+        want[i] = true;
+    }
+    for (uint32_t i = 0; i < req->npreds; i++) {
+        const lh_scan_pred *p = &req->preds[i];
+        if (p->is_null || p->not_null ||
+            !(p->op == LH_OP_EQ || p->op == LH_OP_NONE) || p->nvalues == 0) {
+            continue;
+        }
+        bool by_stream = is_env(es, p->col, ENV_STREAM) &&
+                         t->def->shard_col < 0 &&
+                         p->values[0].type.id == LH_T_VARCHAR;
+        bool by_shard = is_env(es, p->col, ENV_SHARD);
+        if (!by_stream && !by_shard) {
+            continue;
+        }
+        bool keep[LH_MAX_SHARDS] = {0};
+        for (uint32_t k = 0; k < p->nvalues; k++) {
+            const lh_value *v = &p->values[k];
+            if (v->is_null) {
+                continue;
+            }
+            int sh =
+                by_stream ? lh__shard_of(t, v->u.s.p, v->u.s.len) : (int)v->u.i;
+            if (sh >= 0 && sh < t->nshards) {
+                keep[sh] = true;
+            }
+        }
+        for (int k = 0; k < t->nshards; k++) {
+            want[k] = want[k] && keep[k];
+        }
+    }
+}
+
+/* Ends shard i's read transaction and gives its connection back to the
+ * shard's pool (which closes it if the COMMIT failed). */
+static void
+unpin_shard(lh__hot_cut *c, int i)
+{
+    sqlite3 *conn = c->conns[i];
+    if (conn == NULL) {
+        return;
+    }
+    c->conns[i] = NULL;
+    sqlite3_exec(conn, "COMMIT", NULL, NULL, NULL);
+    lh__shard_reader_put(&c->es->t->shards[i], conn);
+}
+
+/* The shards the stream and shard predicates leave: more scans than
+ * that would idle (the ts bounds are known only in the cut). */
+static uint32_t
+ev_parallelism(const lh_source *src, const lh_scan_request *req)
+{
+    const ev_source *es = src->ud;
+    bool want[LH_MAX_SHARDS];
+    prune_shards(es, req, want);
+    uint32_t n = 0;
+    for (int i = 0; i < es->t->nshards; i++) {
+        n += want[i];
+    }
+    return n;
+}
+
+static lh_rc
+cut_sql(sqlite3 *c, const char *sql, lh_err *err)
+{
+    int r = sqlite3_exec(c, sql, NULL, NULL, NULL);
+    return r == SQLITE_OK ? LH_OK : lh__sqlite_err(c, r, "pin a shard", err);
+}
+
+/* Opens shard i's read transaction and reads its ts bounds in it (the
+ * read is what pins the WAL snapshot; the index events_ts makes it two
+ * b-tree descents). *empty when the shard has no rows. */
+static lh_rc
+pin_shard(lh__hot_cut *c, int i, bool *empty, lh_err *err)
+{
+    lh_shard *sh = &c->es->t->shards[i];
+    sqlite3 *conn = NULL;
+    lh_rc rc = lh__shard_reader_get(sh, &conn, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    rc = cut_sql(conn, "BEGIN", err);
+    sqlite3_stmt *st = NULL;
+    if (rc == LH_OK) {
+        int r = sqlite3_prepare_v2(conn, "SELECT min(ts), max(ts) FROM events",
+                                   -1, &st, NULL);
+        if (r == SQLITE_OK) {
+            r = sqlite3_step(st);
+        }
+        if (r == SQLITE_ROW) {
+            *empty = sqlite3_column_type(st, 0) == SQLITE_NULL;
+            c->min_ts[i] = sqlite3_column_int64(st, 0);
+            c->max_ts[i] = sqlite3_column_int64(st, 1);
+        } else {
+            rc = lh__sqlite_err(conn, r, "read a shard's ts bounds", err);
+        }
+        sqlite3_finalize(st);
+    }
+    if (rc != LH_OK) {
+        lh_err_prefix(err, "table \"%s\", shard %d", c->es->t->def->name, i);
+        lh__shard_reader_put(sh, conn); /* in a transaction: closed */
+        return rc;
+    }
+    c->conns[i] = conn;
+    return LH_OK;
+}
+
+/* The request's predicate stream = x / IN (...), or NULL. */
+static const lh_scan_pred *
+stream_pred(const ev_source *es, const lh_scan_request *req)
+{
+    for (uint32_t i = 0; i < req->npreds; i++) {
+        const lh_scan_pred *p = &req->preds[i];
+        if (is_env(es, p->col, ENV_STREAM) && !p->is_null && !p->not_null &&
+            (p->op == LH_OP_EQ || p->op == LH_OP_NONE) && p->nvalues > 0 &&
+            p->values[0].type.id == LH_T_VARCHAR) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Whether one of the streams of p has a version floor in shard i's pinned
+ * view: some of its events left the shard. The flush writes the floor in
+ * the transaction that deletes them, so without one every event of the
+ * stream committed before the pin is in the view. */
+static lh_rc
+stream_left(lh__hot_cut *c, int i, const lh_scan_pred *p, bool *left,
+            lh_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = sqlite3_prepare_v2(c->conns[i],
+                               "SELECT 1 FROM streams WHERE stream = ? AND "
+                               "version > 0",
+                               -1, &st, NULL);
+    for (uint32_t k = 0; r == SQLITE_OK && !*left && k < p->nvalues; k++) {
+        const lh_value *v = &p->values[k];
+        if (v->is_null || v->type.id != LH_T_VARCHAR) {
+            continue;
+        }
+        sqlite3_reset(st);
+        sqlite3_bind_text(st, 1, v->u.s.p, (int)v->u.s.len, SQLITE_STATIC);
+        r = sqlite3_step(st);
+        *left = r == SQLITE_ROW;
+        r = r == SQLITE_ROW || r == SQLITE_DONE ? SQLITE_OK : r;
+    }
+    lh_rc rc = r == SQLITE_OK ? LH_OK
+                              : lh__sqlite_err(c->conns[i], r,
+                                               "read a stream's floor", err);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+lh_rc
+lh__hot_cut_open(const lh_source *hot, const lh_scan_request *req,
+                 lh__hot_cut **out, lh_err *err)
+{
+    const ev_source *es = hot->ud;
+    int n = es->t->nshards;
+    lh__hot_cut *c = lh_calloc(1, sizeof(lh__hot_cut));
+    bool *want = lh_calloc((size_t)n, sizeof(bool));
+    if (c == NULL || want == NULL ||
+        (c->conns = lh_calloc((size_t)n, sizeof(sqlite3 *))) == NULL ||
+        (c->marks = lh_calloc((size_t)n, sizeof(int64_t))) == NULL ||
+        (c->min_ts = lh_calloc((size_t)n, sizeof(int64_t))) == NULL ||
+        (c->max_ts = lh_calloc((size_t)n, sizeof(int64_t))) == NULL ||
+        (c->by_bounds = lh_calloc((size_t)n, sizeof(bool))) == NULL) {
+        lh_free(want);
+        lh__hot_cut_close(c);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    c->es = es;
+    c->nshards = n;
+    atomic_store(&c->next_shard, 0);
+    prune_shards(es, req, want);
+    const lh_scan_pred *sp = stream_pred(es, req);
+    c->needs_lake = sp == NULL;
+    lh_rc rc = LH_OK;
+    for (int i = 0; i < n && rc == LH_OK; i++) {
+        if (!want[i]) {
+            c->pruned++;
+            continue;
+        }
+        bool empty = false;
+        rc = pin_shard(c, i, &empty, err);
+        if (rc == LH_OK && !c->needs_lake) {
+            /* every shard the stream predicate leaves, before the bounds
+             * prune it: its lake rows may be in range when its hot rows
+             * are not */
+            rc = stream_left(c, i, sp, &c->needs_lake, err);
+        }
+        if (rc != LH_OK) {
+            break;
+        }
+        /* Rows appended after the pin are not in the cut, so bounds read
+         * in it hold for every row the scan could return. */
+        bool miss = empty || (req->has_time && (c->max_ts[i] < req->ts_lo ||
+                                                c->min_ts[i] > req->ts_hi));
+        if (miss) {
+            unpin_shard(c, i);
+            c->by_bounds[i] = true;
+            c->pruned++;
+            c->pruned_by_bounds++;
+        } else {
+            c->pinned++;
+        }
+    }
+    lh_free(want);
+    if (rc != LH_OK) {
+        lh__hot_cut_close(c);
+        return rc;
+    }
+    *out = c;
+    return LH_OK;
+}
+
+bool
+lh__hot_cut_needs_lake(const lh__hot_cut *c)
+{
+    return c->needs_lake;
+}
+
+void
+lh__hot_cut_limit(lh__hot_cut *c, const int64_t *marks)
+{
+    memcpy(c->marks, marks, (size_t)c->nshards * sizeof(int64_t));
+}
+
+void
+lh__hot_cut_counts(const lh__hot_cut *c, uint64_t *pinned, uint64_t *pruned,
+                   uint64_t *by_bounds)
+{
+    *pinned = c->pinned;
+    *pruned = c->pruned;
+    *by_bounds = c->pruned_by_bounds;
+}
+
+void
+lh__hot_cut_close(lh__hot_cut *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (int i = 0; c->conns && i < c->nshards; i++) {
+        unpin_shard(c, i);
+    }
+    lh_free(c->conns);
+    lh_free(c->marks);
+    lh_free(c->min_ts);
+    lh_free(c->max_ts);
+    lh_free(c->by_bounds);
+    lh_free(c);
+}
+
 /* ---- scans ----------------------------------------------------------------
  */
 
@@ -120,21 +396,16 @@ static lh_rc
 ev_share(const lh_source *src, const lh_scan_request *req, void **shared,
          lh_err *err)
 {
-    (void)src;
-    (void)req;
-    ev_shared *sh = lh_calloc(1, sizeof(ev_shared));
-    if (sh == NULL) {
-        return lh_err_set(err, LH_ENOMEM, "out of memory");
-    }
-    atomic_store(&sh->next_shard, 0);
-    *shared = sh;
-    return LH_OK;
+    lh__hot_cut *c;
+    lh_rc rc = lh__hot_cut_open(src, req, &c, err);
+    *shared = rc == LH_OK ? c : NULL;
+    return rc;
 }
 
 static void
 ev_free_shared(void *shared)
 {
-    lh_free(shared);
+    lh__hot_cut_close(shared);
 }
 
 /* The SQLite column a table column reads, into the select list. */
@@ -226,6 +497,8 @@ build_sql(lh_source_scan *s, lh_err *err)
         lh_buf_printf(q, " AND ts >= %lld AND ts <= %lld",
                       (long long)s->req.ts_lo, (long long)s->req.ts_hi);
     }
+    /* the cut: positions above the lake's mark (the first value bound) */
+    lh_buf_puts(q, " AND position > ?");
     for (uint32_t i = 0; i < s->req.npreds; i++) {
         const lh_scan_pred *p = &s->req.preds[i];
         if (!pred_pushed(es, p)) {
@@ -249,58 +522,7 @@ build_sql(lh_source_scan *s, lh_err *err)
     return LH_OK;
 }
 
-/* Marks in want (one per shard) the shards req's predicates leave. */
-static void
-prune_shards(const ev_source *es, const lh_scan_request *req, bool *want)
-{
-    const lh_table *t = es->t;
-    for (int i = 0; i < t->nshards; i++) {
-        want[i] = true;
-    }
-    for (uint32_t i = 0; i < req->npreds; i++) {
-        const lh_scan_pred *p = &req->preds[i];
-        if (p->is_null || p->not_null ||
-            !(p->op == LH_OP_EQ || p->op == LH_OP_NONE) || p->nvalues == 0) {
-            continue;
-        }
-        bool by_stream = is_env(es, p->col, ENV_STREAM) &&
-                         t->def->shard_col < 0 &&
-                         p->values[0].type.id == LH_T_VARCHAR;
-        bool by_shard = is_env(es, p->col, ENV_SHARD);
-        if (!by_stream && !by_shard) {
-            continue;
-        }
-        bool keep[LH_MAX_SHARDS] = {0};
-        for (uint32_t k = 0; k < p->nvalues; k++) {
-            const lh_value *v = &p->values[k];
-            if (v->is_null) {
-                continue;
-            }
-            int sh =
-                by_stream ? lh__shard_of(t, v->u.s.p, v->u.s.len) : (int)v->u.i;
-            if (sh >= 0 && sh < t->nshards) {
-                keep[sh] = true;
-            }
-        }
-        for (int k = 0; k < t->nshards; k++) {
-            want[k] = want[k] && keep[k];
-        }
-    }
-}
-
-/* The shards left after pruning: more scans than that would idle. */
-static uint32_t
-ev_parallelism(const lh_source *src, const lh_scan_request *req)
-{
-    const ev_source *es = src->ud;
-    bool want[LH_MAX_SHARDS];
-    prune_shards(es, req, want);
-    uint32_t n = 0;
-    for (int i = 0; i < es->t->nshards; i++) {
-        n += want[i];
-    }
-    return n;
-}
+static void ev_close(lh_source_scan *s);
 
 static lh_rc
 ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
@@ -313,31 +535,28 @@ ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
     }
     s->es = es;
     s->req = *req;
-    s->shared = shared;
+    s->cut = shared;
     s->cur = -1;
     s->sql = (lh_buf)LH_BUF_INIT;
     lh_arena_init(&s->arena, 0);
-    s->want = lh_calloc((size_t)es->t->nshards, sizeof(bool));
     s->vecs = lh_calloc(req->ncols ? req->ncols : 1, sizeof(lh_vector));
-    if (s->want == NULL || s->vecs == NULL) {
-        lh_free(s->want);
-        lh_free(s->vecs);
-        lh_free(s);
-        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    lh_rc rc = s->vecs ? LH_OK : lh_err_set(err, LH_ENOMEM, "out of memory");
+    if (rc == LH_OK && s->cut == NULL) {
+        rc = lh__hot_cut_open(src, req, &s->own, err);
+        s->cut = s->own;
     }
-    prune_shards(es, req, s->want);
-    lh_rc rc = build_sql(s, err);
+    if (rc == LH_OK) {
+        rc = build_sql(s, err);
+    }
     if (rc != LH_OK) {
-        lh_buf_release(&s->sql);
-        lh_free(s->want);
-        lh_free(s->vecs);
-        lh_free(s);
+        ev_close(s);
         return rc;
     }
     *out = s;
     return LH_OK;
 }
 
+/* Done with the shard: its statement, and its read transaction. */
 static void
 close_shard(lh_source_scan *s)
 {
@@ -345,30 +564,30 @@ close_shard(lh_source_scan *s)
         sqlite3_finalize(s->st);
         s->st = NULL;
     }
-    if (s->conn) {
-        lh__shard_reader_put(&s->es->t->shards[s->cur], s->conn);
-        s->conn = NULL;
+    if (s->cur >= 0) {
+        unpin_shard(s->cut, s->cur);
     }
     s->cur = -1;
 }
 
-/* Takes the next shard to read; false at the end. */
+/* Takes the next pinned shard to read; false at the end. */
 static bool
 take_shard(lh_source_scan *s, int *out)
 {
-    int n = s->es->t->nshards;
+    lh__hot_cut *c = s->cut;
     for (;;) {
-        int i = s->shared ? atomic_fetch_add(&s->shared->next_shard, 1)
-                          : s->next_local++;
-        if (i >= n) {
+        int i = atomic_fetch_add(&c->next_shard, 1);
+        if (i >= c->nshards) {
             return false;
         }
+        /* each index is taken once: a closed one was never pinned */
         s->stats.shards++;
-        if (s->want[i]) {
+        if (c->conns[i] == NULL) {
+            s->stats.shards_pruned++;
+        } else {
             *out = i;
             return true;
         }
-        s->stats.shards_pruned++;
     }
 }
 
@@ -388,33 +607,30 @@ bind_pred_value(sqlite3_stmt *st, int idx, const lh_value *v)
 static lh_rc
 open_shard(lh_source_scan *s, int shard, lh_err *err)
 {
-    lh_rc rc = lh__shard_reader_get(&s->es->t->shards[shard], &s->conn, err);
-    if (rc != LH_OK) {
-        return rc;
-    }
-    s->cur = shard; /* close_shard gives the connection back to it */
+    sqlite3 *conn = s->cut->conns[shard];
+    s->cur = shard;
     int src =
-        sqlite3_prepare_v2(s->conn, s->sql.data, (int)s->sql.len, &s->st, NULL);
+        sqlite3_prepare_v2(conn, s->sql.data, (int)s->sql.len, &s->st, NULL);
     if (src != SQLITE_OK) {
-        rc = lh__sqlite_err(s->conn, src, "prepare the scan", err);
+        lh_rc rc = lh__sqlite_err(conn, src, "prepare the scan", err);
         close_shard(s);
         return rc;
     }
-    int idx = 1;
-    for (uint32_t i = 0; i < s->req.npreds; i++) {
+    bool ok = sqlite3_bind_int64(s->st, 1, s->cut->marks[shard]) == SQLITE_OK;
+    int idx = 2;
+    for (uint32_t i = 0; ok && i < s->req.npreds; i++) {
         const lh_scan_pred *p = &s->req.preds[i];
         if (!pred_pushed(s->es, p)) {
             continue;
         }
         for (uint32_t k = 0; k < (p->op == LH_OP_NONE ? p->nvalues : 1); k++) {
-            if (bind_pred_value(s->st, idx++, &p->values[k]) != LH_OK) {
-                close_shard(s);
-                return lh_err_set(err, LH_EINTERNAL,
-                                  "could not bind a scan predicate");
-            }
+            ok = ok && bind_pred_value(s->st, idx++, &p->values[k]) == LH_OK;
         }
     }
-    s->cur = shard;
+    if (!ok) {
+        close_shard(s);
+        return lh_err_set(err, LH_EINTERNAL, "could not bind a scan predicate");
+    }
     return LH_OK;
 }
 
@@ -488,7 +704,8 @@ ev_next(lh_source_scan *s, lh_batch *out, lh_err *err)
             continue;
         }
         if (src != SQLITE_DONE) {
-            rc = lh__sqlite_err(s->conn, src, "scan a shard", err);
+            rc =
+                lh__sqlite_err(s->cut->conns[s->cur], src, "scan a shard", err);
             lh_err_prefix(err, "table \"%s\", shard %d", s->es->t->def->name,
                           s->cur);
             return rc;
@@ -512,10 +729,12 @@ ev_close(lh_source_scan *s)
     if (s == NULL) {
         return;
     }
-    close_shard(s);
+    if (s->cut) {
+        close_shard(s);
+    }
+    lh__hot_cut_close(s->own);
     lh_buf_release(&s->sql);
     lh_arena_release(&s->arena);
-    lh_free(s->want);
     lh_free(s->vecs);
     lh_free(s);
 }
@@ -556,33 +775,15 @@ lh__event_source_info(const lh_source *src, lh_table **t, lh__event_cols *cols)
  */
 
 lh_rc
-lh__event_table(lh_db *db, const char *name, lh_arena *a, lh_sql_table **out,
-                void **resource, lh_err *err)
+lh__hot_source_new(lh_table *t, lh_source **out, lh_err *err)
 {
-    *resource = NULL;
-    if (db == NULL) {
-        return LH_ENOENT;
-    }
-    lh_table *t;
-    lh_err e2;
-    lh_rc rc = lh__db_table(db, name, &t, &e2);
-    if (rc == LH_ENOENT) {
-        return LH_ENOENT;
-    }
-    if (rc != LH_OK) {
-        if (err) {
-            *err = e2;
-        }
-        return rc;
-    }
     const lh_tabledef *d = t->def;
     ev_source *es = lh_calloc(1, sizeof(ev_source));
     /* the embedding column only where the table declares one */
     uint32_t nenv = d->embedding_dim > 0 ? NENV : NENV - 1;
     uint32_t n = (uint32_t)d->ncols + nenv;
     lh_sql_column *cols = lh_calloc(n, sizeof(lh_sql_column));
-    lh_sql_table *st = lh_arena_calloc(a, sizeof(lh_sql_table));
-    if (es == NULL || cols == NULL || st == NULL) {
+    if (es == NULL || cols == NULL) {
         lh_free(es);
         lh_free(cols);
         return lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -608,23 +809,24 @@ lh__event_table(lh_db *db, const char *name, lh_arena *a, lh_sql_table **out,
     }
     es->src.vt = &ev_vt;
     es->src.ud = es;
-    st->name = d->name;
-    st->kind = LH_SQL_TABLE_EVENT;
-    st->cols = cols;
-    st->ncols = n;
-    st->ts_col = (int32_t)(d->ncols + ENV_TS);
-    st->source = &es->src;
-    st->est_rows = 0;
-    lh__hot_knn_offer(t, st, (uint32_t)(d->ncols + ENV_EMBEDDING));
-    *out = st;
-    *resource = es;
+    *out = &es->src;
     return LH_OK;
 }
 
 void
-lh__event_table_free(void *resource)
+lh__hot_source_free(lh_source *src)
 {
-    ev_source_free(resource);
+    ev_source_free(src ? src->ud : NULL);
+}
+
+const lh_sql_column *
+lh__hot_source_columns(const lh_source *src, uint32_t *ncols,
+                       uint32_t *npayload)
+{
+    const ev_source *es = src->ud;
+    *ncols = es->ncols;
+    *npayload = es->npayload;
+    return es->cols;
 }
 
 lh_rc
@@ -870,11 +1072,12 @@ lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
                  int64_t *count, lh_err *err)
 {
     *count = 0;
-    const ev_source *es = t->source ? ((const lh_source *)t->source)->ud : NULL;
-    if (db == NULL || es == NULL || t->ncols != es->ncols) {
+    lh_table *tab = NULL;
+    if (db == NULL || t->kind != LH_SQL_TABLE_EVENT ||
+        lh__db_table(db, t->name, &tab, NULL) != LH_OK) {
         return lh_err_set(err, LH_EINTERNAL, "not an event table");
     }
-    uint32_t npayload = es->npayload;
+    uint32_t npayload = (uint32_t)tab->def->ncols;
     uint32_t *cols = lh_calloc(t->ncols, sizeof(uint32_t));
     ins_chunk *ch = lh_calloc(1, sizeof(ins_chunk));
     if (cols == NULL || ch == NULL ||

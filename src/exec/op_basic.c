@@ -178,7 +178,11 @@ scan_explain(const lh_pnode *n, const lh_xop *op, lh_buf *out)
     if (p->u.scan.alias && strcmp(p->u.scan.alias, p->u.scan.table->name)) {
         lh_buf_printf(out, " AS %s", p->u.scan.alias);
     }
-    if (cfg->src->vt->describe) {
+    if (cfg->src->vt->explain) {
+        lh_buf_puts(out, " (");
+        cfg->src->vt->explain(cfg->src, &cfg->req, out);
+        lh_buf_puts(out, ")");
+    } else if (cfg->src->vt->describe) {
         lh_buf_puts(out, " (");
         cfg->src->vt->describe(cfg->src, out);
         lh_buf_puts(out, ")");

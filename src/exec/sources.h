@@ -11,6 +11,10 @@
 
 #include "exec/exec.h"
 
+/* (C11 allows these typedefs again where their headers are included.) */
+typedef struct lh_table lh_table;
+typedef struct lh_ice_table lh_ice_table;
+
 /* The files a session's table functions may read (lh_session_confine):
  * all when !on; none when on and root is NULL; else those under root (a
  * real path without a final '/'). */
@@ -47,14 +51,68 @@ lh_rc lh__iceberg_scan(const lh_value *args, uint32_t nargs,
                        void **resource, lh_err *err);
 void lh__iceberg_scan_free(void *resource);
 
-/* The event table `name` of the data directory db (hot_src.c): its
- * payload columns, then the envelope as hidden columns, over the hot
- * tier's shards. LH_ENOENT (no message) when db is NULL or has no such
- * table; the resource is freed with lh__event_table_free once the
- * statement is done. */
+/* The event table `name` of the data directory db (router/router.c):
+ * its payload columns, then the envelope as hidden columns, over every
+ * tier (the hot shards and the table's lake; docs/internals/router.md).
+ * LH_ENOENT (no message) when db is NULL or has no such table; the
+ * resource is freed with lh__event_table_free once the statement is
+ * done. */
 lh_rc lh__event_table(lh_db *db, const char *name, lh_arena *a,
                       lh_sql_table **out, void **resource, lh_err *err);
 void lh__event_table_free(void *resource);
+
+/* The hot tier's part of an event table (hot_src.c): a source over the
+ * shards of t (owned by the db), whose columns are the event table's
+ * (borrowed from the source, valid until lh__hot_source_free). */
+lh_rc lh__hot_source_new(lh_table *t, lh_source **out, lh_err *err);
+void lh__hot_source_free(lh_source *src);
+const lh_sql_column *lh__hot_source_columns(const lh_source *src,
+                                            uint32_t *ncols,
+                                            uint32_t *npayload);
+/* A cut of the hot tier: the read transaction of every shard that the
+ * request's stream and shard predicates and its ts range (against each
+ * shard's min and max ts, read in that transaction) do not prune, opened
+ * now, so later commits and deletes are not seen. It is the `shared`
+ * object of the hot source's scans (vt->share makes one; vt->open with
+ * NULL makes its own); each pinned shard is read by one scan, which ends
+ * its transaction when done. lh__hot_cut_limit restricts every shard to
+ * the positions above marks[shard] (copied; default 0). The codes of
+ * opening a shard. */
+typedef struct lh__hot_cut lh__hot_cut;
+lh_rc lh__hot_cut_open(const lh_source *hot, const lh_scan_request *req,
+                       lh__hot_cut **out, lh_err *err);
+void lh__hot_cut_limit(lh__hot_cut *c, const int64_t *marks);
+/* False when the request names its streams (stream = x, IN) and none of
+ * them has a version floor in the pinned shards: no event of theirs ever
+ * left the hot tier, so the lake holds none and the shards' rows at or
+ * below the marks (flushed, not yet deleted) are to be read: leave the
+ * marks at 0. */
+bool lh__hot_cut_needs_lake(const lh__hot_cut *c);
+/* Shards pinned, pruned (by predicates or bounds), pruned by bounds. */
+void lh__hot_cut_counts(const lh__hot_cut *c, uint64_t *pinned,
+                        uint64_t *pruned, uint64_t *by_bounds);
+void lh__hot_cut_close(lh__hot_cut *c);
+
+/* The lake's part of an event table (iceberg_src.c): a source over
+ * snapshot snapshot_id of t (borrowed: it outlives the source) read with
+ * that snapshot's schema, or without has_snapshot over the current
+ * snapshot of the metadata t was opened or last refreshed with (none: no
+ * rows), read with the current schema. Its column i is cols[i] (copied),
+ * read from the field field_ids[i] of that schema (0, or a field the
+ * schema lacks: NULL) and converted to cols[i].type where the lake holds
+ * another (SMALLINT as int, JSON as string, FLOAT[n] as binary). Scans
+ * plan files with the request's predicates (pruned by partition and
+ * column bounds) and read them as iceberg_scan does. */
+lh_rc lh__iceberg_source_new(lh_ice_table *t, bool has_snapshot,
+                             int64_t snapshot_id, const lh_sql_column *cols,
+                             const int32_t *field_ids, uint32_t ncols,
+                             lh_source **out, lh_err *err);
+void lh__iceberg_source_free(lh_source *src);
+/* The plan's counters of a shared object the source's share made. */
+void lh__iceberg_shared_stats(const void *shared, uint32_t *files,
+                              uint64_t *files_pruned, uint32_t *manifests,
+                              uint32_t *manifests_pruned);
+
 /* INSERT into an event table (t from lh__event_table): every row of
  * `rows` (a source of t's columns in t's order: the payload, then the
  * envelope, NULL for what the statement did not give) becomes one event,

@@ -244,6 +244,7 @@ create_schema(lh_shard *s, lh_err *err)
                   "CREATE UNIQUE INDEX events_stream ON events(stream, "
                   "version);"
                   "CREATE UNIQUE INDEX events_id ON events(event_id);"
+                  "CREATE INDEX events_ts ON events(ts);"
                   "CREATE TABLE streams(stream TEXT PRIMARY KEY,"
                   " version INTEGER NOT NULL DEFAULT 0, shard_key TEXT,"
                   " max_age_s INTEGER, max_count INTEGER,"
@@ -454,6 +455,14 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
     }
     if (rc == LH_OK) {
         rc = check_meta(s, err);
+    }
+    if (rc == LH_OK && !create) {
+        /* The router reads a shard's min and max ts through this index
+         * (exec/hot_src.c); shards made before it get it once here. */
+        rc = lh__shard_exec(s,
+                            "CREATE INDEX IF NOT EXISTS events_ts ON "
+                            "events(ts)",
+                            err);
     }
     if (rc == LH_OK) {
         rc = prepare_all(s, err);
