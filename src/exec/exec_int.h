@@ -601,6 +601,14 @@ extern const lh_fn_family lh__fn_vector;
 lh_rc lh__registry_new(lh_fn_registry **out, lh_err *err);
 void lh__registry_free(lh_fn_registry *r);
 
+/* The JSON definition (lh_table_create's) of the event table that CREATE
+ * TABLE `a` describes (event_ddl.c): its columns from the statement, or
+ * from qcols[0..nq) when qcols is given (CREATE TABLE AS). *json is
+ * freed with free(). LH_EINVAL / LH_EUNSUPPORTED at the offending
+ * clause's position. */
+lh_rc lh__event_tabledef(const lh_ast *a, const lh_sql_column *qcols,
+                         uint32_t nq, char **json, lh_err *err);
+
 /* Errors from kernels, at the expression's position. */
 lh_rc lh__kerr(lh_kctx *k, lh_rc code, const char *fmt, ...) LH_PRINTF(3, 4);
 

@@ -980,8 +980,8 @@ flush_chunk(lh_db *db, const char *table, ins_chunk *ch, int64_t *count,
 
 /* One row of the batch into the chunk's next event. */
 static lh_rc
-add_row(const lh_sql_table *t, uint32_t npayload, const lh_batch *b, uint32_t r,
-        ins_chunk *ch, lh_err *err)
+add_row(const lh_sql_table *t, uint32_t npayload, uint32_t nsrc,
+        const lh_batch *b, uint32_t r, ins_chunk *ch, lh_err *err)
 {
     lh_event_in *ev = &ch->evs[ch->n];
     lh_cell *cells = ch->cells + ch->n * (npayload ? npayload : 1);
@@ -996,7 +996,7 @@ add_row(const lh_sql_table *t, uint32_t npayload, const lh_batch *b, uint32_t r,
     }
     ev->cells = cells;
     ev->ncells = npayload;
-    for (int k = 0; k < (int)(t->ncols - npayload); k++) {
+    for (int k = 0; k < (int)(nsrc - npayload); k++) {
         lh_value v;
         lh__vec_get(&b->cols[npayload + (uint32_t)k], r, &v);
         if (v.is_null) {
@@ -1074,7 +1074,7 @@ add_row(const lh_sql_table *t, uint32_t npayload, const lh_batch *b, uint32_t r,
 
 lh_rc
 lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
-                 int64_t *count, lh_err *err)
+                 uint32_t nsrc, int64_t *count, lh_err *err)
 {
     *count = 0;
     lh_table *tab = NULL;
@@ -1083,7 +1083,11 @@ lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
         return lh_err_set(err, LH_EINTERNAL, "not an event table");
     }
     uint32_t npayload = (uint32_t)tab->def->ncols;
-    uint32_t *cols = lh_calloc(t->ncols, sizeof(uint32_t));
+    if (nsrc < npayload || nsrc > t->ncols) {
+        return lh_err_set(err, LH_EINTERNAL, "insert: %u columns for %u", nsrc,
+                          t->ncols);
+    }
+    uint32_t *cols = lh_calloc(nsrc, sizeof(uint32_t));
     ins_chunk *ch = lh_calloc(1, sizeof(ins_chunk));
     if (cols == NULL || ch == NULL ||
         (ch->cells = lh_calloc((size_t)INSERT_CHUNK * (npayload ? npayload : 1),
@@ -1093,10 +1097,10 @@ lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     lh_arena_init(&ch->arena, 0);
-    for (uint32_t i = 0; i < t->ncols; i++) {
+    for (uint32_t i = 0; i < nsrc; i++) {
         cols[i] = i;
     }
-    lh_scan_request req = {.cols = cols, .ncols = t->ncols};
+    lh_scan_request req = {.cols = cols, .ncols = nsrc};
     lh_source_scan *s = NULL;
     lh_rc rc = rows->vt->open(rows, &req, NULL, &s, err);
     while (rc == LH_OK) {
@@ -1107,7 +1111,7 @@ lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
         }
         for (uint32_t i = 0; i < (b.sel ? b.nsel : b.count) && rc == LH_OK;
              i++) {
-            rc = add_row(t, npayload, &b, b.sel ? b.sel[i] : i, ch, err);
+            rc = add_row(t, npayload, nsrc, &b, b.sel ? b.sel[i] : i, ch, err);
             if (rc == LH_OK && ch->n == INSERT_CHUNK) {
                 rc = flush_chunk(db, t->name, ch, count, err);
             }

@@ -987,8 +987,8 @@ exec_insert(lh_result *r, const lh_plan *p, lh_err *err)
         if (rc != LH_OK) {
             return rc;
         }
-        rc =
-            lh__event_insert(r->s->db, t, lh__memtable_source(tmp), &rows, err);
+        rc = lh__event_insert(r->s->db, t, lh__memtable_source(tmp), t->ncols,
+                              &rows, err);
         lh__memtable_free(tmp);
         if (rc != LH_OK) {
             return rc;
@@ -1026,6 +1026,93 @@ exec_insert(lh_result *r, const lh_plan *p, lh_err *err)
  * ---------------------------------------------------------------------------------
  */
 
+/* CREATE TABLE in a session over a data directory: an event table
+ * (event_ddl.c has the mapping), with CREATE TABLE AS's rows appended as
+ * its first events. */
+static lh_rc
+create_event_table(lh_result *r, const lh_plan *p, lh_err *err)
+{
+    const lh_ast *a = p->u.ddl.ast;
+    const lh_ast_name *nm = &a->u.create_table.name;
+    const char *name = nm->parts[nm->n - 1];
+    lh_sql_table *et = NULL;
+    void *res = NULL;
+    lh_arena ta;
+    lh_arena_init(&ta, 0);
+    bool exists =
+        lh__event_table(r->s->db, name, &ta, &et, &res, NULL) == LH_OK;
+    lh__event_table_free(res);
+    res = NULL;
+    lh_arena_release(&ta);
+    if (exists || lh__session_view(r->s, name)) {
+        if (a->u.create_table.if_not_exists) {
+            return LH_OK;
+        }
+        lh_err_set(err, LH_EEXIST,
+                   a->u.create_table.or_replace
+                       ? "unsupported: CREATE OR REPLACE of event table "
+                         "\"%s\" (DROP TABLE it first)"
+                       : "relation \"%s\" already exists",
+                   name);
+        if (err) {
+            err->offset = a->pos;
+        }
+        return LH_EEXIST;
+    }
+    lh_memtable *rows = NULL;
+    int64_t nrows = 0;
+    const lh_sql_column *qcols = NULL;
+    uint32_t nq = 0;
+    lh_rc rc = LH_OK;
+    if (a->u.create_table.as_query) {
+        rc = run_into(r, p->children[0], name, &rows, &nrows, err);
+        if (rc == LH_OK) {
+            qcols = lh__memtable_cols(rows, &nq);
+        }
+    }
+    char *json = NULL;
+    if (rc == LH_OK) {
+        rc = lh__event_tabledef(a, qcols, nq, &json, err);
+    }
+    if (rc == LH_OK) {
+        rc = lh_table_create(r->s->db, json, strlen(json), err);
+        free(json); /* jansson's */
+        if (rc == LH_EEXIST || rc == LH_EREADONLY || rc == LH_EINVAL) {
+            if (rc == LH_EREADONLY) {
+                lh_err_set(err, rc,
+                           "cannot create table \"%s\": the data directory "
+                           "is open read-only here (another process holds "
+                           "it); CREATE TEMP TABLE makes a table of this "
+                           "session",
+                           name);
+            } else if (err) {
+                lh_err_prefix(err, "CREATE TABLE %s", name);
+            }
+            if (err) {
+                err->offset = a->pos;
+            }
+        }
+    }
+    if (rc == LH_OK && rows != NULL) {
+        lh_arena_init(&ta, 0);
+        rc = lh__event_table(r->s->db, name, &ta, &et, &res, err);
+        if (rc == LH_OK) {
+            rc = lh__event_insert(r->s->db, et, lh__memtable_source(rows), nq,
+                                  &nrows, err);
+        }
+        lh__event_table_free(res);
+        lh_arena_release(&ta);
+        if (rc == LH_OK) {
+            r->changed = nrows;
+            snprintf(r->tag, sizeof r->tag, "SELECT %lld", (long long)nrows);
+        }
+    }
+    if (rows) {
+        lh__memtable_free(rows);
+    }
+    return rc;
+}
+
 static lh_rc
 exec_create_table(lh_result *r, const lh_plan *p, lh_err *err)
 {
@@ -1033,6 +1120,9 @@ exec_create_table(lh_result *r, const lh_plan *p, lh_err *err)
     const lh_ast_name *nm = &a->u.create_table.name;
     const char *name = nm->parts[nm->n - 1];
     snprintf(r->tag, sizeof r->tag, "CREATE TABLE");
+    if (r->s->db != NULL && !a->u.create_table.temporary) {
+        return create_event_table(r, p, err);
+    }
     bool exists = lh__session_table(r->s, name) || lh__session_view(r->s, name);
     if (exists) {
         if (a->u.create_table.if_not_exists) {

@@ -114,8 +114,9 @@ void lh__iceberg_shared_stats(const void *shared, uint32_t *files,
                               uint32_t *manifests_pruned);
 
 /* INSERT into an event table (t from lh__event_table): every row of
- * `rows` (a source of t's columns in t's order: the payload, then the
- * envelope, NULL for what the statement did not give) becomes one event,
+ * `rows` (a source of t's first nsrc columns in t's order: the payload,
+ * then the envelope, NULL for what the statement did not give; CREATE
+ * TABLE AS gives the payload alone) becomes one event,
  * appended in calls of up to 1,024 events. An event without event_id gets
  * a new UUIDv7, without stream its event id, without type the table's
  * name, without ts now (ARCHITECTURE.md, "The event"). version,
@@ -123,7 +124,7 @@ void lh__iceberg_shared_stats(const void *shared, uint32_t *files,
  * tier: a value for them is LH_EINVAL. lh_append's codes (the events of
  * earlier calls stay appended). *count = events appended. */
 lh_rc lh__event_insert(lh_db *db, const lh_sql_table *t, const lh_source *rows,
-                       int64_t *count, lh_err *err);
+                       uint32_t nsrc, int64_t *count, lh_err *err);
 /* The names of db's event tables (none when db is NULL), in a. */
 lh_rc lh__event_table_names(lh_db *db, lh_arena *a, const char ***out,
                             uint32_t *n);

@@ -117,6 +117,9 @@ void lh__tabledef_free(lh_tabledef *d);
 /* Column index by name, or -1. */
 int lh__tabledef_col(const lh_tabledef *d, const char *name);
 bool lh__name_valid(const char *s);
+/* Whether a payload column may not be called name: an envelope column's
+ * (case-insensitive). */
+bool lh__envelope_name(const char *name);
 
 /* A validated event, ready for the shard (lives in the call's arena). */
 typedef struct lh_hot_event {

@@ -44,6 +44,17 @@ static const char *const known_keys[] = {
 };
 
 bool
+lh__envelope_name(const char *name)
+{
+    for (size_t k = 0; k < LH_ARRAY_LEN(envelope_names); k++) {
+        if (strcasecmp(name, envelope_names[k]) == 0) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool
 lh__name_valid(const char *s)
 {
     size_t n = strlen(s);
@@ -178,13 +189,11 @@ parse_columns(lh_tabledef *d, const json_t *cols, lh_err *err)
                              "and _, not starting with a digit, at most %d)",
                              field, name, LH_MAX_NAME);
         }
-        for (size_t k = 0; k < LH_ARRAY_LEN(envelope_names); k++) {
-            if (strcasecmp(name, envelope_names[k]) == 0) {
-                return field_err(err, field, LH_EINVAL,
-                                 "%s: column name \"%s\" is reserved for the "
-                                 "event envelope",
-                                 field, name);
-            }
+        if (lh__envelope_name(name)) {
+            return field_err(err, field, LH_EINVAL,
+                             "%s: column name \"%s\" is reserved for the "
+                             "event envelope",
+                             field, name);
         }
         if (lh__tabledef_col(d, name) >= 0) {
             return field_err(err, field, LH_EINVAL,

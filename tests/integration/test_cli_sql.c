@@ -73,6 +73,30 @@ test_statements_and_formats(void **state)
     it_expect_code(&r, 0, "create, insert, select");
     expect_out(&r, "s\n3\n", "sum");
     it_result_release(&r);
+
+    /* CREATE TABLE makes an event table of DIR: the next command sees it,
+     * its rows, and the table in `lakehouse table list` */
+    it_run(&r, NULL, NULL, "sql", db, "-c",
+           "CREATE TABLE visits (page VARCHAR NOT NULL, ms INTEGER) "
+           "WITH (shards = 2)",
+           NULL);
+    it_expect_code(&r, 0, "create an event table");
+    it_result_release(&r);
+    it_run(&r, NULL, NULL, "sql", db, "-c",
+           "INSERT INTO visits VALUES ('/a', 5), ('/b', 7), ('/a', 9)", NULL);
+    it_expect_code(&r, 0, "insert in another command");
+    it_result_release(&r);
+    it_run(&r, NULL, NULL, "sql", db, "--format", "csv", "-c",
+           "SELECT page, sum(ms) AS ms, count(DISTINCT stream) AS streams "
+           "FROM visits GROUP BY page ORDER BY page",
+           NULL);
+    it_expect_code(&r, 0, "select in a third");
+    expect_out(&r, "page,ms,streams\n/a,14,2\n/b,7,1\n", "rows");
+    it_result_release(&r);
+    it_run(&r, NULL, NULL, "table", "list", db, NULL);
+    it_expect_code(&r, 0, "table list");
+    it_expect_contains(r.out, "visits", "listed");
+    it_result_release(&r);
     free(db);
     it_rmrf(tmp);
 }

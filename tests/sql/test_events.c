@@ -212,6 +212,126 @@ test_insert_read_back(void **state)
                     "n\n0\n");
 }
 
+/* CREATE TABLE over a data directory makes an event table: the same
+ * definition lh_table_create makes from JSON, there for the next session
+ * and after a reopen; CREATE TEMP TABLE stays the session's. */
+static void
+test_create_table(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    lh_rc rc;
+    sqlt_expect_csv(f->s,
+                    "CREATE TABLE Sales (id INT PRIMARY KEY, customer TEXT "
+                    "NOT NULL, amount NUMERIC(10,2), at TIMESTAMPTZ, "
+                    "embedding FLOAT[3]) PARTITION BY month(ts) CLUSTER BY "
+                    "(customer) WITH (hot_window = '24h', shards = 3, "
+                    "flush_rows = 5000, vector_index = "
+                    "'{\"metric\": \"cosine\", \"m\": 8}')",
+                    "");
+    const char *def =
+        "{\"name\": \"sales_json\", \"columns\": ["
+        "{\"name\": \"id\", \"type\": \"INTEGER\", \"nullable\": false},"
+        "{\"name\": \"customer\", \"type\": \"VARCHAR\", \"nullable\": "
+        "false}, {\"name\": \"amount\", \"type\": \"DECIMAL(10,2)\"},"
+        "{\"name\": \"at\", \"type\": \"TIMESTAMPTZ\"}],"
+        "\"partition_by\": \"month(ts)\", \"cluster_by\": [\"customer\"],"
+        "\"hot_window\": \"24h\", \"shards\": 3, \"flush_rows\": 5000,"
+        "\"embedding_dim\": 3, \"vector_index\": {\"metric\": \"cosine\","
+        "\"m\": 8}}";
+    assert_int_equal(lh_table_create(f->db, def, strlen(def), &err), LH_OK);
+    char *a = NULL, *b = NULL;
+    assert_int_equal(lh_table_describe(f->db, "sales", &a, &err), LH_OK);
+    assert_int_equal(lh_table_describe(f->db, "sales_json", &b, &err), LH_OK);
+    /* the same but for the name */
+    char *at = strstr(b, "sales_json");
+    assert_non_null(at);
+    memmove(at + 5, at + 10, strlen(at + 10) + 1);
+    assert_string_equal(a, b);
+    lh_free_mem(a);
+    lh_free_mem(b);
+    sqlt_expect_csv(f->s,
+                    "INSERT INTO sales (id, customer, amount, embedding) "
+                    "VALUES (1, 'ann', 10.50, [1, 0, 0]), (2, 'bob', NULL, "
+                    "[0, 1, 0]); SELECT id, customer, amount, type FROM sales "
+                    "ORDER BY embedding <=> [0.1, 0.9, 0]::FLOAT[3] LIMIT 1",
+                    "id,customer,amount,type\n2,bob,,sales\n");
+    /* CREATE TABLE AS: the query's columns and rows */
+    sqlt_expect_csv(f->s,
+                    "CREATE TABLE per_tenant AS SELECT tenant, sum(amount) AS "
+                    "total, count(*) AS n FROM orders GROUP BY tenant",
+                    "");
+    char *want = sqlt_run(f->s,
+                          "SELECT tenant, sum(amount) AS total, count(*) AS n "
+                          "FROM orders GROUP BY tenant ORDER BY tenant",
+                          NULL, &err);
+    assert_non_null(strstr(want, "t2,"));
+    sqlt_expect_csv(f->s, "SELECT * FROM per_tenant ORDER BY tenant", want);
+    free(want);
+    /* exists: an error, or nothing with IF NOT EXISTS */
+    free(sqlt_run(f->s, "CREATE TABLE sales (x INT)", &rc, &err));
+    assert_int_equal(rc, LH_EEXIST);
+    assert_non_null(strstr(err.msg, "relation \"sales\" already exists"));
+    sqlt_expect_csv(f->s, "CREATE TABLE IF NOT EXISTS sales (x INT)", "");
+    /* what an event's definition cannot hold, refused by name */
+    static const struct {
+        const char *sql, *part;
+        int32_t offset;
+    } bad[] = {
+        {"CREATE TABLE t1 (a INT, ts TIMESTAMP)", "column \"ts\"", 24},
+        {"CREATE TABLE t1 (a INT DEFAULT 3)", "DEFAULT on column \"a\"", 17},
+        {"CREATE TABLE t1 (a INT UNIQUE)", "UNIQUE on column \"a\"", 17},
+        {"CREATE TABLE t1 (a INT) PARTITION BY a + 1", "PARTITION BY", 37},
+        {"CREATE TABLE t1 (a INT) WITH (shards = 'many')", "shards", -1},
+        {"CREATE TABLE t1 (a INT) WITH (bogus = 1)", "bogus", -1},
+        {"CREATE TABLE t1 (a INT) WITH (vector_index = '{')", "vector_index",
+         -1},
+        {"CREATE TABLE t1 (a FOO)", "FOO", 19},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        free(sqlt_run(f->s, bad[i].sql, &rc, &err));
+        if (rc == LH_OK || strstr(err.msg, bad[i].part) == NULL ||
+            (bad[i].offset >= 0 && err.offset != bad[i].offset)) {
+            fail_msg("%s: rc %d offset %d: %s", bad[i].sql, rc, (int)err.offset,
+                     err.msg);
+        }
+    }
+    /* nothing of a refused table was left behind */
+    free(sqlt_run(f->s, "SELECT * FROM t1", &rc, &err));
+    assert_int_equal(rc, LH_ENOENT);
+    /* a temporary table is the session's alone */
+    sqlt_expect_csv(f->s,
+                    "CREATE TEMP TABLE scratch (a INT DEFAULT 7, ts INT); "
+                    "INSERT INTO scratch (ts) VALUES (1); SELECT * FROM "
+                    "scratch",
+                    "a,ts\n7,1\n");
+    lh_session *s2;
+    assert_int_equal(lh_session_open(f->db, NULL, &s2, &err), LH_OK);
+    free(sqlt_run(s2, "SELECT * FROM scratch", &rc, &err));
+    assert_int_equal(rc, LH_ENOENT);
+    sqlt_expect_csv(s2, "SELECT count(*) AS n FROM sales", "n\n2\n");
+    lh_session_close(s2);
+    /* the tables and their rows outlive the handle */
+    lh_session_close(f->s);
+    lh_db_close(f->db);
+    assert_int_equal(lh_db_open(f->dir, NULL, &f->db, &err), LH_OK);
+    assert_int_equal(lh_session_open(f->db, NULL, &f->s, &err), LH_OK);
+    sqlt_expect_csv(f->s, "SELECT id, customer FROM sales ORDER BY id",
+                    "id,customer\n1,ann\n2,bob\n");
+    sqlt_expect_csv(f->s, "SELECT sum(n) AS n FROM per_tenant", "n\n40\n");
+    /* a read-only handle cannot create one, and says what to do */
+    lh_db *ro;
+    lh_db_options ropt = {.flags = LH_OPEN_READONLY};
+    assert_int_equal(lh_db_open(f->dir, &ropt, &ro, &err), LH_OK);
+    lh_session *rs;
+    assert_int_equal(lh_session_open(ro, NULL, &rs, &err), LH_OK);
+    free(sqlt_run(rs, "CREATE TABLE t2 (a INT)", &rc, &err));
+    assert_int_equal(rc, LH_EREADONLY);
+    assert_non_null(strstr(err.msg, "CREATE TEMP TABLE"));
+    lh_session_close(rs);
+    lh_db_close(ro);
+}
+
 int
 main(void)
 {
@@ -221,6 +341,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_select, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_read_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_create_table, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
