@@ -102,6 +102,7 @@ struct lh_source_scan {
     int cur;                /* the shard being read, -1 none */
     sqlite3_stmt *st;
     lh_buf sql;     /* the statement (the same for every shard) */
+    lh_us now;      /* the product clock the TTLs are read against */
     lh_arena arena; /* the current batch */
     lh_vector *vecs;
     lh_scan_stats stats;
@@ -178,7 +179,11 @@ unpin_shard(lh__hot_cut *c, int i)
         return;
     }
     c->conns[i] = NULL;
-    sqlite3_exec(conn, "COMMIT", NULL, NULL, NULL);
+    sqlite3_stmt *st = NULL;
+    if (lh__reader_stmt(conn, "COMMIT", &st, NULL) == LH_OK) {
+        sqlite3_step(st); /* a failure leaves the transaction: put closes */
+        lh__reader_stmt_done(st);
+    }
     lh__shard_reader_put(&c->es->t->shards[i], conn);
 }
 
@@ -200,8 +205,14 @@ ev_parallelism(const lh_source *src, const lh_scan_request *req)
 static lh_rc
 cut_sql(sqlite3 *c, const char *sql, lh_err *err)
 {
-    int r = sqlite3_exec(c, sql, NULL, NULL, NULL);
-    return r == SQLITE_OK ? LH_OK : lh__sqlite_err(c, r, "pin a shard", err);
+    sqlite3_stmt *st;
+    lh_rc rc = lh__reader_stmt(c, sql, &st, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    int r = sqlite3_step(st);
+    lh__reader_stmt_done(st);
+    return r == SQLITE_DONE ? LH_OK : lh__sqlite_err(c, r, "pin a shard", err);
 }
 
 /* Opens shard i's read transaction and reads its ts bounds in it (the
@@ -222,21 +233,19 @@ pin_shard(lh__hot_cut *c, int i, bool *empty, lh_err *err)
         /* Two subqueries: SQLite answers a lone min() or max() from the
          * ts index in one descent, but both in one SELECT by reading the
          * whole index (a point lookup paid a pass over every shard). */
-        int r = sqlite3_prepare_v2(conn,
-                                   "SELECT (SELECT min(ts) FROM events), "
-                                   "(SELECT max(ts) FROM events)",
-                                   -1, &st, NULL);
-        if (r == SQLITE_OK) {
-            r = sqlite3_step(st);
-        }
+        rc = lh__reader_stmt(conn,
+                             "SELECT (SELECT min(ts) FROM events), "
+                             "(SELECT max(ts) FROM events)",
+                             &st, err);
+        int r = rc == LH_OK ? sqlite3_step(st) : SQLITE_OK;
         if (r == SQLITE_ROW) {
             *empty = sqlite3_column_type(st, 0) == SQLITE_NULL;
             c->min_ts[i] = sqlite3_column_int64(st, 0);
             c->max_ts[i] = sqlite3_column_int64(st, 1);
-        } else {
+        } else if (rc == LH_OK) {
             rc = lh__sqlite_err(conn, r, "read a shard's ts bounds", err);
         }
-        sqlite3_finalize(st);
+        lh__reader_stmt_done(st);
     }
     if (rc != LH_OK) {
         lh_err_prefix(err, "table \"%s\", shard %d", c->es->t->def->name, i);
@@ -271,10 +280,14 @@ stream_left(lh__hot_cut *c, int i, const lh_scan_pred *p, bool *left,
             lh_err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = sqlite3_prepare_v2(c->conns[i],
+    lh_rc rc = lh__reader_stmt(c->conns[i],
                                "SELECT 1 FROM streams WHERE stream = ? AND "
                                "version > 0",
-                               -1, &st, NULL);
+                               &st, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    int r = SQLITE_OK;
     for (uint32_t k = 0; r == SQLITE_OK && !*left && k < p->nvalues; k++) {
         const lh_value *v = &p->values[k];
         if (v->is_null || v->type.id != LH_T_VARCHAR) {
@@ -286,10 +299,10 @@ stream_left(lh__hot_cut *c, int i, const lh_scan_pred *p, bool *left,
         *left = r == SQLITE_ROW;
         r = r == SQLITE_ROW || r == SQLITE_DONE ? SQLITE_OK : r;
     }
-    lh_rc rc = r == SQLITE_OK ? LH_OK
-                              : lh__sqlite_err(c->conns[i], r,
-                                               "read a stream's floor", err);
-    sqlite3_finalize(st);
+    rc = r == SQLITE_OK
+             ? LH_OK
+             : lh__sqlite_err(c->conns[i], r, "read a stream's floor", err);
+    lh__reader_stmt_done(st);
     return rc;
 }
 
@@ -493,16 +506,16 @@ build_sql(lh_source_scan *s, lh_err *err)
     if (s->req.ncols == 0) {
         lh_buf_puts(q, "1");
     }
-    /* Events whose TTL ran out are invisible (the product clock). */
-    lh_buf_printf(q,
-                  " FROM events WHERE (ttl_seconds IS NULL OR ts + "
-                  "ttl_seconds * 1000000 > %lld)",
-                  (long long)lh_now());
+    /* Events whose TTL ran out are invisible (the product clock, the first
+     * value bound). Every value is bound, never printed, so that the text
+     * stays the same from one query to the next and the connection keeps
+     * it prepared (lh__reader_stmt). */
+    lh_buf_puts(q, " FROM events WHERE (ttl_seconds IS NULL OR ts + "
+                   "ttl_seconds * 1000000 > ?)");
     if (s->req.has_time) {
-        lh_buf_printf(q, " AND ts >= %lld AND ts <= %lld",
-                      (long long)s->req.ts_lo, (long long)s->req.ts_hi);
+        lh_buf_puts(q, " AND ts >= ? AND ts <= ?");
     }
-    /* the cut: positions above the lake's mark (the first value bound) */
+    /* the cut: positions above the lake's mark */
     lh_buf_puts(q, " AND position > ?");
     for (uint32_t i = 0; i < s->req.npreds; i++) {
         const lh_scan_pred *p = &s->req.preds[i];
@@ -542,6 +555,7 @@ ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
     s->req = *req;
     s->cut = shared;
     s->cur = -1;
+    s->now = lh_now(); /* one clock for every shard of the scan */
     s->sql = (lh_buf)LH_BUF_INIT;
     lh_arena_init(&s->arena, 0);
     s->vecs = lh_calloc(req->ncols ? req->ncols : 1, sizeof(lh_vector));
@@ -565,10 +579,8 @@ ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
 static void
 close_shard(lh_source_scan *s)
 {
-    if (s->st) {
-        sqlite3_finalize(s->st);
-        s->st = NULL;
-    }
+    lh__reader_stmt_done(s->st);
+    s->st = NULL;
     if (s->cur >= 0) {
         unpin_shard(s->cut, s->cur);
     }
@@ -614,15 +626,21 @@ open_shard(lh_source_scan *s, int shard, lh_err *err)
 {
     sqlite3 *conn = s->cut->conns[shard];
     s->cur = shard;
-    int src =
-        sqlite3_prepare_v2(conn, s->sql.data, (int)s->sql.len, &s->st, NULL);
-    if (src != SQLITE_OK) {
-        lh_rc rc = lh__sqlite_err(conn, src, "prepare the scan", err);
+    lh_rc rc = lh__reader_stmt(conn, s->sql.data, &s->st, err);
+    if (rc != LH_OK) {
+        lh_err_prefix(err, "the scan");
         close_shard(s);
         return rc;
     }
-    bool ok = sqlite3_bind_int64(s->st, 1, s->cut->marks[shard]) == SQLITE_OK;
-    int idx = 2;
+    /* in build_sql's order */
+    int idx = 1;
+    bool ok = sqlite3_bind_int64(s->st, idx++, s->now) == SQLITE_OK;
+    if (s->req.has_time) {
+        ok = ok && sqlite3_bind_int64(s->st, idx++, s->req.ts_lo) == SQLITE_OK;
+        ok = ok && sqlite3_bind_int64(s->st, idx++, s->req.ts_hi) == SQLITE_OK;
+    }
+    ok = ok &&
+         sqlite3_bind_int64(s->st, idx++, s->cut->marks[shard]) == SQLITE_OK;
     for (uint32_t i = 0; ok && i < s->req.npreds; i++) {
         const lh_scan_pred *p = &s->req.preds[i];
         if (!pred_pushed(s->es, p)) {

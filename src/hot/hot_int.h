@@ -71,6 +71,7 @@
 
 #define LH_MAX_SHARDS 1024
 #define LH_SHARD_READERS 4 /* idle read connections kept per shard */
+#define LH_READER_STMTS 16 /* idle statements a reader keeps prepared */
 #define LH_MAX_COLUMNS 1000
 #define LH_MAX_NAME 63                /* table and column names */
 #define LH_MAX_STREAM 1024            /* bytes of a stream id */
@@ -285,6 +286,16 @@ lh_rc lh__shard_reader_get(lh_shard *s, sqlite3 **out, lh_err *err);
  * transaction open (a reader must not pin an old WAL snapshot while it
  * idles). Takes ownership of c. */
 void lh__shard_reader_put(lh_shard *s, sqlite3 *c);
+/* The statement of sql on reader c (from lh__shard_reader_get), prepared
+ * once and kept on c for its next users: parsing and planning a point
+ * lookup's SQL cost SQLite more than running it. Owned by c; give it back
+ * with lh__reader_stmt_done, never finalize it. A connection is used by
+ * one scan at a time, so a statement it keeps idle (not stepped, or
+ * reset) is free to hand out. LH_ECORRUPT, LH_EIO... from SQLite. */
+lh_rc lh__reader_stmt(sqlite3 *c, const char *sql, sqlite3_stmt **out,
+                      lh_err *err);
+/* Resets st and clears its bindings (NULL is a no-op): idle again. */
+void lh__reader_stmt_done(sqlite3_stmt *st);
 /* Asks the checkpointer for a checkpoint of s when its WAL has grown past
  * a threshold since the last one: after the handler's groups, and after
  * any other write on s->db (the pipeline's deletes). Any thread; s->mu

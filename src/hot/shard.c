@@ -510,6 +510,20 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
     return rc;
 }
 
+/* Closes a pooled reader with the statements it keeps. */
+static void
+reader_close(sqlite3 *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    sqlite3_stmt *st;
+    while ((st = sqlite3_next_stmt(c, NULL)) != NULL) {
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(c);
+}
+
 void
 lh__shard_close(lh_shard *s)
 {
@@ -532,7 +546,7 @@ lh__shard_close(lh_shard *s)
     }
     if (s->path != NULL) {
         for (int i = 0; i < s->nreaders; i++) {
-            sqlite3_close(s->readers[i]);
+            reader_close(s->readers[i]);
         }
         s->nreaders = 0;
         pthread_mutex_destroy(&s->mu);
@@ -581,14 +595,62 @@ lh__shard_reader_put(lh_shard *s, sqlite3 *c)
     if (c == NULL) {
         return;
     }
-    bool idle = sqlite3_get_autocommit(c) && sqlite3_next_stmt(c, NULL) == NULL;
+    /* The statements it keeps (lh__reader_stmt) stay, reset. */
+    bool idle = sqlite3_get_autocommit(c);
+    for (sqlite3_stmt *st = sqlite3_next_stmt(c, NULL); idle && st != NULL;
+         st = sqlite3_next_stmt(c, st)) {
+        idle = !sqlite3_stmt_busy(st);
+    }
     pthread_mutex_lock(&s->readers_mu);
     if (idle && s->nreaders < LH_SHARD_READERS) {
         s->readers[s->nreaders++] = c;
         c = NULL;
     }
     pthread_mutex_unlock(&s->readers_mu);
-    sqlite3_close(c);
+    reader_close(c);
+}
+
+lh_rc
+lh__reader_stmt(sqlite3 *c, const char *sql, sqlite3_stmt **out, lh_err *err)
+{
+    /* The connection's own list of statements is the cache (newest
+     * first): a reader runs a handful of texts, so a walk with strcmp is
+     * cheaper than a map, and nothing outside SQLite has to follow a
+     * connection through the pool. */
+    int n = 0;
+    sqlite3_stmt *oldest = NULL;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(c, NULL); st != NULL;
+         st = sqlite3_next_stmt(c, st)) {
+        if (sqlite3_stmt_busy(st)) {
+            continue;
+        }
+        if (strcmp(sqlite3_sql(st), sql) == 0) {
+            *out = st;
+            return LH_OK;
+        }
+        n++;
+        oldest = st;
+    }
+    if (n >= LH_READER_STMTS) {
+        sqlite3_finalize(oldest); /* texts with other columns or predicates */
+    }
+    int r =
+        sqlite3_prepare_v3(c, sql, -1, SQLITE_PREPARE_PERSISTENT, out, NULL);
+    if (r != SQLITE_OK) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+        return lh__sqlite_err(c, r, "prepare a read", err);
+    }
+    return LH_OK;
+}
+
+void
+lh__reader_stmt_done(sqlite3_stmt *st)
+{
+    if (st != NULL) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
 }
 
 /* Runs a prepared statement that returns no rows. */

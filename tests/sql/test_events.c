@@ -332,6 +332,97 @@ test_create_table(void **state)
     lh_db_close(ro);
 }
 
+/* The columns test_kept_statements picks from, and event i's value of
+ * each as the CSV shows it. */
+static const char *const kept_cols[] = {"tenant",  "amount", "qty",
+                                        "version", "type",   "ts"};
+
+static void
+kept_value(int col, int i, char *buf, size_t n)
+{
+    switch (col) {
+    case 0:
+        snprintf(buf, n, "t%d", i % 3);
+        break;
+    case 1:
+        snprintf(buf, n, "%d.25", i);
+        break;
+    case 2:
+        snprintf(buf, n, "%d", i % 5);
+        break;
+    case 3:
+        snprintf(buf, n, "%d", i / 8 + 1);
+        break;
+    case 4:
+        snprintf(buf, n, "%s", i % 2 ? "Paid" : "Placed");
+        break;
+    default:
+        snprintf(buf, n, "2026-01-01 00:00:%02d", i);
+        break;
+    }
+}
+
+static void
+cat(char *to, size_t cap, const char *a, const char *b)
+{
+    size_t n = strlen(to);
+    snprintf(to + n, cap - n, "%s%s", a, b);
+}
+
+/* A shard's reader connections keep the statements they ran (the scan's
+ * text binds every value, so a point lookup's is the same each time):
+ * more column lists than a connection keeps (16), asked in two orders,
+ * answer as written, and a kept statement reads the rows appended since
+ * it last ran. */
+static void
+test_kept_statements(void **state)
+{
+    fixture *f = *state;
+    enum { NTEXTS = 24 };
+    for (int round = 0; round < 3; round++) {
+        for (int k = 0; k < NTEXTS; k++) {
+            int mask = round == 1 ? NTEXTS - k : k + 1;
+            char sql[256] = "SELECT ", want[1024] = "";
+            for (int c = 0, first = 1; c < 6; c++) {
+                if (mask & (1 << c)) {
+                    cat(sql, sizeof sql, first ? "" : ", ", kept_cols[c]);
+                    cat(want, sizeof want, first ? "" : ",", kept_cols[c]);
+                    first = 0;
+                }
+            }
+            cat(want, sizeof want, "\n", "");
+            /* stream s5 (events 5, 13, ...), or every shard */
+            bool one = round != 2;
+            cat(sql, sizeof sql, " FROM orders WHERE ",
+                one ? "stream = 's5' ORDER BY ts" : "qty = 3 ORDER BY ts");
+            for (int i = 0; i < 40; i++) {
+                if (one ? i % 8 != 5 : i % 5 != 3) {
+                    continue;
+                }
+                for (int c = 0, first = 1; c < 6; c++) {
+                    if (mask & (1 << c)) {
+                        char v[32];
+                        kept_value(c, i, v, sizeof v);
+                        cat(want, sizeof want, first ? "" : ",", v);
+                        first = 0;
+                    }
+                }
+                cat(want, sizeof want, "\n", "");
+            }
+            sqlt_expect_csv(f->s, sql, want);
+        }
+    }
+    const char *q = "SELECT count(*) AS n, max(version) AS v FROM orders "
+                    "WHERE stream = 's5'";
+    sqlt_expect_csv(f->s, q, "n,v\n5,5\n");
+    lh_event_in ev = {
+        .stream = "s5", .type = "Paid", .data_json = "{\"tenant\": \"t9\"}"};
+    lh_err err;
+    assert_int_equal(lh_append(f->db, "orders", &ev, 1, NULL, NULL, &err),
+                     LH_OK);
+    sqlt_expect_csv(f->s, q, "n,v\n6,6\n");
+}
+
 int
 main(void)
 {
@@ -342,6 +433,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kept_statements, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
