@@ -142,7 +142,7 @@ flush(srv_conn *c)
             lh__srv_conn_close(c);
             return;
         }
-        lh__srv_conn_write(c, p->out.data, p->out.len);
+        lh__srv_conn_send(c, p->out.data, p->out.len);
         lh_buf_reset(&p->out);
     }
 }

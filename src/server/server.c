@@ -155,6 +155,26 @@ lh__srv_conn_write(srv_conn *c, const void *p, size_t n)
 }
 
 void
+lh__srv_conn_send(srv_conn *c, const void *p, size_t n)
+{
+    /* Straight into the socket while nothing waits before it: a reply that
+     * fits the socket's buffer costs one send, where the bufferevent adds
+     * its write event, waits for the next turn of the loop to write, then
+     * removes the event (two epoll_ctl and an epoll_wait more per reply of
+     * a point lookup). What does not fit goes through the bufferevent, as
+     * do errors: its own write meets them and closes the connection. */
+    if (c->bev != NULL && n > 0 && !c->tls && lh__srv_conn_pending(c) == 0) {
+        int fd = bufferevent_getfd(c->bev);
+        ssize_t w = fd >= 0 ? send(fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT) : -1;
+        if (w > 0) {
+            p = (const char *)p + w;
+            n -= (size_t)w;
+        }
+    }
+    lh__srv_conn_write(c, p, n);
+}
+
+void
 lh__srv_conn_timer(srv_conn *c, int64_t ms)
 {
     if (c->timer == NULL) {

@@ -359,6 +359,10 @@ lh_rc lh__srv_conn_start_tls(srv_conn *c, lh_err *err);
 /* (Re)arms the connection's timer; ms <= 0 stops it. */
 void lh__srv_conn_timer(srv_conn *c, int64_t ms);
 void lh__srv_conn_write(srv_conn *c, const void *p, size_t n);
+/* The same, trying the socket first (one send, no write event) while
+ * nothing is buffered: for a whole reply at once (a PostgreSQL flush),
+ * not for pieces of one (each would be its own send). */
+void lh__srv_conn_send(srv_conn *c, const void *p, size_t n);
 size_t lh__srv_conn_pending(const srv_conn *c);
 /* Waits for commits to table: c->proto->on_wake runs once the table's
  * epoch passes `epoch` (a value read with lh__srv_watch_epoch before the
