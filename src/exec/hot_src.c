@@ -103,10 +103,16 @@ struct lh_source_scan {
     sqlite3_stmt *st;
     lh_buf sql;     /* the statement (the same for every shard) */
     lh_us now;      /* the product clock the TTLs are read against */
+    uint32_t cap;   /* rows of the next batch (new_batch) */
     lh_arena arena; /* the current batch */
     lh_vector *vecs;
     lh_scan_stats stats;
 };
+
+/* Rows of a scan's first batch, doubled with each full batch up to
+ * LH_BATCH_ROWS: a point lookup returns a few rows, and zeroing (and
+ * allocating) vectors of 2,048 rows cost it more than reading them. */
+#define HOT_FIRST_BATCH 64u
 
 /* ---- the table ----------------------------------------------------------- */
 
@@ -556,6 +562,7 @@ ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
     s->cut = shared;
     s->cur = -1;
     s->now = lh_now(); /* one clock for every shard of the scan */
+    s->cap = HOT_FIRST_BATCH;
     s->sql = (lh_buf)LH_BUF_INIT;
     lh_arena_init(&s->arena, 0);
     s->vecs = lh_calloc(req->ncols ? req->ncols : 1, sizeof(lh_vector));
@@ -657,13 +664,14 @@ open_shard(lh_source_scan *s, int shard, lh_err *err)
     return LH_OK;
 }
 
+/* A batch of s->cap rows. */
 static lh_rc
 new_batch(lh_source_scan *s, lh_batch *out, lh_err *err)
 {
     lh_arena_reset(&s->arena);
     for (uint32_t c = 0; c < s->req.ncols; c++) {
         const lh_sql_column *col = &s->es->cols[s->req.cols[c]];
-        lh_rc rc = lh_vector_alloc(&s->vecs[c], col->type, LH_BATCH_ROWS, true,
+        lh_rc rc = lh_vector_alloc(&s->vecs[c], col->type, s->cap, true,
                                    &s->arena, err);
         if (rc != LH_OK) {
             return rc;
@@ -706,7 +714,7 @@ ev_next(lh_source_scan *s, lh_batch *out, lh_err *err)
         return rc;
     }
     uint32_t n = 0;
-    while (n < LH_BATCH_ROWS) {
+    while (n < s->cap) {
         if (s->cur < 0) {
             int shard;
             if (!take_shard(s, &shard)) {
@@ -737,6 +745,9 @@ ev_next(lh_source_scan *s, lh_batch *out, lh_err *err)
     }
     out->count = n;
     s->stats.rows += n;
+    if (n == s->cap) {
+        s->cap = LH_MIN(s->cap * 2, LH_BATCH_ROWS);
+    }
     return LH_OK;
 }
 
