@@ -21,6 +21,11 @@ static void
 global_init_once(void)
 {
     lh_log_init();
+    /* No memory statistics: SQLite keeps them under one mutex that every
+     * allocation of every connection takes, and the readers of parallel
+     * queries and of the server's sessions contend on it. Refused
+     * (harmlessly) when SQLite was initialized before us. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     sqlite3_initialize();
 }
 
