@@ -602,6 +602,83 @@ test_ttl(void **state)
     ht_rmdir(dir);
 }
 
+/* What the prepared statement st prints as CSV with stream bound to $1. */
+static char *
+run_prepared(lh_stmt *st, const char *stream)
+{
+    lh_err err;
+    lh_cell v = {.kind = LH_CELL_TEXT};
+    v.u.s.p = stream;
+    v.u.s.len = strlen(stream);
+    assert_int_equal(lh_stmt_bind(st, 1, &v, &err), LH_OK);
+    lh_result *r;
+    if (lh_stmt_execute(st, &r, &err) != LH_OK) {
+        fail_msg("execute: %s", err.msg);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_int_equal(lh_result_write(r, "csv", f, &err), LH_OK);
+    fclose(f);
+    lh_result_free(r);
+    return buf;
+}
+
+/* One prepared point lookup, executed again as its stream's events move
+ * to the lake and more arrive: each answer is that of the events
+ * appended so far (the shards' readers keep their statements prepared
+ * across these executions, exec/hot_src.c). */
+static void
+test_prepared_across_flush(void **state)
+{
+    (void)state;
+    char *dir = ht_tmpdir();
+    lh_time_set_frozen(PL_T0 + 100 * PL_HOUR, true);
+    lh_db *db = ht_open(dir);
+    ht_create(db, TABLE);
+    lh_session *s = session(db, 2);
+    lh_stmt *st;
+    lh_err err;
+    const char *sql = "SELECT count(*) AS c, sum(n) AS s, max(version) AS v "
+                      "FROM ev WHERE stream = $1";
+    assert_int_equal(lh_stmt_prepare(s, sql, 0, NULL, &st, &err), LH_OK);
+    int64_t appended = 0;
+    for (int round = 0; round < 2; round++) {
+        /* 500 events a round, one a minute; then the older ones leave */
+        append_events(db, appended, 500, PL_T0, PL_MIN);
+        appended += 500;
+        for (int pass = 0; pass < 2; pass++) {
+            for (int k = 0; k < 50; k += 12) {
+                char stream[16], want[96];
+                snprintf(stream, sizeof stream, "s%d", k);
+                int64_t c = 0, sum = 0;
+                for (int64_t i = k; i < appended; i += 50) {
+                    c++;
+                    sum += i;
+                }
+                snprintf(want, sizeof want, "c,s,v\n%lld,%lld,%lld\n",
+                         (long long)c, (long long)sum, (long long)c);
+                char *got = run_prepared(st, stream);
+                if (strcmp(got, want) != 0) {
+                    fail_msg("round %d, pass %d, %s: got\n%s want\n%s", round,
+                             pass, stream, got, want);
+                }
+                free(got);
+            }
+            if (pass == 0) {
+                lh_pipeline_stats ps;
+                run_pipeline(db, PL_T0 + 100 * PL_HOUR, &ps);
+                assert_true(ps.events_flushed > 0);
+            }
+        }
+    }
+    lh_stmt_free(st);
+    lh_session_close(s);
+    lh_db_close(db);
+    lh_time_set_frozen(0, false);
+    ht_rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -613,6 +690,7 @@ main(void)
         cmocka_unit_test(test_explain),
         cmocka_unit_test(test_time_travel),
         cmocka_unit_test(test_ttl),
+        cmocka_unit_test(test_prepared_across_flush),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
