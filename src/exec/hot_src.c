@@ -539,7 +539,19 @@ build_sql(lh_source_scan *s, lh_err *err)
             lh_buf_printf(q, " AND %s %s ?", name, op_text(p->op));
         }
     }
-    lh_buf_puts(q, " ORDER BY position");
+    /* Commit order. One stream's events in a shard have versions in the
+     * order of their positions (the shard's one writer gives each the
+     * stream's version + 1 with the next position), so a lookup of one
+     * stream reads them in the order of the index events_stream instead
+     * of sorting (a temporary b-tree cost a point lookup a microsecond). */
+    bool one_stream = false;
+    for (uint32_t i = 0; i < s->req.npreds; i++) {
+        const lh_scan_pred *p = &s->req.preds[i];
+        one_stream = one_stream ||
+                     (pred_pushed(es, p) && is_env(es, p->col, ENV_STREAM) &&
+                      p->op == LH_OP_EQ && p->nvalues == 1);
+    }
+    lh_buf_puts(q, one_stream ? " ORDER BY version" : " ORDER BY position");
     if (!lh_buf_ok(q)) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
