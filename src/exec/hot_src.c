@@ -223,9 +223,12 @@ cut_sql(sqlite3 *c, const char *sql, lh_err *err)
 
 /* Opens shard i's read transaction and reads its ts bounds in it (the
  * read is what pins the WAL snapshot; the index events_ts makes it two
- * b-tree descents). *empty when the shard has no rows. */
+ * b-tree descents). *empty when the shard has no rows. With stream (not
+ * NULL), the same read says in *left whether that stream has a version
+ * floor (stream_left, one statement fewer for a point lookup). */
 static lh_rc
-pin_shard(lh__hot_cut *c, int i, bool *empty, lh_err *err)
+pin_shard(lh__hot_cut *c, int i, const lh_value *stream, bool *empty,
+          bool *left, lh_err *err)
 {
     lh_shard *sh = &c->es->t->shards[i];
     sqlite3 *conn = NULL;
@@ -239,15 +242,26 @@ pin_shard(lh__hot_cut *c, int i, bool *empty, lh_err *err)
         /* Two subqueries: SQLite answers a lone min() or max() from the
          * ts index in one descent, but both in one SELECT by reading the
          * whole index (a point lookup paid a pass over every shard). */
-        rc = lh__reader_stmt(conn,
-                             "SELECT (SELECT min(ts) FROM events), "
-                             "(SELECT max(ts) FROM events)",
-                             &st, err);
+        rc = lh__reader_stmt(
+            conn,
+            stream ? "SELECT (SELECT min(ts) FROM events), (SELECT max(ts) "
+                     "FROM events), EXISTS(SELECT 1 FROM streams WHERE "
+                     "stream = ? AND version > 0)"
+                   : "SELECT (SELECT min(ts) FROM events), "
+                     "(SELECT max(ts) FROM events)",
+            &st, err);
+        if (rc == LH_OK && stream != NULL) {
+            sqlite3_bind_text(st, 1, stream->u.s.p, (int)stream->u.s.len,
+                              SQLITE_STATIC);
+        }
         int r = rc == LH_OK ? sqlite3_step(st) : SQLITE_OK;
         if (r == SQLITE_ROW) {
             *empty = sqlite3_column_type(st, 0) == SQLITE_NULL;
             c->min_ts[i] = sqlite3_column_int64(st, 0);
             c->max_ts[i] = sqlite3_column_int64(st, 1);
+            if (stream != NULL) {
+                *left = *left || sqlite3_column_int(st, 2) != 0;
+            }
         } else if (rc == LH_OK) {
             rc = lh__sqlite_err(conn, r, "read a shard's ts bounds", err);
         }
@@ -343,11 +357,15 @@ lh__hot_cut_open(const lh_source *hot, const lh_scan_request *req,
             continue;
         }
         bool empty = false;
-        rc = pin_shard(c, i, &empty, err);
-        if (rc == LH_OK && !c->needs_lake) {
-            /* every shard the stream predicate leaves, before the bounds
-             * prune it: its lake rows may be in range when its hot rows
-             * are not */
+        /* every shard the stream predicate leaves, before the bounds prune
+         * it: its lake rows may be in range when its hot rows are not (one
+         * stream: in the read that pins the shard) */
+        const lh_value *one =
+            !c->needs_lake && sp->nvalues == 1 && !sp->values[0].is_null
+                ? &sp->values[0]
+                : NULL;
+        rc = pin_shard(c, i, one, &empty, &c->needs_lake, err);
+        if (rc == LH_OK && !c->needs_lake && one == NULL) {
             rc = stream_left(c, i, sp, &c->needs_lake, err);
         }
         if (rc != LH_OK) {
