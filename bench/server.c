@@ -16,7 +16,12 @@
  *    and against lakehouse, in -M simple and -M prepared (Parse once, then
  *    Bind / Describe / Execute). A second script without a table measures
  *    what the protocol, parsing and planning cost alone. Transactions/s
- *    and latency; the goal is at least PostgreSQL's throughput. A row whose
+ *    and latency; the goal is at least PostgreSQL's throughput. Also each
+ *    server's CPU time per transaction (PostgreSQL's processes; this
+ *    process, which is the server, pgbench being a child) and its ratio
+ *    (PostgreSQL's / ours): pgbench and both servers share the machine's
+ *    cores, so on a loaded machine the CPU a transaction costs each server
+ *    is the steadier comparison. A row whose
  *    queries fail says why (SQL over the event tables comes with the SQL
  *    engine's hot-tier source).
  *
@@ -34,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -327,13 +333,88 @@ run(const char *cmd)
     return WIFEXITED(r) ? WEXITSTATUS(r) : 128;
 }
 
+/* CPU seconds (user + system) of process pid, with its reaped children
+ * when kids (/proc/PID/stat); 0 when it is gone. */
+static double
+proc_cpu(long pid, bool kids)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        return 0;
+    }
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    /* After "(name)" (which may hold spaces) and the state letter come
+     * fields 4 (ppid) on: utime, stime, cutime and cstime are 14-17. */
+    char *p = strrchr(buf, ')');
+    if (p == NULL || p[1] != ' ' || p[2] == 0) {
+        return 0;
+    }
+    p += 3;
+    unsigned long long v[14] = {0};
+    for (int k = 0; k < 14; k++) {
+        char *e;
+        v[k] = strtoull(p, &e, 10);
+        if (e == p) {
+            return 0;
+        }
+        p = e;
+    }
+    double ticks = (double)(v[10] + v[11] + (kids ? v[12] + v[13] : 0));
+    return ticks / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* The CPU seconds a PostgreSQL server used so far: the postmaster's, with
+ * its exited backends', and its live children's (checkpointer, WAL
+ * writer...). */
+static double
+pg_cpu(const char *pgdir)
+{
+    char path[1100];
+    snprintf(path, sizeof(path), "%s/postmaster.pid", pgdir);
+    FILE *f = fopen(path, "r");
+    long pm = 0;
+    if (f == NULL || fscanf(f, "%ld", &pm) != 1) {
+        if (f != NULL) {
+            fclose(f);
+        }
+        return 0;
+    }
+    fclose(f);
+    double sum = proc_cpu(pm, true);
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "pgrep -P %ld", pm);
+    FILE *ps = popen(cmd, "r");
+    long kid;
+    while (ps != NULL && fscanf(ps, "%ld", &kid) == 1) {
+        sum += proc_cpu(kid, false);
+    }
+    if (ps != NULL) {
+        pclose(ps);
+    }
+    return sum;
+}
+
+/* This process's CPU seconds (the server in it: pgbench is a child). */
+static double
+self_cpu(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 /* Runs pgbench (-M mode) with a script against port; fills tps and the
  * mean latency (ms) from its output. false when pgbench failed (its first
  * ERROR line is kept in why). */
 static bool
 pgbench(const char *dir, int port, const char *user, const char *mode,
-        const char *script, const opts *o, double *tps, double *lat, char *why,
-        size_t cap)
+        const char *script, const opts *o, double *tps, double *lat,
+        double *txns, char *why, size_t cap)
 {
     char cmd[2048];
     snprintf(cmd, sizeof(cmd),
@@ -346,12 +427,13 @@ pgbench(const char *dir, int port, const char *user, const char *mode,
     char path[1024];
     snprintf(path, sizeof(path), "%s/pgbench.out", dir);
     FILE *f = fopen(path, "r");
-    *tps = *lat = 0;
+    *tps = *lat = *txns = 0;
     why[0] = 0;
     char line[512];
     while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
         sscanf(line, "tps = %lf", tps);
         sscanf(line, "latency average = %lf ms", lat);
+        sscanf(line, "number of transactions actually processed: %lf", txns);
         const char *e = strstr(line, "ERROR");
         if (rc != 0 && why[0] == 0 && e != NULL) {
             snprintf(why, cap, "%s", e);
@@ -382,18 +464,28 @@ static const char *const modes[] = {"simple", "prepared"};
 
 typedef struct bench_row {
     double tps, lat;
+    double cpu_us; /* the server's CPU time per transaction */
     bool ok;
     char why[200];
 } bench_row;
 
+/* pgdir: the PostgreSQL server's (its CPU is its processes'), or NULL for
+ * lakehouse in this process. */
 static void
-run_all(const char *dir, int port, const opts *o, bench_row *rows)
+run_all(const char *dir, int port, const char *pgdir, const opts *o,
+        bench_row *rows)
 {
     for (size_t s = 0; s < NELEMS(scripts); s++) {
         for (size_t m = 0; m < NELEMS(modes); m++) {
             bench_row *r = &rows[s * NELEMS(modes) + m];
+            double txns, c0 = pgdir ? pg_cpu(pgdir) : self_cpu();
             r->ok = pgbench(dir, port, "bench", modes[m], scripts[s].file, o,
-                            &r->tps, &r->lat, r->why, sizeof(r->why));
+                            &r->tps, &r->lat, &txns, r->why, sizeof(r->why));
+            if (pgdir) {
+                usleep(100000); /* the backends reaped */
+            }
+            double c1 = pgdir ? pg_cpu(pgdir) : self_cpu();
+            r->cpu_us = txns > 0 ? (c1 - c0) / txns * 1e6 : 0;
         }
     }
 }
@@ -448,7 +540,7 @@ lookups(const opts *o)
              port, port, o->events - 1);
     bench_row pg[NELEMS(scripts) * NELEMS(modes)] = {0};
     if (run(cmd) == 0) {
-        run_all(o->dir, port, o, pg);
+        run_all(o->dir, port, pgdir, o, pg);
     }
     snprintf(cmd, sizeof(cmd), "%s%s/pg_ctl -D %s -m fast stop >/dev/null 2>&1",
              as, pg_bin, pgdir);
@@ -486,7 +578,7 @@ lookups(const opts *o)
     lh_server_config_free(c);
     int lport = atoi(strrchr(lh_server_address(srv, "pg"), ':') + 1);
     bench_row ours[NELEMS(scripts) * NELEMS(modes)] = {0};
-    run_all(o->dir, lport, o, ours);
+    run_all(o->dir, lport, NULL, o, ours);
     lh_server_close(srv);
     lh_db_close(db);
     printf("pgbench (%d clients, %.0f s, %zu rows; PostgreSQL 15 with an "
@@ -496,13 +588,17 @@ lookups(const opts *o)
         for (size_t m = 0; m < NELEMS(modes); m++) {
             size_t k = s * NELEMS(modes) + m;
             printf("  %s, -M %s:\n", scripts[s].name, modes[m]);
-            printf("    PostgreSQL 15  %10.0f tps  %7.3f ms%s%s\n", pg[k].tps,
-                   pg[k].lat, pg[k].ok ? "" : "  failed: ", pg[k].why);
+            printf("    PostgreSQL 15  %10.0f tps  %7.3f ms  %6.1f us "
+                   "CPU/txn%s%s\n",
+                   pg[k].tps, pg[k].lat, pg[k].cpu_us,
+                   pg[k].ok ? "" : "  failed: ", pg[k].why);
             if (ours[k].ok) {
-                printf("    lakehouse      %10.0f tps  %7.3f ms   ratio %.2f "
-                       "(goal >= 1)\n",
-                       ours[k].tps, ours[k].lat,
-                       pg[k].tps > 0 ? ours[k].tps / pg[k].tps : 0);
+                printf(
+                    "    lakehouse      %10.0f tps  %7.3f ms  %6.1f us CPU/txn"
+                    "   ratio %.2f (goal >= 1), CPU ratio %.2f\n",
+                    ours[k].tps, ours[k].lat, ours[k].cpu_us,
+                    pg[k].tps > 0 ? ours[k].tps / pg[k].tps : 0,
+                    ours[k].cpu_us > 0 ? pg[k].cpu_us / ours[k].cpu_us : 0);
             } else {
                 printf("    lakehouse             n/a   %s\n", ours[k].why);
             }
