@@ -592,7 +592,9 @@ ev_open(const lh_source *src, const lh_scan_request *req, void *shared,
     s->cut = shared;
     s->cur = -1;
     s->now = lh_now(); /* one clock for every shard of the scan */
-    s->cap = HOT_FIRST_BATCH;
+    /* A top-N's scan (a bound to publish) wants whole batches: the router
+     * weighs the lake's files against what the first hot batch brought. */
+    s->cap = req->bound != NULL ? LH_BATCH_ROWS : HOT_FIRST_BATCH;
     s->sql = (lh_buf)LH_BUF_INIT;
     lh_arena_init(&s->arena, 0);
     s->vecs = lh_calloc(req->ncols ? req->ncols : 1, sizeof(lh_vector));
