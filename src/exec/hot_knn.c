@@ -367,10 +367,12 @@ over_fetch(lh_table *t, const lh_source *src, const lh_scan_request *req,
     return LH_OK;
 }
 
-lh_rc
-lh__hot_knn(const lh_source *src, const lh_scan_request *req,
-            const lh_knn_request *kr, lh_arena *a, lh_batch *out,
-            lh_knn_stats *stats, lh_err *err)
+/* part: the hot part of a union of tiers (lh__hot_knn_part); else the
+ * whole table (lh__hot_knn). */
+static lh_rc
+hot_knn(const lh_source *src, const lh_scan_request *req,
+        const lh_knn_request *kr, lh_arena *a, lh_batch *out,
+        lh_knn_stats *stats, bool part, bool *may_miss, lh_err *err)
 {
     lh_table *t;
     lh__event_cols ec;
@@ -429,9 +431,13 @@ lh__hot_knn(const lh_source *src, const lh_scan_request *req,
     }
     /* Fewer than k rows, and rows passing that the index does not hold
      * (events without an embedding): SQL puts those last, so the exact
-     * plan answers (cheap here: few rows pass). */
-    if (rc == LH_OK && out->count < kr->k &&
-        (kr->filter == NULL || stats->filter_pass > out->count)) {
+     * plan answers (cheap here: few rows pass). A part says so instead:
+     * the union's other parts may still fill k. */
+    bool miss = rc == LH_OK && out->count < kr->k &&
+                (kr->filter == NULL || stats->filter_pass > out->count);
+    if (part) {
+        *may_miss = miss;
+    } else if (miss) {
         rc = LH_EUNSUPPORTED;
     }
     if (sb != NULL) {
@@ -441,4 +447,21 @@ lh__hot_knn(const lh_source *src, const lh_scan_request *req,
         lh_free(sb);
     }
     return rc;
+}
+
+lh_rc
+lh__hot_knn(const lh_source *src, const lh_scan_request *req,
+            const lh_knn_request *kr, lh_arena *a, lh_batch *out,
+            lh_knn_stats *stats, lh_err *err)
+{
+    return hot_knn(src, req, kr, a, out, stats, false, NULL, err);
+}
+
+lh_rc
+lh__hot_knn_part(const lh_source *src, const lh_scan_request *req,
+                 const lh_knn_request *kr, lh_arena *a, lh_batch *out,
+                 lh_knn_stats *stats, bool *may_miss, lh_err *err)
+{
+    *may_miss = false;
+    return hot_knn(src, req, kr, a, out, stats, true, may_miss, err);
 }

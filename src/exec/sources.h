@@ -152,5 +152,12 @@ void lh__hot_knn_offer(struct lh_table *t, lh_sql_table *st, uint32_t col);
 lh_rc lh__hot_knn(const lh_source *src, const lh_scan_request *req,
                   const lh_knn_request *kr, lh_arena *a, lh_batch *out,
                   lh_knn_stats *stats, lh_err *err);
+/* The same as the hot part of a union of tiers (the router's): fewer
+ * than k rows is an answer, and *may_miss says whether rows passing the
+ * filter without an embedding may exist (SQL sorts them after the k
+ * nearest, so the union then needs the exact plan if it is short too). */
+lh_rc lh__hot_knn_part(const lh_source *src, const lh_scan_request *req,
+                       const lh_knn_request *kr, lh_arena *a, lh_batch *out,
+                       lh_knn_stats *stats, bool *may_miss, lh_err *err);
 
 #endif

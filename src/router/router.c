@@ -30,6 +30,7 @@
 #include "exec/exec_int.h"
 #include "exec/sources.h"
 #include "pipeline/pipeline_int.h"
+#include "router/router_int.h"
 
 typedef struct rt_source {
     lh_source src;
@@ -539,12 +540,8 @@ rt_explain(const lh_source *src, const lh_scan_request *req, lh_buf *out)
     cut_free(c);
 }
 
-/* ORDER BY embedding <-> q LIMIT k (exec/hot_knn.c): the shards' vector
- * indexes answer alone while the table's lake holds no snapshot (so no
- * event left the shards); once it does, LH_EUNSUPPORTED: the caller's
- * exact plan over the union (the lake's files have no index the router
- * could merge yet). A query racing the table's very first flush may miss
- * the events it moves. */
+/* ORDER BY embedding <-> q LIMIT k: the shards' vector indexes alone
+ * while the table cannot have a lake; else every tier (router_knn.c). */
 static lh_rc
 rt_knn(const lh_source *src, const lh_scan_request *req,
        const lh_knn_request *kr, lh_arena *a, lh_batch *out,
@@ -554,20 +551,17 @@ rt_knn(const lh_source *src, const lh_scan_request *req,
     if (req->travel != 0 || rs->hot->vt->knn == NULL) {
         return LH_EUNSUPPORTED;
     }
-    if (may_have_lake(rs)) {
-        lh__lake *l = NULL;
-        lh_rc rc = lh__lake_open(rs->t, &l, err);
-        bool snap = rc == LH_OK && l->ice != NULL &&
-                    lh_ice_meta_current_snapshot(lh_ice_table_meta(l->ice));
-        lh__lake_close(l);
-        if (rc != LH_OK && rc != LH_EUNSUPPORTED) {
-            return rc;
-        }
-        if (snap) {
-            return LH_EUNSUPPORTED;
-        }
+    if (!may_have_lake(rs)) {
+        return rs->hot->vt->knn(rs->hot, req, kr, a, out, stats, err);
     }
-    return rs->hot->vt->knn(rs->hot, req, kr, a, out, stats, err);
+    lh__rt_parts p = {.t = rs->t,
+                      .hot = rs->hot,
+                      .cols = rs->cols,
+                      .fids = rs->fids,
+                      .ncols = rs->ncols,
+                      .ts_col = (uint32_t)column_index(rs, "ts"),
+                      .ttl_col = (uint32_t)column_index(rs, "ttl_seconds")};
+    return lh__router_knn(&p, req, kr, a, out, stats, err);
 }
 
 static const lh_source_vt rt_vt = {

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../vector/knn_test.h"
 #include "lakehouse.h"
 #include "sql_test.h"
 #include "util/util.h"
@@ -163,20 +164,11 @@ teardown(void **state)
 static void
 literal(const float *v, char *out, size_t cap)
 {
-    size_t len = (size_t)snprintf(out, cap, "'[");
-    for (int d = 0; d < DIM; d++) {
-        len += (size_t)snprintf(out + len, cap - len, "%s%.9g", d ? "," : "",
-                                (double)v[d]);
-    }
-    snprintf(out + len, cap - len, "]'");
+    knnt_literal(v, DIM, out, cap);
 }
 
 /* The filters: SQL text and the same predicate over row i. */
-static const struct {
-    const char *sql;
-    int lo, hi; /* g in [lo, hi) */
-    int below;  /* and i < below */
-} filters[] = {
+static const knnt_filter filters[] = {
     {"", 0, 100, N + MORE},
     {"WHERE g < 50", 0, 50, N + MORE},
     {"WHERE g < 5", 0, 5, N + MORE},
@@ -189,21 +181,10 @@ static const struct {
 static bool
 passes(int fi, int i)
 {
-    int g = i % 100;
-    return g >= filters[fi].lo && g < filters[fi].hi && i < filters[fi].below;
+    return knnt_passes(&filters[fi], i);
 }
 
-typedef struct cand {
-    double dist;
-    int i;
-} cand;
-
-static int
-cand_cmp(const void *a, const void *b)
-{
-    const cand *x = a, *y = b;
-    return x->dist < y->dist ? -1 : x->dist > y->dist ? 1 : x->i - y->i;
-}
+typedef knnt_cand cand;
 
 /* The k rows an exact ORDER BY returns among rows [0, n): the nearest
  * embedded ones passing the filter, then (SQL's NULLS LAST) those without
@@ -219,22 +200,11 @@ brute(const fixture *f, const float *q, int fi, int n, int *out)
         }
         double s = INFINITY;
         if (embedded(i)) {
-            const float *v = f->data.base + (size_t)i * DIM;
-            double l2 = 0, dot = 0, vv = 0, qq = 0;
-            for (int d = 0; d < DIM; d++) {
-                double x = (double)v[d] - q[d];
-                l2 += x * x;
-                dot += (double)v[d] * q[d];
-                vv += (double)v[d] * v[d];
-                qq += (double)q[d] * q[d];
-            }
-            s = f->metric == L2   ? l2
-                : f->metric == IP ? -dot
-                                  : 1 - dot / (sqrt(vv) * sqrt(qq));
+            s = knnt_dist(f->metric, f->data.base + (size_t)i * DIM, q, DIM);
         }
         c[m++] = (cand){s, i};
     }
-    qsort(c, (size_t)m, sizeof(cand), cand_cmp);
+    qsort(c, (size_t)m, sizeof(cand), knnt_cand_cmp);
     for (int j = 0; j < K && j < m; j++) {
         out[j] = c[j].i;
     }
@@ -245,14 +215,7 @@ brute(const fixture *f, const float *q, int fi, int n, int *out)
 static int
 parse_ids(const char *csv, int *out)
 {
-    int m = 0;
-    size_t at = strcspn(csv, "\n");
-    while (csv[at] == '\n' && csv[at + 1] != 0 && m < K + 1) {
-        at++;
-        out[m++] = atoi(csv + at);
-        at += strcspn(csv + at, "\n");
-    }
-    return m;
+    return knnt_parse_ids(csv, out, K + 1);
 }
 
 static int
