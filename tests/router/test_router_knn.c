@@ -28,7 +28,7 @@ static const lh_us NOW = PL_T0 + 30 * 24 * PL_HOUR;
 
 static const char *const TABLE =
     "{\"name\": \"docs\", \"columns\": [{\"name\": \"i\", \"type\": "
-    "\"INTEGER\"}, {\"name\": \"g\", \"type\": \"INTEGER\"}], "
+    "\"BIGINT\"}, {\"name\": \"g\", \"type\": \"INTEGER\"}], "
     "\"embedding_dim\": 32, \"hot_window\": \"1h\", \"warm_window\": "
     "\"2d\", \"shards\": 3, \"snapshot_min_count\": 100000}";
 
