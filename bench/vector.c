@@ -19,6 +19,9 @@
  * 4. SQL kNN (--sql-n N): ORDER BY embedding <-> q LIMIT 10 over an event
  *    table through the hot tier's index, against the exact SQL plan (a full
  *    scan) and hnswlib's graph alone at equal recall, and with a WHERE.
+ * 5. SQL kNN across the tiers (--lake-n N): a third of the events hot, a
+ *    third warm, a third cold; the index path (HNSW, the warm IVF-PQ
+ *    columns) against the exact SQL plan and faiss IndexIVFPQ.
  *
  * The peers run as child processes between our runs (ours build, theirs
  * build, ours sweep, theirs sweep), so the shared cores' noise hits both.
@@ -27,8 +30,9 @@
  *
  * Options: --dir D (data files; scripts/bench.sh passes a temporary one),
  * --quick (tiny sizes, ours only: ctest), --hnsw-n N, --ivf-n N,
- * --tiered-n N, --sql-n N (0 skips a part), --skip-peers. Ground truth is
- * cached next to this program (vector-cache/), so reruns skip the brute force.
+ * --tiered-n N, --sql-n N, --lake-n N (0 skips a part), --skip-peers. Ground
+ * truth is cached next to this program (vector-cache/), so reruns skip the
+ * brute force.
  */
 #include <libgen.h>
 #include <math.h>
@@ -1062,10 +1066,173 @@ bench_sql(size_t n, size_t dim)
     lh_mrl_data_release(&d);
 }
 
+/* ---- 5. SQL kNN across the tiers
+ * ---------------------------------------------
+ * N events a third each in the hot tier, the warm files and the cold files
+ * (their ts 0 h, 5 h and 5 days old under a frozen clock, one pipeline
+ * run), the table's warm IVF-PQ at nlist / pq_m / nprobe / refine: the
+ * index path (HNSW + warm index + the cold files' carried codes, merged by
+ * full-vector distance) against the exact SQL plan and faiss IndexIVFPQ
+ * (same nlist, m, nprobe, refine) over the same vectors. One thread. */
+
+static lh_us
+lake_ts(size_t i, lh_us now)
+{
+    return i % 3 == 0   ? now - INT64_C(5) * 86400 * 1000000
+           : i % 3 == 1 ? now - INT64_C(5) * 3600 * 1000000
+                        : now;
+}
+
+static lh_session *
+lake_load(const lh_mrl_data *d, const char *dir, size_t nlist, size_t nprobe,
+          size_t refine, lh_us now, lh_db **db)
+{
+    lh_err err;
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0 || lh_db_init(dir, &err) != LH_OK ||
+        lh_db_open(dir, NULL, db, &err) != LH_OK) {
+        die("database", &err);
+    }
+    char def[768];
+    snprintf(def, sizeof(def),
+             "{\"name\": \"vec\", \"columns\": [{\"name\": \"i\", "
+             "\"type\": \"BIGINT\"}, {\"name\": \"g\", \"type\": "
+             "\"INTEGER\"}], \"shards\": 2, \"embedding_dim\": %zu, "
+             "\"hot_window\": \"1h\", \"warm_window\": \"2d\", "
+             "\"warm_row_group_rows\": 4096, \"vector_index\": {\"nlist\": "
+             "%zu, \"nprobe\": %zu, \"refine\": %zu}}",
+             d->spec.dim, nlist, nprobe, refine);
+    if (lh_table_create(*db, def, strlen(def), &err) != LH_OK) {
+        die("table", &err);
+    }
+    enum { B = 1000 };
+    lh_event_in *evs = calloc(B, sizeof(lh_event_in));
+    char(*data)[48] = calloc(B, 48);
+    char(*ts)[32] = calloc(B, 32);
+    char(*stream)[16] = calloc(B, 16);
+    size_t m = 0;
+    /* oldest first: a flush moves each shard's due prefix */
+    for (size_t third = 0; third < 3; third++) {
+        for (size_t i = third; i < d->spec.n; i += 3) {
+            snprintf(data[m], 48, "{\"i\": %zu, \"g\": %zu}", i, i % 100);
+            time_t sec = (time_t)(lake_ts(i, now) / 1000000);
+            struct tm tm;
+            gmtime_r(&sec, &tm);
+            strftime(ts[m], 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+            snprintf(stream[m], 16, "s%zu", i % 64);
+            evs[m] = (lh_event_in){.stream = stream[m],
+                                   .type = "V",
+                                   .ts = ts[m],
+                                   .data_json = data[m],
+                                   .embedding = d->base + i * d->spec.dim,
+                                   .embedding_len = d->spec.dim};
+            if (++m == B || i + 3 >= d->spec.n) {
+                if (lh_append(*db, "vec", evs, m, NULL, NULL, &err) != LH_OK) {
+                    die("append", &err);
+                }
+                m = 0;
+            }
+        }
+    }
+    free(evs);
+    free(data);
+    free(ts);
+    free(stream);
+    double t0 = now_s();
+    lh_pipeline_stats st;
+    if (lh_pipeline_run(*db, true, &st, &err) != LH_OK) {
+        die("pipeline", &err);
+    }
+    printf("%zu events: %lld flushed to the lake (warm index trained and "
+           "written), %lld partitions compacted to cold, in %.1f s\n",
+           d->spec.n, (long long)st.events_flushed, (long long)st.compactions,
+           now_s() - t0);
+    lh_session_options o = {.threads = 1};
+    lh_session *s;
+    if (lh_session_open(*db, &o, &s, &err) != LH_OK) {
+        die("session", &err);
+    }
+    return s;
+}
+
+static void
+bench_lake(size_t n, size_t dim)
+{
+    size_t nq = quick ? 20 : 200, nx = quick ? 3 : 5;
+    size_t nlist = quick ? 32 : 256, nprobe = 16, refine = 10;
+    size_t pq_m = LH_MIN(dim, (size_t)256) / 8;
+    printf("\n== SQL kNN over hot + warm + cold: ORDER BY embedding <-> q "
+           "LIMIT %d, %zu x %zu, nlist %zu, pq_m %zu, nprobe %zu, refine "
+           "%zu\n",
+           K, n, dim, nlist, pq_m, nprobe, refine);
+    lh_mrl_data d = make_data(n, nq, dim, 4.0f);
+    int64_t *gt = ground_truth(&d);
+    char dir[1100], bpath[1100] = "", qpath[1100], gpath[1100];
+    snprintf(dir, sizeof(dir), "%s/vector-lake-db", work_dir);
+    lh_us now = INT64_C(1767225600) * 1000000 + INT64_C(30) * 86400 * 1000000;
+    lh_time_set_frozen(now, true);
+    lh_db *db;
+    lh_session *s = lake_load(&d, dir, nlist, nprobe, refine, now, &db);
+    int64_t *found = malloc(nq * K * sizeof(int64_t));
+    char **ex = sql_texts(&d, nx, true, "");
+    sqlq c = {s, ex, found};
+    double xqps = time_queries(sql_query, &c, nx, 1);
+    double xrec = lh_vec_recall(found, K, gt, K, nx, K);
+    free_texts(ex, nx);
+    char **ix = sql_texts(&d, nq, false, "");
+    c.sql = ix;
+    double qps = time_queries(sql_query, &c, nq, 1);
+    double rec = lh_vec_recall(found, K, gt, K, nq, K);
+    free_texts(ix, nq);
+    printf("exact SQL plan: recall %.4f, %.2f QPS\n", xrec, xqps);
+    printf("tiered index path: recall %.4f, %.1f QPS (%.1fx the exact plan)\n",
+           rec, qps, qps / xqps);
+    bool peer = !quick && !skip_peers &&
+                system("/usr/bin/python3 -c 'import faiss' 2>/dev/null") == 0;
+    if (peer) {
+        write_file("lake-base.f32", d.base, n * dim * 4, bpath);
+        write_file("lake-queries.f32", d.queries, nq * dim * 4, qpath);
+        write_file("lake-gt.i64", gt, nq * K * 8, gpath);
+        char cmd[6000];
+        snprintf(cmd, sizeof(cmd),
+                 "/usr/bin/python3 %s/vector_faiss.py %s %s %s %zu %zu %zu %d "
+                 "%zu %zu 20 %zu %zu 1",
+                 LH_BENCH_SRC_DIR, bpath, qpath, gpath, n, nq, dim, K, nlist,
+                 pq_m, nprobe, refine);
+        FILE *p = popen(cmd, "r");
+        curve theirs = {0};
+        double t1 = 0, t2 = 0, a1 = 0, a2 = 0;
+        read_peer(p, &theirs, 1, &t1, &t2, &a1, &a2);
+        pclose(p);
+        if (theirs.n > 0) {
+            printf("faiss IndexIVFPQ (the index alone, in memory, refined "
+                   "x%zu): recall %.4f, %.0f QPS; ours / faiss QPS %.3f\n",
+                   refine, theirs.p[0].recall, theirs.p[0].qps,
+                   qps / theirs.p[0].qps);
+        }
+        unlink(bpath);
+        unlink(qpath);
+        unlink(gpath);
+    }
+    lh_session_close(s);
+    lh_db_close(db);
+    lh_time_set_frozen(0, false);
+    char cmd[1200];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        printf("could not remove %s\n", dir);
+    }
+    free(found);
+    free(gt);
+    lh_mrl_data_release(&d);
+}
+
 int
 main(int argc, char **argv)
 {
-    size_t hnsw_n = 100000, ivf_n = 200000, tiered_n = 200000, sql_n = 50000;
+    size_t hnsw_n = 100000, ivf_n = 200000, tiered_n = 200000, sql_n = 50000,
+           lake_n = 60000;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc) {
             snprintf(work_dir, sizeof(work_dir), "%s", argv[++i]);
@@ -1081,6 +1248,8 @@ main(int argc, char **argv)
             tiered_n = strtoull(argv[++i], NULL, 10);
         } else if (strcmp(argv[i], "--sql-n") == 0 && i + 1 < argc) {
             sql_n = strtoull(argv[++i], NULL, 10);
+        } else if (strcmp(argv[i], "--lake-n") == 0 && i + 1 < argc) {
+            lake_n = strtoull(argv[++i], NULL, 10);
         } else {
             /* other programs' options (scripts/bench.sh passes them all) */
         }
@@ -1094,6 +1263,7 @@ main(int argc, char **argv)
         ivf_n = 5000;
         tiered_n = 8000;
         sql_n = 2000;
+        lake_n = 3000;
     }
     printf("bench_vector: kernels %s, 2-core machine shared with other "
            "work (numbers are noisy)\n",
@@ -1109,6 +1279,9 @@ main(int argc, char **argv)
     }
     if (sql_n > 0) {
         bench_sql(sql_n, quick ? 32 : 128);
+    }
+    if (lake_n > 0) {
+        bench_lake(lake_n, quick ? 32 : 128);
     }
     return 0;
 }

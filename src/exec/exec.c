@@ -143,6 +143,10 @@ absorb(lh_exec *ex, const lh_xop *op)
     b->knn.distances += a->knn.distances;
     b->knn.over_fetched += a->knn.over_fetched;
     b->knn.over_missed += a->knn.over_missed;
+    b->knn.lake_lists += a->knn.lake_lists;
+    b->knn.lake_codes += a->knn.lake_codes;
+    b->knn.lake_reranked += a->knn.lake_reranked;
+    b->knn.lake_rows += a->knn.lake_rows;
     for (uint32_t i = 0; i < op->nchildren; i++) {
         if (op->children[i]) {
             absorb(ex, op->children[i]);

@@ -65,6 +65,10 @@ typedef struct lh_knn_stats {
     uint32_t over_fetched; /* filtered: the nearest rows of all were read
                               and filtered, and enough passed */
     uint32_t over_missed;  /* ... too few passed: then the bitmap pass */
+    /* the lake's part (router_knn.c): the warm index's lists searched,
+     * codes scanned and rows re-ranked, and the rows read */
+    uint32_t lake_lists;
+    uint64_t lake_codes, lake_reranked, lake_rows;
 } lh_knn_stats;
 
 /* Pruning counters of a scan, for EXPLAIN ANALYZE. */

@@ -1662,6 +1662,15 @@ explain_node(lh_result *r, const lh_pnode *n, int depth, lh_buf *b, lines *l)
                               : s->knn.over_missed ? "missed"
                                                    : "no");
             }
+            if (s->knn.lake_rows || s->knn.lake_lists) {
+                lh_buf_printf(b,
+                              " lake: rows_read=%llu ivfpq_lists=%u "
+                              "codes=%llu reranked=%llu",
+                              (unsigned long long)s->knn.lake_rows,
+                              s->knn.lake_lists,
+                              (unsigned long long)s->knn.lake_codes,
+                              (unsigned long long)s->knn.lake_reranked);
+            }
             lh_buf_puts(b, "]");
         } else {
             lh_buf_puts(b, " [never executed]");

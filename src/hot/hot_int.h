@@ -105,6 +105,11 @@ typedef struct lh_tabledef {
     struct {
         uint8_t metric;
         uint32_t m, ef_construction, ef_search;
+        /* the lake's (docs/internals/vector.md, "The lake tiers"): the
+         * warm IVF-PQ's lists, code bytes (dividing the indexed prefix,
+         * lh__warm_prefix), lists searched and re-ranked candidates per
+         * row wanted; the cold clusters searched */
+        uint32_t nlist, pq_m, nprobe, refine, cold_nprobe;
     } vindex;
     int32_t schema_version;
     lh_hot_policy policy; /* tiering (schema.c, docs/internals/pipeline.md) */

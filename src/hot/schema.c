@@ -534,8 +534,12 @@ normalize_policy(json_t *o, const lh_hot_policy *p)
 
 /* ---- the vector index (vindex.c) ------------------------------------------
  * "vector_index": {"metric": "l2" | "ip" | "cosine", "m": 16,
- * "ef_construction": 200, "ef_search": 64}, every key optional (the HNSW
- * defaults of lh_hnsw_config_default), only with an embedding_dim. */
+ * "ef_construction": 200, "ef_search": 64, "nlist": 256, "pq_m": dims/8,
+ * "nprobe": 16, "refine": 10, "cold_nprobe": 8}, every key optional (the
+ * HNSW defaults of lh_hnsw_config_default; the lake's of vector.md), only
+ * with an embedding_dim. */
+
+static lh_rc parse_vindex_keys(lh_tabledef *d, const json_t *j, lh_err *err);
 
 static lh_rc
 parse_vindex(lh_tabledef *d, const json_t *j, lh_err *err)
@@ -546,9 +550,31 @@ parse_vindex(lh_tabledef *d, const json_t *j, lh_err *err)
     d->vindex.m = c.m;
     d->vindex.ef_construction = c.ef_construction;
     d->vindex.ef_search = c.ef_search;
-    if (j == NULL || json_is_null(j)) {
-        return LH_OK;
+    d->vindex.nlist = 256;
+    d->vindex.pq_m = 0; /* the prefix's dims / 8 (below) */
+    d->vindex.nprobe = 16;
+    d->vindex.refine = 10;
+    d->vindex.cold_nprobe = 8;
+    lh_rc rc =
+        j == NULL || json_is_null(j) ? LH_OK : parse_vindex_keys(d, j, err);
+    /* the warm IVF-PQ indexes the first min(256, dim) dims; its code
+     * bytes must divide them */
+    uint32_t prefix = d->embedding_dim < 256 ? d->embedding_dim : 256;
+    if (rc == LH_OK && prefix > 0 && d->vindex.pq_m == 0) {
+        d->vindex.pq_m = prefix % 8 == 0 ? prefix / 8 : prefix;
     }
+    if (rc == LH_OK && prefix > 0 && prefix % d->vindex.pq_m != 0) {
+        rc = field_err(err, "vector_index", LH_EINVAL,
+                       "\"vector_index\".\"pq_m\" (%u) must divide the %u "
+                       "dims the warm tier's index covers",
+                       d->vindex.pq_m, prefix);
+    }
+    return rc;
+}
+
+static lh_rc
+parse_vindex_keys(lh_tabledef *d, const json_t *j, lh_err *err)
+{
     if (!json_is_object(j) || d->embedding_dim == 0) {
         return field_err(err, "vector_index", LH_EINVAL,
                          "\"vector_index\" must be an object (metric, m, "
@@ -558,10 +584,14 @@ parse_vindex(lh_tabledef *d, const json_t *j, lh_err *err)
     static const struct {
         const char *key;
         int64_t lo, hi;
-    } counts[] = {
-        {"m", 2, 256}, {"ef_construction", 1, 10000}, {"ef_search", 1, 10000}};
-    uint32_t *dst[] = {&d->vindex.m, &d->vindex.ef_construction,
-                       &d->vindex.ef_search};
+    } counts[] = {{"m", 2, 256},           {"ef_construction", 1, 10000},
+                  {"ef_search", 1, 10000}, {"nlist", 1, 65536},
+                  {"pq_m", 1, 256},        {"nprobe", 1, 65536},
+                  {"refine", 1, 100},      {"cold_nprobe", 1, 65536}};
+    uint32_t *dst[] = {&d->vindex.m,         &d->vindex.ef_construction,
+                       &d->vindex.ef_search, &d->vindex.nlist,
+                       &d->vindex.pq_m,      &d->vindex.nprobe,
+                       &d->vindex.refine,    &d->vindex.cold_nprobe};
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)j, key, v)
@@ -584,7 +614,8 @@ parse_vindex(lh_tabledef *d, const json_t *j, lh_err *err)
         if (k == LH_ARRAY_LEN(counts)) {
             return field_err(err, "vector_index", LH_EINVAL,
                              "unknown key \"%s\" in \"vector_index\" "
-                             "(metric, m, ef_construction, ef_search)",
+                             "(metric, m, ef_construction, ef_search, nlist, "
+                             "pq_m, nprobe, refine, cold_nprobe)",
                              key);
         }
         if (!json_is_integer(v) || json_integer_value(v) < counts[k].lo ||
@@ -614,6 +645,11 @@ normalize_vindex(json_t *o, const lh_tabledef *d)
     json_object_set_new(v, "ef_construction",
                         json_integer(d->vindex.ef_construction));
     json_object_set_new(v, "ef_search", json_integer(d->vindex.ef_search));
+    json_object_set_new(v, "nlist", json_integer(d->vindex.nlist));
+    json_object_set_new(v, "pq_m", json_integer(d->vindex.pq_m));
+    json_object_set_new(v, "nprobe", json_integer(d->vindex.nprobe));
+    json_object_set_new(v, "refine", json_integer(d->vindex.refine));
+    json_object_set_new(v, "cold_nprobe", json_integer(d->vindex.cold_nprobe));
     json_object_set_new(o, "vector_index", v);
 }
 

@@ -753,6 +753,11 @@ flush_round(lh__lake *l, part_of *ps, const int64_t *live,
                                  ps[k].count, &r, err);
         }
     }
+    /* the warm index's columns (warm.c) */
+    uint32_t version = 0;
+    if (rc == LH_OK) {
+        rc = lh__warm_encode(l, &r, &version, err);
+    }
     uint32_t *order = NULL;
     lh_value *part = NULL;
     lh_ice_data_file *files = NULL;
@@ -790,9 +795,14 @@ flush_round(lh__lake *l, part_of *ps, const int64_t *live,
         while (j < r.n && value_cmp(&part[order[i]], &part[order[j]]) == 0) {
             j++;
         }
-        rc = lh__write_data_file(
-            l, "warm", l->t->def->policy.warm_row_group_rows, "", &r, order + i,
-            j - i, &part[order[i]], &fa, &files[nfiles], err);
+        if (version > 0) {
+            rc = lh__warm_order(l, &r, order + i, j - i, err);
+        }
+        if (rc == LH_OK) {
+            rc = lh__write_data_file(
+                l, "warm", l->t->def->policy.warm_row_group_rows, "", &r,
+                order + i, j - i, &part[order[i]], &fa, &files[nfiles], err);
+        }
         if (rc == LH_OK) {
             res->bytes += files[nfiles].file_size;
             nfiles++;

@@ -33,6 +33,8 @@ static const envelope_col envelope[] = {
     {LH__F_TTL_SECONDS, "ttl_seconds", "long", false},
     {LH__F_CONTENT_HASH, "content_hash", "long", true},
     {LH__F_EMBEDDING, "embedding", "binary", false},
+    {LH__F_LIST_ID, "list_id", "int", false},
+    {LH__F_PQ_CODE, "pq_code", "binary", false},
 };
 
 /* The Iceberg type of a payload column's type, into buf. */
@@ -104,7 +106,7 @@ build_schema(lh__lake *l, lh_err *err)
     lh_buf_puts(&j, "{\"type\":\"struct\",\"schema-id\":0,\"fields\":[");
     uint32_t n = 0;
     for (size_t i = 0; i < LH_ARRAY_LEN(envelope); i++) {
-        if (envelope[i].id == LH__F_EMBEDDING && d->embedding_dim == 0) {
+        if (envelope[i].id >= LH__F_EMBEDDING && d->embedding_dim == 0) {
             continue;
         }
         lh_buf_printf(&j,

@@ -71,7 +71,15 @@ enum {
     LH__F_CONTENT_HASH = 13,
     LH__F_EMBEDDING = 14, /* FLOAT[n] as 4n little-endian bytes */
     LH__F_ENVELOPE_COUNT = 14,
+    /* The warm tier's IVF-PQ columns (warm.c), in tables with an
+     * embedding: not SQL columns. list_id = codebook version << 20 |
+     * the row's list, NULL for a row without an embedding or written
+     * before any codebook; pq_code = its m code bytes. */
+    LH__F_LIST_ID = 15,
+    LH__F_PQ_CODE = 16,
 };
+
+#define LH__LIST_BITS 20 /* list_id: version << 20 | list */
 
 /* One lake column: the Iceberg field and where its value comes from. */
 typedef struct lh__lake_col {
@@ -113,13 +121,44 @@ int lh__lake_col_index(const lh__lake *l, int32_t field_id);
 lh_rc lh__marks_format(const int64_t *marks, int n, lh_buf *out);
 lh_rc lh__marks_parse(const char *s, int64_t *marks, int n, lh_err *err);
 
+/* ---- warm.c: the warm tier's IVF-PQ index (vector.md, "The lake tiers")
+ *
+ * The codebook of version v (1, 2, ...) is the object
+ * <location>/index/ivfpq-<v>.bin (lh_ivfpq_codebook_write's bytes; outside
+ * data/ and metadata/, which orphan removal sweeps), written once with
+ * put-if-absent and never changed: files encoded with it stay readable.
+ * A flush trains version 1 on its first round holding enough embedded
+ * rows; a definition whose nlist, pq_m or metric no longer match the
+ * latest version makes the next flush train v + 1. */
+
+/* The dims the warm index covers: the embedding's first min(256, dim). */
+uint32_t lh__warm_prefix(const lh_tabledef *d);
+/* Codebook version v of l's lake: LH_ENOENT when it does not exist,
+ * LH_ECORRUPT / LH_EFORMAT for damaged bytes. *out is the caller's. */
+lh_rc lh__warm_codebook_load(const lh__lake *l, uint32_t v, lh_ivfpq **out,
+                             lh_err *err);
+/* The newest version (0 when none): a probe of v = 1, 2, ... */
+lh_rc lh__warm_codebook_latest(const lh__lake *l, uint32_t *v, lh_err *err);
+
+typedef struct lh__rows lh__rows;
+/* Fills the rows' list_id and pq_code columns from their embeddings (the
+ * latest codebook, trained first when there is none, or a new version
+ * when the definition changed and the rows suffice to train); *version
+ * is the codebook used, 0 when the rows stay without codes (too few to
+ * train on). */
+lh_rc lh__warm_encode(lh__lake *l, lh__rows *r, uint32_t *version, lh_err *err);
+/* Orders rows[0..n) of r by list_id (stable, NULLs last), so a file's
+ * list is one row range its page index finds. */
+lh_rc lh__warm_order(const lh__lake *l, const lh__rows *r, uint32_t *rows,
+                     uint32_t n, lh_err *err);
+
 /* flush.c: rows of lake columns in memory, sorted and written as data
  * files (the flush and the compaction share these). */
-typedef struct lh__rows {
+struct lh__rows {
     uint32_t n;
     lh_vector *cols; /* one FLAT vector per lake column, n rows, in a */
     lh_arena a;
-} lh__rows;
+};
 /* order[0..n) = the rows by partition value (part: one a row, or NULL),
  * cluster_by, ts and position. */
 void lh__rows_sort(const lh__lake *l, const lh__rows *r, const lh_value *part,

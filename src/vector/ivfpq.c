@@ -499,6 +499,45 @@ done:
     return rc;
 }
 
+lh_rc
+lh_ivfpq_probe(const lh_ivfpq *x, const float *q, size_t nprobe,
+               uint32_t *lists, size_t *n, lh_err *err)
+{
+    *n = 0;
+    const lh_ivfpq_config *c = &x->cfg;
+    lh_rc rc = lh_vec_check(q, c->dim, "query vector", err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    nprobe = LH_MAX((size_t)1, LH_MIN(nprobe, c->nlist));
+    float *qbuf = lh_malloc(c->dim * sizeof(float));
+    float *cd = lh_malloc(lh__vec_blocks16(c->nlist) * 16 * sizeof(float));
+    lh__vec_pair *probe = lh_malloc(nprobe * sizeof(lh__vec_pair));
+    if (qbuf == NULL || cd == NULL || probe == NULL) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory in an ivfpq search");
+    } else {
+        q = prep(x, q, qbuf);
+        *n = lh__vec_probe(x->k, c->metric, q, x->coarse_t, c->nlist, c->dim,
+                           nprobe, cd, probe);
+        for (size_t i = 0; i < *n; i++) {
+            lists[i] = probe[i].i;
+        }
+    }
+    lh_free(qbuf);
+    lh_free(cd);
+    lh_free(probe);
+    return rc;
+}
+
+void
+lh_ivfpq_clear(lh_ivfpq *x)
+{
+    for (size_t l = 0; l < x->cfg.nlist; l++) {
+        x->lists[l].n = 0;
+    }
+    x->ntotal = 0;
+}
+
 /* ---- the codebook (table metadata) ---- */
 
 #define IVF_MAGIC "LHIVFPQ1"

@@ -410,6 +410,14 @@ lh_rc lh_ivfpq_add(lh_ivfpq *x, const int64_t *ids, const float *v, size_t n,
 lh_rc lh_ivfpq_search(const lh_ivfpq *x, const float *q, size_t k,
                       size_t nprobe, const lh_vec_filter *filter,
                       lh_vec_hit *out, size_t *n, lh_err *err);
+/* The nprobe lists a search of q would scan, nearest first, into
+ * lists[0..*n) (room for nprobe): a reader of the warm tier's columns reads
+ * only their rows. LH_EINVAL for a non-finite q. */
+lh_rc lh_ivfpq_probe(const lh_ivfpq *x, const float *q, size_t nprobe,
+                     uint32_t *lists, size_t *n, lh_err *err);
+/* Empties the lists (the codebook stays): one index serves many searches
+ * over rows added afresh each time. */
+void lh_ivfpq_clear(lh_ivfpq *x);
 /* The codebook bytes (vector.md, "IVF-PQ codebook"), appended to out. */
 lh_rc lh_ivfpq_codebook_write(const lh_ivfpq *x, lh_buf *out);
 /* An empty index from codebook bytes. LH_ECORRUPT, LH_EFORMAT. */

@@ -22,7 +22,7 @@
 #include "../vector/knn_test.h"
 #include "vector/vector.h"
 
-enum { DIM = 32, N = 3000, NQ = 10, K = 10 };
+enum { DIM = 32, N = 3000, MORE = 1500, NQ = 10, K = 10 };
 
 static const lh_us NOW = PL_T0 + 30 * 24 * PL_HOUR;
 
@@ -30,13 +30,15 @@ static const char *const TABLE =
     "{\"name\": \"docs\", \"columns\": [{\"name\": \"i\", \"type\": "
     "\"BIGINT\"}, {\"name\": \"g\", \"type\": \"INTEGER\"}], "
     "\"embedding_dim\": 32, \"hot_window\": \"1h\", \"warm_window\": "
-    "\"2d\", \"shards\": 3, \"snapshot_min_count\": 100000}";
+    "\"2d\", \"shards\": 3, \"snapshot_min_count\": 100000, "
+    "\"warm_row_group_rows\": 128}";
 
 typedef struct fixture {
     char *dir;
     lh_db *db;
     lh_session *s;
-    lh_mrl_data data;
+    lh_mrl_data data; /* N + MORE rows: the first n appended */
+    int n;
 } fixture;
 
 /* every 50th event has no embedding */
@@ -56,21 +58,22 @@ event_ts(int i)
                         : NOW;
 }
 
-/* Oldest first: the flush moves each shard's prefix of positions that
- * are due, so the cold events, then the warm ones, then the hot. */
+/* Events [from, to) at ts(i), oldest first within the range's thirds:
+ * the flush moves each shard's prefix of positions that are due, so the
+ * cold events, then the warm ones, then the hot. */
 static void
-append_all(fixture *f)
+append_range(fixture *f, int from, int to, lh_us (*ts_of)(int))
 {
     enum { CALL = 100 };
     lh_event_in evs[CALL];
     char data[CALL][64], stream[CALL][32], ts[CALL][32];
     int n = 0;
     for (int third = 0; third < 3; third++) {
-        for (int i = third; i < N; i += 3) {
+        for (int i = from + third; i < to; i += 3) {
             snprintf(stream[n], sizeof stream[n], "s%d", i % 40);
             snprintf(data[n], sizeof data[n], "{\"i\": %d, \"g\": %d}", i,
                      i % 100);
-            pl_ts_text(event_ts(i), ts[n], sizeof ts[n]);
+            pl_ts_text(ts_of(i), ts[n], sizeof ts[n]);
             evs[n] = (lh_event_in){.stream = stream[n],
                                    .type = "Added",
                                    .ts = ts[n],
@@ -79,7 +82,7 @@ append_all(fixture *f)
                 evs[n].embedding = f->data.base + (size_t)i * DIM;
                 evs[n].embedding_len = DIM;
             }
-            if (++n == CALL || i + 3 >= N) {
+            if (++n == CALL || i + 3 >= to) {
                 lh_err err;
                 assert_int_equal(
                     lh_append(f->db, "docs", evs, (size_t)n, NULL, NULL, &err),
@@ -88,6 +91,7 @@ append_all(fixture *f)
             }
         }
     }
+    f->n = to;
 }
 
 static void
@@ -112,14 +116,14 @@ setup(void **state)
     lh_time_set_frozen(NOW, true);
     fixture *f = calloc(1, sizeof(fixture));
     lh_mrl_spec sp;
-    lh_mrl_spec_default(&sp, N, NQ, DIM);
+    lh_mrl_spec_default(&sp, N + MORE, NQ, DIM);
     sp.clusters = 20;
     lh_err err;
     assert_int_equal(lh_mrl_generate(&sp, &f->data, &err), LH_OK);
     f->dir = ht_tmpdir();
     open_session(f);
     ht_create(f->db, TABLE);
-    append_all(f);
+    append_range(f, 0, N, event_ts);
     *state = f;
     return 0;
 }
@@ -144,14 +148,14 @@ literal(const float *v, char *out, size_t cap)
 
 /* The filters: SQL text and the same predicate over row i. */
 static const knnt_filter filters[] = {
-    {"", 0, 100, N},
-    {"WHERE g < 50", 0, 50, N},
-    {"WHERE g < 5", 0, 5, N},
-    {"WHERE g = 7", 7, 8, N},
+    {"", 0, 100, N + MORE},
+    {"WHERE g < 50", 0, 50, N + MORE},
+    {"WHERE g < 5", 0, 5, N + MORE},
+    {"WHERE g = 7", 7, 8, N + MORE},
     {"WHERE i < 40", 0, 100, 40},
     {"WHERE i < 300 AND g >= 97", 97, 100, 300},
     /* only rows without an embedding pass (i % 100 == 0) */
-    {"WHERE g = 0", 0, 1, N},
+    {"WHERE g = 0", 0, 1, N + MORE},
 };
 
 static bool
@@ -167,9 +171,9 @@ typedef knnt_cand cand;
 static int
 brute(const fixture *f, const float *q, int fi, int *out)
 {
-    static cand c[N];
+    static cand c[N + MORE];
     int m = 0;
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < f->n; i++) {
         if (!passes(fi, i)) {
             continue;
         }
@@ -200,7 +204,7 @@ hits_of(const int *got, int m, const int *want, int w, int fi)
 {
     int hit = 0;
     for (int x = 0; x < m; x++) {
-        assert_true(got[x] >= 0 && got[x] < N && passes(fi, got[x]));
+        assert_true(got[x] >= 0 && got[x] < N + MORE && passes(fi, got[x]));
         for (int y = 0; y < x; y++) {
             if (got[y] == got[x]) {
                 fail_msg("row %d came back twice", got[x]);
@@ -290,7 +294,9 @@ expect_analyze(fixture *f, const char *want)
     lh_err err;
     char *got = sqlt_run(f->s, sql, NULL, &err);
     if (strstr(got, want) == NULL) {
-        fail_msg("%s\nwants \"%s\" in:\n%s", sql, want, got);
+        const char *at = strstr(got, "knn:");
+        fail_msg("EXPLAIN ANALYZE wants \"%s\", has \"%.300s\"", want,
+                 at ? at : got);
     }
     free(got);
 }
@@ -309,8 +315,9 @@ test_every_tier(void **state)
     assert_int_equal(lake, 2 * N / 3);
     assert_int_equal(hot, N / 3);
     check_recall(f, "hot + warm + cold", 0.95);
-    /* 3 shards' indexes, then the lake */
-    expect_analyze(f, "knn: searches=4 exact=1");
+    /* 3 shards' indexes, then the lake's warm index (16 lists) */
+    expect_analyze(f, "knn: searches=4 exact=0");
+    expect_analyze(f, "ivfpq_lists=16");
     /* every event in the lake: the hot part finds nothing */
     lh_time_set_frozen(NOW + 4 * PL_HOUR, true);
     pl_run(f->db, NOW + 4 * PL_HOUR, &st);
@@ -353,7 +360,134 @@ test_event_in_two_tiers(void **state)
     assert_int_equal(lake, 2 * N / 3);
     assert_int_equal(below, 2 * N / 3); /* not deleted yet */
     check_recall(f, "mid-flush", 0.95);
-    expect_analyze(f, "knn: searches=4 exact=1");
+    expect_analyze(f, "knn: searches=4 exact=0");
+}
+
+/* The events of the first flush (not hot at NOW) with an embedding. */
+static int64_t
+flushed_embedded(void)
+{
+    int64_t n = 0;
+    for (int i = 0; i < N; i++) {
+        n += event_ts(i) < NOW && embedded(i);
+    }
+    return n;
+}
+
+/* The lake's rows: those with an embedding but no code, and how many
+ * carry each codebook version (list_id >> 20). */
+static void
+lake_codes(fixture *f, int64_t *uncoded, int64_t *by_version, int nv)
+{
+    memset(by_version, 0, (size_t)nv * sizeof(int64_t));
+    *uncoded = 0;
+    lh_table *t;
+    lh_err err;
+    assert_int_equal(lh__db_table(f->db, "docs", &t, &err), LH_OK);
+    lh__lake *l;
+    assert_int_equal(lh__lake_open(t, &l, &err), LH_OK);
+    lh_arena ar;
+    lh_arena_init(&ar, 0);
+    lh_ice_plan plan;
+    assert_int_equal(lh_ice_plan_scan(l->ice, NULL, &ar, &plan, &err), LH_OK);
+    int32_t ids[] = {LH__F_EMBEDDING, LH__F_LIST_ID, LH__F_PQ_CODE};
+    for (uint32_t i = 0; i < plan.ntasks; i++) {
+        lh_ice_reader *r;
+        assert_int_equal(
+            lh_ice_read_open(l->ice, &plan, &plan.tasks[i], ids, 3, &r, &err),
+            LH_OK);
+        for (;;) {
+            lh_batch b;
+            assert_int_equal(lh_ice_read_next(r, &b, &err), LH_OK);
+            if (b.count == 0) {
+                break;
+            }
+            for (uint32_t k = 0; k < b.count; k++) {
+                bool emb = lh_vec_valid(&b.cols[0], k);
+                bool coded = lh_vec_valid(&b.cols[1], k);
+                /* a code only with an embedding, of the codebook's m */
+                assert_true(!coded || emb);
+                assert_int_equal(lh_vec_valid(&b.cols[2], k), coded);
+                if (emb && !coded) {
+                    (*uncoded)++;
+                } else if (coded) {
+                    int v = ((const int32_t *)b.cols[1].data)[k] >> 20;
+                    assert_true(v >= 1 && v < nv);
+                    assert_int_equal(((const lh_str *)b.cols[2].data)[k].len,
+                                     4);
+                    by_version[v]++;
+                }
+            }
+        }
+        lh_ice_read_close(r);
+    }
+    lh_arena_release(&ar);
+    lh__lake_close(l);
+}
+
+static lh_us
+later_ts(int i)
+{
+    (void)i;
+    return NOW + 4 * PL_HOUR - 5 * PL_HOUR;
+}
+
+/* A definition whose nlist changed: the next flush trains codebook 2;
+ * files of version 1 stay searchable beside those of version 2. */
+static void
+test_codebook_version(void **state)
+{
+    fixture *f = *state;
+    lh_pipeline_stats st;
+    pl_run(f->db, NOW, &st);
+    int64_t uncoded, byv[4];
+    lake_codes(f, &uncoded, byv, 4);
+    assert_int_equal(uncoded, 0);
+    assert_int_equal(byv[1], flushed_embedded());
+    close_session(f);
+    char path[256];
+    snprintf(path, sizeof path, "%s/tables/docs/table.json", f->dir);
+    knnt_edit_file(path, "\"nlist\": 256", "\"nlist\": 64");
+    open_session(f);
+    lh_time_set_frozen(NOW + 4 * PL_HOUR, true);
+    append_range(f, N, N + MORE, later_ts);
+    pl_run(f->db, NOW + 4 * PL_HOUR, &st);
+    lake_codes(f, &uncoded, byv, 4);
+    assert_int_equal(uncoded, 0);
+    assert_true(byv[1] > 0 && byv[2] > 0 && byv[3] == 0);
+    char cb[256];
+    snprintf(cb, sizeof cb, "%s/lake/docs/index/ivfpq-2.bin", f->dir);
+    assert_int_equal(access(cb, F_OK), 0);
+    check_recall(f, "two codebooks", 0.9);
+    /* both versions searched, 16 lists each */
+    expect_analyze(f, "ivfpq_lists=32");
+}
+
+/* A flush killed after it wrote its first file (and the codebook), before
+ * its commit; then the run again: every event once, every embedded lake
+ * row coded by the one codebook, the search as good as before. */
+static void
+test_crash_while_coding(void **state)
+{
+    fixture *f = *state;
+    close_session(f);
+    killer k = {"file"};
+    lh__pipeline_opts o = {.until_idle = true,
+                           .flush = {.on_step = kill_at, .ctx = &k}};
+    assert_true(pl_run_child(f->dir, NOW, &o));
+    open_session(f);
+    lh_pipeline_stats st;
+    pl_run(f->db, NOW, &st);
+    pl_account a;
+    pl_account_get(f->db, "docs", &a);
+    pl_assert_exactly_once(&a, N, (int64_t)N * (N - 1) / 2);
+    pl_account_free(&a);
+    int64_t uncoded, byv[4];
+    lake_codes(f, &uncoded, byv, 4);
+    assert_int_equal(uncoded, 0);
+    assert_int_equal(byv[1], flushed_embedded());
+    assert_int_equal(byv[2], 0);
+    check_recall(f, "after a crash", 0.95);
 }
 
 int
@@ -364,6 +498,9 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_every_tier, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_in_two_tiers, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_codebook_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_while_coding, setup,
                                         teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -555,21 +555,9 @@ file_header(const fixture *f, int shard, uint32_t *metric, uint32_t *m)
 static void
 edit_definition(const fixture *f, const char *from, const char *to)
 {
-    char path[128], buf[8192], out[8192];
+    char path[128];
     snprintf(path, sizeof path, "%s/tables/docs/table.json", f->dir);
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    fclose(fp);
-    buf[n] = 0;
-    char *at = strstr(buf, from);
-    assert_non_null(at);
-    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - buf), buf, to,
-             at + strlen(from));
-    fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(out, 1, strlen(out), fp), strlen(out));
-    fclose(fp);
+    knnt_edit_file(path, from, to);
 }
 
 static void
@@ -586,6 +574,10 @@ test_index_settings(void **state)
     assert_non_null(strstr(json, "\"m\": 8"));
     assert_non_null(strstr(json, "\"ef_construction\": 200"));
     assert_non_null(strstr(json, "\"ef_search\": 20"));
+    /* and the lake's defaults: 32 dims in 4 code bytes */
+    assert_non_null(strstr(json, "\"nlist\": 256"));
+    assert_non_null(strstr(json, "\"pq_m\": 4"));
+    assert_non_null(strstr(json, "\"nprobe\": 16"));
     lh_free(json);
     snprintf(sql, sizeof sql,
              "SELECT i FROM docs ORDER BY embedding <=> %s LIMIT %d", lit, K);
@@ -621,6 +613,9 @@ test_index_settings(void **state)
         {"{\"m\": 1}", "\"m\" must be an integer from 2 to 256"},
         {"{\"ef_search\": 0}", "\"ef_search\" must be an integer from 1"},
         {"{\"ef\": 10}", "unknown key \"ef\" in \"vector_index\""},
+        /* the lake's keys: 4 dims cannot be cut in 3 code bytes */
+        {"{\"pq_m\": 3}", "\"pq_m\" (3) must divide the 4 dims"},
+        {"{\"nprobe\": 0}", "\"nprobe\" must be an integer from 1"},
         {"[16]", "\"vector_index\" must be an object"},
     };
     for (size_t i = 0; i < LH_ARRAY_LEN(bad); i++) {

@@ -52,6 +52,27 @@ knnt_cand_cmp(const void *a, const void *b)
     return x->dist < y->dist ? -1 : x->dist > y->dist ? 1 : x->i - y->i;
 }
 
+/* Replaces the first `from` in the file at path by `to` (a table's
+ * definition edited behind the database's back). Needs cmocka.h. */
+static inline void
+knnt_edit_file(const char *path, const char *from, const char *to)
+{
+    char buf[8192], out[8192];
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    size_t n = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[n] = 0;
+    char *at = strstr(buf, from);
+    assert_non_null(at);
+    snprintf(out, sizeof out, "%.*s%s%s", (int)(at - buf), buf, to,
+             at + strlen(from));
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(out, 1, strlen(out), fp), strlen(out));
+    fclose(fp);
+}
+
 /* A WHERE of the tests on rows {i, g = i % 100}: its SQL text and the
  * same predicate, g in [lo, hi) and i < below. */
 typedef struct knnt_filter {
