@@ -5,7 +5,9 @@
  * by cluster_by, ts and position into files of about cold_file_size with
  * large row groups (cold_row_group_rows) under data/cold/; all the
  * partitions of a run are committed as one Iceberg "replace" that removes
- * the old files and keeps the marks. A
+ * the old files and keeps the marks. In a table with an embedding, each
+ * file's rows are then ordered by the warm index's list (re-encoded with
+ * the latest codebook): the cold tier's clustered layout. A
  * crash before the commit leaves orphan files and the old ones in place;
  * after it, the new ones. The old files stay readable by older snapshots
  * until those expire (snapshot expiry, run after compaction, deletes
@@ -224,11 +226,24 @@ rewrite_partition(lh__lake *l, const lh_ice_plan *plan,
         }
     }
     uint32_t written = 0;
+    /* the warm index's columns again, with the latest codebook (rows
+     * flushed before it existed get theirs): each file's rows by list, a
+     * clustered layout its page index reads list by list (warm.c) */
+    uint32_t version = 0;
+    if (rc == LH_OK && r.n > 0) {
+        rc = lh__warm_encode(l, &r, &version, err);
+    }
     if (rc == LH_OK && r.n > 0) {
         lh__rows_sort(l, &r, NULL, order);
         uint32_t per = (uint32_t)((r.n + nfiles - 1) / nfiles);
         for (uint32_t i = 0; rc == LH_OK && i < r.n; i += per) {
             uint32_t k = LH_MIN(per, r.n - i);
+            if (version > 0) {
+                rc = lh__warm_order(l, &r, order + i, k, err);
+            }
+            if (rc != LH_OK) {
+                break;
+            }
             rc = lh__write_data_file(l, "cold", p->cold_row_group_rows, "", &r,
                                      order + i, k, file_part(tasks[0]), &ch->fa,
                                      &ch->add[ch->nadd], err);

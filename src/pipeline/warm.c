@@ -22,7 +22,7 @@
 static size_t
 train_min(const lh_tabledef *d)
 {
-    return LH_MAX((size_t)4 * d->vindex.nlist, (size_t)1024);
+    return LH_MAX((size_t)4 * d->vindex.nlist, (size_t)256);
 }
 
 uint32_t

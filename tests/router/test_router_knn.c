@@ -33,6 +33,15 @@ static const char *const TABLE =
     "\"2d\", \"shards\": 3, \"snapshot_min_count\": 100000, "
     "\"warm_row_group_rows\": 128}";
 
+/* The same with 64 lists (trained on 256 rows or more). */
+static const char *const TABLE64 =
+    "{\"name\": \"docs\", \"columns\": [{\"name\": \"i\", \"type\": "
+    "\"BIGINT\"}, {\"name\": \"g\", \"type\": \"INTEGER\"}], "
+    "\"embedding_dim\": 32, \"hot_window\": \"1h\", \"warm_window\": "
+    "\"2d\", \"shards\": 3, \"snapshot_min_count\": 100000, "
+    "\"vector_index\": {\"nlist\": 64}}";
+static const char *table_def = TABLE;
+
 typedef struct fixture {
     char *dir;
     lh_db *db;
@@ -122,10 +131,19 @@ setup(void **state)
     assert_int_equal(lh_mrl_generate(&sp, &f->data, &err), LH_OK);
     f->dir = ht_tmpdir();
     open_session(f);
-    ht_create(f->db, TABLE);
+    ht_create(f->db, table_def);
     append_range(f, 0, N, event_ts);
     *state = f;
     return 0;
+}
+
+static int
+setup64(void **state)
+{
+    table_def = TABLE64;
+    int r = setup(state);
+    table_def = TABLE;
+    return r;
 }
 
 static int
@@ -490,6 +508,31 @@ test_crash_while_coding(void **state)
     check_recall(f, "after a crash", 0.95);
 }
 
+/* Flush rounds too small to train on: the warm files stay without
+ * codes; the compaction of the cold partition trains codebook 1 and codes
+ * its rows. The search uses the codes where they are and scans the rest
+ * exactly: the same answers. */
+static void
+test_uncoded_rows(void **state)
+{
+    fixture *f = *state;
+    lh__pipeline_opts o = {.until_idle = true, .flush = {.round_rows = 150}};
+    lh_pipeline_stats st;
+    lh_err err;
+    assert_int_equal(lh__pipeline_run(f->db, &o, &st, &err), LH_OK);
+    assert_true(st.compactions > 0);
+    int64_t uncoded, byv[4], warm = 0, cold = 0;
+    for (int i = 0; i < N; i++) {
+        warm += event_ts(i) == NOW - 5 * PL_HOUR && embedded(i);
+        cold += event_ts(i) < NOW - 5 * PL_HOUR && embedded(i);
+    }
+    lake_codes(f, &uncoded, byv, 4);
+    assert_int_equal(uncoded, warm);
+    assert_int_equal(byv[1], cold);
+    check_recall(f, "warm uncoded, cold coded", 0.95);
+    expect_analyze(f, "ivfpq_lists=16");
+}
+
 int
 main(void)
 {
@@ -502,6 +545,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_codebook_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_crash_while_coding, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_uncoded_rows, setup64, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
