@@ -94,6 +94,9 @@ typedef struct lh_knn_request {
     uint32_t dim;
     uint32_t k;  /* rows wanted, at most LH_BATCH_ROWS */
     uint32_t ef; /* candidates (>= k) */
+    /* the lake's warm index: lists searched and candidates re-ranked per
+     * row wanted; 0: the table's vector_index settings */
+    uint32_t nprobe, refine;
     /* The scan's filter, or NULL: sets pass[i] for each row i of b (no
      * selection), whose columns are the scan request's; it reads only
      * those marked in filter_cols (the others may hold anything, e.g.

@@ -55,6 +55,8 @@ knn_open(lh_xop *op, scan_state *st, lh_err *err)
         .dim = kn->query->u.vec.n,
         .k = kn->k,
         .ef = kn->ef,
+        .nprobe = kn->nprobe,
+        .refine = kn->refine,
         .filter = cfg->filter ? knn_filter : NULL,
         .filter_ud = op,
         .filter_cols = cfg->filter_cols,
@@ -211,6 +213,11 @@ scan_explain(const lh_pnode *n, const lh_xop *op, lh_buf *out)
         lh_buf_printf(out, ", knn: hnsw index (%s) k=%u ef=%u%s",
                       metrics[kn->metric % 3], kn->k, kn->ef,
                       p->u.scan.filter ? ", filtered" : "");
+        if (kn->nprobe || kn->refine) {
+            /* the lake's warm index, when the table has one (SET) */
+            lh_buf_printf(out, ", lake ivfpq nprobe=%u refine=%u", kn->nprobe,
+                          kn->refine);
+        }
     } else if (kn) {
         lh_buf_printf(out, ", knn: exact scan (%s)",
                       kn->why ? kn->why : "the source offers no index search");

@@ -259,6 +259,21 @@ lh_session_set(lh_session *s, const char *name, const char *value, lh_err *err)
         s->set.hnsw_ef_search = (uint32_t)v;
         return LH_OK;
     }
+    if (strcasecmp(n, "ivfpq.nprobe") == 0 ||
+        strcasecmp(n, "ivfpq.refine") == 0) {
+        /* the lake's warm index searches (router_knn.c); 0 = each table's */
+        bool np = strcasecmp(n, "ivfpq.nprobe") == 0;
+        long hi = np ? 65536 : 100;
+        char *end;
+        long v = strtol(value, &end, 10);
+        if (*end || end == value || v < 0 || v > hi) {
+            return lh_err_set(err, LH_EINVAL,
+                              "%s is 1..%ld (0: the table's), not \"%s\"",
+                              np ? "ivfpq.nprobe" : "ivfpq.refine", hi, value);
+        }
+        *(np ? &s->set.ivfpq_nprobe : &s->set.ivfpq_refine) = (uint32_t)v;
+        return LH_OK;
+    }
     if (strcasecmp(n, "timezone") == 0 || strcasecmp(n, "time zone") == 0) {
         if (strcasecmp(value, "utc") != 0 && strcasecmp(value, "gmt") != 0 &&
             strcmp(value, "+00") != 0 && strcmp(value, "0") != 0) {
@@ -303,6 +318,14 @@ setting_value(lh_session *s, const char *name, char *buf, size_t n)
     }
     if (strcasecmp(k, "hnsw.ef_search") == 0) {
         snprintf(buf, n, "%u", s->set.hnsw_ef_search);
+        return buf;
+    }
+    if (strcasecmp(k, "ivfpq.nprobe") == 0) {
+        snprintf(buf, n, "%u", s->set.ivfpq_nprobe);
+        return buf;
+    }
+    if (strcasecmp(k, "ivfpq.refine") == 0) {
+        snprintf(buf, n, "%u", s->set.ivfpq_refine);
         return buf;
     }
     if (strcasecmp(k, "timezone") == 0) {
@@ -1831,7 +1854,9 @@ run_statement(lh_stmt *st, lh_result *r, lh_err *err)
                 {"integer_division", "truncate"},
                 {"division_by_zero", "error"},
                 {"default_null_order", "default"},
-                {"hnsw.ef_search", "0"}};
+                {"hnsw.ef_search", "0"},
+                {"ivfpq.nprobe", "0"},
+                {"ivfpq.refine", "0"}};
             for (size_t i = 0; i < LH_ARRAY_LEN(defaults); i++) {
                 if (strcasecmp(p->u.set.name, defaults[i][0]) == 0) {
                     return lh_session_set(s, defaults[i][0], defaults[i][1],

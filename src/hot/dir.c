@@ -399,6 +399,7 @@ table_free(lh_table *t)
     pthread_mutex_destroy(&t->stream_mu);
     pthread_mutex_destroy(&t->notify_mu);
     pthread_cond_destroy(&t->notify_cv);
+    lh_ivfpq_pool_free(t->warm_pool);
     lh__tabledef_free(t->def);
     lh_free(t->dir);
     lh_free(t);
@@ -419,6 +420,7 @@ table_load(lh_db *db, lh_tabledef *def, const char *tdir, bool create,
     pthread_mutex_init(&t->stream_mu, NULL);
     pthread_mutex_init(&t->notify_mu, NULL);
     pthread_cond_init(&t->notify_cv, NULL);
+    t->warm_pool = def->embedding_dim > 0 ? lh_ivfpq_pool_new() : NULL;
     lh_map_init(&t->stream_keys);
     lh_map_init(&t->ids_in_flight);
     t->dir = lh_strdup(tdir);

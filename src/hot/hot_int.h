@@ -256,6 +256,9 @@ struct lh_table {
     pthread_mutex_t notify_mu;
     pthread_cond_t notify_cv;
     atomic_uint_fast64_t commits;
+    /* the lake's warm IVF-PQ indexes by codebook version, for searches
+     * (router_knn.c): codebooks never change once written */
+    lh_ivfpq_pool *warm_pool;
 };
 
 struct lh_db {

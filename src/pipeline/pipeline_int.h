@@ -73,8 +73,9 @@ enum {
     LH__F_ENVELOPE_COUNT = 14,
     /* The warm tier's IVF-PQ columns (warm.c), in tables with an
      * embedding: not SQL columns. list_id = codebook version << 20 |
-     * the row's list, NULL for a row without an embedding or written
-     * before any codebook; pq_code = its m code bytes. */
+     * the row's list, -1 for a row without an embedding, NULL for rows
+     * written before any codebook; pq_code = its m code bytes (NULL
+     * without a list). */
     LH__F_LIST_ID = 15,
     LH__F_PQ_CODE = 16,
 };

@@ -225,9 +225,12 @@ lh__warm_encode(lh__lake *l, lh__rows *r, uint32_t *version, lh_err *err)
                                    lists, codes, err)
                  : lh_err_set(err, LH_ENOMEM, "out of memory");
     }
-    /* rows without an embedding (or without a codebook): NULL */
+    /* rows without a codebook: NULL (a search scans them exactly); with
+     * one, a row without an embedding has list -1 (never a list a search
+     * probes), so that list_id IS NULL finds only rows to scan */
     for (uint32_t i = 0; i < r->n; i++) {
-        lh_bit_set(r->cols[lc].validity, i, false);
+        ((int32_t *)r->cols[lc].data)[i] = -1;
+        lh_bit_set(r->cols[lc].validity, i, rc == LH_OK && x != NULL);
         lh_bit_set(r->cols[cc].validity, i, false);
     }
     for (size_t i = 0; rc == LH_OK && x != NULL && i < n; i++) {

@@ -234,7 +234,10 @@ typedef struct lake_ctx {
     const lh_scan_request *lr; /* the request's columns, then X_... */
     const lh_knn_request *kr;
     lake_heap *h;
-    uint64_t nulls; /* rows passing without an embedding */
+    uint64_t nulls; /* rows passing without an embedding (counted by
+                       the exact scans; the warm index does not see
+                       those of coded files: then nulls_unknown) */
+    bool nulls_unknown;
     const lh_vec_kernels *kn;
     lh_us now;
     uint8_t *pass;
@@ -544,7 +547,8 @@ warm_part(lake_ctx *c, bool *answered, lh_err *err)
     bool fallback = false;
     for (uint32_t v = 1; rc == LH_OK && !fallback && v <= latest; v++) {
         warm_round w = {.version = v};
-        rc = lh__warm_codebook_load(c->l, v, &w.x, err);
+        w.x = lh_ivfpq_pool_take(c->p->t->warm_pool, v);
+        rc = w.x ? LH_OK : lh__warm_codebook_load(c->l, v, &w.x, err);
         if (rc == LH_ENOENT) {
             rc = LH_OK;
             continue;
@@ -571,8 +575,10 @@ warm_part(lake_ctx *c, bool *answered, lh_err *err)
             rc = batch_alloc(&w.cand, c->p->cols, c->lr->cols, c->lr->ncols,
                              LH_BATCH_ROWS, c->a, err);
         }
-        size_t nprobe = d->vindex.nprobe, nlist = cfg ? cfg->nlist : 1;
-        size_t want = LH_MIN((size_t)d->vindex.refine * k, LH_BATCH_ROWS);
+        size_t nprobe = c->kr->nprobe ? c->kr->nprobe : d->vindex.nprobe;
+        size_t refine = c->kr->refine ? c->kr->refine : d->vindex.refine;
+        size_t nlist = cfg ? cfg->nlist : 1;
+        size_t want = LH_MIN(refine * k, (size_t)LH_BATCH_ROWS);
         want = LH_MAX(want, (size_t)k);
         while (rc == LH_OK) {
             rc = warm_round_run(c, &w, nprobe, want, err);
@@ -594,9 +600,10 @@ warm_part(lake_ctx *c, bool *answered, lh_err *err)
             rc = heap_offer(c->a, c->h, w.hv.c[i], &w.hv.rows, w.hv.c[i].row,
                             err);
         }
-        lh_ivfpq_free(w.x);
+        lh_ivfpq_pool_give(c->p->t->warm_pool, v, w.x);
     }
     *answered = rc == LH_OK && !fallback;
+    c->nulls_unknown = *answered;
     return rc;
 }
 
@@ -656,7 +663,8 @@ lake_part(const lh__rt_parts *p, const lh_scan_request *lr,
         stats->exact_parts++;
         rc = lake_scan(&c, lr, exact_batch, NULL, err);
     }
-    *nulls = c.nulls;
+    /* unknown: as if some passed (a short answer goes to the exact plan) */
+    *nulls = c.nulls + (c.nulls_unknown ? 1 : 0);
     lh__lake_close(c.l);
     return rc;
 }

@@ -150,6 +150,8 @@ knn_limit(lh_plan *p, const lh_sql_settings *set, lh_arena *a)
     uint32_t ef =
         set && set->hnsw_ef_search ? set->hnsw_ef_search : t->knn_ef_search;
     kn->ef = LH_MAX(kn->k, ef);
+    kn->nprobe = set ? set->ivfpq_nprobe : 0;
+    kn->refine = set ? set->ivfpq_refine : 0;
     kn->index = t->knn && t->knn_metric == kn->metric;
     if (!t->knn) {
         kn->why = t->knn_why;

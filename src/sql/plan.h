@@ -27,6 +27,9 @@ typedef struct lh_sql_settings {
     int threads;             /* 0 = every core */
     int64_t memory_limit;    /* bytes per query; 0 = the default */
     uint32_t hnsw_ef_search; /* SET hnsw.ef_search; 0 = each table's */
+    /* SET ivfpq.nprobe, ivfpq.refine: the lake's warm index searches
+     * (router_knn.c); 0 = each table's vector_index */
+    uint32_t ivfpq_nprobe, ivfpq_refine;
 } lh_sql_settings;
 
 /* ---- bound expressions ----------------------------------------------------
@@ -205,6 +208,8 @@ typedef struct lh_plan_knn {
     const lh_value *query; /* the constant query vector */
     uint32_t k;            /* LIMIT + OFFSET */
     uint32_t ef;           /* candidates: max(k, ef_search) */
+    uint32_t nprobe;       /* the lake's lists searched; 0: the table's */
+    uint32_t refine;       /* ... re-ranked per row wanted; 0: the table's */
     const char *why;       /* !index: the reason */
 } lh_plan_knn;
 

@@ -5,6 +5,7 @@
  * Design and the codebook format: docs/internals/vector.md ("IVF-PQ").
  */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "vector/vector_int.h"
@@ -536,6 +537,98 @@ lh_ivfpq_clear(lh_ivfpq *x)
         x->lists[l].n = 0;
     }
     x->ntotal = 0;
+}
+
+/* ---- a pool of search indexes ---- */
+
+/* Indexes kept per key: more searches at once load their own. */
+#define POOL_KEEP 4
+
+typedef struct pool_entry {
+    uint32_t key;
+    lh_ivfpq *x;
+} pool_entry;
+
+struct lh_ivfpq_pool {
+    pthread_mutex_t mu;
+    pool_entry *e;
+    size_t n, cap;
+};
+
+lh_ivfpq_pool *
+lh_ivfpq_pool_new(void)
+{
+    lh_ivfpq_pool *p = lh_calloc(1, sizeof(*p));
+    if (p != NULL) {
+        pthread_mutex_init(&p->mu, NULL);
+    }
+    return p;
+}
+
+void
+lh_ivfpq_pool_free(lh_ivfpq_pool *p)
+{
+    if (p == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < p->n; i++) {
+        lh_ivfpq_free(p->e[i].x);
+    }
+    lh_free(p->e);
+    pthread_mutex_destroy(&p->mu);
+    lh_free(p);
+}
+
+lh_ivfpq *
+lh_ivfpq_pool_take(lh_ivfpq_pool *p, uint32_t key)
+{
+    lh_ivfpq *x = NULL;
+    if (p == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&p->mu);
+    for (size_t i = p->n; i-- > 0;) {
+        if (p->e[i].key == key) {
+            x = p->e[i].x;
+            p->e[i] = p->e[--p->n];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return x;
+}
+
+void
+lh_ivfpq_pool_give(lh_ivfpq_pool *p, uint32_t key, lh_ivfpq *x)
+{
+    if (x == NULL) {
+        return;
+    }
+    lh_ivfpq_clear(x);
+    size_t same = 0;
+    bool kept = false;
+    if (p != NULL) {
+        pthread_mutex_lock(&p->mu);
+        for (size_t i = 0; i < p->n; i++) {
+            same += p->e[i].key == key;
+        }
+        if (same < POOL_KEEP && p->n == p->cap) {
+            size_t cap = p->cap ? 2 * p->cap : 8;
+            pool_entry *e = lh_realloc(p->e, cap * sizeof(pool_entry));
+            if (e != NULL) {
+                p->e = e;
+                p->cap = cap;
+            }
+        }
+        if (same < POOL_KEEP && p->n < p->cap) {
+            p->e[p->n++] = (pool_entry){key, x};
+            kept = true;
+        }
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (!kept) {
+        lh_ivfpq_free(x);
+    }
 }
 
 /* ---- the codebook (table metadata) ---- */

@@ -418,6 +418,17 @@ lh_rc lh_ivfpq_probe(const lh_ivfpq *x, const float *q, size_t nprobe,
 /* Empties the lists (the codebook stays): one index serves many searches
  * over rows added afresh each time. */
 void lh_ivfpq_clear(lh_ivfpq *x);
+/* Search indexes kept for reuse, by a caller's key (the warm tier: the
+ * codebook version): a codebook read and its tables derived once serve
+ * many searches. Thread-safe. take: an index given back under key, or
+ * NULL (the caller reads one); give: emptied (lh_ivfpq_clear) and kept,
+ * or freed when the pool holds enough of that key. Ownership passes with
+ * each call; free frees what the pool holds. */
+typedef struct lh_ivfpq_pool lh_ivfpq_pool;
+lh_ivfpq_pool *lh_ivfpq_pool_new(void);
+void lh_ivfpq_pool_free(lh_ivfpq_pool *p);
+lh_ivfpq *lh_ivfpq_pool_take(lh_ivfpq_pool *p, uint32_t key);
+void lh_ivfpq_pool_give(lh_ivfpq_pool *p, uint32_t key, lh_ivfpq *x);
 /* The codebook bytes (vector.md, "IVF-PQ codebook"), appended to out. */
 lh_rc lh_ivfpq_codebook_write(const lh_ivfpq *x, lh_buf *out);
 /* An empty index from codebook bytes. LH_ECORRUPT, LH_EFORMAT. */

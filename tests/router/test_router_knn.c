@@ -336,6 +336,23 @@ test_every_tier(void **state)
     /* 3 shards' indexes, then the lake's warm index (16 lists) */
     expect_analyze(f, "knn: searches=4 exact=0");
     expect_analyze(f, "ivfpq_lists=16");
+    /* SET: this session's warm searches */
+    lh_err err;
+    free(sqlt_run(f->s, "SET ivfpq.nprobe = 2", NULL, &err));
+    free(sqlt_run(f->s, "SET ivfpq.refine = 3", NULL, &err));
+    sqlt_expect_csv(f->s, "SHOW ivfpq.nprobe", "ivfpq.nprobe\n2\n");
+    expect_analyze(f, "lake ivfpq nprobe=2 refine=3");
+    /* 2 lists, 3 x 5 candidates re-ranked */
+    expect_analyze(f, "ivfpq_lists=2 ");
+    expect_analyze(f, "reranked=15]");
+    check_recall(f, "nprobe 2", 0.5);
+    free(sqlt_run(f->s, "RESET ivfpq.nprobe", NULL, &err));
+    free(sqlt_run(f->s, "RESET ivfpq.refine", NULL, &err));
+    expect_analyze(f, "ivfpq_lists=16");
+    lh_rc rc;
+    free(sqlt_run(f->s, "SET ivfpq.refine = 101", &rc, &err));
+    assert_int_equal(rc, LH_EINVAL);
+    assert_non_null(strstr(err.msg, "ivfpq.refine is 1..100"));
     /* every event in the lake: the hot part finds nothing */
     lh_time_set_frozen(NOW + 4 * PL_HOUR, true);
     pl_run(f->db, NOW + 4 * PL_HOUR, &st);
@@ -422,7 +439,11 @@ lake_codes(fixture *f, int64_t *uncoded, int64_t *by_version, int nv)
             }
             for (uint32_t k = 0; k < b.count; k++) {
                 bool emb = lh_vec_valid(&b.cols[0], k);
-                bool coded = lh_vec_valid(&b.cols[1], k);
+                /* -1: no embedding (with a codebook) */
+                bool coded = lh_vec_valid(&b.cols[1], k) &&
+                             ((const int32_t *)b.cols[1].data)[k] >= 0;
+                assert_true(emb || !lh_vec_valid(&b.cols[1], k) ||
+                            ((const int32_t *)b.cols[1].data)[k] == -1);
                 /* a code only with an embedding, of the codebook's m */
                 assert_true(!coded || emb);
                 assert_int_equal(lh_vec_valid(&b.cols[2], k), coded);
