@@ -362,9 +362,12 @@ typedef struct warm_round {
     int64_t *ids;          /* a batch's codes, gathered */
     uint32_t *lists;
     uint8_t *codes;
-    int64_t *keys; /* the candidates' keys, sorted */
-    size_t nkeys;
-    lh_batch cand; /* the candidates' rows: lr's columns */
+    size_t nkeys;    /* candidates found by ADC */
+    lh_batch cand;   /* the candidates' rows: lr's columns */
+    lh_batch *store; /* the probed rows (lr's columns), by slot, in chunks
+                        of LH_BATCH_ROWS */
+    uint32_t nstore, nchunks;
+    bool overflow; /* more probed rows than STORE_MAX: scan exactly */
     lake_heap hv;  /* the k nearest of this round, exact */
     uint64_t passed;
 } warm_round;
@@ -382,61 +385,62 @@ probed_list(const warm_round *w, const lh_vector *lv, uint32_t r,
            *list < lh_ivfpq_config_of(w->x)->nlist && w->probed[*list];
 }
 
-/* Pass A: the probed lists' codes into the index (columns LIST, CODE,
- * shard, position). */
+/* Probed rows a round keeps at most (their columns copied); beyond, the
+ * exact scan is about as cheap. */
+#define STORE_MAX 65536
+
+/* A round's one pass: each row of a probed list, its code into the index
+ * under its slot and its columns (lr's) into the store. The batch's
+ * columns are lr's, then LIST and CODE. */
 static lh_rc
-codes_batch(lake_ctx *c, const lh_batch *b, void *ud, lh_err *err)
+store_batch(lake_ctx *c, const lh_batch *b, void *ud, lh_err *err)
 {
     warm_round *w = ud;
     size_t m = lh_ivfpq_config_of(w->x)->m, k = 0;
-    uint32_t n = b->sel ? b->nsel : b->count;
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t n = b->sel ? b->nsel : b->count, nl = c->lr->ncols;
+    lh_rc rc = LH_OK;
+    for (uint32_t i = 0; i < n && rc == LH_OK && !w->overflow; i++) {
         uint32_t r = b->sel ? b->sel[i] : i, list;
-        lh_value code, sh, pos;
-        if (!probed_list(w, &b->cols[0], r, &list)) {
+        lh_value code;
+        if (!probed_list(w, &b->cols[nl], r, &list)) {
             continue;
         }
-        lh__vec_get(&b->cols[1], r, &code);
+        lh__vec_get(&b->cols[nl + 1], r, &code);
         if (code.is_null || code.u.s.len != m) {
             continue; /* not written by this codebook: never a candidate */
         }
-        lh__vec_get(&b->cols[2], r, &sh);
-        lh__vec_get(&b->cols[3], r, &pos);
-        w->ids[k] = (int64_t)((uint64_t)sh.u.i << SHARD_SHIFT) | pos.u.i;
+        if (w->nstore == STORE_MAX) {
+            w->overflow = true;
+            break;
+        }
+        uint32_t chunk = w->nstore / LH_BATCH_ROWS;
+        if (chunk == w->nchunks) {
+            lh_batch *st = lh_arena_alloc(c->a, (chunk + 1) * sizeof(lh_batch));
+            if (st == NULL) {
+                return lh_err_set(err, LH_ENOMEM, "out of memory");
+            }
+            if (chunk > 0) {
+                memcpy(st, w->store, chunk * sizeof(lh_batch));
+            }
+            w->store = st;
+            w->nchunks++;
+            rc = batch_alloc(&st[chunk], c->p->cols, c->lr->cols, nl,
+                             LH_BATCH_ROWS, c->a, err);
+            if (rc != LH_OK) {
+                break;
+            }
+        }
+        rc = copy_row(c->a, &w->store[chunk], w->nstore % LH_BATCH_ROWS, b, r,
+                      err);
+        w->ids[k] = w->nstore++;
         w->lists[k] = list;
         memcpy(w->codes + k * m, code.u.s.p, m);
         k++;
     }
     c->stats->lake_codes += k;
-    return lh_ivfpq_add_codes(w->x, w->ids, w->lists, w->codes, k, err);
-}
-
-static int
-key_cmp64(const void *x, const void *y)
-{
-    int64_t a = *(const int64_t *)x, b = *(const int64_t *)y;
-    return (a > b) - (a < b);
-}
-
-/* Pass B: the candidates' rows (lr's columns) into w->cand. */
-static lh_rc
-cand_batch(lake_ctx *c, const lh_batch *b, void *ud, lh_err *err)
-{
-    warm_round *w = ud;
-    uint32_t n = b->sel ? b->nsel : b->count, nc = c->lr->ncols - NX;
-    lh_rc rc = LH_OK;
-    for (uint32_t i = 0; i < n && rc == LH_OK; i++) {
-        uint32_t r = b->sel ? b->sel[i] : i;
-        lh_value sh, pos;
-        lh__vec_get(&b->cols[nc + X_SHARD], r, &sh);
-        lh__vec_get(&b->cols[nc + X_POS], r, &pos);
-        int64_t key = (int64_t)((uint64_t)sh.u.i << SHARD_SHIFT) | pos.u.i;
-        if (w->cand.count < w->nkeys &&
-            bsearch(&key, w->keys, w->nkeys, sizeof(int64_t), key_cmp64)) {
-            rc = copy_row(c->a, &w->cand, w->cand.count++, b, r, err);
-        }
-    }
-    return rc;
+    return rc == LH_OK
+               ? lh_ivfpq_add_codes(w->x, w->ids, w->lists, w->codes, k, err)
+               : rc;
 }
 
 /* One round of version w->version: nprobe lists, the want nearest codes
@@ -450,9 +454,7 @@ warm_round_run(lake_ctx *c, warm_round *w, size_t nprobe, size_t want,
     uint8_t *probed = lh_arena_calloc(c->a, cfg->nlist);
     lh_value *vals = lh_arena_alloc(c->a, nprobe * sizeof(lh_value));
     lh_vec_hit *hits = lh_arena_alloc(c->a, want * sizeof(lh_vec_hit));
-    w->keys = lh_arena_alloc(c->a, want * sizeof(int64_t));
-    if (lists == NULL || probed == NULL || vals == NULL || hits == NULL ||
-        w->keys == NULL) {
+    if (lists == NULL || probed == NULL || vals == NULL || hits == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     size_t np = 0;
@@ -468,34 +470,39 @@ warm_round_run(lake_ctx *c, warm_round *w, size_t nprobe, size_t want,
                        .op = LH_OP_NONE,
                        .values = vals,
                        .nvalues = (uint32_t)np};
-    /* pass A: the codes */
-    uint32_t acols[4] = {c->list_col, c->code_col,
-                         c->lr->cols[c->lr->ncols - NX + X_SHARD],
-                         c->lr->cols[c->lr->ncols - NX + X_POS]};
-    lh_scan_request ra, rb;
+    /* one pass: the probed lists' rows (page-pruned), their codes into the
+     * index and their columns kept by slot */
+    uint32_t nl = c->lr->ncols;
+    uint32_t *cols = lh_arena_alloc(c->a, (nl + 2) * sizeof(uint32_t));
+    if (cols == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    memcpy(cols, c->lr->cols, nl * sizeof(uint32_t));
+    cols[nl] = c->list_col;
+    cols[nl + 1] = c->code_col;
+    lh_scan_request ra;
     lh_ivfpq_clear(w->x);
+    w->nstore = 0;
+    w->overflow = false;
     if (rc == LH_OK) {
-        rc = with_pred(c, acols, 4, &in, &ra, err);
+        rc = with_pred(c, cols, nl + 2, &in, &ra, err);
     }
     if (rc == LH_OK) {
-        rc = lake_scan(c, &ra, codes_batch, w, err);
+        rc = lake_scan(c, &ra, store_batch, w, err);
     }
+    /* the refine x k nearest by ADC, then their rows re-ranked exactly
+     * (and filtered) */
     size_t nh = 0;
-    if (rc == LH_OK) {
+    if (rc == LH_OK && !w->overflow) {
         rc = lh_ivfpq_search(w->x, c->kr->q, want, np, NULL, hits, &nh, err);
     }
-    for (size_t i = 0; rc == LH_OK && i < nh; i++) {
-        w->keys[i] = hits[i].id;
-    }
     w->nkeys = nh;
-    qsort(w->keys, nh, sizeof(int64_t), key_cmp64);
-    /* pass B: their rows, re-ranked exactly (and filtered) */
     w->cand.count = 0;
-    if (rc == LH_OK && nh > 0) {
-        rc = with_pred(c, c->lr->cols, c->lr->ncols, &in, &rb, err);
-        if (rc == LH_OK) {
-            rc = lake_scan(c, &rb, cand_batch, w, err);
-        }
+    for (size_t i = 0; rc == LH_OK && i < nh; i++) {
+        uint32_t slot = (uint32_t)hits[i].id;
+        rc = copy_row(c->a, &w->cand, w->cand.count++,
+                      &w->store[slot / LH_BATCH_ROWS], slot % LH_BATCH_ROWS,
+                      err);
     }
     w->hv.n = 0;
     w->passed = 0;
@@ -586,11 +593,12 @@ warm_part(lake_ctx *c, bool *answered, lh_err *err)
             /* done: k passed, or every coded row of every list was a
              * candidate (no more to find) */
             bool all = nprobe >= nlist && w.nkeys < want;
-            if (rc != LH_OK || w.passed >= k || all) {
+            if (rc != LH_OK || (!w.overflow && (w.passed >= k || all))) {
                 break;
             }
-            if (nprobe >= nlist && want >= LH_BATCH_ROWS) {
-                fallback = true; /* very selective: the exact scan */
+            if (w.overflow || (nprobe >= nlist && want >= LH_BATCH_ROWS)) {
+                /* very selective, or lists too large to keep: exactly */
+                fallback = true;
                 break;
             }
             nprobe = LH_MIN(nprobe * 4, nlist);
