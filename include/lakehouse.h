@@ -159,6 +159,19 @@ LH_API lh_rc lh_table_describe(lh_db *db, const char *table, char **json,
                                lh_err *err);
 LH_API void lh_free_mem(void *p);
 
+/* Drops the table: its events in every tier (the hot shards and the
+ * lake's Iceberg table with its files) are gone, and the name is free for
+ * lh_table_create. Waits for a flush or compaction of the table in
+ * progress. Queries already running on the table may fail ("was
+ * dropped"); appends already past their lookup may still be acknowledged
+ * and are dropped with it. Crash-safe: after a crash the table is either
+ * whole or gone; if its lake was not yet removed, the name stays reserved
+ * (lh_table_create says so) until lh_table_drop runs again. The space of
+ * the hot files is returned when the database closes. LH_ENOENT when no
+ * such table exists, LH_EREADONLY for a read-only handle, the store's
+ * codes when the lake cannot be removed (call again). */
+LH_API lh_rc lh_table_drop(lh_db *db, const char *table, lh_err *err);
+
 /* ---- append
  * ------------------------------------------------------------------------ */
 

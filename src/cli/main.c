@@ -149,6 +149,14 @@ cmd_table(int argc, char **argv)
             printf("%s\n", names[i]);
         }
         lh_free_strings(names, n);
+    } else if (strcmp(sub, "drop") == 0) {
+        if (a.npos != 3) {
+            return cli_usage_error("%s", "table drop DIR TABLE");
+        }
+        r = cli_open_db(a.pos[1], false, &db);
+        if (r == 0) {
+            rc = lh_table_drop(db, a.pos[2], &err);
+        }
     } else if (strcmp(sub, "describe") == 0 && a.npos == 3) {
         r = cli_open_db(a.pos[1], true, &db);
         char *desc = NULL;
@@ -720,6 +728,7 @@ static const char hot_usage[] =
     "  lakehouse table create --server URL --schema FILE.json [--token T]\n"
     "  lakehouse table list DIR\n"
     "  lakehouse table describe DIR TABLE\n"
+    "  lakehouse table drop DIR TABLE\n"
     "  lakehouse append DIR TABLE [FILE|-] [--batch N]\n"
     "  lakehouse append --server URL TABLE [FILE|-] [--batch N]"
     " [--token T]\n"

@@ -1227,6 +1227,33 @@ exec_create_table(lh_result *r, const lh_plan *p, lh_err *err)
     return rc;
 }
 
+/* DROP TABLE of an event table of the session's data directory (a
+ * session table of that name was looked for first). *found false when
+ * there is none. */
+static lh_rc
+drop_event_table(lh_result *r, const char *name, int32_t pos, bool *found,
+                 lh_err *err)
+{
+    lh_err derr;
+    lh_rc rc = lh_table_drop(r->s->db, name, &derr);
+    *found = rc != LH_ENOENT;
+    if (rc == LH_OK || rc == LH_ENOENT) {
+        return LH_OK;
+    }
+    if (rc == LH_EREADONLY) {
+        lh_err_set(err, rc,
+                   "cannot drop table \"%s\": the data directory is open "
+                   "read-only here (another process holds it)",
+                   name);
+    } else if (err != NULL) {
+        *err = derr;
+    }
+    if (err != NULL) {
+        err->offset = pos;
+    }
+    return rc;
+}
+
 static lh_rc
 exec_drop(lh_result *r, const lh_plan *p, lh_err *err)
 {
@@ -1241,6 +1268,11 @@ exec_drop(lh_result *r, const lh_plan *p, lh_err *err)
             found = lh__session_table(r->s, name) != NULL;
             if (found) {
                 lh__session_drop_table(r->s, name, err);
+            } else if (r->s->db != NULL) {
+                lh_rc rc = drop_event_table(r, name, a->pos, &found, err);
+                if (rc != LH_OK) {
+                    return rc;
+                }
             }
         } else if (a->u.drop.what == LH_DROP_VIEW) {
             found = lh__session_view(r->s, name) != NULL;

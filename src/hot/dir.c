@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +15,8 @@
 
 #define FORMAT_FILE "lakehouse.json"
 #define LOCK_FILE "LOCK"
+/* In a table's directory: DROP TABLE committed (lh__table_drop_begin). */
+#define DROPPED_FILE "DROPPED"
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 
@@ -383,6 +386,11 @@ table_free(lh_table *t)
     }
     lh_free(t->shards);
     for (int i = 0; t->probe_conns != NULL && i < t->nshards; i++) {
+        if (t->probe_conns[i] != NULL && atomic_load(&t->dropped)) {
+            /* as lh__shard_close: never the files of a new table */
+            sqlite3_db_config(t->probe_conns[i],
+                              SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+        }
         sqlite3_close(t->probe_conns[i]);
     }
     lh_free(t->probe_conns);
@@ -397,6 +405,7 @@ table_free(lh_table *t)
     }
     lh_map_release(&t->stream_keys);
     pthread_mutex_destroy(&t->stream_mu);
+    pthread_mutex_destroy(&t->maint_mu);
     pthread_mutex_destroy(&t->notify_mu);
     pthread_cond_destroy(&t->notify_cv);
     lh_ivfpq_pool_free(t->warm_pool);
@@ -418,6 +427,7 @@ table_load(lh_db *db, lh_tabledef *def, const char *tdir, bool create,
     t->def = def;
     t->nshards = def->nshards;
     pthread_mutex_init(&t->stream_mu, NULL);
+    pthread_mutex_init(&t->maint_mu, NULL);
     pthread_mutex_init(&t->notify_mu, NULL);
     pthread_cond_init(&t->notify_cv, NULL);
     t->warm_pool = def->embedding_dim > 0 ? lh_ivfpq_pool_new() : NULL;
@@ -507,12 +517,29 @@ load_tables(lh_db *db, lh_err *err)
     lh_rc rc = LH_OK;
     struct dirent *e;
     while (rc == LH_OK && (e = readdir(d)) != NULL) {
+        size_t nl = strlen(e->d_name);
+        if (e->d_name[0] == '.' && nl > 9 &&
+            strcmp(e->d_name + nl - 8, ".dropped") == 0 && !db->readonly) {
+            /* a dropped table's directory, moved aside (the drop was
+             * interrupted before it removed it, or its process closed
+             * with a query still holding it) */
+            char *aside = path_join(tdir, e->d_name);
+            if (aside != NULL) {
+                lh__remove_tree(aside);
+            }
+            lh_free(aside);
+            continue;
+        }
         if (e->d_name[0] == '.' || !lh__name_valid(e->d_name)) {
             continue; /* ".", "..", and half-created ".name.tmp" dirs */
         }
         lh_err terr; /* this table's error: it fails alone */
         lh_err_clear(&terr);
         char *dir = path_join(tdir, e->d_name);
+        char *marker = dir ? path_join(dir, DROPPED_FILE) : NULL;
+        struct stat mst;
+        bool dropping = marker != NULL && stat(marker, &mst) == 0;
+        lh_free(marker);
         char *def_path = dir ? path_join(dir, "table.json") : NULL;
         char *text = NULL;
         size_t len = 0;
@@ -530,6 +557,24 @@ load_tables(lh_db *db, lh_err *err)
                 rc = LH_ECORRUPT;
                 terr.code = rc;
             }
+        }
+        if (rc == LH_OK && dropping) {
+            /* DROP TABLE committed and a crash interrupted it: the name
+             * stays reserved until DROP TABLE runs again (it removes the
+             * lake, which this layer does not know) */
+            rc = lh_map_put(&db->dropping, def->name, strlen(def->name), def,
+                            NULL);
+            if (rc != LH_OK) {
+                lh__tabledef_free(def);
+                lh_err_set(&terr, rc, "out of memory");
+            }
+            if (err != NULL && rc != LH_OK) {
+                *err = terr;
+            }
+            lh_free(text);
+            lh_free(def_path);
+            lh_free(dir);
+            continue;
         }
         if (rc == LH_OK) {
             rc = table_load(db, def, dir, false, &t, &terr);
@@ -596,6 +641,7 @@ lh_db_open(const char *dir, const lh_db_options *opts, lh_db **out, lh_err *err)
     pthread_mutex_init(&db->mu, NULL);
     lh_map_init(&db->tables);
     lh_map_init(&db->broken);
+    lh_map_init(&db->dropping);
     if (db->dir == NULL) {
         lh_db_close(db);
         return lh_err_set(err, LH_ENOMEM, "out of memory");
@@ -640,9 +686,19 @@ lh_db_close(lh_db *db)
     const void *k;
     size_t kl;
     void *v;
-    while (lh_map_next(&db->tables, &it, &k, &kl, &v)) {
-        lh_table *t = v;
-        for (int i = 0; i < t->nshards; i++) {
+    lh_table *dl = db->dropped;
+    bool more = true;
+    while (more) {
+        lh_table *t = NULL;
+        if (lh_map_next(&db->tables, &it, &k, &kl, &v)) {
+            t = v;
+        } else if (dl != NULL) {
+            t = dl;
+            dl = dl->dropped_next;
+        } else {
+            more = false;
+        }
+        for (int i = 0; t != NULL && i < t->nshards; i++) {
             if (t->shards[i].mb_ready) {
                 lh_mailbox_release(&t->shards[i].mb);
                 t->shards[i].mb_ready = false;
@@ -656,11 +712,22 @@ lh_db_close(lh_db *db)
         table_free(v);
     }
     lh_map_release(&db->tables);
+    while (db->dropped != NULL) {
+        lh_table *t = db->dropped;
+        db->dropped = t->dropped_next;
+        table_free(t); /* its connections close without touching the
+                          files (lh__shard_close), which are gone */
+    }
     it = 0;
     while (lh_map_next(&db->broken, &it, &k, &kl, &v)) {
         lh_free(v);
     }
     lh_map_release(&db->broken);
+    it = 0;
+    while (lh_map_next(&db->dropping, &it, &k, &kl, &v)) {
+        lh__tabledef_free(v);
+    }
+    lh_map_release(&db->dropping);
     pthread_mutex_destroy(&db->mu);
     if (db->lock_fd >= 0) {
         close(db->lock_fd); /* releases the fcntl lock */
@@ -738,6 +805,14 @@ lh_table_create(lh_db *db, const char *json, size_t len, lh_err *err)
     char *tables = path_join(db->dir, "tables");
     char *tmp = NULL, *final = NULL;
     lh_table *t = NULL;
+    if (lh_map_has(&db->dropping, def->name, strlen(def->name))) {
+        rc = lh_err_set(err, LH_EEXIST,
+                        "table \"%s\" is being dropped (if no DROP TABLE is "
+                        "running, one was interrupted: DROP TABLE %s again "
+                        "finishes it)",
+                        def->name, def->name);
+        goto done;
+    }
     if (lh_map_has(&db->tables, def->name, strlen(def->name)) ||
         lh_map_has(&db->broken, def->name, strlen(def->name))) {
         rc = lh_err_set(err, LH_EEXIST, "table \"%s\" already exists",
@@ -848,4 +923,192 @@ lh_table_describe(lh_db *db, const char *table, char **json, lh_err *err)
     }
     *json = lh_strdup(t->def->json);
     return *json ? LH_OK : lh_err_set(err, LH_ENOMEM, "out of memory");
+}
+
+/* ---- DROP TABLE ------------------------------------------------------------
+ * A drop is three steps (pipeline/drop.c runs them): the DROPPED marker
+ * in the table's directory is the commit point (lh__table_drop_begin);
+ * then the lake goes; then the directory is renamed aside, which frees the
+ * name, and removed (lh__table_drop_end). A crash after the marker leaves
+ * the name reserved (db->dropping, found again at open) until DROP TABLE
+ * runs again; an aside directory is removed at the next open. */
+
+void (*lh__drop_step_hook)(int step);
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)ftw;
+    if (flag == FTW_DP) {
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+    return 0; /* best effort: go on */
+}
+
+void
+lh__remove_tree(const char *dir)
+{
+    nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Folds a table name as lh__db_table does; false when too long. */
+static bool
+fold_name(const char *name, char *out, size_t cap)
+{
+    size_t n = strlen(name);
+    if (n == 0 || n >= cap) {
+        return false;
+    }
+    for (size_t i = 0; i <= n; i++) {
+        out[i] =
+            (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+    }
+    return true;
+}
+
+lh_rc
+lh__table_drop_begin(lh_db *db, const char *name, lh_table **out,
+                     const lh_tabledef **def, lh_err *err)
+{
+    *out = NULL;
+    *def = NULL;
+    char folded[LH_MAX_NAME + 1];
+    if (!fold_name(name, folded, sizeof folded)) {
+        return lh_err_set(err, LH_ENOENT, "table \"%s\" does not exist", name);
+    }
+    size_t n = strlen(folded);
+    pthread_mutex_lock(&db->mu);
+    lh_rc rc = LH_OK;
+    const lh_tabledef *pending = lh_map_get(&db->dropping, folded, n);
+    lh_table *t = lh_map_get(&db->tables, folded, n);
+    bool broken = lh_map_has(&db->broken, folded, n);
+    char *tdir = NULL;
+    if (pending != NULL) {
+        *def = pending; /* an interrupted drop: run the rest again */
+        goto done;
+    }
+    if (t == NULL && !broken) {
+        rc = lh_err_set(err, LH_ENOENT, "table \"%s\" does not exist", name);
+        goto done;
+    }
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "%s/tables/%s", db->dir, folded);
+    tdir = lh_buf_take(&b, NULL);
+    lh_tabledef *keep = NULL;
+    if (tdir != NULL && t == NULL) {
+        /* a table that could not be opened: its definition, when it still
+         * parses, says where its lake is */
+        char *dp = path_join(tdir, "table.json"), *text = NULL;
+        size_t len = 0;
+        lh_err ignore;
+        if (dp != NULL && read_file(dp, &text, &len, &ignore) == LH_OK) {
+            lh__tabledef_parse(text, len, &keep, &ignore);
+        }
+        lh_free(text);
+        lh_free(dp);
+    } else if (t != NULL) {
+        keep = t->def;
+    }
+    rc = tdir != NULL ? write_file_durable(tdir, DROPPED_FILE, "", 0, err)
+                      : lh_err_set(err, LH_ENOMEM, "out of memory");
+    if (rc != LH_OK) {
+        if (t == NULL) {
+            lh__tabledef_free(keep);
+        }
+        lh_err_prefix(err, "DROP TABLE %s", name);
+        goto done;
+    }
+    if (keep == NULL) {
+        /* a broken table without a readable definition: a stand-in with
+         * its name, so the lake is looked for where the default puts it */
+        char json[LH_MAX_NAME + 64];
+        snprintf(json, sizeof json,
+                 "{\"name\":\"%s\",\"columns\":[{\"name\":\"x\",\"type\":"
+                 "\"INT\"}]}",
+                 folded);
+        lh_err ignore;
+        lh__tabledef_parse(json, strlen(json), &keep, &ignore);
+    }
+    lh_tabledef *copy = keep;
+    if (t != NULL) {
+        /* the reservation owns its own definition: t keeps t->def */
+        copy = NULL;
+        lh_err ignore;
+        lh__tabledef_parse(t->def->json, strlen(t->def->json), &copy, &ignore);
+    }
+    if (copy == NULL ||
+        lh_map_put(&db->dropping, folded, n, copy, NULL) != LH_OK) {
+        /* committed on disk: the next open finds the marker */
+        lh__tabledef_free(copy);
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+        goto done;
+    }
+    *def = copy;
+    if (t != NULL) {
+        atomic_store(&t->dropped, true);
+        lh_map_del(&db->tables, folded, n);
+        t->dropped_next = db->dropped;
+        db->dropped = t;
+        *out = t;
+        /* idle readers close now, without touching the files */
+        for (int i = 0; i < t->nshards; i++) {
+            lh__shard_readers_drop(&t->shards[i]);
+        }
+    } else {
+        lh_free(lh_map_del(&db->broken, folded, n));
+    }
+done:
+    pthread_mutex_unlock(&db->mu);
+    lh_free(tdir);
+    if (rc == LH_OK && lh__drop_step_hook != NULL) {
+        lh__drop_step_hook(1);
+    }
+    return rc;
+}
+
+lh_rc
+lh__table_drop_end(lh_db *db, const char *name, lh_err *err)
+{
+    char folded[LH_MAX_NAME + 1];
+    if (!fold_name(name, folded, sizeof folded)) {
+        return lh_err_set(err, LH_ENOENT, "table \"%s\" does not exist", name);
+    }
+    size_t n = strlen(folded);
+    char *tables = path_join(db->dir, "tables");
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "%s/%s", tables ? tables : "", folded);
+    char *tdir = lh_buf_take(&b, NULL);
+    lh_buf_printf(&b, "%s/.%s.%lld.dropped", tables ? tables : "", folded,
+                  (long long)lh_mono_now());
+    char *aside = lh_buf_take(&b, NULL);
+    lh_rc rc = LH_OK;
+    pthread_mutex_lock(&db->mu);
+    if (tables == NULL || tdir == NULL || aside == NULL) {
+        rc = lh_err_set(err, LH_ENOMEM, "out of memory");
+    } else if (rename(tdir, aside) != 0 && errno != ENOENT) {
+        rc = lh_err_sys(err, LH_EIO, errno, "could not rename \"%s\"", tdir);
+    } else {
+        rc = fsync_dir(tables, err);
+    }
+    if (rc == LH_OK) {
+        lh__tabledef_free(lh_map_del(&db->dropping, folded, n));
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (rc == LH_OK) {
+        if (lh__drop_step_hook != NULL) {
+            lh__drop_step_hook(3);
+        }
+        /* Files still open (the dropped table's connections, closed when
+         * the database closes) keep their space until then. */
+        lh__remove_tree(aside);
+    } else {
+        lh_err_prefix(err, "DROP TABLE %s", name);
+    }
+    lh_free(tables);
+    lh_free(tdir);
+    lh_free(aside);
+    return rc;
 }

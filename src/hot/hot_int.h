@@ -259,6 +259,15 @@ struct lh_table {
     /* the lake's warm IVF-PQ indexes by codebook version, for searches
      * (router_knn.c): codebooks never change once written */
     lh_ivfpq_pool *warm_pool;
+    /* DROP TABLE (dir.c, pipeline/drop.c). maint_mu is held by a pipeline
+     * job while it runs and by a drop: the drop waits for a flush or
+     * compaction in progress, and a job that starts after it sees
+     * `dropped`. Once dropped, the table is out of db->tables and on the
+     * db->dropped list (freed at close: users of a pointer taken before
+     * the drop keep a valid one, and fail as they reach the shards). */
+    pthread_mutex_t maint_mu;
+    atomic_bool dropped;
+    struct lh_table *dropped_next;
 };
 
 struct lh_db {
@@ -276,10 +285,33 @@ struct lh_db {
     pthread_mutex_t mu; /* tables */
     lh_map tables;      /* name -> lh_table* */
     lh_map broken;      /* name -> why it could not be opened (dir.c) */
+    /* name -> lh_tabledef* of a table being dropped: its directory (with
+     * its DROPPED marker) is still there, so the name cannot be made
+     * again until lh__table_drop_end (dir.c) */
+    lh_map dropping;
+    lh_table *dropped; /* list through dropped_next, freed at close */
 };
 
 /* dir.c */
 lh_rc lh__db_table(lh_db *db, const char *name, lh_table **out, lh_err *err);
+/* The commit point of DROP TABLE: writes the DROPPED marker into the
+ * table's directory (durably), marks t dropped, takes it out of
+ * db->tables and keeps the name reserved (db->dropping). *t is the loaded
+ * table (NULL for one whose drop a crash interrupted, or one that could
+ * not be opened); *def its definition, borrowed until
+ * lh__table_drop_end. Call with t->maint_mu held when *t will be found
+ * (pipeline/drop.c looks the table up first). LH_ENOENT when no such
+ * table exists or is being dropped. */
+lh_rc lh__table_drop_begin(lh_db *db, const char *name, lh_table **t,
+                           const lh_tabledef **def, lh_err *err);
+/* Finishes a drop begun by lh__table_drop_begin once the lake is gone:
+ * the directory is renamed aside (then the name is free) and removed. */
+lh_rc lh__table_drop_end(lh_db *db, const char *name, lh_err *err);
+/* Crash points of a drop (tests): called with 1 after the marker, 2 after
+ * the lake is gone (pipeline/drop.c), 3 after the directory moved aside. */
+extern void (*lh__drop_step_hook)(int step);
+/* Removes a directory tree (no links followed); best effort. */
+void lh__remove_tree(const char *dir);
 
 /* shard.c */
 lh_rc lh__shard_open(lh_shard *s, bool create, lh_err *err);
@@ -294,6 +326,9 @@ lh_rc lh__shard_reader_get(lh_shard *s, sqlite3 **out, lh_err *err);
  * transaction open (a reader must not pin an old WAL snapshot while it
  * idles). Takes ownership of c. */
 void lh__shard_reader_put(lh_shard *s, sqlite3 *c);
+/* Closes s's idle readers (its table was dropped: lh__shard_reader_get
+ * refuses from now on). */
+void lh__shard_readers_drop(lh_shard *s);
 /* The statement of sql on reader c (from lh__shard_reader_get), prepared
  * once and kept on c for its next users: parsing and planning a point
  * lookup's SQL cost SQLite more than running it. Owned by c; give it back

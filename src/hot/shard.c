@@ -511,8 +511,20 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
 }
 
 /* Closes a pooled reader with the statements it keeps. */
+/* A dropped table's connection must not touch its files as it closes:
+ * the path may by now name a new table's shard, and SQLite's last
+ * connection checkpoints and deletes "<path>-wal" by name. */
 static void
-reader_close(sqlite3 *c)
+close_quietly(sqlite3 *c, bool dropped)
+{
+    if (c != NULL && dropped) {
+        sqlite3_db_config(c, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    }
+    sqlite3_close(c);
+}
+
+static void
+reader_close(sqlite3 *c, bool dropped)
 {
     if (c == NULL) {
         return;
@@ -521,7 +533,7 @@ reader_close(sqlite3 *c)
     while ((st = sqlite3_next_stmt(c, NULL)) != NULL) {
         sqlite3_finalize(st);
     }
-    sqlite3_close(c);
+    close_quietly(c, dropped);
 }
 
 void
@@ -536,17 +548,18 @@ lh__shard_close(lh_shard *s)
         sqlite3_finalize(*sts[i]);
         *sts[i] = NULL;
     }
+    bool dropped = s->table != NULL && atomic_load(&s->table->dropped);
     if (s->ckpt_db != NULL) {
-        sqlite3_close(s->ckpt_db);
+        close_quietly(s->ckpt_db, dropped);
         s->ckpt_db = NULL;
     }
     if (s->db != NULL) {
-        sqlite3_close(s->db);
+        close_quietly(s->db, dropped);
         s->db = NULL;
     }
     if (s->path != NULL) {
         for (int i = 0; i < s->nreaders; i++) {
-            reader_close(s->readers[i]);
+            reader_close(s->readers[i], dropped);
         }
         s->nreaders = 0;
         pthread_mutex_destroy(&s->mu);
@@ -580,13 +593,30 @@ lh_rc
 lh__shard_reader_get(lh_shard *s, sqlite3 **out, lh_err *err)
 {
     pthread_mutex_lock(&s->readers_mu);
-    sqlite3 *c = s->nreaders > 0 ? s->readers[--s->nreaders] : NULL;
+    bool dropped = atomic_load(&s->table->dropped);
+    sqlite3 *c = !dropped && s->nreaders > 0 ? s->readers[--s->nreaders] : NULL;
     pthread_mutex_unlock(&s->readers_mu);
+    if (dropped) {
+        /* its path may name a new table of the same name by now */
+        return lh_err_set(err, LH_ENOENT, "table \"%s\" was dropped",
+                          s->table->def->name);
+    }
     if (c != NULL) {
         *out = c;
         return LH_OK;
     }
     return lh__shard_open_reader(s->path, out, err);
+}
+
+void
+lh__shard_readers_drop(lh_shard *s)
+{
+    pthread_mutex_lock(&s->readers_mu);
+    for (int i = 0; i < s->nreaders; i++) {
+        reader_close(s->readers[i], true);
+    }
+    s->nreaders = 0;
+    pthread_mutex_unlock(&s->readers_mu);
 }
 
 void
@@ -602,12 +632,13 @@ lh__shard_reader_put(lh_shard *s, sqlite3 *c)
         idle = !sqlite3_stmt_busy(st);
     }
     pthread_mutex_lock(&s->readers_mu);
-    if (idle && s->nreaders < LH_SHARD_READERS) {
+    bool dropped = atomic_load(&s->table->dropped);
+    if (idle && !dropped && s->nreaders < LH_SHARD_READERS) {
         s->readers[s->nreaders++] = c;
         c = NULL;
     }
     pthread_mutex_unlock(&s->readers_mu);
-    reader_close(c);
+    reader_close(c, dropped);
 }
 
 lh_rc
@@ -1210,6 +1241,9 @@ lh__shard_checkpoint_maybe(lh_shard *s)
 static void
 checkpoint_shard(lh_shard *s)
 {
+    if (atomic_load(&s->table->dropped)) {
+        return; /* its path may name a new table's shard by now */
+    }
     if (s->ckpt_db == NULL) {
         int r =
             sqlite3_open_v2(s->path, &s->ckpt_db,

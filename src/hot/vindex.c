@@ -171,7 +171,9 @@ lh__shard_vindex_close(lh_shard *s)
     if (s->vindex == NULL) {
         return;
     }
-    char *path = vindex_path(s);
+    /* A dropped table's index is not saved: its path may name a new
+     * table's index file by now. */
+    char *path = atomic_load(&s->table->dropped) ? NULL : vindex_path(s);
     lh_err err;
     if (path != NULL &&
         lh_hnsw_save(s->vindex, path, (uint64_t)s->vindex_covers, &err) !=

@@ -262,11 +262,12 @@ build_cluster(lh__lake *l, lh_err *err)
     return LH_OK;
 }
 
-/* The store URI: the policy's, else file://<absolute DIR>/lake (made). */
-static lh_rc
-store_uri(lh__lake *l, lh_err *err)
+lh_rc
+lh__lake_store_uri(lh_db *db, const lh_tabledef *def, bool make, char **uri,
+                   lh_err *err)
 {
-    const char *lake = l->t->def->policy.lake;
+    *uri = NULL;
+    const char *lake = def->policy.lake;
     lh_buf b = LH_BUF_INIT;
     if (lake != NULL) {
         lh_buf_puts(&b, lake);
@@ -274,30 +275,40 @@ store_uri(lh__lake *l, lh_err *err)
             b.data[--b.len] = 0;
         }
     } else {
-        char *abs = realpath(l->t->db->dir, NULL);
+        char *abs = realpath(db->dir, NULL);
         if (abs == NULL) {
             return lh_err_sys(err, LH_EIO, errno, "could not resolve \"%s\"",
-                              l->t->db->dir);
+                              db->dir);
         }
         lh_buf_printf(&b, "file://%s/lake", abs);
         free(abs);
-        if (!l->t->db->readonly && lh_buf_ok(&b) &&
-            mkdir(b.data + 7, 0777) != 0 && errno != EEXIST) {
+        if (make && lh_buf_ok(&b) && mkdir(b.data + 7, 0777) != 0 &&
+            errno != EEXIST) {
             lh_rc rc = lh_err_sys(err, LH_EIO, errno, "could not create \"%s\"",
                                   b.data + 7);
             lh_buf_release(&b);
             return rc;
         }
     }
-    if (!lh_buf_ok(&b)) {
-        lh_buf_release(&b);
-        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    *uri = lh_buf_ok(&b) ? lh_strdup(b.data) : NULL;
+    lh_buf_release(&b);
+    return *uri != NULL ? LH_OK : lh_err_set(err, LH_ENOMEM, "out of memory");
+}
+
+/* The store URI: the policy's, else file://<absolute DIR>/lake (made). */
+static lh_rc
+store_uri(lh__lake *l, lh_err *err)
+{
+    lh_rc rc = lh__lake_store_uri(l->t->db, l->t->def, !l->t->db->readonly,
+                                  &l->uri, err);
+    if (rc != LH_OK) {
+        return rc;
     }
-    l->uri = lh_strdup(b.data);
-    lh_buf_printf(&b, "/%s", l->t->def->name);
+    lh_buf b = LH_BUF_INIT;
+    lh_buf_printf(&b, "%s/%s", l->uri, l->t->def->name);
     l->location = lh_buf_ok(&b) ? lh_strdup(b.data) : NULL;
     lh_buf_release(&b);
-    if (l->uri == NULL || l->location == NULL) {
+    if (l->location == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     return LH_OK;

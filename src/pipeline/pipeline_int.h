@@ -112,6 +112,11 @@ typedef struct lh__lake {
  * a policy URI the store refuses, LH_EUNSUPPORTED for a payload type the
  * lake cannot hold, the store's and Iceberg's codes. */
 lh_rc lh__lake_open(lh_table *t, lh__lake **out, lh_err *err);
+/* The object store a table's lake lives in (its "lake" policy, else
+ * file://<absolute DIR>/lake, made when `make`); the table is
+ * <uri>/<name>. *uri is the caller's (lh_free). */
+lh_rc lh__lake_store_uri(lh_db *db, const lh_tabledef *def, bool make,
+                         char **uri, lh_err *err);
 void lh__lake_close(lh__lake *l);
 lh_rc lh__lake_create(lh__lake *l, lh_err *err);
 /* Re-reads the table and l->marks (caller holds l->mu). */

@@ -87,10 +87,28 @@ table_run(job *j, lh_us *next, lh_err *err)
     return LH_OK;
 }
 
+static lh_rc job_run_locked(job *j, lh_us *next, lh_err *err);
+
+/* A job runs under its table's maint_mu, which DROP TABLE takes
+ * (drop.c): a dropped table's job stops for good (next 0). */
 static lh_rc
 job_run(void *owner, lh_us *next, lh_err *err)
 {
     job *j = owner;
+    lh_table *t = j->lake->t;
+    pthread_mutex_lock(&t->maint_mu);
+    lh_rc rc = LH_OK;
+    *next = 0;
+    if (!atomic_load(&t->dropped)) {
+        rc = job_run_locked(j, next, err);
+    }
+    pthread_mutex_unlock(&t->maint_mu);
+    return rc;
+}
+
+static lh_rc
+job_run_locked(job *j, lh_us *next, lh_err *err)
+{
     if (j->shard < 0) {
         return table_run(j, next, err);
     }
@@ -177,7 +195,7 @@ add_jobs(lh_pipeline *p, size_t i, lh_err *err)
     lh_us now = lh_now();
     /* The table's job first: alarms added later run earlier in a pass
      * (lh_alarm_add puts them first), so it runs after the flushes. */
-    for (int k = t->nshards; rc == LH_OK && k >= 0; k--) {
+    for (int k = rc == LH_OK ? t->nshards : -1; rc == LH_OK && k >= 0; k--) {
         job *j = &p->jobs[i][k];
         j->lake = p->lakes[i];
         j->shard = k == t->nshards ? -1 : k;
@@ -196,6 +214,34 @@ add_jobs(lh_pipeline *p, size_t i, lh_err *err)
     return rc;
 }
 
+/* Removes the jobs of dropped tables (their alarms stopped re-arming as
+ * they ran), so a table made again under the name gets jobs of its own.
+ * On the jobs' one worker: none of them is running. */
+static void
+forget_dropped(lh_pipeline *p)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < p->ntables; i++) {
+        lh__lake *l = p->lakes[i];
+        if (l != NULL && atomic_load(&l->t->dropped)) {
+            for (int k = 0; p->jobs[i] != NULL && k <= l->t->nshards; k++) {
+                if (p->jobs[i][k].alarm.s != NULL) {
+                    lh_alarm_remove(&p->jobs[i][k].alarm);
+                }
+            }
+            lh_free(p->jobs[i]);
+            lh__lake_close(l);
+            lh_free(p->names[i]);
+            continue;
+        }
+        p->names[keep] = p->names[i];
+        p->lakes[keep] = p->lakes[i];
+        p->jobs[keep] = p->jobs[i];
+        keep++;
+    }
+    p->ntables = keep;
+}
+
 /* The watch (background): the jobs of tables created since the pipeline
  * started or last looked. It runs on the jobs' one worker, so nothing
  * else reads the arrays it grows. */
@@ -203,6 +249,7 @@ static lh_rc
 watch_run(void *owner, lh_us *next, lh_err *err)
 {
     lh_pipeline *p = owner;
+    forget_dropped(p);
     char **names;
     size_t n;
     lh_rc rc = lh_table_list(p->db, &names, &n, err);

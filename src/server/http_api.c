@@ -239,6 +239,28 @@ h_table_get(http_ctx *x)
     lh__http_offload(x, run_table_get, lh__http_done_reply);
 }
 
+/* DELETE /v1/tables/{table}: DROP TABLE (lh_table_drop: every tier). */
+static void
+run_table_drop(srv_work *w)
+{
+    http_ctx *x = (http_ctx *)w;
+    lh_err err;
+    lh_rc rc = lh_table_drop(x->srv->db, x->seg[2], &err);
+    if (rc != LH_OK) {
+        lh__http_fail(x, rc, &err);
+        return;
+    }
+    lh_buf_puts(&x->body, "{\"dropped\":");
+    json_str(&x->body, x->seg[2]);
+    lh_buf_puts(&x->body, "}\n");
+}
+
+static void
+h_table_drop(http_ctx *x)
+{
+    lh__http_offload(x, run_table_drop, lh__http_done_reply);
+}
+
 /* ---- append ---------------------------------------------------------------
  */
 
@@ -902,6 +924,7 @@ static const route routes[] = {
     {{"GET", "/v1/tables"}, SRV_ROLE_READER, h_tables},
     {{"POST", "/v1/tables"}, SRV_ROLE_ADMIN, h_table_create},
     {{"GET", "/v1/tables/{table}"}, SRV_ROLE_READER, h_table_get},
+    {{"DELETE", "/v1/tables/{table}"}, SRV_ROLE_ADMIN, h_table_drop},
     {{"POST", "/v1/tables/{table}/events"}, SRV_ROLE_WRITER, h_append},
     {{"GET", "/v1/tables/{table}/events"}, SRV_ROLE_READER, h_events},
     {{"GET", "/v1/tables/{table}/streams/{stream}"}, SRV_ROLE_READER, h_stream},

@@ -97,6 +97,28 @@ test_statements_and_formats(void **state)
     it_expect_code(&r, 0, "table list");
     it_expect_contains(r.out, "visits", "listed");
     it_result_release(&r);
+    /* `lakehouse table drop`: gone for the next command, and a second
+     * drop names the missing table (exit 2) */
+    it_run(&r, NULL, NULL, "table", "drop", db, "visits", NULL);
+    it_expect_code(&r, 0, "table drop");
+    it_result_release(&r);
+    it_run(&r, NULL, NULL, "sql", db, "-c", "SELECT count(*) FROM visits",
+           NULL);
+    it_expect_code(&r, 2, "select from a dropped table");
+    it_expect_contains(r.err, "visits", "names it");
+    it_result_release(&r);
+    it_run(&r, NULL, NULL, "table", "drop", db, "visits", NULL);
+    it_expect_contains(r.err, "table \"visits\" does not exist", "again");
+    it_result_release(&r);
+    /* DROP TABLE in SQL, then the name again with other columns */
+    it_run(&r, NULL, NULL, "sql", db, "--format", "csv", "-c",
+           "CREATE TABLE visits (x INT); INSERT INTO visits VALUES (4); "
+           "DROP TABLE visits; CREATE TABLE visits (y VARCHAR); SELECT "
+           "count(*) AS n FROM visits",
+           NULL);
+    it_expect_code(&r, 0, "drop and create in SQL");
+    expect_out(&r, "n\n0\n", "empty");
+    it_result_release(&r);
     free(db);
     it_rmrf(tmp);
 }

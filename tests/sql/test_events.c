@@ -215,6 +215,43 @@ test_insert_read_back(void **state)
 /* CREATE TABLE over a data directory makes an event table: the same
  * definition lh_table_create makes from JSON, there for the next session
  * and after a reopen; CREATE TEMP TABLE stays the session's. */
+/* DROP TABLE of an event table: gone from the catalog, its name free for
+ * a table of another shape, IF EXISTS, and a session table of the name
+ * dropped before the event table. */
+static void
+test_drop_table(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    lh_rc rc;
+    sqlt_expect_csv(f->s,
+                    "CREATE TABLE gone (a INT); INSERT INTO gone VALUES (1), "
+                    "(2); SELECT count(*) AS n FROM gone",
+                    "n\n2\n");
+    sqlt_expect_csv(f->s, "DROP TABLE gone", "");
+    char *desc = NULL;
+    assert_int_equal(lh_table_describe(f->db, "gone", &desc, &err), LH_ENOENT);
+    free(sqlt_run(f->s, "SELECT * FROM gone", &rc, &err));
+    assert_int_not_equal(rc, LH_OK);
+    assert_non_null(strstr(err.msg, "gone"));
+    free(sqlt_run(f->s, "DROP TABLE gone", &rc, &err));
+    assert_int_equal(rc, LH_ENOENT);
+    assert_non_null(strstr(err.msg, "table \"gone\" does not exist"));
+    sqlt_expect_csv(f->s, "DROP TABLE IF EXISTS gone", "");
+    /* the name again, another shape, none of the old rows */
+    sqlt_expect_csv(f->s,
+                    "CREATE TABLE gone (b VARCHAR); INSERT INTO gone VALUES "
+                    "('x'); SELECT * FROM gone",
+                    "b\nx\n");
+    /* a session table shadows the event table: dropped first */
+    sqlt_expect_csv(f->s,
+                    "CREATE TEMP TABLE gone (c INT); DROP TABLE gone; SELECT "
+                    "* FROM gone",
+                    "b\nx\n");
+    sqlt_expect_csv(f->s, "DROP TABLE gone", "");
+    assert_int_equal(lh_table_describe(f->db, "gone", &desc, &err), LH_ENOENT);
+}
+
 static void
 test_create_table(void **state)
 {
@@ -433,6 +470,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_insert, setup, teardown),
         cmocka_unit_test_setup_teardown(test_insert_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kept_statements, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
