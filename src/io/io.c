@@ -239,6 +239,20 @@ lh_io_get(lh_io_store *s, const char *key, lh_buf *out, lh_io_info *info,
 }
 
 lh_rc
+lh_io_local_path(lh_io_store *s, const char *key, lh_buf *out, lh_err *err)
+{
+    lh_rc rc = lh_io_key_check(key, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    if (s->m->local_path == NULL) {
+        return lh_err_set(err, LH_EUNSUPPORTED, "the %s store keeps no files",
+                          s->m->name);
+    }
+    return s->m->local_path(s, key, out, err);
+}
+
+lh_rc
 lh_io_get_range(lh_io_store *s, const char *key, uint64_t off, uint64_t len,
                 lh_buf *out, lh_io_info *info, lh_err *err)
 {

@@ -124,6 +124,9 @@ typedef struct lh_io_methods {
     lh_rc (*upload_complete)(lh_io_upload *u, lh_io_info *info, lh_err *err);
     lh_rc (*upload_abort)(lh_io_upload *u, lh_err *err);
     void (*close)(lh_io_store *s);
+    /* Optional (NULL: the store has no files): the file holding key. */
+    lh_rc (*local_path)(lh_io_store *s, const char *key, lh_buf *out,
+                        lh_err *err);
 } lh_io_methods;
 
 /* A store: the methods and the implementation's state. Made by lh_io_open
@@ -206,6 +209,13 @@ lh_rc lh_io_get(lh_io_store *s, const char *key, lh_buf *out, lh_io_info *info,
  * "range not satisfiable". info->size is the whole object's size. */
 lh_rc lh_io_get_range(lh_io_store *s, const char *key, uint64_t off,
                       uint64_t len, lh_buf *out, lh_io_info *info, lh_err *err);
+/* The file system path of key's object when the store keeps objects as
+ * files (the local store), into out (the caller's buffer), so a reader can
+ * map the file and touch only the bytes it needs; the object need not
+ * exist. LH_EUNSUPPORTED for stores without files (memory, S3): read them
+ * with lh_io_get_range. The file is the store's: read it, never write. */
+lh_rc lh_io_local_path(lh_io_store *s, const char *key, lh_buf *out,
+                       lh_err *err);
 /* Size, ETag and mtime. LH_ENOENT when there is no such key. */
 lh_rc lh_io_head(lh_io_store *s, const char *key, lh_io_info *info,
                  lh_err *err);

@@ -1050,6 +1050,13 @@ local_close(lh_io_store *s)
     lh_free(s);
 }
 
+static lh_rc
+local_path(lh_io_store *s, const char *key, lh_buf *out, lh_err *err)
+{
+    return join(s->impl, key, strlen(key), out) == LH_OK ? LH_OK
+                                                         : oom(err, key);
+}
+
 static const lh_io_methods local_methods = {
     .name = "local",
     .get = local_get,
@@ -1062,6 +1069,7 @@ static const lh_io_methods local_methods = {
     .upload_complete = local_upload_complete,
     .upload_abort = local_upload_abort,
     .close = local_close,
+    .local_path = local_path,
 };
 
 lh_rc

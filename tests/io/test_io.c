@@ -995,6 +995,37 @@ test_out_of_memory(void **state)
     assert_int_equal(count_keys(s, "", 0), 0);
 }
 
+/* A local store names the file that holds an object (readers map it to
+ * read only what they touch); other stores keep no files and say so. */
+static void
+test_local_path(void **state)
+{
+    fixture *fx = *state;
+    lh_err err;
+    lh_buf b = LH_BUF_INIT;
+    assert_int_equal(lh_io_put(fx->s, "d/obj", "abcdef", 6, NULL, &err), LH_OK);
+    lh_rc rc = lh_io_local_path(fx->s, "d/obj", &b, &err);
+    if (fx->f->kind != LOCAL) {
+        assert_int_equal(rc, LH_EUNSUPPORTED);
+        assert_non_null(strstr(err.msg, "keeps no files"));
+        lh_buf_release(&b);
+        return;
+    }
+    assert_int_equal(rc, LH_OK);
+    assert_int_equal(lh_buf_putc(&b, '\0'), LH_OK);
+    char want[128];
+    snprintf(want, sizeof want, "%s/d/obj", fx->dir);
+    assert_string_equal(b.data, want);
+    FILE *f = fopen(b.data, "rb");
+    assert_non_null(f);
+    char got[16] = {0};
+    assert_int_equal(fread(got, 1, sizeof got, f), 6);
+    fclose(f);
+    assert_memory_equal(got, "abcdef", 6);
+    assert_int_equal(lh_io_local_path(fx->s, "../x", &b, &err), LH_EINVAL);
+    lh_buf_release(&b);
+}
+
 #define CONTRACT(fac)                                                          \
     cmocka_unit_test_prestate_setup_teardown(test_put_get_head, setup,         \
                                              teardown, (void *)&(fac)),        \
@@ -1015,6 +1046,8 @@ test_out_of_memory(void **state)
         cmocka_unit_test_prestate_setup_teardown(                              \
             test_concurrent_if_match, setup, teardown, (void *)&(fac)),        \
         cmocka_unit_test_prestate_setup_teardown(test_out_of_memory, setup,    \
+                                                 teardown, (void *)&(fac)),    \
+        cmocka_unit_test_prestate_setup_teardown(test_local_path, setup,       \
                                                  teardown, (void *)&(fac))
 
 static void

@@ -268,11 +268,30 @@ constant(lh_vector *v, lh_type want, const lh_value *c, lh_arena *a,
 /* ---- deletes
  * ------------------------------------------------------------------------ */
 
+/* Opens a data or delete file. A local store's file is mapped (lh_pq_open),
+ * so a scan reads only the footer and the pages it decodes: a point query
+ * or a search that prunes to a few pages of a large file no longer reads
+ * the whole file. Other stores' files are fetched whole into body. */
 static lh_rc
 open_file(const lh_ice_table *t, const char *location, lh_buf *body,
           lh_pq_file **pq, lh_err *err)
 {
-    lh_rc rc = lh_ice_table_get(t, location, body, err);
+    char key[LH_IO_KEY_MAX + 1];
+    lh_rc rc = lh_ice_table_key(t, location, key, sizeof key, err);
+    if (rc != LH_OK) {
+        return rc;
+    }
+    lh_io_store *store = lh_ice_table_store(t);
+    if (lh_io_local_path(store, key, body, NULL) == LH_OK &&
+        lh_buf_putc(body, '\0') == LH_OK) {
+        rc = lh_pq_open(body->data, pq, err);
+        lh_buf_reset(body);
+        if (rc != LH_ENOENT) {
+            return rc;
+        }
+        /* Not at its path: let the store say why, as for other stores. */
+    }
+    rc = lh_io_get(store, key, body, NULL, err);
     if (rc == LH_OK) {
         rc = lh_pq_open_mem((const uint8_t *)body->data, body->len, location,
                             pq, err);
