@@ -1302,6 +1302,35 @@ exec_drop(lh_result *r, const lh_plan *p, lh_err *err)
     return LH_OK;
 }
 
+/* The error for ALTER TABLE / CREATE INDEX on a table that is not a
+ * session table: an event table of the data directory gets "unsupported"
+ * saying why (its columns are its durable definition, its indexes the
+ * tiers'), anything else "does not exist". */
+static lh_rc
+not_session_table(lh_result *r, const char *verb, const char *name, int32_t pos,
+                  lh_err *err)
+{
+    char *json = NULL;
+    lh_rc rc = LH_ENOENT;
+    if (r->s->db != NULL &&
+        lh_table_describe(r->s->db, name, &json, NULL) == LH_OK) {
+        lh_free_mem(json);
+        rc = LH_EUNSUPPORTED;
+        lh_err_set(err, rc,
+                   "unsupported: %s on event table \"%s\" (an event table's "
+                   "columns and indexes are set when it is created; its hot "
+                   "shards index stream and event id, its lake files carry "
+                   "statistics and bloom filters)",
+                   verb, name);
+    } else {
+        lh_err_set(err, rc, "relation \"%s\" does not exist", name);
+    }
+    if (err) {
+        err->offset = pos;
+    }
+    return rc;
+}
+
 static lh_rc
 exec_index(lh_result *r, const lh_plan *p, lh_err *err)
 {
@@ -1310,11 +1339,7 @@ exec_index(lh_result *r, const lh_plan *p, lh_err *err)
     const lh_ast_name *tn = &a->u.create_index.table;
     const char *table = tn->parts[tn->n - 1];
     if (lh__session_table(r->s, table) == NULL) {
-        lh_err_set(err, LH_ENOENT, "relation \"%s\" does not exist", table);
-        if (err) {
-            err->offset = a->pos;
-        }
-        return LH_ENOENT;
+        return not_session_table(r, "CREATE INDEX", table, a->pos, err);
     }
     /* memory tables have no secondary indexes: the name is kept so DROP
      * INDEX works */
@@ -1350,14 +1375,15 @@ exec_alter(lh_result *r, const lh_plan *p, lh_err *err)
     snprintf(r->tag, sizeof r->tag, "ALTER TABLE");
     lh_memtable *t = lh__session_table(r->s, name);
     if (t == NULL) {
-        if (a->u.alter.if_exists) {
+        lh_err e2;
+        lh_rc rc = not_session_table(r, "ALTER TABLE", name, a->pos, &e2);
+        if (rc == LH_ENOENT && a->u.alter.if_exists) {
             return LH_OK;
         }
-        lh_err_set(err, LH_ENOENT, "relation \"%s\" does not exist", name);
         if (err) {
-            err->offset = a->pos;
+            *err = e2;
         }
-        return LH_ENOENT;
+        return rc;
     }
     uint32_t n;
     const lh_sql_column *old = lh__memtable_cols(t, &n);

@@ -252,6 +252,46 @@ test_drop_table(void **state)
     assert_int_equal(lh_table_describe(f->db, "gone", &desc, &err), LH_ENOENT);
 }
 
+/* ALTER TABLE and CREATE INDEX on an event table say they are unsupported
+ * there (not that the table is missing) and change nothing; on a name that
+ * is no table they still say it does not exist. */
+static void
+test_alter_event_table(void **state)
+{
+    fixture *f = *state;
+    lh_err err;
+    lh_rc rc;
+    sqlt_expect_csv(f->s,
+                    "CREATE TABLE fixed (a INT, b VARCHAR); INSERT INTO fixed "
+                    "VALUES (1, 'x')",
+                    "");
+    const char *stmts[] = {
+        "ALTER TABLE fixed ADD COLUMN c INT",
+        "ALTER TABLE IF EXISTS fixed RENAME COLUMN a TO z",
+        "ALTER TABLE fixed DROP COLUMN b",
+        "CREATE INDEX fixed_a ON fixed (a)",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
+        free(sqlt_run(f->s, stmts[i], &rc, &err));
+        assert_int_equal(rc, LH_EUNSUPPORTED);
+        assert_non_null(strstr(err.msg, "on event table \"fixed\""));
+        assert_int_equal(err.offset, 0);
+    }
+    sqlt_expect_csv(f->s, "SELECT * FROM fixed", "a,b\n1,x\n");
+    free(sqlt_run(f->s, "ALTER TABLE nowhere ADD COLUMN c INT", &rc, &err));
+    assert_int_equal(rc, LH_ENOENT);
+    assert_non_null(strstr(err.msg, "relation \"nowhere\" does not exist"));
+    sqlt_expect_csv(f->s, "ALTER TABLE IF EXISTS nowhere ADD COLUMN c INT", "");
+    free(sqlt_run(f->s, "CREATE INDEX i ON nowhere (a)", &rc, &err));
+    assert_int_equal(rc, LH_ENOENT);
+    /* a session table of the name is altered as before */
+    sqlt_expect_csv(f->s,
+                    "CREATE TEMP TABLE fixed (a INT); ALTER TABLE fixed ADD "
+                    "COLUMN c INT; INSERT INTO fixed VALUES (2, 3); SELECT * "
+                    "FROM fixed",
+                    "a,c\n2,3\n");
+}
+
 static void
 test_create_table(void **state)
 {
@@ -471,6 +511,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_insert_read_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_drop_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_alter_event_table, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_kept_statements, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
