@@ -51,19 +51,46 @@ count_prefixed(const char *dir, const char *rel, const char *prefix)
     return n;
 }
 
-static void
-tier_rows(lh_db *db, int64_t *hot, int64_t *lake)
+/* Rows of table "ev" in the hot tier and in the lake (warm + cold). */
+static lh_rc
+count_tiers(lh_db *db, int64_t *hot, int64_t *lake, lh_err *err)
 {
     lh_tier_stats *ts;
     size_t n;
+    lh_rc rc = lh_tiers_get(db, "ev", &ts, &n, err);
+    if (rc == LH_OK) {
+        *hot = ts[0].rows;
+        *lake = ts[1].rows + ts[2].rows;
+        lh_free_mem(ts);
+    }
+    return rc;
+}
+
+static void
+tier_rows(lh_db *db, int64_t *hot, int64_t *lake)
+{
     lh_err err;
-    lh_rc rc = lh_tiers_get(db, "ev", &ts, &n, &err);
-    if (rc != LH_OK) {
+    if (count_tiers(db, hot, lake, &err) != LH_OK) {
         fail_msg("tiers: %s", err.msg);
     }
-    *hot = ts[0].rows;
-    *lake = ts[1].rows + ts[2].rows;
-    lh_free_mem(ts);
+}
+
+/* Appends n events of the re-created table (DEF_M) on stream "t", a
+ * minute apart from t0, each with payload json. */
+static void
+append_new(lh_db *db, int n, lh_us t0, const char *json)
+{
+    lh_event_in evs[32];
+    char ts[32][32];
+    assert_true(n <= 32);
+    for (int i = 0; i < n; i++) {
+        pl_ts_text(t0 + i * PL_MIN, ts[i], sizeof ts[i]);
+        evs[i] = (lh_event_in){
+            .stream = "t", .type = "New", .ts = ts[i], .data_json = json};
+    }
+    lh_err err;
+    assert_int_equal(lh_append(db, "ev", evs, (size_t)n, NULL, NULL, &err),
+                     LH_OK);
 }
 
 /* A table "ev" with 400 events: 300 flushed to the lake, 100 hot. */
@@ -102,16 +129,7 @@ assert_gone_then_new(lh_db *db, const char *dir)
     assert_int_equal(count_prefixed(dir, "tables", ".ev."), 0);
     assert_int_equal(count_prefixed(dir, "lake", ".ev."), 0);
     ht_create(db, DEF_M);
-    lh_event_in evs[20];
-    char ts[20][32];
-    for (int i = 0; i < 20; i++) {
-        pl_ts_text(NOW - 5 * PL_HOUR + i * PL_MIN, ts[i], sizeof ts[i]);
-        evs[i] = (lh_event_in){.stream = "t",
-                               .type = "New",
-                               .ts = ts[i],
-                               .data_json = "{\"m\": \"x\"}"};
-    }
-    assert_int_equal(lh_append(db, "ev", evs, 20, NULL, NULL, &err), LH_OK);
+    append_new(db, 20, NOW - 5 * PL_HOUR, "{\"m\": \"x\"}");
     lh_pipeline_stats st;
     pl_run(db, NOW, &st);
     int64_t hot, lake;
@@ -214,15 +232,9 @@ static bool
 wait_lake(lh_db *db, int64_t rows)
 {
     for (int i = 0; i < WAIT_MS / 20; i++) {
-        lh_tier_stats *ts;
-        size_t n;
         lh_err err;
-        int64_t got = -1;
-        if (lh_tiers_get(db, "ev", &ts, &n, &err) == LH_OK) {
-            got = ts[1].rows + ts[2].rows;
-            lh_free_mem(ts);
-        }
-        if (got == rows) {
+        int64_t hot, lake;
+        if (count_tiers(db, &hot, &lake, &err) == LH_OK && lake == rows) {
             return true;
         }
         struct timespec pause = {0, 20 * 1000000L};
@@ -249,16 +261,7 @@ test_drop_under_background_pipeline(void **state)
     assert_int_equal(lh_table_drop(db, "ev", &err), LH_OK);
     assert_false(exists(dir, "lake/ev"));
     ht_create(db, DEF_M);
-    lh_event_in evs[30];
-    char ts[30][32];
-    for (int i = 0; i < 30; i++) {
-        pl_ts_text(NOW - 3 * PL_HOUR + i * PL_MIN, ts[i], sizeof ts[i]);
-        evs[i] = (lh_event_in){.stream = "t",
-                               .type = "New",
-                               .ts = ts[i],
-                               .data_json = "{\"m\": \"y\"}"};
-    }
-    assert_int_equal(lh_append(db, "ev", evs, 30, NULL, NULL, &err), LH_OK);
+    append_new(db, 30, NOW - 3 * PL_HOUR, "{\"m\": \"y\"}");
     /* the watch (every 5 s of the product's clock, frozen here) gives the
      * new table jobs of its own: its events, and only they, reach the
      * lake */
