@@ -32,7 +32,8 @@
  *    ratio.
  *
  * Then the tiers as lh_tiers_get reports them. --quick: 20,000 events, a
- * smoke run for ctest. Exit 1 only when a call fails.
+ * smoke run for ctest; --keep leaves the database (its directory printed)
+ * for profiling queries on it. Exit 1 only when a call fails.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -50,6 +51,7 @@
 #define T0 (INT64_C(1767225600) * 1000000) /* 2026-01-01 */
 
 static int64_t nevents = 2000000;
+static bool keep; /* --keep: leave the database for a later look */
 
 static void
 die(const char *what, const lh_err *err)
@@ -385,8 +387,11 @@ main(int argc, char **argv)
             nevents = 20000;
         } else if (strcmp(argv[i], "--events") == 0 && i + 1 < argc) {
             nevents = atoll(argv[++i]);
+        } else if (strcmp(argv[i], "--keep") == 0) {
+            keep = true;
         } else {
-            fprintf(stderr, "usage: bench_tiers [--quick] [--events N]\n");
+            fprintf(stderr,
+                    "usage: bench_tiers [--quick] [--events N] [--keep]\n");
             return 2;
         }
     }
@@ -483,6 +488,10 @@ main(int argc, char **argv)
     }
     lh_free_mem(ts);
     lh_db_close(db);
+    if (keep) {
+        printf("kept the database in %s\n", dir);
+        return 0;
+    }
     char cmd[4300];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", top);
     if (system(cmd) != 0) {

@@ -10,7 +10,8 @@
  *   - one consistent cut: a checksum query in a loop while another thread
  *     flushes (small rounds, small delete transactions, so many queries
  *     fall between a commit and its deletes) and compacts, every answer
- *     the one with nothing running;
+ *     the one with nothing running; again with a cache of parsed lake
+ *     objects (format/iceberg/cache.c) that evicts all the time;
  *   - pruning: a shard whose min and max ts miss the query's range is not
  *     read (a back-dated event widens its range); lake files by the range;
  *   - columns found in the lake by field id (a lake whose schema renamed
@@ -223,9 +224,8 @@ mover_main(void *arg)
 }
 
 static void
-test_consistent_cut(void **state)
+consistent_cut(void)
 {
-    (void)state;
     char *dir = ht_tmpdir();
     lh_time_set_frozen(PL_T0, true);
     lh_db *db = ht_open(dir);
@@ -282,6 +282,28 @@ test_consistent_cut(void **state)
     lh_db_close(db);
     lh_time_set_frozen(0, false);
     ht_rmdir(dir);
+}
+
+static void
+test_consistent_cut(void **state)
+{
+    (void)state;
+    consistent_cut();
+}
+
+/* The same with a cache of parsed lake objects that holds almost nothing:
+ * entries evicted while parallel scans of the same cut use them. */
+static void
+test_consistent_cut_tiny_cache(void **state)
+{
+    (void)state;
+    size_t budget = lh_ice_cache_budget();
+    lh_ice_cache_set_budget(16384);
+    consistent_cut();
+    lh_ice_cache_stats st;
+    lh_ice_cache_stats_get(&st);
+    assert_true(st.evictions > 0);
+    lh_ice_cache_set_budget(budget);
 }
 
 /* The scan's line of EXPLAIN ANALYZE contains `what`. */
@@ -685,6 +707,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_across_tiers),
         cmocka_unit_test(test_consistent_cut),
+        cmocka_unit_test(test_consistent_cut_tiny_cache),
         cmocka_unit_test(test_prune),
         cmocka_unit_test(test_field_ids),
         cmocka_unit_test(test_explain),

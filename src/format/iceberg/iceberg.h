@@ -756,6 +756,27 @@ typedef struct lh_ice_plan {
 lh_rc lh_ice_plan_scan(const lh_ice_table *t, const lh_ice_scan_opts *opts,
                        lh_arena *a, lh_ice_plan *out, lh_err *err);
 
+/* ---- the cache of parsed metadata and manifests --------------------------
+ *
+ * Opening a table and planning a scan parse its metadata file, the
+ * snapshot's manifest list and the manifests not pruned; the results are
+ * kept in one cache for the whole process (iceberg_int.h, "cache.c":
+ * keyed on each object's location plus what proves its bytes unchanged,
+ * so a commit by anyone is seen at once), bounded by a byte budget with
+ * the least recently used evicted first. Plans copy what they keep
+ * (lh_ice_plan needs no cache entry to stay valid). Thread-safe. */
+typedef struct lh_ice_cache_stats {
+    uint64_t hits, misses, evictions;
+    uint64_t entries, bytes; /* held now */
+} lh_ice_cache_stats;
+/* The budget in bytes (default 64 MiB); 0 turns the cache off. Entries
+ * past a smaller budget go at once. */
+void lh_ice_cache_set_budget(size_t bytes);
+size_t lh_ice_cache_budget(void);
+/* Empties the cache (entries in use live on until released). */
+void lh_ice_cache_clear(void);
+void lh_ice_cache_stats_get(lh_ice_cache_stats *out);
+
 /* ---- reading tasks
  * ----------------------------------------------------------------- */
 

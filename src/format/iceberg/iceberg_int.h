@@ -28,6 +28,8 @@
  *   commit.c    table creation and commits (optimistic concurrency: the
  *               essay at its top)
  *   tool.c      the public lh_iceberg_* calls of lakehouse.h
+ *   cache.c     the process-wide cache of parsed metadata, manifest lists
+ *               and manifests (below, "cache.c")
  *
  * Values. An Iceberg value is held as a lakehouse value (column.h) of the
  * type lh_ice_type_to_lh gives, so that bounds, partition values, defaults
@@ -206,5 +208,53 @@ lh_rc lh__ice_table_metadata_location(const lh_ice_table *t, char *buf,
                                       size_t n);
 lh_rc lh__ice_publish(const lh_ice_table *t, const void *json, size_t len,
                       lh_err *err);
+
+/* ---- cache.c ---------------------------------------------------------------
+ * Parsed objects shared by every table handle of the process, each in an
+ * entry of its own (an arena holding the parsed structure), refcounted:
+ * lh__ice_cache_get and lh__ice_cache_new give the caller one reference,
+ * lh__ice_cache_release drops it; the structure stays valid while the
+ * caller holds it, evicted or not. Thread-safe.
+ *
+ * What a key holds, so that a hit is the same bytes parsed the same way:
+ *   - table metadata: the store, the file's key and the ETag of the bytes
+ *     just read (the local store's is the content's XXH3-128, S3's the
+ *     MD5 or an upload's own): the current pointer is still read every
+ *     time (version-hint.text, the next version, the catalog), so a new
+ *     commit is seen at once; only the parse is saved. A table dropped
+ *     and made again under the same name writes v1.metadata.json again
+ *     with another table-uuid, hence other bytes and another ETag.
+ *   - manifest lists and manifests: the store, the location, the table's
+ *     uuid (from the metadata that names them) and what the naming
+ *     snapshot or manifest-list entry says of them (snapshot id; length,
+ *     spec, sequence numbers, adding snapshot, first row id) and the
+ *     schema that types partition values. Iceberg never rewrites one in
+ *     place (their names hold a uuid), and a re-created table has
+ *     another uuid. Tables without a uuid (v1 may lack it) do not cache
+ *     them. */
+typedef struct lh__ice_cached lh__ice_cached;
+/* A hit (one more reference) or NULL. */
+lh__ice_cached *lh__ice_cache_get(const char *key, size_t klen);
+/* A new entry, not yet in the cache, with one reference (the caller's):
+ * parse into its arena, then lh__ice_cache_put. */
+lh_rc lh__ice_cache_new(const char *key, size_t klen, lh__ice_cached **out,
+                        lh_err *err);
+lh_arena *lh__ice_cached_arena(lh__ice_cached *e);
+void *lh__ice_cached_obj(const lh__ice_cached *e);
+/* Sets the parsed object of an entry that stays the caller's alone. */
+void lh__ice_cached_set(lh__ice_cached *e, void *obj);
+/* Sets the parsed object and offers the entry to the cache (which takes
+ * its own reference when it keeps it; it may not: cache off, too big, no
+ * memory). The caller keeps its reference either way. */
+void lh__ice_cache_put(lh__ice_cached *e, void *obj);
+void lh__ice_cache_release(lh__ice_cached *e);
+bool lh__ice_cache_enabled(void);
+/* The store's identity in cache keys ("s3://b/p", "file:///root"). */
+const char *lh__ice_table_store_id(const lh_ice_table *t);
+
+/* A deep copy of a data file (strings, bounds, metrics, partition values)
+ * into a. */
+lh_rc lh__ice_data_file_copy(lh_arena *a, const lh_ice_data_file *in,
+                             lh_ice_data_file *out, lh_err *err);
 
 #endif

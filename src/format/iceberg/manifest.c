@@ -1248,3 +1248,111 @@ lh_ice_manifest_read(const uint8_t *p, size_t n, const char *name,
     reader_release(&r);
     return rc;
 }
+
+/* ---- copies ----------------------------------------------------------------
+ */
+
+static bool
+dup_str(lh_arena *a, const char *in, const char **out)
+{
+    *out = in != NULL ? lh_arena_strdup(a, in) : NULL;
+    return in == NULL || *out != NULL;
+}
+
+static bool
+dup_mem(lh_arena *a, const void *in, size_t n, size_t size, void **out)
+{
+    if (in == NULL) {
+        *out = NULL;
+        return true;
+    }
+    *out = n ? lh_arena_memdup(a, in, n * size) : lh_arena_alloc(a, 0);
+    return *out != NULL;
+}
+
+static bool
+dup_metrics(lh_arena *a, const lh_ice_metric *in, uint32_t n,
+            lh_ice_metric **out)
+{
+    void *p;
+    bool ok = dup_mem(a, in, n, sizeof(*in), &p);
+    *out = p;
+    return ok;
+}
+
+static bool
+dup_bounds(lh_arena *a, const lh_ice_bound *in, uint32_t n, lh_ice_bound **out)
+{
+    void *p;
+    if (!dup_mem(a, in, n, sizeof(*in), &p)) {
+        return false;
+    }
+    lh_ice_bound *b = p;
+    for (uint32_t i = 0; b != NULL && i < n; i++) {
+        void *bytes;
+        if (!dup_mem(a, in[i].p, in[i].n, 1, &bytes)) {
+            return false;
+        }
+        b[i].p = bytes;
+    }
+    *out = b;
+    return true;
+}
+
+lh_rc
+lh__ice_data_file_copy(lh_arena *a, const lh_ice_data_file *in,
+                       lh_ice_data_file *out, lh_err *err)
+{
+    *out = *in;
+    void *p;
+    bool ok = dup_str(a, in->path, &out->path) &&
+              dup_str(a, in->format, &out->format) &&
+              dup_str(a, in->referenced_data_file, &out->referenced_data_file);
+    ok = ok && dup_mem(a, in->partition, in->npartition, sizeof(lh_value), &p);
+    if (ok) {
+        out->partition = p;
+        for (uint32_t i = 0; p != NULL && i < in->npartition; i++) {
+            lh_value *v = &out->partition[i];
+            uint8_t id = v->type.id;
+            if (!v->is_null &&
+                (id == LH_T_VARCHAR || id == LH_T_BLOB || id == LH_T_JSON) &&
+                v->u.s.p != NULL) {
+                char *c = lh_arena_alloc(a, v->u.s.len + 1);
+                if (c == NULL) {
+                    ok = false;
+                    break;
+                }
+                memcpy(c, v->u.s.p, v->u.s.len);
+                c[v->u.s.len] = 0;
+                v->u.s.p = c;
+            }
+        }
+    }
+    ok = ok &&
+         dup_metrics(a, in->column_sizes, in->ncolumn_sizes,
+                     &out->column_sizes) &&
+         dup_metrics(a, in->value_counts, in->nvalue_counts,
+                     &out->value_counts) &&
+         dup_metrics(a, in->null_counts, in->nnull_counts, &out->null_counts) &&
+         dup_metrics(a, in->nan_counts, in->nnan_counts, &out->nan_counts) &&
+         dup_bounds(a, in->lower, in->nlower, &out->lower) &&
+         dup_bounds(a, in->upper, in->nupper, &out->upper);
+    if (ok && dup_mem(a, in->key_metadata, in->nkey_metadata, 1, &p)) {
+        out->key_metadata = p;
+    } else {
+        ok = false;
+    }
+    if (ok && dup_mem(a, in->split_offsets, in->nsplit_offsets, sizeof(int64_t),
+                      &p)) {
+        out->split_offsets = p;
+    } else {
+        ok = false;
+    }
+    if (ok &&
+        dup_mem(a, in->equality_ids, in->nequality_ids, sizeof(int32_t), &p)) {
+        out->equality_ids = p;
+    } else {
+        ok = false;
+    }
+    return ok ? LH_OK : lh_err_set(err, LH_ENOMEM, "out of memory");
+}

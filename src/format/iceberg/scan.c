@@ -2,6 +2,10 @@
  * Scan planning (spec "Scan Planning"): the snapshot, its manifest list,
  * manifests pruned by partition summaries, files pruned by partition values
  * and column metrics, and the delete files that apply to each data file.
+ *
+ * The manifest list and the manifests come parsed from the process's cache
+ * when it has them (iceberg_int.h, "cache.c"); the files a plan keeps are
+ * copied into its arena, so a plan never depends on a cache entry.
  */
 #include <string.h>
 #include <strings.h>
@@ -78,7 +82,173 @@ typedef struct plan_ctx {
     del *dels;
     size_t ndels, dcap;
     lh_map dv_by_file; /* referenced_data_file -> del * */
+    bool copy;         /* the manifest read is the cache's: copy files */
 } plan_ctx;
+
+/* ---- parsed objects through the cache -------------------------------------
+ */
+
+typedef lh_rc (*parse_fn)(const void *ctx, const lh_buf *body, const char *name,
+                          lh_arena *a, void **out, lh_err *err);
+
+/* The object at loc parsed by fn: from the cache under key (NULL: not
+ * cacheable; parsed into a), else read, parsed and offered to it. *pin is
+ * the cache entry holding *out (release it when done), or NULL when *out
+ * lives in a. */
+static lh_rc
+parsed(const lh_ice_table *t, const char *loc, const lh_buf *key, lh_arena *a,
+       parse_fn fn, const void *ctx, void **out, lh__ice_cached **pin,
+       lh_err *err)
+{
+    *pin = NULL;
+    *out = NULL;
+    lh__ice_cached *e = key ? lh__ice_cache_get(key->data, key->len) : NULL;
+    if (e != NULL) {
+        *pin = e;
+        *out = lh__ice_cached_obj(e);
+        return LH_OK;
+    }
+    lh_buf body = LH_BUF_INIT;
+    lh_rc rc = lh_ice_table_get(t, loc, &body, err);
+    if (rc == LH_OK && key != NULL) {
+        rc = lh__ice_cache_new(key->data, key->len, &e, err);
+    }
+    if (rc == LH_OK) {
+        rc = fn(ctx, &body, loc, e ? lh__ice_cached_arena(e) : a, out, err);
+    }
+    lh_buf_release(&body);
+    if (rc != LH_OK) {
+        lh__ice_cache_release(e);
+        return rc;
+    }
+    if (e != NULL) {
+        lh__ice_cache_put(e, *out);
+        *pin = e;
+    }
+    return LH_OK;
+}
+
+/* The start of a cache key for an object of the table at loc ("list",
+ * "manifest" are the kinds), or false when the table's objects are not
+ * cached (the cache is off; metadata without a table uuid). */
+static bool
+key_start(const lh_ice_table *t, const lh_ice_meta *m, const char *kind,
+          const char *loc, lh_buf *k)
+{
+    if (m->table_uuid == NULL || !lh__ice_cache_enabled()) {
+        return false;
+    }
+    const char *sid = lh__ice_table_store_id(t);
+    lh_buf_printf(k, "%s %zu:%s %zu:%s %s", kind, strlen(sid), sid, strlen(loc),
+                  loc, m->table_uuid);
+    return true;
+}
+
+static lh_rc
+parse_list(const void *ctx, const lh_buf *body, const char *name, lh_arena *a,
+           void **out, lh_err *err)
+{
+    (void)ctx;
+    lh_ice_manifest_list *ml = lh_arena_calloc(a, sizeof(*ml));
+    if (ml == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    *out = ml;
+    return lh_ice_manifest_list_read((const uint8_t *)body->data, body->len,
+                                     name, a, ml, err);
+}
+
+typedef struct manifest_ctx {
+    const lh_ice_manifest_file *mf;
+    const lh_ice_meta *m;
+} manifest_ctx;
+
+static lh_rc
+parse_manifest(const void *ctx, const lh_buf *body, const char *name,
+               lh_arena *a, void **out, lh_err *err)
+{
+    const manifest_ctx *mc = ctx;
+    lh_ice_manifest *man = lh_arena_calloc(a, sizeof(*man));
+    if (man == NULL) {
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    *out = man;
+    return lh_ice_manifest_read((const uint8_t *)body->data, body->len, name,
+                                mc->mf, mc->m, a, man, err);
+}
+
+/* The snapshot's manifest list. A snapshot names its list once and
+ * forever, so the table's uuid and the snapshot id key it. */
+static lh_rc
+manifest_list(const lh_ice_table *t, const lh_ice_meta *m,
+              const lh_ice_snapshot *s, lh_arena *a,
+              const lh_ice_manifest_list **out, lh__ice_cached **pin,
+              lh_err *err)
+{
+    lh_buf k = LH_BUF_INIT;
+    bool cache = key_start(t, m, "list", s->manifest_list, &k);
+    if (cache) {
+        lh_buf_printf(&k, " %lld", (long long)s->snapshot_id);
+    }
+    if (cache && !lh_buf_ok(&k)) {
+        lh_buf_release(&k);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    void *obj = NULL;
+    lh_rc rc = parsed(t, s->manifest_list, cache ? &k : NULL, a, parse_list,
+                      NULL, &obj, pin, err);
+    lh_buf_release(&k);
+    *out = obj;
+    return rc;
+}
+
+/* A manifest, keyed on what its list entry says of it (length, spec,
+ * inherited sequence numbers, snapshot and first row id) and the schema
+ * that types its partition values. */
+static lh_rc
+manifest(const lh_ice_table *t, const lh_ice_meta *m,
+         const lh_ice_manifest_file *mf, lh_arena *a,
+         const lh_ice_manifest **out, lh__ice_cached **pin, lh_err *err)
+{
+    lh_buf k = LH_BUF_INIT;
+    bool cache = key_start(t, m, "manifest", mf->path, &k);
+    if (cache) {
+        lh_buf_printf(&k, " %lld %d %lld %lld %lld %d:%lld %d",
+                      (long long)mf->length, mf->spec_id,
+                      (long long)mf->sequence_number,
+                      (long long)mf->min_sequence_number,
+                      (long long)mf->added_snapshot_id, mf->has_first_row_id,
+                      (long long)mf->first_row_id, m->current_schema_id);
+    }
+    if (cache && !lh_buf_ok(&k)) {
+        lh_buf_release(&k);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    manifest_ctx mc = {mf, m};
+    void *obj = NULL;
+    lh_rc rc = parsed(t, mf->path, cache ? &k : NULL, a, parse_manifest, &mc,
+                      &obj, pin, err);
+    lh_buf_release(&k);
+    *out = obj;
+    return rc;
+}
+
+/* The file of entry e as the plan keeps it: e's own when the manifest is
+ * in the plan's arena, else a copy there. */
+static lh_rc
+plan_file(plan_ctx *c, const lh_ice_entry *e, const lh_ice_data_file **out)
+{
+    if (!c->copy) {
+        *out = &e->file;
+        return LH_OK;
+    }
+    lh_ice_data_file *f = lh_arena_alloc(c->a, sizeof(*f));
+    if (f == NULL) {
+        return lh_err_set(c->err, LH_ENOMEM, "out of memory planning");
+    }
+    *out = f;
+    return lh__ice_data_file_copy(c->a, &e->file, f, c->err);
+}
 
 static lh_rc
 add_task(plan_ctx *c, const lh_ice_entry *e, const lh_ice_partition_spec *spec)
@@ -96,9 +266,14 @@ add_task(plan_ctx *c, const lh_ice_entry *e, const lh_ice_partition_spec *spec)
         p->tasks = nt;
         c->cap = cap;
     }
+    const lh_ice_data_file *f = NULL;
+    lh_rc rc = plan_file(c, e, &f);
+    if (rc != LH_OK) {
+        return rc;
+    }
     lh_ice_task *t = &p->tasks[p->ntasks++];
     memset(t, 0, sizeof(*t));
-    t->file = &e->file;
+    t->file = f;
     t->data_sequence_number = e->sequence_number;
     t->residual = c->filter;
     t->spec = spec;
@@ -118,7 +293,10 @@ add_delete(plan_ctx *c, const lh_ice_entry *e)
         c->dels = nd;
         c->dcap = cap;
     }
-    c->dels[c->ndels].f = &e->file;
+    lh_rc rc = plan_file(c, e, &c->dels[c->ndels].f);
+    if (rc != LH_OK) {
+        return rc;
+    }
     c->dels[c->ndels].seq = e->sequence_number;
     c->ndels++;
     c->out->stats.delete_files++;
@@ -136,21 +314,15 @@ read_manifest(plan_ctx *c, const lh_ice_manifest_file *mf)
                           "the table metadata",
                           mf->path, mf->spec_id);
     }
-    lh_buf body = LH_BUF_INIT;
-    lh_rc rc = lh_ice_table_get(c->t, mf->path, &body, c->err);
-    if (rc != LH_OK) {
-        lh_buf_release(&body);
-        return rc;
-    }
-    lh_ice_manifest man;
-    rc = lh_ice_manifest_read((const uint8_t *)body.data, body.len, mf->path,
-                              mf, c->m, c->a, &man, c->err);
-    lh_buf_release(&body);
+    const lh_ice_manifest *man = NULL;
+    lh__ice_cached *pin = NULL;
+    lh_rc rc = manifest(c->t, c->m, mf, c->a, &man, &pin, c->err);
     if (rc != LH_OK) {
         return rc;
     }
-    for (uint32_t i = 0; i < man.nentries && rc == LH_OK; i++) {
-        const lh_ice_entry *e = &man.entries[i];
+    c->copy = pin != NULL;
+    for (uint32_t i = 0; i < man->nentries && rc == LH_OK; i++) {
+        const lh_ice_entry *e = &man->entries[i];
         if (e->status == LH_ICE_DELETED) {
             continue;
         }
@@ -173,6 +345,7 @@ read_manifest(plan_ctx *c, const lh_ice_manifest_file *mf)
         }
         rc = add_task(c, e, spec);
     }
+    lh__ice_cache_release(pin);
     return rc;
 }
 
@@ -297,14 +470,13 @@ lh_ice_plan_scan(const lh_ice_table *t, const lh_ice_scan_opts *o, lh_arena *a,
     lh_ice_manifest_list ml;
     memset(&ml, 0, sizeof(ml));
     const lh_ice_snapshot *s = out->snapshot;
+    lh__ice_cached *list_pin = NULL;
     if (s->manifest_list != NULL) {
-        lh_buf body = LH_BUF_INIT;
-        rc = lh_ice_table_get(t, s->manifest_list, &body, err);
+        const lh_ice_manifest_list *l = NULL;
+        rc = manifest_list(t, m, s, a, &l, &list_pin, err);
         if (rc == LH_OK) {
-            rc = lh_ice_manifest_list_read((const uint8_t *)body.data, body.len,
-                                           s->manifest_list, a, &ml, err);
+            ml = *l;
         }
-        lh_buf_release(&body);
     } else {
         /* v1 "manifests": no list; each with the default spec. */
         ml.files =
@@ -347,6 +519,7 @@ lh_ice_plan_scan(const lh_ice_table *t, const lh_ice_scan_opts *o, lh_arena *a,
         }
         rc = read_manifest(&c, mf);
     }
+    lh__ice_cache_release(list_pin);
     if (rc == LH_OK) {
         rc = attach_deletes(&c);
     }

@@ -23,9 +23,10 @@ struct lh_ice_table {
     char *table_name; /* its last segment */
     lh_ice_path_map *maps;
     uint32_t nmaps;
-    lh_arena arena; /* the current metadata's */
-    lh_arena *old;  /* earlier versions' arenas (refresh keeps what
-                       callers may still point into) */
+    char *store_id;       /* the store in cache keys */
+    lh__ice_cached *ment; /* the current metadata's cache entry */
+    lh__ice_cached **old; /* earlier versions' (refresh keeps what callers
+                             may still point into) */
     uint32_t nold;
     lh_ice_meta *meta;
     int64_t version; /* N of v<N>.metadata.json, or -1 */
@@ -263,9 +264,10 @@ lh_ice_table_close(lh_ice_table *t)
     lh_free(t->cat_ns);
     lh_free(t->cat_name);
     lh_free(t->metadata_loc);
-    lh_arena_release(&t->arena);
+    lh_free(t->store_id);
+    lh__ice_cache_release(t->ment);
     for (uint32_t i = 0; i < t->nold; i++) {
-        lh_arena_release(&t->old[i]);
+        lh__ice_cache_release(t->old[i]);
     }
     lh_free(t->old);
     lh_free(t);
@@ -455,7 +457,6 @@ open_handle(const char *table, const lh_ice_open_opts *opts, lh_ice_table **out,
     if (t == NULL) {
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
-    lh_arena_init(&t->arena, 0);
     lh_rc rc = LH_OK;
     const char *store = opts ? opts->store : NULL;
     char abs[KEY_MAX * 2 + 1];
@@ -573,9 +574,65 @@ open_handle(const char *table, const lh_ice_open_opts *opts, lh_ice_table **out,
         lh_ice_table_close(t);
         return lh_err_set(err, LH_EINVAL, "bad table path \"%.300s\"", table);
     }
+    lh_buf id = LH_BUF_INIT;
+    if (t->store_uri[0] != 0) {
+        lh_buf_puts(&id, t->store_uri);
+    } else {
+        lh_buf_printf(&id, "file://%s", t->local_root);
+    }
+    t->store_id = lh_buf_ok(&id) ? lh_strdup(id.data) : NULL;
+    lh_buf_release(&id);
+    if (t->store_id == NULL) {
+        lh_ice_table_close(t);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
     t->version = -1;
     *out = t;
     return LH_OK;
+}
+
+/* The parsed metadata of the bytes just read from key (info: what the
+ * store said of them), from the cache when the same bytes were parsed
+ * before (the ETag proves them: iceberg_int.h, "cache.c"). *out holds one
+ * reference. */
+static lh_rc
+parse_metadata(const lh_ice_table *t, const char *key, const lh_buf *body,
+               const lh_io_info *info, lh__ice_cached **out, lh_err *err)
+{
+    *out = NULL;
+    lh_buf k = LH_BUF_INIT;
+    lh_buf_printf(&k, "meta %zu:%s %zu:%s %llu %s", strlen(t->store_id),
+                  t->store_id, strlen(key), key, (unsigned long long)info->size,
+                  info->etag);
+    if (!lh_buf_ok(&k)) {
+        lh_buf_release(&k);
+        return lh_err_set(err, LH_ENOMEM, "out of memory");
+    }
+    bool cacheable = info->etag[0] != 0 && lh__ice_cache_enabled();
+    lh__ice_cached *e = cacheable ? lh__ice_cache_get(k.data, k.len) : NULL;
+    lh_rc rc = LH_OK;
+    if (e == NULL) {
+        rc = lh__ice_cache_new(k.data, k.len, &e, err);
+        lh_ice_meta *m = NULL;
+        if (rc == LH_OK) {
+            rc = lh_ice_meta_parse((const uint8_t *)body->data, body->len,
+                                   lh__ice_cached_arena(e), &m, err);
+            if (rc != LH_OK) {
+                lh_err_prefix(err, "\"%.300s\"", key);
+                lh__ice_cache_release(e);
+                e = NULL;
+            }
+        }
+        if (rc == LH_OK && cacheable) {
+            lh__ice_cache_put(e, m);
+        } else if (rc == LH_OK) {
+            /* kept by this handle alone */
+            lh__ice_cached_set(e, m);
+        }
+    }
+    lh_buf_release(&k);
+    *out = e;
+    return rc;
 }
 
 /* Loads the metadata file at key as the table's current version. */
@@ -583,36 +640,33 @@ static lh_rc
 load(lh_ice_table *t, const char *key, lh_err *err)
 {
     lh_buf body = LH_BUF_INIT;
-    lh_rc rc = lh_io_get(t->store, key, &body, NULL, err);
-    lh_arena a;
-    lh_arena_init(&a, 0);
-    lh_ice_meta *m = NULL;
+    lh_io_info info;
+    memset(&info, 0, sizeof(info));
+    lh_rc rc = lh_io_get(t->store, key, &body, &info, err);
+    lh__ice_cached *e = NULL;
     if (rc == LH_OK) {
-        rc = lh_ice_meta_parse((const uint8_t *)body.data, body.len, &a, &m,
-                               err);
-        if (rc != LH_OK) {
-            lh_err_prefix(err, "\"%.300s\"", key);
-        }
+        rc = parse_metadata(t, key, &body, &info, &e, err);
     }
     lh_buf_release(&body);
     char *k = rc == LH_OK ? lh_strdup(key) : NULL;
-    lh_arena *old = rc == LH_OK && t->meta != NULL
-                        ? lh_realloc(t->old, (t->nold + 1) * sizeof(lh_arena))
-                        : t->old;
-    if (rc == LH_OK && (k == NULL || (t->meta != NULL && old == NULL))) {
+    lh__ice_cached **old =
+        rc == LH_OK && t->ment != NULL
+            ? lh_realloc(t->old, (t->nold + 1) * sizeof(*t->old))
+            : t->old;
+    if (rc == LH_OK && (k == NULL || (t->ment != NULL && old == NULL))) {
         rc = lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     if (rc != LH_OK) {
         lh_free(k);
-        lh_arena_release(&a);
+        lh__ice_cache_release(e);
         return rc;
     }
     t->old = old;
-    if (t->meta != NULL) {
-        t->old[t->nold++] = t->arena;
+    if (t->ment != NULL) {
+        t->old[t->nold++] = t->ment;
     }
-    t->arena = a;
-    t->meta = m;
+    t->ment = e;
+    t->meta = lh__ice_cached_obj(e);
     lh_free(t->metadata_key);
     t->metadata_key = k;
     const char *base = strrchr(k, '/');
@@ -688,6 +742,12 @@ lh__ice_table_open_empty(const char *table, const char *store,
         return lh_err_set(err, LH_ENOMEM, "out of memory");
     }
     return LH_OK;
+}
+
+const char *
+lh__ice_table_store_id(const lh_ice_table *t)
+{
+    return t->store_id;
 }
 
 const char *
