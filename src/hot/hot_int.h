@@ -344,6 +344,24 @@ void lh__reader_stmt_done(sqlite3_stmt *st);
  * any other write on s->db (the pipeline's deletes). Any thread; s->mu
  * must not be held. */
 void lh__shard_checkpoint_maybe(lh_shard *s);
+/* The same, whatever the WAL's size: after a write that shrank the database
+ * (lh__shard_reclaim_step), whose file is cut only by a checkpoint. */
+void lh__shard_checkpoint_request(lh_shard *s);
+/* A shard whose holdings are at most this many bytes may be VACUUMed once to
+ * turn on the pointer map incremental vacuum needs (shards made before it):
+ * the rewrite holds the shard's write lock for about 10 ms per MB. */
+#define LH__RECLAIM_VACUUM_BYTES (INT64_C(8) << 20)
+/* One step of giving the space of deleted rows back to the file system, in
+ * one transaction under s->mu: when the free pages exceed what the shard
+ * keeps for its next appends (a quarter of its live pages, at least
+ * keep_min_bytes), up to max_pages of them are released (PRAGMA
+ * incremental_vacuum); a shard without a pointer map is VACUUMed instead
+ * when it holds at most LH__RECLAIM_VACUUM_BYTES, and left as it is
+ * otherwise. *released: the pages given back (0: nothing more to do). The
+ * file shrinks at the next checkpoint (lh__shard_checkpoint_request).
+ * Nothing is lost on a crash: each step is a SQLite transaction. */
+lh_rc lh__shard_reclaim_step(lh_shard *s, int64_t keep_min_bytes,
+                             int64_t max_pages, int64_t *released, lh_err *err);
 /* The mailbox handler: applies a group of requests in one transaction. */
 void lh__shard_handle(void *owner, lh_msg **msgs, size_t n);
 /* Applies one request inside an open transaction (used by the handler and

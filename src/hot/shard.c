@@ -434,17 +434,23 @@ lh__shard_open(lh_shard *s, bool create, lh_err *err)
     }
     sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(s->db, 1);
-    lh_rc rc = lh__shard_exec(s,
-                              "PRAGMA journal_mode=WAL;"
-                              "PRAGMA synchronous=FULL;"
-                              "PRAGMA foreign_keys=OFF;"
-                              "PRAGMA cache_size=-16384;"
-                              /* The WAL is reused from its start once a
-                               * checkpoint caught up, but keeps its
-                               * largest size (a flush's deletes) unless
-                               * this cuts it back. */
-                              "PRAGMA journal_size_limit=16777216;",
-                              err);
+    /* A new shard keeps a pointer map so that the space of the rows a flush
+     * deletes can go back to the file system (lh__shard_reclaim); SQLite
+     * takes this only before the first table, and before the WAL. */
+    lh_rc rc = create ? lh__shard_exec(s, "PRAGMA auto_vacuum=INCREMENTAL", err)
+                      : LH_OK;
+    rc = rc != LH_OK ? rc
+                     : lh__shard_exec(s,
+                                      "PRAGMA journal_mode=WAL;"
+                                      "PRAGMA synchronous=FULL;"
+                                      "PRAGMA foreign_keys=OFF;"
+                                      "PRAGMA cache_size=-16384;"
+                                      /* The WAL is reused from its start once a
+                                       * checkpoint caught up, but keeps its
+                                       * largest size (a flush's deletes) unless
+                                       * this cuts it back. */
+                                      "PRAGMA journal_size_limit=16777216;",
+                                      err);
     /* Checkpoints run after a group's waiters are acked (see the handler),
      * not inside the COMMIT that crosses the threshold, where they would
      * add a database write and fsync to that group's latency. */
@@ -1229,6 +1235,75 @@ lh__shard_checkpoint_maybe(lh_shard *s)
         atomic_store(&s->ckpt_wanted, true);
         lh__checkpointer_kick(s->table->db);
     }
+}
+
+void
+lh__shard_checkpoint_request(lh_shard *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->wal_frames = 0;
+    pthread_mutex_unlock(&s->mu);
+    atomic_store(&s->ckpt_wanted, true);
+    lh__checkpointer_kick(s->table->db);
+}
+
+/* ---- giving deleted rows' space back ---------------------------------------
+ */
+
+/* Free pages a shard keeps for its next appends: a quarter of what it holds,
+ * and at least keep_min_bytes. */
+static int64_t
+reclaim_keep(int64_t live_pages, int64_t page_size, int64_t keep_min_bytes)
+{
+    return LH_MAX(live_pages / 4, keep_min_bytes / LH_MAX(page_size, 1));
+}
+
+lh_rc
+lh__shard_reclaim_step(lh_shard *s, int64_t keep_min_bytes, int64_t max_pages,
+                       int64_t *released, lh_err *err)
+{
+    *released = 0;
+    if (s->db == NULL) {
+        return LH_OK; /* read-only: nothing of ours to give back */
+    }
+    pthread_mutex_lock(&s->mu);
+    int64_t pages = 0, free_pages = 0, page_size = 0, mode = 0;
+    lh_rc rc = query_int(s->db, "PRAGMA page_count", &pages, err);
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "PRAGMA freelist_count", &free_pages, err);
+    }
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "PRAGMA page_size", &page_size, err);
+    }
+    if (rc == LH_OK) {
+        rc = query_int(s->db, "PRAGMA auto_vacuum", &mode, err);
+    }
+    int64_t live = pages - free_pages;
+    int64_t excess = free_pages - reclaim_keep(live, page_size, keep_min_bytes);
+    char sql[64];
+    if (rc != LH_OK || excess <= 0) {
+        /* nothing (more) to give back */
+    } else if (mode == 2) {
+        /* incremental: the last pages move into free ones, the file is cut
+         * at the next checkpoint; one bounded transaction at a time, so an
+         * append waits for at most one */
+        int64_t n = LH_MIN(excess, LH_MAX(max_pages, 1));
+        snprintf(sql, sizeof sql, "PRAGMA incremental_vacuum(%lld)",
+                 (long long)n);
+        rc = lh__shard_exec(s, sql, err);
+        *released = rc == LH_OK ? n : 0;
+    } else if (live * page_size <= LH__RECLAIM_VACUUM_BYTES) {
+        /* A shard made before the pointer map: VACUUM rewrites what it
+         * holds (little, right after a flush) and turns the map on, once. */
+        rc = lh__shard_exec(s, "PRAGMA auto_vacuum=INCREMENTAL; VACUUM", err);
+        *released = rc == LH_OK ? free_pages : 0;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc != LH_OK) {
+        lh_err_prefix(err, "giving the space of deleted rows back in \"%s\"",
+                      s->path);
+    }
+    return rc;
 }
 
 /* ---- the checkpointer ------------------------------------------------------

@@ -695,6 +695,42 @@ lh__shard_purge_chunk(lh_shard *s, const lh__purge *p, int64_t max_rows,
     return rc;
 }
 
+#define RECLAIM_KEEP_DEFAULT (INT64_C(1) << 20)
+#define RECLAIM_PAGES_DEFAULT 2048
+
+/* Gives the space of the rows just deleted back to the file system, a
+ * bounded transaction at a time: without it a shard's file keeps the size
+ * of the most it ever held (a million flushed events left 1.4 GB behind
+ * 10,000 rows). Appends run between the steps. */
+static void
+reclaim(lh_shard *s, const lh__flush_opts *o)
+{
+    int64_t keep = o && o->reclaim_keep_bytes > 0 ? o->reclaim_keep_bytes
+                                                  : RECLAIM_KEEP_DEFAULT;
+    int64_t pages =
+        o && o->reclaim_pages > 0 ? o->reclaim_pages : RECLAIM_PAGES_DEFAULT;
+    int64_t total = 0;
+    for (;;) {
+        int64_t k;
+        lh_err e;
+        if (lh__shard_reclaim_step(s, keep, pages, &k, &e) != LH_OK) {
+            /* The deletes are committed: a shard that could not shrink now
+             * (a full disk: the moves need WAL space) tries again after
+             * the next one. */
+            lh_log(LH_LOG_WARN, "%s", e.msg);
+            break;
+        }
+        if (k == 0) {
+            break;
+        }
+        total += k;
+        step(o, "reclaim", s->index);
+    }
+    if (total > 0) {
+        lh__shard_checkpoint_request(s);
+    }
+}
+
 lh_rc
 lh__shard_purge(lh_shard *s, const lh__purge *p, const lh__flush_opts *o,
                 const char *step_name, int64_t *n, lh_err *err)
@@ -705,12 +741,19 @@ lh__shard_purge(lh_shard *s, const lh__purge *p, const lh__flush_opts *o,
     for (;;) {
         int64_t k;
         lh_rc rc = lh__shard_purge_chunk(s, p, chunk, &k, err);
-        if (rc != LH_OK || k == 0) {
+        if (rc != LH_OK) {
             return rc;
+        }
+        if (k == 0) {
+            break;
         }
         *n += k;
         step(o, step_name, s->index);
     }
+    if (*n > 0) {
+        reclaim(s, o);
+    }
+    return LH_OK;
 }
 
 /* Deletes every row <= upto (flushed: the ids stay in dedup), a

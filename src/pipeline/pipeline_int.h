@@ -180,7 +180,13 @@ lh_rc lh__write_data_file(lh__lake *l, const char *tier, int64_t row_group_rows,
 typedef struct lh__flush_opts {
     int64_t round_rows;  /* events a commit at most: 0 = 131072 */
     int64_t delete_rows; /* rows a delete transaction: 0 = 8192 */
-    /* Test hook: called after each step ("file", "commit", "delete")
+    /* After a shard's deletes, its free space beyond what it keeps for the
+     * next appends goes back to the file system (lh__shard_reclaim_step):
+     * at least reclaim_keep_bytes are kept (0 = 1 MiB), and a transaction
+     * releases up to reclaim_pages (0 = 2048). */
+    int64_t reclaim_keep_bytes, reclaim_pages;
+    /* Test hook: called after each step ("file", "commit", "delete",
+     * "reclaim")
      * with the shard; the crash test kills the process there. */
     void (*on_step)(void *ctx, const char *step, int shard);
     void *ctx;

@@ -1,7 +1,8 @@
 /*
  * A pipeline run killed (SIGKILL, a real child process) after every one
  * of its steps in turn: for the flush, after each data file is stored,
- * after the Iceberg commit, after each delete transaction; for the
+ * after the Iceberg commit, after each delete transaction and each step
+ * giving the deleted rows' space back (incremental vacuum); for the
  * compaction that follows in the same run (the events are past the warm
  * window), after each cold file and after each replace commit. Each time, the
  * directory reopens with every event in exactly one tier (rows the shard still
@@ -38,6 +39,10 @@ opts(killer *k)
     lh__pipeline_opts o = {.until_idle = true,
                            .flush = {.round_rows = 250,
                                      .delete_rows = 100,
+                                     /* small steps giving the deleted
+                                      * rows' space back: killed too */
+                                     .reclaim_keep_bytes = 4096,
+                                     .reclaim_pages = 4,
                                      .on_step = on_step,
                                      .ctx = k}};
     return o;

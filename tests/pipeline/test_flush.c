@@ -9,6 +9,7 @@
  * flush.
  */
 #include <pthread.h>
+#include <sys/stat.h>
 
 #include "format/parquet/parquet.h"
 #include "pl_test.h"
@@ -656,6 +657,131 @@ test_checkpoint_after_deletes(void **state)
     ht_rmdir(dir);
 }
 
+typedef struct reclaim_count {
+    int reclaims;
+} reclaim_count;
+
+static void
+count_reclaims(void *ctx, const char *step, int shard)
+{
+    (void)shard;
+    reclaim_count *k = ctx;
+    k->reclaims += strcmp(step, "reclaim") == 0;
+}
+/* PRAGMA name of the shard file at path, on a connection of the test's. */
+static int64_t
+shard_pragma(const char *path, const char *name)
+{
+    sqlite3 *c;
+    assert_int_equal(sqlite3_open_v2(path, &c, SQLITE_OPEN_READWRITE, NULL),
+                     SQLITE_OK);
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA %s", name);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(c, sql, -1, &st, NULL), SQLITE_OK);
+    int64_t v = -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        v = sqlite3_column_type(st, 0) == SQLITE_TEXT
+                ? strcmp((const char *)sqlite3_column_text(st, 0), "ok") == 0
+                : sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(c);
+    return v;
+}
+
+/* Flushes every event of dir's table "ev" (one shard) with small reclaim
+ * steps, counting them; the shard's pages before and after. */
+static void
+flush_all_reclaiming(lh_db *db, const char *path, int64_t *before,
+                     int64_t *after, int *steps)
+{
+    *before = shard_pragma(path, "page_count");
+    reclaim_count k = {0};
+    lh__pipeline_opts o = {.until_idle = true,
+                           .flush = {.reclaim_keep_bytes = 64 << 10,
+                                     .reclaim_pages = 50,
+                                     .on_step = count_reclaims,
+                                     .ctx = &k}};
+    lh_time_set_frozen(PL_T0 + 100 * PL_HOUR, true);
+    lh_pipeline_stats st;
+    lh_err err;
+    if (lh__pipeline_run(db, &o, &st, &err) != LH_OK) {
+        fail_msg("pipeline run: %s", err.msg);
+    }
+    *after = shard_pragma(path, "page_count");
+    *steps = k.reclaims;
+}
+
+/* After a flush, a shard gives the space of the deleted rows back to the
+ * file system (else its file keeps the size of the most it ever held),
+ * keeping a little for the next appends, in small transactions; the
+ * events stay exactly where they are, the file stays sound, and a shard
+ * made before the pointer map is converted once. */
+static void
+test_reclaim(void **state)
+{
+    (void)state;
+    for (int legacy = 0; legacy < 2; legacy++) {
+        char *dir = ht_tmpdir();
+        lh_time_set_frozen(PL_T0, true);
+        lh_db *db = ht_open(dir);
+        ht_create(db, "{\"name\": \"ev\", \"columns\": [{\"name\": \"n\", "
+                      "\"type\": \"BIGINT\"}], \"hot_window\": \"1h\", "
+                      "\"shards\": 1}");
+        /* The last 500 are not due at the flush: they stay, at the end of
+         * the file, and must move. */
+        pl_append(db, "ev", 0, 20000, 50, PL_T0, PL_MIN / 60, NULL);
+        pl_append(db, "ev", 20000, 500, 50, PL_T0 + 99 * PL_HOUR + 30 * PL_MIN,
+                  PL_MIN / 60, NULL);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/tables/ev/shard-000.db", dir);
+        if (legacy) {
+            /* as a shard made before: no pointer map */
+            lh_db_close(db);
+            sqlite3 *c;
+            assert_int_equal(sqlite3_open(path, &c), SQLITE_OK);
+            assert_int_equal(sqlite3_exec(c, "PRAGMA auto_vacuum=NONE; VACUUM",
+                                          NULL, NULL, NULL),
+                             SQLITE_OK);
+            sqlite3_close(c);
+            assert_int_equal(shard_pragma(path, "auto_vacuum"), 0);
+            db = ht_open(dir);
+        } else {
+            assert_int_equal(shard_pragma(path, "auto_vacuum"), 2);
+        }
+        int64_t before, after;
+        int steps;
+        flush_all_reclaiming(db, path, &before, &after, &steps);
+        int64_t page = shard_pragma(path, "page_size");
+        int64_t free_pages = shard_pragma(path, "freelist_count");
+        /* given back: all but the 64 KiB kept (or a quarter of what is
+         * left; the flushed ids stay, in dedup) */
+        assert_true(before > 500);
+        assert_true(after < before * 3 / 4);
+        assert_true(free_pages <=
+                    LH_MAX((after - free_pages) / 4, (64 << 10) / page));
+        /* a VACUUM for the old shard, bounded steps for a new one */
+        assert_true(legacy ? steps >= 1 : steps >= (before - after) / 50);
+        assert_int_equal(shard_pragma(path, "auto_vacuum"), 2);
+        assert_int_equal(shard_pragma(path, "integrity_check"), 1);
+        /* every event still once, and the shard takes new ones */
+        pl_append(db, "ev", 20500, 300, 50, PL_T0 + 99 * PL_HOUR + 50 * PL_MIN,
+                  PL_MIN / 60, NULL);
+        pl_account a;
+        pl_account_get(db, "ev", &a);
+        pl_assert_exactly_once(&a, 20800, sum_to(20800));
+        assert_int_equal(a.hot_rows, 800);
+        pl_account_free(&a);
+        lh_db_close(db);
+        /* the last checkpoint cut the file */
+        struct stat sb;
+        assert_int_equal(stat(path, &sb), 0);
+        assert_true(sb.st_size < before * page * 3 / 4);
+        ht_rmdir(dir);
+    }
+}
+
 int
 main(void)
 {
@@ -670,6 +796,7 @@ main(void)
         cmocka_unit_test(test_compaction),
         cmocka_unit_test(test_stream_reads),
         cmocka_unit_test(test_checkpoint_after_deletes),
+        cmocka_unit_test(test_reclaim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
